@@ -1,0 +1,217 @@
+/**
+ * One client-side RPC connection: frames packets, allocates serials, matches replies to calls by
+ * serial and procedure, answers keepalive PINGs and hands event messages to listeners. It knows
+ * procedures only through the table; the libvirt API lives in libvirt/client.ts.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../libvirt/errors.ts';
+import { decode, XdrError } from '../xdr/index.ts';
+import { encodeCall, decodeError } from './codec.ts';
+import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION, KeepaliveProc, MessageStatus, MessageType, REMOTE_PROGRAM } from './constants.ts';
+import { clientSideError, RpcError } from './errors.ts';
+import { FrameDecoder } from './frame-decoder.ts';
+import { encodeMessage, type Message } from './header.ts';
+import { procedureByNumber, Procedures, type ProcDef, type ArgsOf, type CallName, type EventName, type ProcName, type RetOf } from './procedures.ts';
+
+/** Raised for every call pending or attempted after the connection is gone. */
+export class ConnectionClosedError extends LibvirtError {
+  constructor(reason: string) {
+    super({
+      code: VirErrorNumber.INTERNAL_ERROR,
+      domain: VirErrorDomain.RPC,
+      message: `internal error: client socket is closed: ${reason}`,
+    });
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+export interface RpcConnectionOptions {
+  /** Reject a call whose reply has not arrived after this many milliseconds (0 = never). */
+  readonly callTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
+/** An event message decoded with the procedure table. */
+export interface RpcEvent<N extends EventName = EventName> {
+  readonly name: N;
+  readonly msg: ArgsOf<N>;
+}
+
+interface Pending {
+  readonly proc: number;
+  readonly name: ProcName;
+  resolve(payload: Buffer): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ConnectionEvents {
+  event: [RpcEvent];
+  close: [Error | null];
+}
+
+export class RpcConnection extends EventEmitter<ConnectionEvents> {
+  private readonly stream: Duplex;
+  private readonly decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private readonly callTimeoutMs: number;
+  private nextSerial = 0;
+  private closedWith: Error | null = null;
+
+  constructor(stream: Duplex, opts: RpcConnectionOptions = {}) {
+    super();
+    this.stream = stream;
+    this.callTimeoutMs = opts.callTimeoutMs ?? 60_000;
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (e: Error) => this.shutdown(e));
+    stream.on('close', () => this.shutdown(new Error('connection closed by peer')));
+    stream.on('end', () => this.shutdown(new Error('connection closed by peer')));
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== null;
+  }
+
+  /** Number of calls awaiting a reply. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends a CALL and resolves with the decoded OK reply; server errors reject as LibvirtError. */
+  call<N extends CallName>(name: N, args: ArgsOf<N>, opts: CallOptions = {}): Promise<RetOf<N>> {
+    if (this.closedWith) return Promise.reject(new ConnectionClosedError(this.closedWith.message));
+    const def: ProcDef = Procedures[name];
+    const serial = this.nextSerial;
+    this.nextSerial = (this.nextSerial + 1) >>> 0;
+    let packet: Buffer;
+    try {
+      packet = encodeCall(name, serial, args);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return new Promise<RetOf<N>>((resolve, reject) => {
+      const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
+      const entry: Pending = {
+        proc: def.number,
+        name,
+        resolve: (payload) => {
+          try {
+            resolve(decode(def.ret, payload) as RetOf<N>);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        },
+        reject,
+        timer: undefined,
+      };
+      if (timeoutMs > 0) {
+        entry.timer = setTimeout(() => {
+          this.pending.delete(serial);
+          reject(
+            LibvirtError.of(
+              VirErrorNumber.OPERATION_TIMEOUT,
+              VirErrorDomain.RPC,
+              `no reply to ${name} (serial ${serial}) within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs);
+      }
+      this.pending.set(serial, entry);
+      this.stream.write(packet);
+    });
+  }
+
+  /** Closes the socket; pending calls reject with ConnectionClosedError. */
+  close(): void {
+    this.shutdown(new Error('connection closed by client'));
+    this.stream.end();
+    this.stream.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let messages: Message[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch (e) {
+      this.shutdown(e instanceof Error ? e : new Error(String(e)));
+      this.stream.destroy();
+      return;
+    }
+    for (const m of messages) this.dispatch(m);
+  }
+
+  private dispatch(m: Message): void {
+    const h = m.header;
+    if (h.prog === KEEPALIVE_PROGRAM) {
+      if (h.proc === KeepaliveProc.PING && h.type === MessageType.MESSAGE) this.sendPong();
+      return;
+    }
+    if (h.prog !== REMOTE_PROGRAM) return; // Other programs (QEMU, LXC) are not spoken here.
+    if (h.type === MessageType.REPLY) this.onReply(m);
+    else if (h.type === MessageType.MESSAGE) this.onEvent(m);
+    // STREAM packets are not supported by this client; they are dropped.
+  }
+
+  private onReply(m: Message): void {
+    const h = m.header;
+    const entry = this.pending.get(h.serial);
+    if (!entry) return; // A late reply to a call that already timed out.
+    this.pending.delete(h.serial);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (h.proc !== entry.proc) {
+      entry.reject(new RpcError(`Unexpected message proc ${h.proc} != ${entry.proc}`));
+      return;
+    }
+    if (h.status === MessageStatus.OK) {
+      entry.resolve(m.payload);
+      return;
+    }
+    try {
+      entry.reject(clientSideError(decodeError(m.payload)));
+    } catch (e) {
+      entry.reject(e instanceof XdrError ? e : new RpcError(`undecodable error reply: ${String(e)}`));
+    }
+  }
+
+  private onEvent(m: Message): void {
+    const row = procedureByNumber(m.header.proc);
+    if (!row || row.kind !== 'event') return;
+    let msg: unknown;
+    try {
+      msg = decode(row.args, m.payload);
+    } catch {
+      return; // A malformed event is dropped, like the C client does.
+    }
+    this.emit('event', { name: row.name as EventName, msg } as RpcEvent);
+  }
+
+  private sendPong(): void {
+    if (this.closedWith) return;
+    this.stream.write(
+      encodeMessage({
+        prog: KEEPALIVE_PROGRAM,
+        vers: KEEPALIVE_PROTOCOL_VERSION,
+        proc: KeepaliveProc.PONG,
+        type: MessageType.MESSAGE,
+        serial: 0,
+        status: MessageStatus.OK,
+      }),
+    );
+  }
+
+  private shutdown(reason: Error): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    const err = new ConnectionClosedError(reason.message);
+    for (const entry of this.pending.values()) {
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.reject(err);
+    }
+    this.pending.clear();
+    this.emit('close', reason.message === 'connection closed by client' ? null : reason);
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * Declarative XDR types (RFC 4506 as produced by glibc rpcgen). A type is a value carrying its own
+ * encoder and decoder, so wire structures are described as data and composed with struct/array/...
+ */
+import { XdrError } from './errors.ts';
+import { XdrReader } from './reader.ts';
+import { XdrWriter } from './writer.ts';
+
+export interface XdrType<T> {
+  /** Human-readable type name, used in error messages. */
+  readonly name: string;
+  /** Smallest encoded size in bytes; lets decoders reject impossible array lengths up front. */
+  readonly minSize: number;
+  encode(w: XdrWriter, v: T): void;
+  decode(r: XdrReader): T;
+}
+
+/** The TypeScript value type described by an XdrType. */
+export type Infer<X> = X extends XdrType<infer T> ? T : never;
+
+/** libvirt's REMOTE_STRING_MAX / VIR_NET_MESSAGE_STRING_MAX. */
+export const STRING_MAX = 4194304;
+
+function prim<T>(name: string, minSize: number, encode: (w: XdrWriter, v: T) => void, decode: (r: XdrReader) => T): XdrType<T> {
+  return { name, minSize, encode, decode };
+}
+
+export const int = prim<number>('int', 4, (w, v) => w.int32(v), (r) => r.int32());
+export const uint = prim<number>('unsigned int', 4, (w, v) => w.uint32(v), (r) => r.uint32());
+export const hyper = prim<bigint>('hyper', 8, (w, v) => w.int64(v), (r) => r.int64());
+export const uhyper = prim<bigint>('unsigned hyper', 8, (w, v) => w.uint64(v), (r) => r.uint64());
+export const double = prim<number>('double', 8, (w, v) => w.double(v), (r) => r.double());
+
+export const bool = prim<boolean>(
+  'bool',
+  4,
+  (w, v) => w.int32(v ? 1 : 0),
+  (r) => {
+    const at = r.offset;
+    const v = r.int32();
+    if (v !== 0 && v !== 1) throw new XdrError(`bool must be 0 or 1, got ${v}`, at);
+    return v === 1;
+  },
+);
+
+/** rpcgen quirk: char, unsigned char, short and unsigned short each take a full 4-byte word. */
+function narrow(name: string, lo: number, hi: number, signed: boolean): XdrType<number> {
+  return prim<number>(
+    name,
+    4,
+    (w, v) => {
+      if (!Number.isInteger(v) || v < lo || v > hi) throw new XdrError(`${name} out of range: ${v}`);
+      if (signed) w.int32(v);
+      else w.uint32(v);
+    },
+    (r) => {
+      const at = r.offset;
+      const v = signed ? r.int32() : r.uint32();
+      if (v < lo || v > hi) throw new XdrError(`${name} out of range: ${v}`, at);
+      return v;
+    },
+  );
+}
+export const char = narrow('char', -128, 127, true);
+export const uchar = narrow('unsigned char', 0, 255, false);
+export const short = narrow('short', -32768, 32767, true);
+export const ushort = narrow('unsigned short', 0, 65535, false);
+
+export const xvoid: XdrType<void> = prim<void>('void', 0, () => undefined, () => undefined);
+
+/** Variable-length UTF-8 string with a maximum byte length. */
+export function string(max = STRING_MAX): XdrType<string> {
+  return prim<string>(
+    `string<${max}>`,
+    4,
+    (w, v) => {
+      const b = Buffer.from(v, 'utf8');
+      if (b.length > max) throw new XdrError(`string of ${b.length} bytes exceeds maximum ${max}`);
+      w.uint32(b.length);
+      w.bytes(b);
+    },
+    (r) => {
+      const n = r.length(max, 1, 'string');
+      return r.bytes(n, 'string').toString('utf8');
+    },
+  );
+}
+
+/** Variable-length opaque data. */
+export function opaque(max: number): XdrType<Buffer> {
+  return prim<Buffer>(
+    `opaque<${max}>`,
+    4,
+    (w, v) => {
+      if (v.length > max) throw new XdrError(`opaque of ${v.length} bytes exceeds maximum ${max}`);
+      w.uint32(v.length);
+      w.bytes(v);
+    },
+    (r) => r.bytes(r.length(max, 1, 'opaque'), 'opaque'),
+  );
+}
+
+/** Fixed-length opaque data (e.g. a 16-byte UUID): exactly n bytes plus padding, no length word. */
+export function opaqueFixed(n: number): XdrType<Buffer> {
+  return prim<Buffer>(
+    `opaque[${n}]`,
+    n + ((4 - (n % 4)) % 4),
+    (w, v) => {
+      if (v.length !== n) throw new XdrError(`opaque[${n}] given ${v.length} bytes`);
+      w.bytes(v);
+    },
+    (r) => r.bytes(n, `opaque[${n}]`),
+  );
+}
+
+/** XDR optional-data (`T *`): a bool word then the value; absent values are null. */
+export function optional<T>(t: XdrType<T>): XdrType<T | null> {
+  return prim<T | null>(
+    `${t.name}*`,
+    4,
+    (w, v) => {
+      if (v === null || v === undefined) {
+        w.uint32(0);
+      } else {
+        w.uint32(1);
+        t.encode(w, v);
+      }
+    },
+    (r) => {
+      const at = r.offset;
+      const present = r.uint32();
+      if (present === 0) return null;
+      if (present !== 1) throw new XdrError(`optional flag must be 0 or 1, got ${present}`, at);
+      return t.decode(r);
+    },
+  );
+}
+
+/** Variable-length array with a maximum element count. */
+export function array<T>(t: XdrType<T>, max: number): XdrType<T[]> {
+  return prim<T[]>(
+    `${t.name}<${max}>`,
+    4,
+    (w, v) => {
+      if (v.length > max) throw new XdrError(`array of ${v.length} elements exceeds maximum ${max}`);
+      w.uint32(v.length);
+      for (const e of v) t.encode(w, e);
+    },
+    (r) => {
+      const n = r.length(max, Math.max(t.minSize, 1), `${t.name} array`);
+      const out: T[] = new Array<T>(n);
+      for (let i = 0; i < n; i++) out[i] = t.decode(r);
+      return out;
+    },
+  );
+}
+
+/** Fixed-length array: exactly n elements, no length word. */
+export function fixedArray<T>(t: XdrType<T>, n: number): XdrType<T[]> {
+  return prim<T[]>(
+    `${t.name}[${n}]`,
+    t.minSize * n,
+    (w, v) => {
+      if (v.length !== n) throw new XdrError(`${t.name}[${n}] given ${v.length} elements`);
+      for (const e of v) t.encode(w, e);
+    },
+    (r) => {
+      const out: T[] = new Array<T>(n);
+      for (let i = 0; i < n; i++) out[i] = t.decode(r);
+      return out;
+    },
+  );
+}
+
+type FieldList = readonly (readonly [string, XdrType<unknown>])[];
+/** The object type of a struct described by a list of [name, type] pairs. */
+export type StructOf<F extends FieldList> = { -readonly [E in F[number] as E[0]]: Infer<E[1]> };
+
+/** A struct: its fields encoded in the order given. */
+export function struct<const F extends FieldList>(fields: F, name = 'struct'): XdrType<StructOf<F>> {
+  const minSize = fields.reduce((s, [, t]) => s + t.minSize, 0);
+  return prim<StructOf<F>>(
+    name,
+    minSize,
+    (w, v) => {
+      const rec = v as Record<string, unknown>;
+      for (const [k, t] of fields) {
+        if (!(k in rec)) throw new XdrError(`${name}: missing field '${k}'`);
+        t.encode(w, rec[k]);
+      }
+    },
+    (r) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, t] of fields) out[k] = t.decode(r);
+      return out as StructOf<F>;
+    },
+  );
+}
+
+type ArmMap = Readonly<Record<number, XdrType<unknown>>>;
+/** A discriminated union value: the int discriminant and the value of the selected arm. */
+export type UnionOf<A extends ArmMap> = { [K in keyof A & number]: { readonly type: K; readonly value: Infer<A[K]> } }[keyof A & number];
+
+/** A union switched on an int discriminant; an unknown discriminant is a decode error. */
+export function union<const A extends ArmMap>(arms: A, name = 'union'): XdrType<UnionOf<A>> {
+  const sizes = Object.values(arms).map((t) => t.minSize);
+  return prim<UnionOf<A>>(
+    name,
+    4 + Math.min(...sizes),
+    (w, v) => {
+      const arm = arms[v.type];
+      if (!arm) throw new XdrError(`${name}: no arm for discriminant ${v.type}`);
+      w.int32(v.type);
+      arm.encode(w, v.value);
+    },
+    (r) => {
+      const at = r.offset;
+      const d = r.int32();
+      const arm = arms[d];
+      if (!arm) throw new XdrError(`${name}: unknown discriminant ${d}`, at);
+      return { type: d, value: arm.decode(r) } as UnionOf<A>;
+    },
+  );
+}
+
+/** A type with a different in-memory shape: converts after decoding and before encoding. */
+export function mapped<W, T>(t: XdrType<W>, name: string, fromWire: (w: W) => T, toWire: (v: T) => W): XdrType<T> {
+  return prim<T>(
+    name,
+    t.minSize,
+    (w, v) => t.encode(w, toWire(v)),
+    (r) => fromWire(t.decode(r)),
+  );
+}
+
+/**
+ * rpcgen `char name[n]` holding a C string, e.g. NODE_GET_INFO's model: n chars of 4 bytes each.
+ * Decodes to the text before the first NUL; encodes NUL-padded.
+ */
+export function fixedCharString(n: number): XdrType<string> {
+  return mapped(
+    fixedArray(char, n),
+    `char[${n}]`,
+    (codes) => {
+      const bytes = Buffer.from(codes.map((c) => c & 0xff));
+      const nul = bytes.indexOf(0);
+      return bytes.subarray(0, nul < 0 ? n : nul).toString('utf8');
+    },
+    (s) => {
+      const b = Buffer.from(s, 'utf8');
+      if (b.length > n) throw new XdrError(`char[${n}] given ${b.length} bytes`);
+      const out = new Array<number>(n).fill(0);
+      for (let i = 0; i < b.length; i++) out[i] = (b[i]! << 24) >> 24;
+      return out;
+    },
+  );
+}
+
+/**
+ * rpcgen `char name<max>`: a counted char array, each char a 4-byte word. Kept verbatim (a trailing
+ * NUL, which libvirt includes, stays part of the string) so re-encoding is byte-exact.
+ */
+export function charArray(max: number): XdrType<string> {
+  return mapped(
+    array(char, max),
+    `char<${max}>`,
+    (codes) => Buffer.from(codes.map((c) => c & 0xff)).toString('latin1'),
+    (s) => Array.from(Buffer.from(s, 'latin1'), (b) => (b << 24) >> 24),
+  );
+}
+
+/** Encodes one value to a fresh Buffer. */
+export function encode<T>(t: XdrType<T>, v: T): Buffer {
+  const w = new XdrWriter();
+  t.encode(w, v);
+  return w.toBuffer();
+}
+
+/** Decodes a whole buffer as one value; leftover bytes are an error. */
+export function decode<T>(t: XdrType<T>, buf: Buffer, offset = 0, end = buf.length): T {
+  const r = new XdrReader(buf, offset, end);
+  const v = t.decode(r);
+  if (r.remaining !== 0) throw new XdrError(`${r.remaining} trailing bytes after ${t.name}`, r.offset);
+  return v;
+}
