@@ -1,0 +1,575 @@
+/**
+ * One fake SEV host: a hardware profile brought to life. It composes the components named after
+ * the real ones — the AMD-SP firmware, KVM's ASID pool and misc cgroup, host memory, QEMU's
+ * sev-guest start, libvirt's QEMU driver — and exposes libvirt's API semantics in-process. The
+ * wire daemon serves exactly this object; it adds bytes, never behaviour.
+ *
+ * Runtime control for tests lives here too: kernel parameters, the capability cache, firmware
+ * faults, and an inspection snapshot of ASIDs, pinned memory and guest firmware state.
+ */
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { param, type TypedParam } from '../../src/libvirt/typed-params.ts';
+import { SevFirmware } from '../firmware/sev-firmware.ts';
+import { AsidPool } from '../kvm/asid-pool.ts';
+import { MiscCgroup } from '../kvm/misc-cgroup.ts';
+import { parseDomainXml, type DomainDef } from '../libvirt/domain-def.ts';
+import { formatDomainXml } from '../libvirt/domain-format.ts';
+import { validateForQemu } from '../libvirt/qemu-validate.ts';
+import {
+  DomainFlags,
+  DomainState,
+  EventDetail,
+  LifecycleEvent,
+  PausedReason,
+  RunningReason,
+  ShutoffReason,
+} from '../libvirt/states.ts';
+import { decodeCpuid, deriveKernel, type CpuidSev, type KernelParamOverrides, type KernelSevState, type KvmAmdParam } from '../profile/derive.ts';
+import type { HardwareProfile } from '../profile/schema.ts';
+import { versionAtLeast, versionNumber } from '../profile/version.ts';
+import { QemuProcessManager, type GuestRuntime } from '../qemu/process.ts';
+import { capabilitiesXml } from '../views/capabilities.ts';
+import { domainCapabilitiesXml, type DomainCapsQuery } from '../views/domain-capabilities.ts';
+import { libvirtSevView, type LibvirtSevView } from '../views/libvirt-sev.ts';
+import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
+import { nodeSevInfo } from '../views/sev-info.ts';
+import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from './domain-registry.ts';
+import { HostEventLog } from './host-events.ts';
+
+export type { DomainRef } from './domain-registry.ts';
+
+export interface LifecycleEventRecord {
+  readonly domain: DomainRef;
+  readonly event: LifecycleEvent;
+  readonly detail: number;
+}
+export type LifecycleListener = (e: LifecycleEventRecord) => void;
+
+type Obj = DomainObj<GuestRuntime>;
+
+const opInvalid = (domain: VirErrorDomain, detail: string) => LibvirtError.of(VirErrorNumber.OPERATION_INVALID, domain, detail);
+const notRunning = () => opInvalid(VirErrorDomain.DOMAIN, 'domain is not running');
+
+export interface DomainInfo {
+  readonly state: number;
+  readonly maxMemKiB: bigint;
+  readonly memoryKiB: bigint;
+  readonly nrVirtCpu: number;
+  readonly cpuTimeNs: bigint;
+}
+
+export interface HostSnapshot {
+  readonly profile: string;
+  readonly kernel: KernelSevState;
+  readonly sevVisibleToLibvirt: boolean;
+  readonly asids: { readonly inUse: ReadonlyArray<{ asid: number; kind: string; domain: string }>; readonly flushes: number };
+  readonly pinnedKiB: number;
+  readonly guests: ReadonlyArray<{
+    name: string;
+    state: string;
+    asid?: number;
+    firmwareState?: string;
+    policy?: string;
+    pinnedKiB: number;
+    faults: readonly string[];
+  }>;
+}
+
+export class FakeHost {
+  readonly profile: HardwareProfile;
+  readonly cpuid: CpuidSev | null;
+  readonly events = new HostEventLog();
+  readonly firmware: SevFirmware | null;
+  cgroup: MiscCgroup;
+  asids: AsidPool | null;
+  private kernelOverrides: KernelParamOverrides = {};
+  private kernelState: KernelSevState;
+  private sevCache: LibvirtSevView | null;
+  private readonly domains = new DomainRegistry<GuestRuntime>();
+  private readonly listeners = new Set<LifecycleListener>();
+  private readonly qemu: QemuProcessManager;
+  /** Save images by path, as `virsh save` would leave them on the host's disk. */
+  private readonly saveImages = new Map<string, DomainDef>();
+
+  constructor(profile: HardwareProfile, opts: { kernelOverrides?: KernelParamOverrides } = {}) {
+    this.profile = profile;
+    this.cpuid = decodeCpuid(profile);
+    this.kernelOverrides = { ...opts.kernelOverrides };
+    this.kernelState = deriveKernel(profile, this.kernelOverrides);
+    this.sevCache = libvirtSevView(profile, this.kernelState, { cacheStale: profile.libvirt.capabilityCacheStale });
+    this.firmware = profile.firmware
+      ? new SevFirmware({
+          apiMajor: profile.firmware.apiMajor,
+          apiMinor: profile.firmware.apiMinor,
+          build: profile.firmware.build,
+          esInitialised: this.kernelState.sevEsEnabled,
+          snpInitialised: this.kernelState.snpEnabled,
+        })
+      : null;
+    this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
+    this.asids = this.newAsidPool();
+    this.qemu = new QemuProcessManager(this);
+  }
+
+  /** KVM's ASID allocator as kvm_amd sets it up at module load. */
+  private newAsidPool(): AsidPool | null {
+    if (!this.cpuid) return null;
+    return new AsidPool({
+      maxSevAsid: this.cpuid.maxSevAsid,
+      minSevAsid: this.cpuid.minSevAsid,
+      sevEnabled: this.kernelState.sevEnabled,
+      sevEsEnabled: this.kernelState.sevEsEnabled,
+      snpEnabled: this.kernelState.snpEnabled,
+      cgroup: this.cgroup,
+      onFlush: () => this.firmware?.dfFlush(),
+    });
+  }
+
+  // ---- identity and host views ------------------------------------------------------------
+
+  get kernel(): KernelSevState {
+    return this.kernelState;
+  }
+
+  /** What libvirt's capability cache currently says about SEV (null: no SEV). */
+  get sevView(): LibvirtSevView | null {
+    return this.sevCache;
+  }
+
+  readonly hypervisorType = 'QEMU';
+
+  hypervisorVersion(): number {
+    return versionNumber(this.profile.qemu.version);
+  }
+
+  libVersion(): number {
+    return versionNumber(this.profile.libvirt.version);
+  }
+
+  hostname(): string {
+    return this.profile.libvirt.hostname;
+  }
+
+  capabilities(): string {
+    return capabilitiesXml(this.profile, this.kernelState);
+  }
+
+  domainCapabilities(query: DomainCapsQuery = {}): string {
+    return domainCapabilitiesXml(this.profile, this.sevCache, query);
+  }
+
+  nodeInfo(): NodeInfo {
+    return nodeInfo(this.profile);
+  }
+
+  freeMemoryBytes(): bigint {
+    return freeMemoryBytes(this.profile, this.qemu.totalPinnedKiB() + this.qemu.totalUnpinnedKiB());
+  }
+
+  nodeSevInfo(): TypedParam[] {
+    return nodeSevInfo(this.profile, this.sevCache);
+  }
+
+  /** Launch-security types the QEMU driver accepts right now. */
+  sectypes(): readonly string[] {
+    return this.sevCache?.sectypes ?? [];
+  }
+
+  // ---- runtime control ----------------------------------------------------------------------
+
+  /**
+   * Sets a kvm_amd parameter as if the module were reloaded with it. libvirt ≥ 6.5 notices and
+   * re-probes QEMU; older libvirt keeps its cached capabilities (a stale cache).
+   */
+  setKernelParam(name: KvmAmdParam, on: boolean): void {
+    if (this.qemu.all().some((g) => g.sev)) {
+      throw new Error(`kvm_amd is in use by running SEV guests; stop them before reloading the module`);
+    }
+    this.kernelOverrides = { ...this.kernelOverrides, [name]: on };
+    this.kernelState = deriveKernel(this.profile, this.kernelOverrides);
+    this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
+    this.asids = this.newAsidPool();
+    this.events.record('harness', `kvm_amd.${name}=${on ? 1 : 0}: module reloaded`);
+    if (versionAtLeast(this.profile.libvirt.version, 6, 5)) this.refreshCapabilityCache();
+  }
+
+  /** Drops libvirt's cached QEMU capabilities so the next read re-probes (cache file deleted). */
+  refreshCapabilityCache(): void {
+    this.sevCache = libvirtSevView(this.profile, this.kernelState, { cacheStale: false });
+  }
+
+  /** Ages the cache as if it were probed before SEV was enabled: libvirt shows no SEV until refreshed. */
+  staleCapabilityCache(): void {
+    this.sevCache = null;
+  }
+
+  onLifecycle(listener: LifecycleListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  inspect(): HostSnapshot {
+    const inUse = this.qemu.all().flatMap((g) => (g.sev ? [{ asid: g.sev.asid, kind: g.sev.kind, domain: g.name }] : []));
+    return {
+      profile: this.profile.name,
+      kernel: this.kernelState,
+      sevVisibleToLibvirt: this.sevCache !== null,
+      asids: { inUse: inUse.sort((a, b) => a.asid - b.asid), flushes: this.asids?.flushCount ?? 0 },
+      pinnedKiB: this.qemu.totalPinnedKiB(),
+      guests: this.domains.all().map((o) => {
+        const g = o.runtime;
+        const fwState = g?.sev && this.firmware ? this.firmware.guestStatus(g.sev.handle).state : undefined;
+        return {
+          name: o.def.name,
+          state: o.state === DomainState.RUNNING ? 'running' : o.state === DomainState.PAUSED ? 'paused' : 'shut off',
+          ...(g?.sev && { asid: g.sev.asid, policy: `0x${g.sev.policy.toString(16)}` }),
+          ...(fwState !== undefined && { firmwareState: fwState }),
+          pinnedKiB: g?.pinnedKiB ?? 0,
+          faults: g?.faults.map((f) => f.code) ?? [],
+        };
+      }),
+    };
+  }
+
+  /** The runtime record of a running guest (ASID, firmware handle, faults), for tests. */
+  guest(name: string): GuestRuntime | null {
+    return this.domains.findByName(name)?.runtime ?? null;
+  }
+
+  // ---- domain lookup and listing ------------------------------------------------------------
+
+  lookupByName(name: string): DomainRef {
+    return refOf(this.domains.lookupByName(name));
+  }
+
+  lookupByUuid(uuid: string): DomainRef {
+    return refOf(this.domains.lookupByUuid(uuid));
+  }
+
+  lookupById(id: number): DomainRef {
+    return refOf(this.domains.lookupById(id));
+  }
+
+  listAllDomains(flags = 0): DomainRef[] {
+    return this.domains.list(flags).map(refOf);
+  }
+
+  numOfDomains(): number {
+    return this.domains.all().filter(isActive).length;
+  }
+
+  private obj(ref: Pick<DomainRef, 'uuid' | 'name'>): Obj {
+    return this.domains.resolve(ref);
+  }
+
+  getState(ref: DomainRef): { state: number; reason: number } {
+    const o = this.obj(ref);
+    return { state: o.state, reason: o.reason };
+  }
+
+  getInfo(ref: DomainRef): DomainInfo {
+    const o = this.obj(ref);
+    const def = o.liveDef ?? o.def;
+    return {
+      state: o.state,
+      maxMemKiB: BigInt(def.memoryKiB),
+      memoryKiB: BigInt(isActive(o) ? def.memoryKiB : def.memoryKiB),
+      nrVirtCpu: def.vcpus,
+      cpuTimeNs: o.runtime ? this.qemu.cpuTimeNs(o.runtime) : 0n,
+    };
+  }
+
+  isActive(ref: DomainRef): boolean {
+    return isActive(this.obj(ref));
+  }
+
+  isPersistent(ref: DomainRef): boolean {
+    return this.obj(ref).persistent;
+  }
+
+  getAutostart(ref: DomainRef): boolean {
+    return this.obj(ref).autostart;
+  }
+
+  getOSType(ref: DomainRef): string {
+    return this.obj(ref).def.os.type;
+  }
+
+  hasManagedSaveImage(ref: DomainRef): boolean {
+    return this.obj(ref).hasManagedSave;
+  }
+
+  getXMLDesc(ref: DomainRef, flags = 0): string {
+    const o = this.obj(ref);
+    const inactive = (flags & DomainFlags.XML_INACTIVE) !== 0;
+    if (isActive(o) && !inactive && o.liveDef) return formatDomainXml(o.liveDef, { id: o.id, live: o.runtime });
+    return formatDomainXml(o.pendingDef ?? o.def, {});
+  }
+
+  // ---- define / undefine ----------------------------------------------------------------------
+
+  private parse(xml: string): DomainDef {
+    const def = parseDomainXml(xml, { snpKnown: versionAtLeast(this.profile.libvirt.version, 10, 5) });
+    validateForQemu(def, { profile: this.profile, sectypes: this.sectypes() });
+    return def;
+  }
+
+  defineXML(xml: string): DomainRef {
+    const def = this.parse(xml);
+    const existing = this.domains.checkAdd(def, { refuseActive: false });
+    if (existing) {
+      const wasPersistent = existing.persistent;
+      existing.persistent = true;
+      if (isActive(existing)) existing.pendingDef = def;
+      else existing.def = def;
+      this.emit(existing, LifecycleEvent.DEFINED, wasPersistent ? EventDetail.DEFINED_UPDATED : EventDetail.DEFINED_ADDED);
+      return refOf(existing);
+    }
+    const o = this.domains.add(def, true);
+    this.emit(o, LifecycleEvent.DEFINED, EventDetail.DEFINED_ADDED);
+    return refOf(o);
+  }
+
+  undefine(ref: DomainRef, flags = 0): void {
+    const o = this.obj(ref);
+    if (!o.persistent) throw opInvalid(VirErrorDomain.QEMU, 'cannot undefine transient domain');
+    if (o.hasManagedSave && !(flags & DomainFlags.UNDEFINE_MANAGED_SAVE)) {
+      throw opInvalid(VirErrorDomain.QEMU, 'Refusing to undefine while domain managed save image exists');
+    }
+    // libvirt keeps a per-domain NVRAM file for pflash firmware and will not silently drop it.
+    if (o.def.os.nvram !== undefined && !(flags & (DomainFlags.UNDEFINE_NVRAM | DomainFlags.UNDEFINE_KEEP_NVRAM))) {
+      throw opInvalid(VirErrorDomain.QEMU, 'cannot undefine domain with nvram');
+    }
+    o.hasManagedSave = false;
+    this.emit(o, LifecycleEvent.UNDEFINED, EventDetail.UNDEFINED_REMOVED);
+    if (isActive(o)) {
+      o.persistent = false;
+      o.pendingDef = null;
+    } else {
+      this.domains.remove(o);
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** virDomainCreateWithFlags; `createXML` starts a transient domain the same way. */
+  create(ref: DomainRef, flags = 0): DomainRef {
+    const o = this.obj(ref);
+    if (isActive(o)) throw opInvalid(VirErrorDomain.QEMU, 'domain is already running');
+    const restoring = o.hasManagedSave;
+    this.startObj(o, flags, restoring ? 'restored' : 'booted');
+    if (restoring) o.hasManagedSave = false;
+    return refOf(o);
+  }
+
+  createXML(xml: string, flags = 0): DomainRef {
+    const def = this.parse(xml);
+    this.domains.checkAdd(def, { refuseActive: true });
+    const o = this.domains.add(def, false);
+    try {
+      this.startObj(o, flags, 'booted');
+    } catch (e) {
+      this.domains.remove(o);
+      throw e;
+    }
+    return refOf(o);
+  }
+
+  private startObj(o: Obj, flags: number, how: 'booted' | 'restored' | 'migrated'): void {
+    const paused = (flags & DomainFlags.START_PAUSED) !== 0;
+    // Re-run define-time validation against the capabilities of this moment.
+    validateForQemu(o.def, { profile: this.profile, sectypes: this.sectypes() });
+    const started = this.qemu.start(o.def, { paused, sevView: this.sevCache });
+    o.id = this.domains.allocateId();
+    o.liveDef = started.liveDef;
+    o.runtime = started.runtime;
+    if (paused) this.setState(o, DomainState.PAUSED, PausedReason.USER);
+    else this.setState(o, DomainState.RUNNING, how === 'restored' ? RunningReason.RESTORED : how === 'migrated' ? RunningReason.MIGRATED : RunningReason.BOOTED);
+    const detail = how === 'restored' ? EventDetail.STARTED_RESTORED : how === 'migrated' ? EventDetail.STARTED_MIGRATED : EventDetail.STARTED_BOOTED;
+    this.emit(o, LifecycleEvent.STARTED, detail);
+    if (paused) this.emit(o, LifecycleEvent.SUSPENDED, EventDetail.SUSPENDED_PAUSED);
+    // Memory limits act once QEMU runs: a memcg under the guest's need, or a host out of memory.
+    for (const victim of this.qemu.enforceMemoryLimits(started.runtime)) this.crash(victim);
+  }
+
+  /** QEMU died underneath libvirt: monitor EOF without a guest shutdown. */
+  private crash(runtime: GuestRuntime): void {
+    const o = this.domains.all().find((d) => d.runtime === runtime);
+    if (!o) return;
+    this.stopObj(o, ShutoffReason.CRASHED, EventDetail.STOPPED_FAILED);
+  }
+
+  private stopObj(o: Obj, reason: number, detail: number): void {
+    if (o.runtime) this.qemu.stop(o.runtime);
+    o.runtime = null;
+    o.id = -1;
+    o.liveDef = null;
+    this.setState(o, DomainState.SHUTOFF, reason);
+    this.emit(o, LifecycleEvent.STOPPED, detail);
+    if (o.pendingDef) {
+      o.def = o.pendingDef;
+      o.pendingDef = null;
+    }
+    if (!o.persistent) this.domains.remove(o);
+  }
+
+  destroy(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+    this.stopObj(o, ShutoffReason.DESTROYED, EventDetail.STOPPED_DESTROYED);
+  }
+
+  /** ACPI shutdown; the fake guest honours it at once. A guest that never booted ignores it. */
+  shutdown(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+    if (o.state === DomainState.PAUSED || (o.runtime && o.runtime.faults.length > 0)) return;
+    this.emit(o, LifecycleEvent.SHUTDOWN, EventDetail.SHUTDOWN_FINISHED);
+    this.stopObj(o, ShutoffReason.SHUTDOWN, EventDetail.STOPPED_SHUTDOWN);
+  }
+
+  reboot(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+  }
+
+  suspend(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+    if (o.state === DomainState.PAUSED) return;
+    this.setState(o, DomainState.PAUSED, PausedReason.USER);
+    this.emit(o, LifecycleEvent.SUSPENDED, EventDetail.SUSPENDED_PAUSED);
+  }
+
+  resume(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+    if (o.state !== DomainState.PAUSED) return;
+    // The first run of an SEV guest ends its launch: LAUNCH_FINISH.
+    if (o.runtime) this.qemu.resume(o.runtime);
+    this.setState(o, DomainState.RUNNING, RunningReason.UNPAUSED);
+    this.emit(o, LifecycleEvent.RESUMED, EventDetail.RESUMED_UNPAUSED);
+  }
+
+  /** qemuMigrationSrcIsAllowed: SEV guests carry QEMU's migration blocker. */
+  private checkMigratable(o: Obj): void {
+    if (o.runtime?.sev) {
+      throw opInvalid(VirErrorDomain.QEMU, `cannot migrate domain: ${o.runtime.migrationBlocker}`);
+    }
+  }
+
+  managedSave(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!o.persistent) throw opInvalid(VirErrorDomain.QEMU, 'cannot do managed save for transient domain');
+    if (!isActive(o)) throw notRunning();
+    this.checkMigratable(o);
+    o.hasManagedSave = true;
+    this.stopObj(o, ShutoffReason.SAVED, EventDetail.STOPPED_SAVED);
+  }
+
+  managedSaveRemove(ref: DomainRef): void {
+    const o = this.obj(ref);
+    o.hasManagedSave = false;
+  }
+
+  save(ref: DomainRef, path: string): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+    this.checkMigratable(o);
+    this.saveImages.set(path, o.def);
+    this.stopObj(o, ShutoffReason.SAVED, EventDetail.STOPPED_SAVED);
+  }
+
+  restore(path: string): DomainRef {
+    const def = this.saveImages.get(path);
+    if (!def) {
+      throw new LibvirtError({ code: VirErrorNumber.SYSTEM_ERROR, domain: VirErrorDomain.QEMU, message: `Failed to open file '${path}': No such file or directory` });
+    }
+    const existing = this.domains.checkAdd(def, { refuseActive: true });
+    const o = existing ?? this.domains.add(def, false);
+    this.startObj(o, 0, 'restored');
+    this.saveImages.delete(path);
+    return refOf(o);
+  }
+
+  // ---- launch security --------------------------------------------------------------------------
+
+  launchSecurityInfo(ref: DomainRef): TypedParam[] {
+    const o = this.obj(ref);
+    const ls = (o.liveDef ?? o.def).launchSecurity;
+    if (!ls) return [];
+    if (!isActive(o) || !o.runtime?.sev || !this.firmware) throw notRunning();
+    const sev = o.runtime.sev;
+    const st = this.firmware.platformStatus();
+    const out: TypedParam[] = [
+      param.string('sev-measurement', sev.measurement.toString('base64')),
+      param.uint('sev-api-major', st.apiMajor),
+      param.uint('sev-api-minor', st.apiMinor),
+      param.uint('sev-build-id', st.build),
+    ];
+    out.push(typeof sev.policy === 'bigint' ? param.ullong('sev-snp-policy', sev.policy) : param.uint('sev-policy', sev.policy));
+    return out;
+  }
+
+  /** virDomainSetLaunchSecurityState: inject a secret while the guest is paused in LAUNCH_SECRET. */
+  setLaunchSecurityState(ref: DomainRef, params: readonly TypedParam[]): void {
+    const o = this.obj(ref);
+    const ls = (o.liveDef ?? o.def).launchSecurity;
+    if (ls?.type !== 'sev') {
+      throw LibvirtError.of(VirErrorNumber.OPERATION_UNSUPPORTED, VirErrorDomain.QEMU, 'setting a launch secret is only supported in SEV-enabled domains');
+    }
+    const get = (f: string) => params.find((p) => p.field === f)?.value;
+    const header = get('sev-secret-header');
+    const secret = get('sev-secret');
+    if (typeof header !== 'string' || typeof secret !== 'string') {
+      throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, 'Both secret and the secret header are required');
+    }
+    if (!isActive(o) || !o.runtime) throw notRunning();
+    if (o.state !== DomainState.PAUSED) throw opInvalid(VirErrorDomain.QEMU, 'domain must be in a paused state');
+    this.qemu.injectLaunchSecret(o.runtime, Buffer.from(header, 'base64'), Buffer.from(secret, 'base64'));
+  }
+
+  // ---- migration (the model side of virsh migrate) ------------------------------------------------
+
+  /** Source side of Begin3: refuses SEV guests, else returns the domain XML to send. */
+  migrateBegin(ref: DomainRef): string {
+    const o = this.obj(ref);
+    if (!isActive(o)) throw notRunning();
+    this.checkMigratable(o);
+    return formatDomainXml(o.def, {});
+  }
+
+  /** Destination side of Prepare3 + Finish3: the incoming guest runs here. */
+  migrateIncoming(xml: string): DomainRef {
+    const def = this.parse(xml);
+    const existing = this.domains.checkAdd(def, { refuseActive: true });
+    const o = existing ?? this.domains.add(def, false);
+    this.startObj(o, 0, 'migrated');
+    return refOf(o);
+  }
+
+  /** Source side of Confirm3: the guest now runs elsewhere. */
+  migrateConfirm(ref: DomainRef): void {
+    const o = this.obj(ref);
+    if (!isActive(o)) return;
+    this.stopObj(o, ShutoffReason.MIGRATED, EventDetail.STOPPED_MIGRATED);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private setState(o: Obj, state: DomainState, reason: number): void {
+    o.state = state;
+    o.reason = reason;
+  }
+
+  private emit(o: Obj, event: LifecycleEvent, detail: number): void {
+    const rec: LifecycleEventRecord = { domain: refOf(o), event, detail };
+    for (const l of this.listeners) {
+      try {
+        l(rec);
+      } catch {
+        // A faulty listener must not break the host's state machine.
+      }
+    }
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Parsing XML documents the way libvirt's libxml2 wrapper accepts them: well-formedness is checked
+ * first (fast-xml-parser's validator, entity expansion off), nesting deeper than libxml2's 256
+ * levels is refused, and errors carry libxml2's wording with the offending line and a caret, as
+ * libvirt reports them (VIR_ERR_XML_DETAIL).
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+
+export interface XmlNode {
+  readonly name: string;
+  readonly attrs: Record<string, string>;
+  readonly children: XmlNode[];
+  /** Concatenated text content directly under this element (trimmed). */
+  text: string;
+}
+
+/** libxml2 refuses documents nested deeper than this without XML_PARSE_HUGE. */
+export const LIBXML2_MAX_DEPTH = 256;
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  commentPropName: '#comment',
+});
+
+function detailError(source: string, line: number, text: string, xml: string, column: number): LibvirtError {
+  const lines = xml.split('\n');
+  const context = xml.length === 0 ? '(null)' : (lines[line - 1] ?? '');
+  const caret = `${'-'.repeat(Math.max(0, column))}^`;
+  return new LibvirtError({
+    code: VirErrorNumber.XML_DETAIL,
+    domain: VirErrorDomain.DOMAIN,
+    message: `(${source}):${line}: ${text}\n${context}\n${caret}`,
+  });
+}
+
+/** Scans tag nesting without building a tree, so a hostile document cannot exhaust the stack. */
+function checkDepth(xml: string, source: string): void {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < xml.length; i++) {
+    const ch = xml.charCodeAt(i);
+    if (ch === 10) {
+      line++;
+      lineStart = i + 1;
+      continue;
+    }
+    if (ch !== 60 /* < */) continue;
+    const next = xml[i + 1];
+    if (next === '/') depth--;
+    else if (next === '!' || next === '?') continue;
+    else {
+      const close = xml.indexOf('>', i);
+      if (close < 0) return; // the validator reports the unterminated tag
+      if (xml[close - 1] !== '/') depth++;
+      if (depth > LIBXML2_MAX_DEPTH) {
+        throw detailError(source, line, `Excessive depth in document: ${LIBXML2_MAX_DEPTH} use XML_PARSE_HUGE option`, xml, close + 1 - lineStart);
+      }
+    }
+  }
+}
+
+function libxml2Wording(msg: string): string {
+  let m = /^Expected closing tag '([^']+)' \(opened in line (\d+)[^)]*\) instead of closing tag '([^']+)'/.exec(msg);
+  if (m) return `Opening and ending tag mismatch: ${m[1]} line ${m[2]} and ${m[3]}`;
+  m = /^Unclosed tag '([^']+)'/.exec(msg);
+  if (m) return `Premature end of data in tag ${m[1]}`;
+  if (/Extra text at the end|Multiple possible root nodes/.test(msg)) return 'Extra content at the end of the document';
+  if (/Closing tag '([^']+)' has not been opened/.test(msg)) return 'Extra content at the end of the document';
+  return msg.replace(/\.$/, '');
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', apos: "'", quot: '"' };
+
+/** Decodes the predefined entities and character references only: no DTD entity is ever expanded. */
+function decodeEntities(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|apos|quot);/g, (_, e: string) =>
+    e.startsWith('#x') ? String.fromCodePoint(Number.parseInt(e.slice(2), 16))
+    : e.startsWith('#') ? String.fromCodePoint(Number.parseInt(e.slice(1), 10))
+    : (ENTITIES[e] ?? ''),
+  );
+}
+
+function toNodes(items: unknown[]): XmlNode[] {
+  const out: XmlNode[] = [];
+  for (const item of items as Record<string, unknown>[]) {
+    for (const key of Object.keys(item)) {
+      if (key === ':@' || key === '#text' || key === '#comment') continue;
+      const attrs = (item[':@'] as Record<string, string> | undefined) ?? {};
+      const kids = item[key] as Record<string, unknown>[];
+      const decoded: Record<string, string> = {};
+      for (const [k, v] of Object.entries(attrs)) decoded[k] = decodeEntities(String(v));
+      const node: XmlNode = { name: key, attrs: decoded, children: toNodes(kids), text: '' };
+      node.text = decodeEntities(
+        kids
+          .filter((k) => '#text' in k)
+          .map((k) => String(k['#text']))
+          .join(''),
+      );
+      out.push(node);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses one XML document into a tree; `source` is the name libvirt uses in errors
+ * (e.g. "domain_definition").
+ */
+export function parseXmlDocument(xml: string, source: string): XmlNode {
+  if (xml.trim().length === 0) throw detailError(source, 2, "Start tag expected, '<' not found", '', 0);
+  checkDepth(xml, source);
+  const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    const { msg, line, col } = valid.err;
+    throw detailError(source, line, libxml2Wording(msg), xml, col);
+  }
+  const roots = toNodes(parser.parse(xml) as unknown[]);
+  const root = roots[0];
+  if (!root || roots.length > 1) throw detailError(source, 1, 'Extra content at the end of the document', xml, xml.length);
+  return root;
+}
+
+export function child(node: XmlNode, name: string): XmlNode | undefined {
+  return node.children.find((c) => c.name === name);
+}
+
+export function children(node: XmlNode, name: string): XmlNode[] {
+  return node.children.filter((c) => c.name === name);
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>'"]/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** Formats a tree as libvirt does: two-space indentation, single-quoted attributes. */
+export function formatXml(node: XmlNode, indent = ''): string {
+  const attrs = Object.entries(node.attrs)
+    .map(([k, v]) => ` ${k}='${escapeXml(v)}'`)
+    .join('');
+  if (node.children.length === 0) {
+    return node.text === ''
+      ? `${indent}<${node.name}${attrs}/>\n`
+      : `${indent}<${node.name}${attrs}>${escapeXml(node.text)}</${node.name}>\n`;
+  }
+  let out = `${indent}<${node.name}${attrs}>\n`;
+  for (const c of node.children) out += formatXml(c, `${indent}  `);
+  return `${out}${indent}</${node.name}>\n`;
+}
+
+export function element(name: string, attrs: Record<string, string> = {}, kids: XmlNode[] = [], text = ''): XmlNode {
+  return { name, attrs, children: kids, text };
+}

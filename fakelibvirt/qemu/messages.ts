@@ -1,0 +1,43 @@
+/**
+ * QEMU's sev-guest error texts (target/i386/sev.c), by QEMU version. The function name in each
+ * message changed over releases, and reduced-phys-bits got a range in 8.0.
+ */
+import { versionAtLeast } from '../profile/version.ts';
+
+/** `__func__` of the init routine that runs the checks. */
+export function sevInitFunction(qemuVersion: string): string {
+  if (versionAtLeast(qemuVersion, 9, 0)) return 'sev_common_kvm_init';
+  if (versionAtLeast(qemuVersion, 5, 0)) return 'sev_kvm_init';
+  return 'sev_guest_init';
+}
+
+export const qemuSevText = {
+  cbitposMismatch: (fn: string, host: number, requested: number) =>
+    `${fn}: cbitpos check failed, host '${host}' requested '${requested}'`,
+  reducedPhysBits: (qemuVersion: string, fn: string, requested: number) =>
+    versionAtLeast(qemuVersion, 8, 0)
+      ? `${fn}: reduced_phys_bits check failed, it should be in the range of 1 to 63, requested '${requested}'`
+      : `${fn}: reduced_phys_bits check failed, it should be >=1, requested '${requested}'`,
+  openDevice: (fn: string, device: string, strerror: string) => `${fn}: Failed to open ${device} '${strerror}'`,
+  platformStatus: (fn: string, ret: number, fwError: number, fwText: string) =>
+    `${fn}: failed to get platform status ret=${ret} fw_error='${fwError}: ${fwText}'`,
+  esNeedsIrqchip: 'SEV-ES guests require in-kernel irqchip support',
+  esUnavailable: (fn: string) => `${fn}: guest policy requires SEV-ES, but host SEV-ES support unavailable`,
+  kvmInit: (fn: string, ret: number, fwError: number, fwText: string) =>
+    `${fn}: failed to initialize ret=${ret} fw_error=${fwError} '${fwText}'`,
+  launchStart: (ret: number, fwError: number, fwText: string) =>
+    `sev_launch_start: LAUNCH_START ret=${ret} fw_error=${fwError} '${fwText}'`,
+  encryptionContext: (fn: string) => `${fn}: failed to create encryption context`,
+  registerRegion: (hostAddr: bigint, size: number, strerror: string) =>
+    `sev_ram_block_added: failed to register region (0x${hostAddr.toString(16)}+0x${size.toString(16)}) error '${strerror}'`,
+  launchFinish: (ret: number, fwError: number, fwText: string) =>
+    `sev_launch_finish: LAUNCH_FINISH ret=${ret} fw_error=${fwError} '${fwText}'`,
+  kvmInitFailed: 'failed to initialize kvm: Operation not permitted',
+  migrationBlocker: 'SEV: Migration is not implemented',
+  notInLaunchSecret: (state: number) => `SEV: Not in correct state. (LSECRET) ${state.toString(16)}`,
+} as const;
+
+/** QEMU ≥ 5.2 is started by libvirt with `-accel kvm`, so its init errors carry that prefix. */
+export function accelPrefix(qemuVersion: string): string {
+  return versionAtLeast(qemuVersion, 5, 2) ? '-accel kvm: ' : '';
+}

@@ -1,0 +1,259 @@
+/**
+ * QEMU processes on the fake host: starting one for a domain (libvirt's memlock setting, the SEV
+ * launch, guest-visible faults), ending it (the kernel frees the ASID and the pins), and the
+ * memory limits that kill it afterwards (memory cgroup hard limit, host OOM killer).
+ */
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { SevFirmwareError, qemuFwErrorString } from '../firmware/status.ts';
+import type { SevFirmware } from '../firmware/sev-firmware.ts';
+import type { AsidPool } from '../kvm/asid-pool.ts';
+import type { HostEventLog } from '../host/host-events.ts';
+import { qemuLogTimestamp } from '../host/host-events.ts';
+import { element, type XmlNode } from '../libvirt/xml-tree.ts';
+import type { DomainDef } from '../libvirt/domain-def.ts';
+import { resolveMachine } from '../libvirt/qemu-validate.ts';
+import { EXTRA_QEMU_REGIONS, EXTRA_REGIONS_PADDING_KIB } from '../memory/regions.ts';
+import { HostMemory, MemlockAccount, PAGE_SIZE, oomKillLine, type PinningProcess } from '../memory/pinning.ts';
+import type { CpuidSev, KernelSevState } from '../profile/derive.ts';
+import type { HardwareProfile } from '../profile/schema.ts';
+import { versionAtLeast } from '../profile/version.ts';
+import type { LibvirtSevView } from '../views/libvirt-sev.ts';
+import { encryptedGuestFaults, usesUefi, type GuestFault } from './guest-boot.ts';
+import { qemuSevText } from './messages.ts';
+import { QemuExit, firmwareImageFor, launchSevGuest, type SevGuestRuntime } from './sev-launch.ts';
+
+export interface GuestRuntime {
+  readonly pid: number;
+  readonly name: string;
+  readonly machine: string;
+  readonly sev: SevGuestRuntime | null;
+  /** KiB pinned in host memory (SEV guests and `<locked/>` guests); 0 otherwise. */
+  readonly pinnedKiB: number;
+  /** What the memory cgroup charges for the guest: RAM, video RAM, QEMU's regions, padding. */
+  readonly residentKiB: number;
+  readonly memlockLimitKiB: number | 'unlimited';
+  readonly hardLimitKiB: number | null;
+  readonly faults: readonly GuestFault[];
+  readonly migrationBlocker: string;
+  readonly startedAtNs: bigint;
+}
+
+/** What the host gives the process manager: its components, never its domain list. */
+export interface QemuHost {
+  readonly profile: HardwareProfile;
+  readonly cpuid: CpuidSev | null;
+  readonly kernel: KernelSevState;
+  readonly firmware: SevFirmware | null;
+  readonly asids: AsidPool | null;
+  readonly events: HostEventLog;
+}
+
+/** libvirt 8.0+ connects to QEMU's monitor before machine init, so early exits read as EOF [inference]. */
+function startFailurePrefix(libvirtVersion: string): string {
+  return versionAtLeast(libvirtVersion, 8, 0) ? 'qemu unexpectedly closed the monitor' : 'process exited while connecting to monitor';
+}
+
+export class QemuProcessManager {
+  private readonly running = new Map<number, GuestRuntime>();
+  private readonly memory: HostMemory;
+  private nextPid = 4000;
+
+  constructor(private readonly host: QemuHost) {
+    this.memory = new HostMemory({ totalKiB: host.profile.memory.totalKiB, reservedKiB: host.profile.memory.reservedKiB });
+  }
+
+  all(): GuestRuntime[] {
+    return [...this.running.values()];
+  }
+
+  totalPinnedKiB(): number {
+    let s = 0;
+    for (const g of this.running.values()) s += g.pinnedKiB;
+    return s;
+  }
+
+  totalUnpinnedKiB(): number {
+    let s = 0;
+    for (const g of this.running.values()) if (g.pinnedKiB === 0) s += g.residentKiB;
+    return s;
+  }
+
+  cpuTimeNs(g: GuestRuntime): bigint {
+    return process.hrtime.bigint() - g.startedAtNs;
+  }
+
+  private startError(lines: readonly string[]): LibvirtError {
+    const ts = qemuLogTimestamp();
+    const log = lines.map((l) => `${ts} qemu-system-x86_64: ${l}`).join('\n');
+    return LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, `${startFailurePrefix(this.host.profile.libvirt.version)}: ${log}`);
+  }
+
+  start(def: DomainDef, opts: { paused: boolean; sevView: LibvirtSevView | null }): { liveDef: DomainDef; runtime: GuestRuntime } {
+    const { profile } = this.host;
+    const machine = resolveMachine(profile, def.os.machine);
+    const videoKiB = def.devices.reduce((s, d) => s + d.videoRamKiB, 0);
+    const firmware = usesUefi(def) ? 'uefi' : 'bios';
+    const regions = [
+      { name: 'pc.ram', kib: def.memoryKiB },
+      ...(videoKiB > 0 ? [{ name: 'vga.vram', kib: videoKiB }] : []),
+      ...EXTRA_QEMU_REGIONS.filter((r) => r.firmware.includes(firmware)).map((r) => ({ name: r.name, kib: r.sizeKiB })),
+    ];
+    const regionsKiB = regions.reduce((s, r) => s + r.kib, 0);
+    const memlockLimitKiB: number | 'unlimited' = def.lockedMemory ? 'unlimited' : (def.hardLimitKiB ?? profile.memory.defaultMemlockKiB);
+    const residentKiB = regionsKiB + EXTRA_REGIONS_PADDING_KIB;
+    // A hard limit below the guest's resident size: the memory cgroup's OOM killer ends QEMU while
+    // guest RAM is being pinned, before the later, smaller regions could trip RLIMIT_MEMLOCK.
+    const memcgKills = def.hardLimitKiB !== undefined && residentKiB > def.hardLimitKiB;
+    const pid = this.nextPid++;
+
+    let sev: SevGuestRuntime | null = null;
+    const ls = def.launchSecurity;
+    if (ls) {
+      const { cpuid, firmware: fw, asids } = this.host;
+      if (!profile.devSev.present || !cpuid || !fw || !asids) {
+        throw new LibvirtError({ code: VirErrorNumber.SYSTEM_ERROR, domain: VirErrorDomain.QEMU, message: "Path '/dev/sev' is not accessible: No such file or directory" });
+      }
+      const memlock = new MemlockAccount({
+        limitBytes: memlockLimitKiB === 'unlimited' || memcgKills ? 'unlimited' : memlockLimitKiB * 1024,
+      });
+      try {
+        sev = launchSevGuest(
+          {
+            qemuVersion: profile.qemu.version,
+            cpuid,
+            kernel: this.host.kernel,
+            devSevPresent: profile.devSev.present,
+            firmware: fw,
+            allocateAsid: (kind) => asids.allocate(kind),
+            freeAsid: (asid) => asids.free(asid),
+            pinRegion: (_name, kib) => void memlock.pin(kib * 1024),
+            unpinAll: () => memlock.unpin(memlock.pagesLocked),
+          },
+          {
+            launchSecurity: ls,
+            cbitposFromCaps: opts.sevView?.cbitpos ?? cpuid.cbitpos,
+            vcpus: def.vcpus,
+            regions,
+            firmwareImage: firmwareImageFor(def.os.loader?.path ?? 'bios'),
+          },
+        );
+      } catch (e) {
+        if (!(e instanceof QemuExit)) throw e;
+        for (const line of e.kernelLog) this.host.events.record('kernel', line, def.name);
+        for (const line of e.lines) this.host.events.record('qemu', line, def.name);
+        throw this.startError(e.lines);
+      }
+      if (!opts.paused) this.finishLaunch(def.name, sev);
+    }
+
+    const pins = !!ls || def.lockedMemory;
+    const runtime: GuestRuntime = {
+      pid,
+      name: def.name,
+      machine,
+      sev,
+      pinnedKiB: pins ? regionsKiB : 0,
+      residentKiB,
+      memlockLimitKiB,
+      hardLimitKiB: def.hardLimitKiB ?? null,
+      faults: encryptedGuestFaults(def, machine, profile.qemu.version),
+      migrationBlocker: qemuSevText.migrationBlocker,
+      startedAtNs: process.hrtime.bigint(),
+    };
+    for (const f of runtime.faults) this.host.events.record('harness', `guest fault: ${f.message}`, def.name);
+    this.running.set(pid, runtime);
+    return { liveDef: liveDefinition(def, machine, sev), runtime };
+  }
+
+  /** LAUNCH_FINISH on the guest's first run; a failure makes QEMU exit. */
+  private finishLaunch(name: string, sev: SevGuestRuntime): void {
+    try {
+      this.host.firmware?.launchFinish(sev.handle);
+    } catch (e) {
+      if (!(e instanceof SevFirmwareError)) throw e;
+      this.releaseSev(sev);
+      const line = qemuSevText.launchFinish(-5, e.status, qemuFwErrorString(e.status));
+      this.host.events.record('qemu', line, name);
+      throw this.startError([line]);
+    }
+  }
+
+  resume(g: GuestRuntime): void {
+    if (!g.sev || !this.host.firmware) return;
+    if (this.host.firmware.guestStatus(g.sev.handle).state === 'LSECRET') this.finishLaunch(g.name, g.sev);
+  }
+
+  injectLaunchSecret(g: GuestRuntime, header: Buffer, secret: Buffer): void {
+    const fw = this.host.firmware;
+    if (!g.sev || !fw) return;
+    const state = fw.guestStatus(g.sev.handle).state;
+    const qmpError = (msg: string) =>
+      LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, `unable to execute QEMU command 'sev-inject-launch-secret': ${msg}`);
+    if (state !== 'LSECRET') throw qmpError(qemuSevText.notInLaunchSecret(state === 'RUNNING' ? 3 : 1));
+    if (header.length !== 52) throw qmpError('SEV: invalid secret header');
+    try {
+      fw.launchSecret(g.sev.handle, { flags: header.readUInt32LE(0), iv: header.subarray(4, 20), mac: header.subarray(20, 52) }, secret);
+    } catch (e) {
+      if (!(e instanceof SevFirmwareError)) throw e;
+      throw qmpError(`SEV: failed to inject secret ret=-5 fw_error=${e.status} '${qemuFwErrorString(e.status)}'`);
+    }
+  }
+
+  private releaseSev(sev: SevGuestRuntime): void {
+    const fw = this.host.firmware;
+    try { fw?.deactivate(sev.handle); } catch { /* not active */ }
+    try { fw?.decommission(sev.handle); } catch { /* already gone */ }
+    this.host.asids?.free(sev.asid);
+  }
+
+  /** QEMU exits: KVM tears the VM down (DEACTIVATE, DECOMMISSION, ASID to the reclaim bitmap). */
+  stop(g: GuestRuntime): void {
+    if (!this.running.delete(g.pid)) return;
+    if (g.sev) this.releaseSev(g.sev);
+    this.memory.release(g.pid);
+  }
+
+  /**
+   * Applies the limits that act once a guest's memory is resident: its memory cgroup
+   * (`<memtune><hard_limit>`) and host memory, where pinned pages cannot be reclaimed. Returns the
+   * guests the kernel killed, newest request last; the caller marks their domains crashed.
+   */
+  enforceMemoryLimits(g: GuestRuntime): GuestRuntime[] {
+    const proc: PinningProcess = { pid: g.pid, domain: g.name, totalVmKiB: g.residentKiB };
+    if (g.pinnedKiB > 0 && g.hardLimitKiB !== null && g.residentKiB > g.hardLimitKiB) {
+      this.host.events.record('kernel', `Memory cgroup out of memory: ${oomKillLine(proc, g.pinnedKiB).replace(/^Out of memory: /, '')}`, g.name);
+      return [g];
+    }
+    if (g.pinnedKiB === 0) return [];
+    const victims: GuestRuntime[] = [];
+    for (;;) {
+      const r = this.memory.pin(proc, Math.ceil((g.pinnedKiB * 1024) / PAGE_SIZE) * PAGE_SIZE);
+      if (r.ok) return victims;
+      this.host.events.record('kernel', r.event, r.victim.domain);
+      const victim = this.running.get(r.victim.pid);
+      if (!victim) return victims;
+      victims.push(victim);
+      if (victim === g) return victims;
+      this.stop(victim);
+    }
+  }
+}
+
+/** The live XML: canonical machine, and cbitpos/reducedPhysBits filled in as libvirt does at start. */
+function liveDefinition(def: DomainDef, machine: string, sev: SevGuestRuntime | null): DomainDef {
+  const tree = cloneTree(def.tree);
+  const os = tree.children.find((c) => c.name === 'os');
+  const type = os?.children.find((c) => c.name === 'type');
+  if (type) type.attrs.machine = machine;
+  const ls = tree.children.find((c) => c.name === 'launchSecurity');
+  if (ls && sev) {
+    for (const [name, value] of [['cbitpos', sev.cbitpos], ['reducedPhysBits', sev.reducedPhysBits]] as const) {
+      if (!ls.children.some((c) => c.name === name)) ls.children.push(element(name, {}, [], String(value)));
+    }
+  }
+  return { ...def, tree, os: { ...def.os, machine } };
+}
+
+function cloneTree(n: XmlNode): XmlNode {
+  return { name: n.name, attrs: { ...n.attrs }, children: n.children.map(cloneTree), text: n.text };
+}
