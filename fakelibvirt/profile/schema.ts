@@ -9,6 +9,9 @@ import { versionAtLeast } from './version.ts';
 export const GENERATIONS = ['naples', 'rome', 'milan', 'genoa', 'turin', 'client', 'intel'] as const;
 export type Generation = (typeof GENERATIONS)[number];
 
+/** /proc/cpuinfo flags the kernel derives from CPUID 0x8000001F and BIOS state (views/cpuinfo.ts). */
+export const DERIVED_CPU_FLAGS = ['sme', 'sev', 'sev_es', 'sev_snp'] as const;
+
 /** A dotted version such as "5.4.0" or "9.0.0"; kept as text, compared with `versionAtLeast`. */
 const Version = z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'expected a version like 9.0.0');
 
@@ -121,6 +124,11 @@ export const HardwareProfileSchema = z
   })
   .superRefine((p, ctx) => {
     const amd = p.cpu.vendor === 'AuthenticAMD';
+    p.cpu.flags.forEach((f, i) => {
+      if ((DERIVED_CPU_FLAGS as readonly string[]).includes(f)) {
+        ctx.addIssue({ code: 'custom', path: ['cpu', 'flags', i], message: `'${f}' is derived from CPUID and kernel state; leave it out of the profile` });
+      }
+    });
     if (!amd && p.cpuid8000001f !== null) {
       ctx.addIssue({ code: 'custom', path: ['cpuid8000001f'], message: 'only AMD CPUs have CPUID Fn8000_001F; use null' });
     }

@@ -1,0 +1,73 @@
+/**
+ * A directory tree with the host files tools read (kvm_amd parameters, /proc/cpuinfo, /dev/sev,
+ * misc cgroup capacity, kernel release and command line), plus `sysroot.json` recording the
+ * facts a plain file cannot carry (device node type, mode, owner).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { HardwareProfile } from '../profile/schema.ts';
+import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
+import { formatCpuinfo } from './cpuinfo.ts';
+
+/** /dev/sev is a misc device; KubeVirt's tests create it with `mknod /dev/sev c 10 124`. */
+const DEV_SEV_NODE = { major: 10, minor: 124 } as const;
+
+export interface SysrootEntry {
+  readonly path: string;
+  readonly kind: 'file' | 'chardev';
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly major?: number;
+  readonly minor?: number;
+}
+
+export interface SysrootManifest {
+  readonly profile: string;
+  readonly entries: readonly SysrootEntry[];
+}
+
+/** The kernel release as `uname -r` prints it: taken from the boot image name when present. */
+export function osRelease(profile: HardwareProfile): string {
+  return /BOOT_IMAGE=\S*vmlinuz-(\S+)/.exec(profile.kernel.cmdline)?.[1] ?? profile.kernel.version;
+}
+
+/** Every file of the tree with its content, keyed by path relative to the root. */
+export function sysrootFiles(profile: HardwareProfile, kernel: KernelSevState): Map<string, { content: string; entry: SysrootEntry }> {
+  const files = new Map<string, { content: string; entry: SysrootEntry }>();
+  const file = (path: string, content: string, mode = '0444') =>
+    files.set(path, { content, entry: { path, kind: 'file', mode, owner: 'root', group: 'root' } });
+
+  if (kernel.kvmAmdLoaded) {
+    for (const p of KVM_AMD_PARAMS) {
+      const text = kernel.sysfs[p];
+      if (text !== undefined) file(`sys/module/kvm_amd/parameters/${p}`, text);
+    }
+  }
+  file('proc/cpuinfo', formatCpuinfo(profile, kernel));
+  file('proc/sys/kernel/osrelease', `${osRelease(profile)}\n`, '0444');
+  file('proc/cmdline', `${profile.kernel.cmdline}\n`);
+  const misc = formatMiscCapacity(kernel.miscCapacity);
+  if (misc !== null) file('sys/fs/cgroup/misc.capacity', misc);
+
+  const d = profile.devSev;
+  if (d.present) {
+    const entry: SysrootEntry = { path: 'dev/sev', kind: 'chardev', mode: d.mode, owner: d.owner, group: d.group, ...DEV_SEV_NODE };
+    const note = `placeholder for /dev/sev: character device ${DEV_SEV_NODE.major}:${DEV_SEV_NODE.minor}, mode ${d.mode}, owner ${d.owner}:${d.group}\n`;
+    files.set('dev/sev', { content: note, entry });
+  }
+  return files;
+}
+
+/** Writes the tree under `dir` and returns its manifest (also written as `sysroot.json`). */
+export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevState, dir: string): SysrootManifest {
+  const files = sysrootFiles(profile, kernel);
+  for (const [path, { content }] of files) {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content);
+  }
+  const manifest: SysrootManifest = { profile: profile.name, entries: [...files.values()].map((f) => f.entry) };
+  writeFileSync(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}

@@ -1,0 +1,52 @@
+/**
+ * A tiny XML writer that prints the way libvirt's virBuffer formatters do: two-space indentation,
+ * single-quoted attributes, empty elements self-closed, text-only elements on one line.
+ */
+
+export type Attrs = Readonly<Record<string, string | number | undefined>>;
+
+export interface XmlNode {
+  readonly name: string;
+  readonly attrs: Attrs;
+  readonly children: readonly XmlNode[];
+  readonly text?: string;
+}
+
+/** An element with child elements (undefined/false children are dropped, so callers can gate inline). */
+export function el(name: string, attrs: Attrs = {}, children: readonly (XmlNode | null | undefined | false)[] = []): XmlNode {
+  return { name, attrs, children: children.filter((c): c is XmlNode => !!c) };
+}
+
+/** An element holding only text, e.g. `<arch>x86_64</arch>`. */
+export function textEl(name: string, text: string | number, attrs: Attrs = {}): XmlNode {
+  return { name, attrs, children: [], text: String(text) };
+}
+
+/** libvirt's `<enum name='x'><value>…</value></enum>`; an empty list prints `<enum name='x'/>`. */
+export function enumEl(name: string, values: readonly string[]): XmlNode {
+  return el('enum', { name }, values.map((v) => textEl('value', v)));
+}
+
+export function escapeText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function escapeAttr(s: string): string {
+  return escapeText(s).replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+}
+
+function formatAttrs(attrs: Attrs): string {
+  return Object.entries(attrs)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}='${escapeAttr(String(v))}'`)
+    .join('');
+}
+
+/** Serialises one node at the given depth; every line ends with a newline. */
+export function formatXml(node: XmlNode, depth = 0): string {
+  const pad = '  '.repeat(depth);
+  const open = `${pad}<${node.name}${formatAttrs(node.attrs)}`;
+  if (node.text !== undefined) return `${open}>${escapeText(node.text)}</${node.name}>\n`;
+  if (node.children.length === 0) return `${open}/>\n`;
+  return `${open}>\n${node.children.map((c) => formatXml(c, depth + 1)).join('')}${pad}</${node.name}>\n`;
+}

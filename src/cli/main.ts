@@ -1,0 +1,60 @@
+/**
+ * The `sevharness` command line. Subcommands live in `commands/`, one module each; adding one is a
+ * new module plus a row in COMMANDS.
+ */
+import { parseArgs } from 'node:util';
+import { ProfileError } from '../../fakelibvirt/profile/load.ts';
+import { isLibvirtError } from '../libvirt/errors.ts';
+import { UsageError, type CliIo, type Command } from './command.ts';
+import { capabilitiesCommand } from './commands/capabilities.ts';
+import { domcapabilitiesCommand } from './commands/domcapabilities.ts';
+import { nodesevinfoCommand } from './commands/nodesevinfo.ts';
+import { profilesCommand } from './commands/profiles.ts';
+import { sysrootCommand } from './commands/sysroot.ts';
+
+export const COMMANDS: readonly Command[] = [
+  profilesCommand,
+  capabilitiesCommand,
+  domcapabilitiesCommand,
+  nodesevinfoCommand,
+  sysrootCommand,
+];
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n      sevharness ${c.name} ${c.usage}`.trimEnd());
+  return `usage: sevharness <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  show this help\n`;
+}
+
+const processIo: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+/** Runs one CLI invocation; returns the exit status (2 for usage errors). */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(helpText());
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`sevharness: unknown command '${name}'\n\n${helpText()}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true });
+    return await cmd.run(values, positionals, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`sevharness ${cmd.name}: ${e.message}\nusage: sevharness ${cmd.name} ${cmd.usage}\n`);
+      return 2;
+    }
+    if (isLibvirtError(e) || e instanceof ProfileError) {
+      io.err(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
