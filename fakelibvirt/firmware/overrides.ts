@@ -1,0 +1,54 @@
+/**
+ * msw-style fault injection for the firmware: `use()` prepends "which command" + "what status"
+ * rules, the next matching command answers with that status instead of running, and
+ * `reset()` restores normal behaviour. Kept apart from the firmware so the rule matching is
+ * one small, separately tested thing.
+ */
+import type { FirmwareCommand } from './commands.ts';
+
+export interface FirmwareOverride {
+  readonly command: FirmwareCommand;
+  /** The firmware status to answer with (non-zero). */
+  readonly status: number;
+  /** How many matching calls fail before the rule is used up; default 1. `Infinity` never expires. */
+  readonly times?: number;
+  /** Only calls for this guest handle match; default any. */
+  readonly handle?: number;
+}
+
+interface LiveRule {
+  readonly rule: FirmwareOverride;
+  remaining: number;
+}
+
+export class OverrideList {
+  private rules: LiveRule[] = [];
+
+  /** Prepends the rules; like `server.use(a, b)`, `a` is consulted before `b` and before older rules. */
+  use(...rules: FirmwareOverride[]): void {
+    for (const r of rules) {
+      if (!Number.isInteger(r.status) || r.status <= 0) throw new RangeError(`override status must be a non-zero firmware status (got ${r.status})`);
+    }
+    this.rules = [...rules.map((rule) => ({ rule, remaining: rule.times ?? 1 })), ...this.rules];
+  }
+
+  reset(): void {
+    this.rules = [];
+  }
+
+  /** The status a matching rule injects for this call, consuming one use of it; null if none. */
+  take(command: FirmwareCommand, handle: number | null): number | null {
+    const i = this.rules.findIndex(
+      (l) => l.rule.command === command && (l.rule.handle === undefined || l.rule.handle === handle),
+    );
+    if (i < 0) return null;
+    const live = this.rules[i]!;
+    live.remaining -= 1;
+    if (live.remaining <= 0) this.rules.splice(i, 1);
+    return live.rule.status;
+  }
+
+  get pending(): number {
+    return this.rules.length;
+  }
+}

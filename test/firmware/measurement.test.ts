@@ -1,0 +1,91 @@
+import { createCipheriv, createHash, createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  MEASUREMENT_BLOB_LEN,
+  launchDigest,
+  launchMeasure,
+  launchMeasurement,
+  secretMac,
+  verifyMeasurement,
+  verifySecretMac,
+} from '../../fakelibvirt/firmware/measurement.ts';
+
+const tik = Buffer.from(Array.from({ length: 16 }, (_, i) => i));
+const ovmf = Buffer.from('OVMF'.repeat(1024));
+const hashes = Buffer.from('hashes-table');
+const mnonce = Buffer.alloc(16, 0xa5);
+
+describe('launch digest', () => {
+  it('is SHA-256 over every LAUNCH_UPDATE buffer in order', () => {
+    const d = launchDigest([ovmf, hashes]);
+    expect(d.toString('hex')).toBe('719d42c863b651f75c0ea6c55acd532bd07d70c0ad3af8568bce2fbb97a26941');
+    expect(d).toEqual(createHash('sha256').update(Buffer.concat([ovmf, hashes])).digest());
+    expect(launchDigest([hashes, ovmf])).not.toEqual(d);
+  });
+});
+
+describe('launch measurement', () => {
+  const digest = launchDigest([ovmf, hashes]);
+  const input = { apiMajor: 1, apiMinor: 52, build: 4, policy: 0x0033, digest, mnonce, tik };
+
+  it('matches an independently computed vector (Python hmac)', () => {
+    expect(launchMeasure(input).toString('hex')).toBe('c5b10038c7b05656a35f270a08ca2355722fc84f67695590fa33591e7abffc8e');
+  });
+
+  it('is HMAC-SHA256(TIK, 04 | major | minor | build | policy LE | digest | mnonce), assembled by hand', () => {
+    const bytes = Buffer.concat([Buffer.from([0x04, 1, 52, 4, 0x33, 0x00, 0x00, 0x00]), digest, mnonce]);
+    expect(bytes.length).toBe(8 + 32 + 16);
+    expect(launchMeasure(input)).toEqual(createHmac('sha256', tik).update(bytes).digest());
+  });
+
+  it('returns the 48-byte MEASURE | MNONCE blob', () => {
+    const blob = launchMeasurement(input);
+    expect(blob.length).toBe(MEASUREMENT_BLOB_LEN);
+    expect(blob.subarray(32)).toEqual(mnonce);
+  });
+
+  it('lets a guest owner verify, and catches any change', () => {
+    const blob = launchMeasurement(input);
+    const { mnonce: _m, ...owner } = input;
+    expect(verifyMeasurement(owner, blob)).toBe(true);
+    expect(verifyMeasurement({ ...owner, policy: 0x37 }, blob)).toBe(false);
+    expect(verifyMeasurement({ ...owner, build: 5 }, blob)).toBe(false);
+    expect(verifyMeasurement({ ...owner, digest: launchDigest([ovmf]) }, blob)).toBe(false);
+    expect(verifyMeasurement({ ...owner, tik: Buffer.alloc(16) }, blob)).toBe(false);
+    expect(verifyMeasurement(owner, blob.subarray(0, 40))).toBe(false);
+  });
+
+  it('rejects malformed inputs', () => {
+    expect(() => launchMeasure({ ...input, mnonce: Buffer.alloc(8) })).toThrow('mnonce must be 16 bytes (got 8)');
+    expect(() => launchMeasure({ ...input, digest: Buffer.alloc(31) })).toThrow(RangeError);
+  });
+});
+
+describe('LAUNCH_SECRET packet MAC', () => {
+  const measure = launchMeasure({ apiMajor: 1, apiMinor: 52, build: 4, policy: 0x33, digest: launchDigest([ovmf, hashes]), mnonce, tik });
+  const iv = Buffer.from(Array.from({ length: 16 }, (_, i) => 16 + i));
+  const ciphertext = Buffer.from(Array.from({ length: 32 }, (_, i) => (i % 4) + 1));
+
+  it('matches an independently computed vector', () => {
+    expect(ciphertext.length).toBe(32);
+    expect(secretMac({ tik, flags: 0, iv, ciphertext, measure }).toString('hex')).toBe(
+      '3a462a7a91b3bfd1355e71385572d246c555c9ba8731d4bcb7cd5584991cd1a9',
+    );
+  });
+
+  it('binds flags, iv, lengths, ciphertext and MEASURE', () => {
+    const mac = secretMac({ tik, flags: 0, iv, ciphertext, measure });
+    expect(verifySecretMac({ tik, flags: 0, iv, ciphertext, measure }, mac)).toBe(true);
+    expect(verifySecretMac({ tik, flags: 1, iv, ciphertext, measure }, mac)).toBe(false);
+    expect(verifySecretMac({ tik, flags: 0, iv, ciphertext, measure, guestLen: 64 }, mac)).toBe(false);
+    expect(verifySecretMac({ tik, flags: 0, iv, ciphertext, measure: Buffer.alloc(32) }, mac)).toBe(false);
+    expect(verifySecretMac({ tik, flags: 0, iv, ciphertext, measure }, mac.subarray(1))).toBe(false);
+  });
+
+  it('works with a real AES-128-CTR ciphertext', () => {
+    const tek = Buffer.alloc(16, 7);
+    const c = createCipheriv('aes-128-ctr', tek, iv);
+    const ct = Buffer.concat([c.update('disk passphrase'), c.final()]);
+    expect(verifySecretMac({ tik, flags: 0, iv, ciphertext: ct, measure }, secretMac({ tik, flags: 0, iv, ciphertext: ct, measure }))).toBe(true);
+  });
+});
