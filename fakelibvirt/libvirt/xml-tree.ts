@@ -69,6 +69,25 @@ function checkDepth(xml: string, source: string): void {
   }
 }
 
+/**
+ * Entity expansion is off: a DTD declaring entities is refused outright (it is how billion-laughs
+ * documents work), and a reference to anything but the predefined entities gets libxml2's text.
+ * Real libvirt expands internal entities; the fake deliberately does not.
+ */
+function checkEntities(xml: string, source: string): void {
+  const decl = /<!ENTITY/.exec(xml);
+  if (decl) {
+    const line = xml.slice(0, decl.index).split('\n').length;
+    throw detailError(source, line, 'entity declarations are refused: the fake never expands entities', xml, decl.index - xml.lastIndexOf('\n', decl.index) - 1);
+  }
+  const ref = /&(?!(?:amp|lt|gt|apos|quot|#[0-9]+|#x[0-9a-fA-F]+);)([A-Za-z_][\w.-]*);/.exec(xml);
+  if (ref) {
+    const line = xml.slice(0, ref.index).split('\n').length;
+    const col = ref.index - xml.lastIndexOf('\n', ref.index) - 1 + ref[0].length;
+    throw detailError(source, line, `Entity '${ref[1]}' not defined`, xml, col);
+  }
+}
+
 function libxml2Wording(msg: string): string {
   let m = /^Expected closing tag '([^']+)' \(opened in line (\d+)[^)]*\) instead of closing tag '([^']+)'/.exec(msg);
   if (m) return `Opening and ending tag mismatch: ${m[1]} line ${m[2]} and ${m[3]}`;
@@ -120,6 +139,7 @@ function toNodes(items: unknown[]): XmlNode[] {
 export function parseXmlDocument(xml: string, source: string): XmlNode {
   if (xml.trim().length === 0) throw detailError(source, 2, "Start tag expected, '<' not found", '', 0);
   checkDepth(xml, source);
+  checkEntities(xml, source);
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { msg, line, col } = valid.err;
