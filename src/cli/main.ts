@@ -7,6 +7,7 @@ import { ProfileError } from '../../fakelibvirt/profile/load.ts';
 import { isLibvirtError } from '../libvirt/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
 import { capabilitiesCommand } from './commands/capabilities.ts';
+import { hostsCommand } from './commands/hosts.ts';
 import { domcapabilitiesCommand } from './commands/domcapabilities.ts';
 import { nodesevinfoCommand } from './commands/nodesevinfo.ts';
 import { profilesCommand } from './commands/profiles.ts';
@@ -14,6 +15,7 @@ import { sysrootCommand } from './commands/sysroot.ts';
 
 export const COMMANDS: readonly Command[] = [
   profilesCommand,
+  hostsCommand,
   capabilitiesCommand,
   domcapabilitiesCommand,
   nodesevinfoCommand,

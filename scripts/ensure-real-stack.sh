@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the real-stack tests need (libvirt 9.0, QEMU 7.2, OVMF, virsh,
+# libvirt-python, virt-xml-validate) when any of them is missing. Idempotent and quiet when all is
+# there. Without root (or apt) it says what is missing and leaves the decision to the tests:
+# outside CI they skip with a notice, with CI=true they fail.
+set -euo pipefail
+
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils)
+
+missing=()
+command -v virsh >/dev/null 2>&1 || missing+=(virsh)
+[ -x /usr/sbin/libvirtd ] || missing+=(libvirtd)
+command -v virt-xml-validate >/dev/null 2>&1 || missing+=(virt-xml-validate)
+command -v xmllint >/dev/null 2>&1 || missing+=(xmllint)
+[ -x /usr/bin/qemu-system-x86_64 ] || missing+=(qemu-system-x86_64)
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
+[ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ] || missing+=(libvirt-driver-qemu)
+/usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || missing+=(python3-libvirt)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "real stack: all components present"
+  exit 0
+fi
+
+echo "real stack: missing ${missing[*]}; installing ${PACKAGES[*]}"
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "real stack: cannot install (need root and apt-get); real-stack tests will skip outside CI and fail in CI" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+echo "real stack: installed"
