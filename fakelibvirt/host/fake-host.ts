@@ -37,6 +37,8 @@ import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from 
 import { HostEventLog } from './host-events.ts';
 
 export type { DomainRef } from './domain-registry.ts';
+/** What operations need to find a domain: libvirt resolves by UUID and names it in errors. */
+export type DomainHandle = Pick<DomainRef, 'name' | 'uuid'>;
 
 export interface LifecycleEventRecord {
   readonly domain: DomainRef;
@@ -262,12 +264,12 @@ export class FakeHost {
     return this.domains.resolve(ref);
   }
 
-  getState(ref: DomainRef): { state: number; reason: number } {
+  getState(ref: DomainHandle): { state: number; reason: number } {
     const o = this.obj(ref);
     return { state: o.state, reason: o.reason };
   }
 
-  getInfo(ref: DomainRef): DomainInfo {
+  getInfo(ref: DomainHandle): DomainInfo {
     const o = this.obj(ref);
     const def = o.liveDef ?? o.def;
     return {
@@ -279,27 +281,27 @@ export class FakeHost {
     };
   }
 
-  isActive(ref: DomainRef): boolean {
+  isActive(ref: DomainHandle): boolean {
     return isActive(this.obj(ref));
   }
 
-  isPersistent(ref: DomainRef): boolean {
+  isPersistent(ref: DomainHandle): boolean {
     return this.obj(ref).persistent;
   }
 
-  getAutostart(ref: DomainRef): boolean {
+  getAutostart(ref: DomainHandle): boolean {
     return this.obj(ref).autostart;
   }
 
-  getOSType(ref: DomainRef): string {
+  getOSType(ref: DomainHandle): string {
     return this.obj(ref).def.os.type;
   }
 
-  hasManagedSaveImage(ref: DomainRef): boolean {
+  hasManagedSaveImage(ref: DomainHandle): boolean {
     return this.obj(ref).hasManagedSave;
   }
 
-  getXMLDesc(ref: DomainRef, flags = 0): string {
+  getXMLDesc(ref: DomainHandle, flags = 0): string {
     const o = this.obj(ref);
     const inactive = (flags & DomainFlags.XML_INACTIVE) !== 0;
     if (isActive(o) && !inactive && o.liveDef) return formatDomainXml(o.liveDef, { id: o.id, live: o.runtime });
@@ -330,7 +332,7 @@ export class FakeHost {
     return refOf(o);
   }
 
-  undefine(ref: DomainRef, flags = 0): void {
+  undefine(ref: DomainHandle, flags = 0): void {
     const o = this.obj(ref);
     if (!o.persistent) throw opInvalid(VirErrorDomain.QEMU, 'cannot undefine transient domain');
     if (o.hasManagedSave && !(flags & DomainFlags.UNDEFINE_MANAGED_SAVE)) {
@@ -353,7 +355,7 @@ export class FakeHost {
   // ---- lifecycle ------------------------------------------------------------------------------
 
   /** virDomainCreateWithFlags; `createXML` starts a transient domain the same way. */
-  create(ref: DomainRef, flags = 0): DomainRef {
+  create(ref: DomainHandle, flags = 0): DomainRef {
     const o = this.obj(ref);
     if (isActive(o)) throw opInvalid(VirErrorDomain.QEMU, 'domain is already running');
     const restoring = o.hasManagedSave;
@@ -413,14 +415,14 @@ export class FakeHost {
     if (!o.persistent) this.domains.remove(o);
   }
 
-  destroy(ref: DomainRef): void {
+  destroy(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     this.stopObj(o, ShutoffReason.DESTROYED, EventDetail.STOPPED_DESTROYED);
   }
 
   /** ACPI shutdown; the fake guest honours it at once. A guest that never booted ignores it. */
-  shutdown(ref: DomainRef): void {
+  shutdown(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     if (o.state === DomainState.PAUSED || (o.runtime && o.runtime.faults.length > 0)) return;
@@ -428,12 +430,12 @@ export class FakeHost {
     this.stopObj(o, ShutoffReason.SHUTDOWN, EventDetail.STOPPED_SHUTDOWN);
   }
 
-  reboot(ref: DomainRef): void {
+  reboot(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
   }
 
-  suspend(ref: DomainRef): void {
+  suspend(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     if (o.state === DomainState.PAUSED) return;
@@ -441,7 +443,7 @@ export class FakeHost {
     this.emit(o, LifecycleEvent.SUSPENDED, EventDetail.SUSPENDED_PAUSED);
   }
 
-  resume(ref: DomainRef): void {
+  resume(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     if (o.state !== DomainState.PAUSED) return;
@@ -458,7 +460,7 @@ export class FakeHost {
     }
   }
 
-  managedSave(ref: DomainRef): void {
+  managedSave(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!o.persistent) throw opInvalid(VirErrorDomain.QEMU, 'cannot do managed save for transient domain');
     if (!isActive(o)) throw notRunning();
@@ -467,12 +469,12 @@ export class FakeHost {
     this.stopObj(o, ShutoffReason.SAVED, EventDetail.STOPPED_SAVED);
   }
 
-  managedSaveRemove(ref: DomainRef): void {
+  managedSaveRemove(ref: DomainHandle): void {
     const o = this.obj(ref);
     o.hasManagedSave = false;
   }
 
-  save(ref: DomainRef, path: string): void {
+  save(ref: DomainHandle, path: string): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     this.checkMigratable(o);
@@ -494,7 +496,7 @@ export class FakeHost {
 
   // ---- launch security --------------------------------------------------------------------------
 
-  launchSecurityInfo(ref: DomainRef): TypedParam[] {
+  launchSecurityInfo(ref: DomainHandle): TypedParam[] {
     const o = this.obj(ref);
     const ls = (o.liveDef ?? o.def).launchSecurity;
     if (!ls) return [];
@@ -512,7 +514,7 @@ export class FakeHost {
   }
 
   /** virDomainSetLaunchSecurityState: inject a secret while the guest is paused in LAUNCH_SECRET. */
-  setLaunchSecurityState(ref: DomainRef, params: readonly TypedParam[]): void {
+  setLaunchSecurityState(ref: DomainHandle, params: readonly TypedParam[]): void {
     const o = this.obj(ref);
     const ls = (o.liveDef ?? o.def).launchSecurity;
     if (ls?.type !== 'sev') {
@@ -532,7 +534,7 @@ export class FakeHost {
   // ---- migration (the model side of virsh migrate) ------------------------------------------------
 
   /** Source side of Begin3: refuses SEV guests, else returns the domain XML to send. */
-  migrateBegin(ref: DomainRef): string {
+  migrateBegin(ref: DomainHandle): string {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     this.checkMigratable(o);
@@ -549,7 +551,7 @@ export class FakeHost {
   }
 
   /** Source side of Confirm3: the guest now runs elsewhere. */
-  migrateConfirm(ref: DomainRef): void {
+  migrateConfirm(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) return;
     this.stopObj(o, ShutoffReason.MIGRATED, EventDetail.STOPPED_MIGRATED);

@@ -6,15 +6,15 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast } from '../profile/version.ts';
+import { defaultMachine, resolveMachine as findMachine } from '../views/machines.ts';
 import type { DomainDef } from './domain-def.ts';
 
 const qemuError = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.QEMU, detail);
 
 /** The canonical machine type a definition runs with (alias resolved, default applied). */
 export function resolveMachine(profile: HardwareProfile, machine: string | undefined): string {
-  const types = profile.qemu.machineTypes;
-  if (machine === undefined) return (types.find((m) => m.default) ?? types[0])!.name;
-  const hit = types.find((m) => m.name === machine || m.alias === machine);
+  if (machine === undefined) return defaultMachine(profile).name;
+  const hit = findMachine(profile, machine);
   if (!hit) {
     throw qemuError(
       VirErrorNumber.CONFIG_UNSUPPORTED,
