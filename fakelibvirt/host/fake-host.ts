@@ -93,7 +93,11 @@ export class FakeHost {
   /** Save images by path, as `virsh save` would leave them on the host's disk. */
   private readonly saveImages = new Map<string, DomainDef>();
 
-  constructor(profile: HardwareProfile, opts: { kernelOverrides?: KernelParamOverrides } = {}) {
+  /**
+   * `transportKeySeed` makes each guest's TEK/TIK derivable (`seededTransportKeys(seed, handle)`),
+   * standing in for the session a guest owner would negotiate, so tests can verify measurements.
+   */
+  constructor(profile: HardwareProfile, opts: { kernelOverrides?: KernelParamOverrides; transportKeySeed?: Buffer } = {}) {
     this.profile = profile;
     this.cpuid = decodeCpuid(profile);
     this.kernelOverrides = { ...opts.kernelOverrides };
@@ -106,6 +110,7 @@ export class FakeHost {
           build: profile.firmware.build,
           esInitialised: this.kernelState.sevEsEnabled,
           snpInitialised: this.kernelState.snpEnabled,
+          ...(opts.transportKeySeed && { tikSeed: opts.transportKeySeed }),
         })
       : null;
     this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
