@@ -6,6 +6,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { formatXml as writeXml, type XmlNode as WritableNode } from '../views/xml.ts';
 
 export interface XmlNode {
   readonly name: string;
@@ -159,24 +160,14 @@ export function children(node: XmlNode, name: string): XmlNode[] {
   return node.children.filter((c) => c.name === name);
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>'"]/g, (c) => ESCAPES[c] ?? c);
+/** Formats a tree as libvirt does (two-space indentation, single-quoted attributes). */
+export function formatXml(node: XmlNode): string {
+  return writeXml(writable(node));
 }
 
-/** Formats a tree as libvirt does: two-space indentation, single-quoted attributes. */
-export function formatXml(node: XmlNode, indent = ''): string {
-  const attrs = Object.entries(node.attrs)
-    .map(([k, v]) => ` ${k}='${escapeXml(v)}'`)
-    .join('');
-  if (node.children.length === 0) {
-    return node.text === ''
-      ? `${indent}<${node.name}${attrs}/>\n`
-      : `${indent}<${node.name}${attrs}>${escapeXml(node.text)}</${node.name}>\n`;
-  }
-  let out = `${indent}<${node.name}${attrs}>\n`;
-  for (const c of node.children) out += formatXml(c, `${indent}  `);
-  return `${out}${indent}</${node.name}>\n`;
+function writable(n: XmlNode): WritableNode {
+  const leafText = n.children.length === 0 && n.text !== '' ? { text: n.text } : {};
+  return { name: n.name, attrs: n.attrs, children: n.children.map(writable), ...leafText };
 }
 
 export function element(name: string, attrs: Record<string, string> = {}, kids: XmlNode[] = [], text = ''): XmlNode {
