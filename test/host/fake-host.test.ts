@@ -257,6 +257,30 @@ describe('runtime control', () => {
     expect(stale.domainCapabilities()).toContain("<sev supported='yes'>");
   });
 
+  it('records the faults of QEMU < 6.0 (virtio without iommu), i440fx with transitional virtio, and BIOS firmware', () => {
+    const h = host('naples-7001'); // QEMU 4.2.1
+    const disk = "<disk type='file' device='disk'><target dev='sda' bus='sata'/></disk>";
+    h.create(h.defineXML(guestXml({ name: 'noiommu', launchSecurity: naplesLaunch(), devices: `${disk}<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>` })));
+    h.create(h.defineXML(guestXml({ name: 'iommu', launchSecurity: naplesLaunch(), devices: `${disk}<rng model='virtio'><backend model='random'>/dev/urandom</backend><driver iommu='on'/></rng>` })));
+    h.create(h.defineXML(guestXml({ name: 'pc', machine: 'pc', launchSecurity: naplesLaunch(), devices: `${disk}<memballoon model='virtio'><driver iommu='on'/></memballoon>` })));
+    h.create(h.defineXML(guestXml({ name: 'pc-nt', machine: 'pc', launchSecurity: naplesLaunch(), devices: `${disk}<memballoon model='virtio-non-transitional'><driver iommu='on'/></memballoon>` })));
+    h.create(h.defineXML(guestXml({ name: 'bios', loader: null, launchSecurity: naplesLaunch() })));
+    const faults = Object.fromEntries(h.inspect().guests.map((g) => [g.name, g.faults]));
+    expect(faults).toEqual({
+      noiommu: ['virtio-without-iommu'],
+      iommu: [],
+      pc: ['transitional-virtio-on-pc'],
+      'pc-nt': [],
+      bios: ['firmware-not-uefi'],
+    });
+  });
+
+  it('refuses IDE on q35 at define time', () => {
+    expect(() => host('milan-7003-es8').defineXML(guestXml({ name: 'ide', devices: "<disk type='file' device='cdrom'><target dev='hda' bus='ide'/></disk>" }))).toThrow(
+      'unsupported configuration: IDE controllers are unsupported for this QEMU binary or machine type',
+    );
+  });
+
   it('records guest-visible faults of encrypted guests', () => {
     const h = host('milan-7003-es8');
     const old = "<metadata><sh:guest-os xmlns:sh='urn:sevharness:guest-os:1' name='rhel7' virtio-blk-boot='no'/></metadata>";
