@@ -45,6 +45,11 @@ export const ConnectProcs = {
   ),
   AUTH_POLKIT: call(70, VOID, struct([['complete', int]])),
   NODE_GET_FREE_MEMORY: call(102, VOID, struct([['freeMem', uhyper]])),
+  NODE_GET_CELLS_FREE_MEMORY: call(
+    103,
+    struct([['startCell', int], ['maxcells', int]]),
+    struct([['cells', array(uhyper, Limits.NODE_MAX_CELLS)]]),
+  ),
   CONNECT_GET_URI: call(110, VOID, struct([['uri', Str]])),
   NODE_NUM_OF_DEVICES: call(111, struct([['cap', OptStr], ['flags', uint]]), struct([['num', int]])),
   NODE_LIST_DEVICES: call(

@@ -1,0 +1,182 @@
+/**
+ * One client connection: splits the byte stream into packets, answers keepalive, routes CALLs
+ * through the dispatch table, and relays the host's lifecycle events to the callbacks this client
+ * registered. A protocol violation closes only this connection; nothing here throws to the server.
+ */
+import type { Socket } from 'node:net';
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { encodeEvent } from '../../src/rpc/codec.ts';
+import { KEEPALIVE_PROGRAM, KeepaliveProc, MessageStatus, MessageType, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION } from '../../src/rpc/constants.ts';
+import { libvirtErrorToRemote, RemoteError } from '../../src/rpc/errors.ts';
+import { FrameDecoder } from '../../src/rpc/frame-decoder.ts';
+import { encodeMessage, type Message, type MessageHeader } from '../../src/rpc/header.ts';
+import { encode } from '../../src/xdr/index.ts';
+import type { LifecycleEventRecord } from '../host/fake-host.ts';
+import type { CallContext, ConnectionState, DaemonState } from './context.ts';
+import { dispatchCall, rpcError } from './dispatch.ts';
+import { toWire } from './wire.ts';
+
+/** VIR_DOMAIN_EVENT_ID_LIFECYCLE: the only event ID the host model produces. */
+const EVENT_ID_LIFECYCLE = 0;
+/** VIR_DOMAIN_EVENT_ID_LAST in libvirt 9–11: registration beyond it is refused. */
+const EVENT_ID_LAST = 28;
+
+const PONG = encodeMessage({ prog: KEEPALIVE_PROGRAM, vers: 1, proc: KeepaliveProc.PONG, type: MessageType.MESSAGE, serial: 0, status: MessageStatus.OK });
+
+interface Callback {
+  readonly eventID: number;
+  readonly domUuid: string | null;
+}
+
+let nextConnectionId = 1;
+
+export class Connection implements ConnectionState {
+  readonly id = nextConnectionId++;
+  opened = false;
+  uri = 'qemu:///system';
+  readOnly: boolean;
+  closeCallbackRegistered = false;
+  incomingMigration: string | null = null;
+
+  private readonly decoder = new FrameDecoder();
+  private readonly ctx: CallContext;
+  private readonly callbacks = new Map<number, Callback>();
+  private readonly legacy = new Set<number>();
+  private unsubscribe: (() => void) | null = null;
+  /** Events raised while a call runs go out after its reply, as the real daemon's queue orders them. */
+  private held: Buffer[] | null = null;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly daemon: DaemonState,
+    opts: { readonly readOnly: boolean },
+  ) {
+    this.readOnly = opts.readOnly;
+    this.ctx = { host: daemon.host, conn: this, daemon };
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    // A client that vanishes mid-call only ends its own connection.
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.cleanup());
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  /** Drops the connection (daemon shutdown or protocol violation). */
+  close(): void {
+    this.socket.destroy();
+    this.cleanup();
+  }
+
+  private receive(chunk: Buffer): void {
+    let messages: Message[];
+    try {
+      messages = this.decoder.push(chunk);
+    } catch {
+      // Bad length word or header: the stream can no longer be framed (virNetServerClient closes too).
+      this.close();
+      return;
+    }
+    for (const m of messages) {
+      if (this.socket.destroyed) return;
+      this.handle(m);
+    }
+  }
+
+  private handle(m: Message): void {
+    const h = m.header;
+    if (h.prog === KEEPALIVE_PROGRAM) {
+      if (h.proc === KeepaliveProc.PING && h.type === MessageType.MESSAGE) this.send(PONG);
+      return;
+    }
+    const isCall = h.type === MessageType.CALL || h.type === MessageType.CALL_WITH_FDS;
+    if (h.prog !== REMOTE_PROGRAM || h.vers !== REMOTE_PROTOCOL_VERSION) {
+      // virNetServerProgramUnknownError: only calls get an answer, echoing the unknown program.
+      if (isCall) this.sendError(h, rpcError(`Cannot find program ${h.prog | 0} version ${h.vers | 0}`));
+      return;
+    }
+    if (h.type === MessageType.STREAM || h.type === MessageType.STREAM_HOLE) return; // no streams are ever opened
+    if (h.type !== MessageType.CALL) {
+      this.sendError(h, rpcError(`Unexpected message type ${h.type}`));
+      return;
+    }
+    if (h.status !== MessageStatus.OK) {
+      this.sendError(h, rpcError(`Unexpected message status ${h.status}`));
+      return;
+    }
+    this.held = [];
+    const reply = dispatchCall(this.ctx, h.proc, h.serial, m.payload);
+    const events = this.held;
+    this.held = null;
+    this.send(reply);
+    for (const e of events) this.send(e);
+  }
+
+  private sendError(h: MessageHeader, err: LibvirtError): void {
+    const header = { prog: h.prog, vers: h.vers, proc: h.proc, type: MessageType.REPLY, serial: h.serial, status: MessageStatus.ERROR };
+    this.send(encodeMessage(header, encode(RemoteError, libvirtErrorToRemote(err))));
+  }
+
+  private send(packet: Buffer): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(packet);
+  }
+
+  // ---- events ------------------------------------------------------------------------------------
+
+  registerCallback(eventID: number, domUuid: string | null): number {
+    this.checkEventId(eventID);
+    const id = this.daemon.allocateCallbackId();
+    this.callbacks.set(id, { eventID, domUuid });
+    this.subscribe();
+    return id;
+  }
+
+  deregisterCallback(callbackID: number): void {
+    if (!this.callbacks.delete(callbackID)) {
+      throw LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.RPC, `callbackID ${callbackID} not registered`);
+    }
+  }
+
+  registerLegacy(eventID: number): void {
+    this.checkEventId(eventID);
+    if (this.legacy.has(eventID)) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.RPC, `domain event ${eventID} already registered`);
+    this.legacy.add(eventID);
+    this.subscribe();
+  }
+
+  deregisterLegacy(eventID: number): void {
+    if (!this.legacy.delete(eventID)) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.RPC, `domain event ${eventID} not registered`);
+  }
+
+  private checkEventId(eventID: number): void {
+    if (eventID < 0 || eventID >= EVENT_ID_LAST) {
+      throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.RPC, `unsupported event ID ${eventID}`);
+    }
+  }
+
+  private subscribe(): void {
+    this.unsubscribe ??= this.daemon.host.onLifecycle((e) => this.relay(e));
+  }
+
+  private relay(e: LifecycleEventRecord): void {
+    const dom = toWire(e.domain);
+    for (const [callbackID, cb] of this.callbacks) {
+      if (cb.eventID !== EVENT_ID_LIFECYCLE || (cb.domUuid !== null && cb.domUuid !== e.domain.uuid)) continue;
+      this.emitEvent(encodeEvent('DOMAIN_EVENT_CALLBACK_LIFECYCLE', { callbackID, dom, event: e.event, detail: e.detail }));
+    }
+    if (this.legacy.has(EVENT_ID_LIFECYCLE)) this.emitEvent(encodeEvent('DOMAIN_EVENT_LIFECYCLE', { dom, event: e.event, detail: e.detail }));
+  }
+
+  private emitEvent(packet: Buffer): void {
+    if (this.held) this.held.push(packet);
+    else this.send(packet);
+  }
+
+  private cleanup(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.callbacks.clear();
+    this.legacy.clear();
+  }
+}

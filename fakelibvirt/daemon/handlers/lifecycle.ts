@@ -1,0 +1,51 @@
+/** Starting, stopping, pausing and saving domains, and their SEV launch security. */
+import type { HandlerTable } from '../context.ts';
+import { fromWire, toWire } from '../wire.ts';
+
+/** VIR_DOMAIN_JOB_NONE with every counter zero: the fake's operations finish within their call. */
+const NO_JOB = {
+  type: 0,
+  timeElapsed: 0n,
+  timeRemaining: 0n,
+  dataTotal: 0n,
+  dataProcessed: 0n,
+  dataRemaining: 0n,
+  memTotal: 0n,
+  memProcessed: 0n,
+  memRemaining: 0n,
+  fileTotal: 0n,
+  fileProcessed: 0n,
+  fileRemaining: 0n,
+};
+
+export const lifecycleHandlers: HandlerTable = {
+  DOMAIN_CREATE: ({ host }, { dom }) => void host.create(fromWire(dom), 0),
+  DOMAIN_CREATE_WITH_FLAGS: ({ host }, { dom, flags }) => ({ dom: toWire(host.create(fromWire(dom), flags)) }),
+  DOMAIN_CREATE_XML: ({ host }, { xml_desc, flags }) => ({ dom: toWire(host.createXML(xml_desc, flags)) }),
+  DOMAIN_DESTROY: ({ host }, { dom }) => host.destroy(fromWire(dom)),
+  DOMAIN_DESTROY_FLAGS: ({ host }, { dom }) => host.destroy(fromWire(dom)),
+  DOMAIN_SHUTDOWN: ({ host }, { dom }) => host.shutdown(fromWire(dom)),
+  DOMAIN_SHUTDOWN_FLAGS: ({ host }, { dom }) => host.shutdown(fromWire(dom)),
+  DOMAIN_REBOOT: ({ host }, { dom }) => host.reboot(fromWire(dom)),
+  DOMAIN_SUSPEND: ({ host }, { dom }) => host.suspend(fromWire(dom)),
+  DOMAIN_RESUME: ({ host }, { dom }) => host.resume(fromWire(dom)),
+
+  DOMAIN_MANAGED_SAVE: ({ host }, { dom }) => host.managedSave(fromWire(dom)),
+  DOMAIN_MANAGED_SAVE_REMOVE: ({ host }, { dom }) => host.managedSaveRemove(fromWire(dom)),
+  DOMAIN_SAVE: ({ host }, { dom, to }) => host.save(fromWire(dom), to),
+  DOMAIN_SAVE_FLAGS: ({ host }, { dom, to }) => host.save(fromWire(dom), to),
+  DOMAIN_RESTORE: ({ host }, a) => void host.restore(a.from),
+  DOMAIN_RESTORE_FLAGS: ({ host }, a) => void host.restore(a.from),
+
+  DOMAIN_GET_JOB_INFO: ({ host }, { dom }) => {
+    host.getState(fromWire(dom));
+    return NO_JOB;
+  },
+  DOMAIN_GET_JOB_STATS: ({ host }, { dom }) => {
+    host.getState(fromWire(dom));
+    return { type: 0, params: [] };
+  },
+
+  DOMAIN_GET_LAUNCH_SECURITY_INFO: ({ host }, { dom }) => ({ params: host.launchSecurityInfo(fromWire(dom)) }),
+  DOMAIN_SET_LAUNCH_SECURITY_STATE: ({ host }, { dom, params }) => host.setLaunchSecurityState(fromWire(dom), params),
+};
