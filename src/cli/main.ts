@@ -11,6 +11,7 @@ import { hostsCommand } from './commands/hosts.ts';
 import { domcapabilitiesCommand } from './commands/domcapabilities.ts';
 import { nodesevinfoCommand } from './commands/nodesevinfo.ts';
 import { profilesCommand } from './commands/profiles.ts';
+import { serveCommand } from './commands/serve.ts';
 import { sysrootCommand } from './commands/sysroot.ts';
 
 export const COMMANDS: readonly Command[] = [
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   domcapabilitiesCommand,
   nodesevinfoCommand,
   sysrootCommand,
+  serveCommand,
 ];
 
 export function helpText(): string {

@@ -1,0 +1,129 @@
+/**
+ * `sevharness serve`: one fake libvirtd per hardware profile, each on its own UNIX socket with its
+ * host's sysroot written next to it, until SIGINT/SIGTERM.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FakeLibvirtd } from '../../../fakelibvirt/daemon/server.ts';
+import { DomainStore } from '../../../fakelibvirt/daemon/persistence.ts';
+import { FakeHost } from '../../../fakelibvirt/host/fake-host.ts';
+import { allProfiles, loadProfile } from '../../../fakelibvirt/profile/load.ts';
+import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
+import { optionalString, UsageError, type CliIo, type Command, type ParsedValues } from '../command.ts';
+
+interface Served {
+  readonly profile: string;
+  readonly daemon: FakeLibvirtd;
+  readonly sysroot: string;
+  readonly untrack: (() => void) | null;
+}
+
+function strings(values: ParsedValues, key: string): string[] {
+  const v = values[key];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+}
+
+function parseMode(text: string | undefined): number {
+  if (text === undefined) return 0o600;
+  if (!/^0?[0-7]{3}$/.test(text)) throw new UsageError(`--socket-mode must be octal like 0600, not '${text}'`);
+  return parseInt(text, 8);
+}
+
+/** Resolves when the process is asked to stop. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(sig);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}
+
+async function start(values: ParsedValues): Promise<Served[]> {
+  const profiles = strings(values, 'profile');
+  if (profiles.length === 0) throw new UsageError('at least one --profile is required');
+  for (const p of profiles) {
+    if (!p.endsWith('.json') && !allProfiles().has(p)) throw new UsageError(`unknown profile '${p}'; known: ${[...allProfiles().keys()].join(', ')}`);
+  }
+  const sockets = strings(values, 'socket');
+  const roSockets = strings(values, 'read-only-socket');
+  const stateDir = optionalString(values, 'state-dir');
+  const base = stateDir ? resolve(stateDir) : mkdtempSync(join(tmpdir(), 'sevharness-serve-'));
+  const mode = parseMode(optionalString(values, 'socket-mode'));
+  const served: Served[] = [];
+  try {
+    for (const [i, name] of profiles.entries()) {
+      const profile = loadProfile(name);
+      const dir = join(base, profile.name);
+      mkdirSync(dir, { recursive: true });
+      const host = new FakeHost(profile);
+      const sysroot = join(dir, 'sysroot');
+      materializeSysroot(profile, host.kernel, sysroot);
+      let untrack: (() => void) | null = null;
+      if (stateDir) {
+        const store = new DomainStore(join(dir, 'domains'));
+        store.load(host);
+        untrack = store.track(host);
+      }
+      const roSocket = roSockets[i];
+      const daemon = new FakeLibvirtd(host, {
+        socketPath: resolve(sockets[i] ?? join(dir, 'libvirt-sock')),
+        socketMode: mode,
+        ...(roSocket !== undefined && { readOnlySocketPath: resolve(roSocket) }),
+      });
+      served.push({ profile: profile.name, daemon, sysroot, untrack });
+      await daemon.listen();
+    }
+  } catch (e) {
+    await stop(served);
+    throw e;
+  }
+  return served;
+}
+
+async function stop(served: readonly Served[]): Promise<void> {
+  for (const s of served) {
+    s.untrack?.();
+    await s.daemon.close();
+  }
+}
+
+function announce(served: readonly Served[], json: boolean, io: CliIo): void {
+  for (const s of served) {
+    const { daemon } = s;
+    if (json) {
+      io.out(`${JSON.stringify({ uri: daemon.uri, socket: daemon.socketPath, sysroot: s.sysroot, profile: s.profile, ...(daemon.readOnlyUri && { readOnlyUri: daemon.readOnlyUri }) })}\n`);
+    } else {
+      io.out(`${s.profile}\n  uri:     ${daemon.uri}\n${daemon.readOnlyUri ? `  ro uri:  ${daemon.readOnlyUri}\n` : ''}  sysroot: ${s.sysroot}\n`);
+    }
+  }
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run fake libvirtd daemons (one per profile) on UNIX sockets until SIGINT/SIGTERM',
+  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--json]',
+  options: {
+    profile: { type: 'string', short: 'p', multiple: true },
+    socket: { type: 'string', short: 's', multiple: true },
+    'read-only-socket': { type: 'string', multiple: true },
+    'state-dir': { type: 'string' },
+    'socket-mode': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(values, _positionals, io) {
+    const stopped = untilSignal();
+    const served = await start(values);
+    announce(served, values.json === true, io);
+    await stopped;
+    await stop(served);
+    return 0;
+  },
+};
