@@ -1,0 +1,143 @@
+/**
+ * Domain XML for a validated guest plan. The hot path of a boot, so it is plain string building:
+ * everything that depends only on the host (loader, NVRAM template, launchSecurity per model,
+ * constant devices) is rendered once into `HostFragments`; a build only concatenates.
+ *
+ * SEV rules encoded here: q35 with the host's canonical machine name, OVMF pflash + NVRAM template,
+ * `<launchSecurity>` last, `<locked/>` or a computed `<hard_limit>`, `iommu='on'` on every virtio
+ * device and no other, no IDE, virtio-net without the iPXE ROM, no vmcoreinfo on encrypted guests.
+ */
+import { randomUUID } from 'node:crypto';
+import { EXTRA_REGIONS_PADDING_KIB, extraRegionsKiB } from '../../fakelibvirt/memory/regions.ts';
+import { GUEST_OS_NAMESPACE } from '../../fakelibvirt/libvirt/domain-def.ts';
+import type { HostReport } from './detect.ts';
+import { MODELS, type EncryptionModel } from './inventory.ts';
+import type { GuestPlan, VideoModel } from './request.ts';
+
+/** Host RAM QEMU allocates per display model with libvirt's default attributes (KiB). virtio-gpu uses guest RAM. */
+export const VIDEO_RAM_KIB: Readonly<Record<VideoModel, number>> = {
+  qxl: 65536 + 65536 + 16384,
+  vga: 16384,
+  cirrus: 16384,
+  bochs: 16384,
+  virtio: 0,
+  none: 0,
+};
+
+/** The hard limit's overhead is rounded up to this, as nova sized its per-guest host reservation. */
+export const HARD_LIMIT_ROUNDING_KIB = 16 * 1024;
+
+/** `<hard_limit>`: guest RAM + video RAM + QEMU's extra regions + padding, overhead rounded up to 16 MiB. */
+export function hardLimitKiB(memoryMiB: number, video: VideoModel, uefi: boolean): number {
+  const overhead = VIDEO_RAM_KIB[video] + extraRegionsKiB(uefi ? 'uefi' : 'bios') + EXTRA_REGIONS_PADDING_KIB;
+  return memoryMiB * 1024 + Math.ceil(overhead / HARD_LIMIT_ROUNDING_KIB) * HARD_LIMIT_ROUNDING_KIB;
+}
+
+export const INSTANCE_DIR = '/var/lib/sevharness/instances';
+
+const ESC_RE = /[&<>'"]/;
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+export const escapeXml = (s: string): string => (ESC_RE.test(s) ? s.replace(/[&<>'"]/g, (c) => ESC[c]!) : s);
+
+/** Picks the plain OVMF build: secure-boot builds need SMM, and amdsev builds are stateless (no VARS). */
+export function chooseLoader(loaders: readonly string[]): { code: string; vars: string } | null {
+  const plain = loaders.find((l) => /OVMF_CODE/.test(l) && !/secboot|amdsev/i.test(l)) ?? loaders.find((l) => /OVMF_CODE/.test(l));
+  return plain ? { code: plain, vars: plain.replace('OVMF_CODE', 'OVMF_VARS') } : null;
+}
+
+const IOMMU = "<driver iommu='on'/>";
+
+/** Everything a build can reuse for one host. */
+export interface HostFragments {
+  readonly emulator: string;
+  readonly osUefi: string;
+  readonly launchSecurity: Readonly<Record<EncryptionModel, string>>;
+  readonly tailPlain: string;
+  readonly tailEncrypted: string;
+}
+
+function constantDevices(encrypted: boolean): string {
+  const io = encrypted ? IOMMU : '';
+  return (
+    "<serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>" +
+    "<input type='tablet' bus='usb'/><graphics type='vnc' autoport='yes' listen='127.0.0.1'/>" +
+    `<rng model='virtio'><backend model='random'>/dev/urandom</backend>${io}</rng>` +
+    `<memballoon model='virtio'><stats period='10'/>${io}</memballoon>`
+  );
+}
+
+export function hostFragments(report: HostReport): HostFragments {
+  const loader = chooseLoader(report.facts.loaders);
+  const osUefi = loader ? `<loader readonly='yes' type='pflash'>${escapeXml(loader.code)}</loader><nvram template='${escapeXml(loader.vars)}'/>` : '';
+  const cbit = report.sev.cbitpos !== undefined ? `<cbitpos>${report.sev.cbitpos}</cbitpos>` : '';
+  const rpb = report.sev.reducedPhysBits !== undefined ? `<reducedPhysBits>${report.sev.reducedPhysBits}</reducedPhysBits>` : '';
+  const ls = (policy: number) => `<launchSecurity type='sev'><policy>0x${policy.toString(16).padStart(4, '0')}</policy>${cbit}${rpb}</launchSecurity>`;
+  return {
+    emulator: report.facts.emulator ? `<emulator>${escapeXml(report.facts.emulator)}</emulator>` : '',
+    osUefi,
+    launchSecurity: { 'amd-sev': ls(MODELS['amd-sev'].policy), 'amd-sev-es': ls(MODELS['amd-sev-es'].policy) },
+    tailPlain: constantDevices(false),
+    tailEncrypted: constantDevices(true),
+  };
+}
+
+const DISK_PREFIX: Readonly<Record<string, string>> = { virtio: 'vd', scsi: 'sd', sata: 'sd', ide: 'hd' };
+const yn = (b: boolean) => (b ? 'yes' : 'no');
+
+export interface BuildOptions {
+  readonly uuid?: string;
+  readonly memoryPolicy?: 'locked' | 'hard-limit';
+  readonly network?: string;
+}
+
+export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
+  const enc = plan.encrypted;
+  const io = enc ? IOMMU : '';
+  const name = escapeXml(plan.name);
+  const dir = `${INSTANCE_DIR}/${name}`;
+  const memKiB = plan.memoryMiB * 1024;
+  const os = plan.guestOs;
+
+  let mem = '';
+  if (enc) {
+    mem = opts.memoryPolicy === 'hard-limit'
+      ? `<memtune><hard_limit unit='KiB'>${hardLimitKiB(plan.memoryMiB, plan.videoModel, plan.uefi)}</hard_limit></memtune>`
+      : '<memoryBacking><locked/></memoryBacking>';
+  }
+
+  // Boot disk and config-drive CD-ROM; sd* names are shared by sata and scsi, so the CD-ROM takes the next letter.
+  const bootPrefix = DISK_PREFIX[plan.diskBus]!;
+  const cdPrefix = DISK_PREFIX[plan.cdromBus]!;
+  const cdDev = cdPrefix === bootPrefix ? `${cdPrefix}b` : `${cdPrefix}a`;
+  const needsScsi = plan.diskBus === 'scsi' || plan.cdromBus === 'scsi';
+  let devices =
+    frag.emulator +
+    `<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'${plan.diskBus === 'virtio' && enc ? " iommu='on'" : ''}/>` +
+    `<source file='${dir}/disk'/><target dev='${bootPrefix}a' bus='${plan.diskBus}'/><boot order='1'/></disk>` +
+    `<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${dir}/disk.config'/>` +
+    `<target dev='${cdDev}' bus='${plan.cdromBus}'/><readonly/></disk>`;
+  if (needsScsi) devices += `<controller type='scsi' index='0' model='virtio-scsi'>${io}</controller>`;
+  devices += "<controller type='usb' index='0' model='qemu-xhci'/>";
+  if (plan.guestAgent) devices += `<controller type='virtio-serial' index='0'>${io}</controller>`;
+  devices +=
+    `<interface type='network'><source network='${escapeXml(opts.network ?? 'default')}'/><model type='virtio'/>` +
+    `${io}${enc ? "<rom enabled='no'/>" : ''}</interface>`;
+  if (plan.guestAgent) {
+    devices += `<channel type='unix'><source mode='bind' path='${dir}/qga.sock'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`;
+  }
+  if (plan.videoModel !== 'none') devices += `<video><model type='${plan.videoModel}'/>${plan.videoModel === 'virtio' ? io : ''}</video>`;
+  devices += enc ? frag.tailEncrypted : frag.tailPlain;
+
+  return (
+    `<domain type='kvm'><name>${name}</name><uuid>${opts.uuid ?? randomUUID()}</uuid>` +
+    `<metadata><sh:guest-os xmlns:sh='${GUEST_OS_NAMESPACE}' name='${escapeXml(os.name)}' sev='${yn(os.sev)}' sev-es='${yn(os.sevEs)}' virtio-blk-boot='${yn(os.virtioBlkBoot)}'/></metadata>` +
+    `<memory unit='KiB'>${memKiB}</memory><currentMemory unit='KiB'>${memKiB}</currentMemory>${mem}<vcpu>${plan.vcpus}</vcpu>` +
+    `<os><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${plan.uefi ? frag.osUefi : ''}</os>` +
+    // vmcoreinfo needs fw_cfg DMA, which an encrypted guest cannot do (nova bug #2117170).
+    `<features><acpi/><apic/>${enc ? '' : "<vmcoreinfo state='on'/>"}</features>` +
+    `<cpu mode='host-model'/><clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>` +
+    `<devices>${devices}</devices>` +
+    (enc ? frag.launchSecurity[plan.model!] : '') +
+    '</domain>'
+  );
+}

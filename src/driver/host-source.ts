@@ -1,0 +1,172 @@
+/**
+ * The driver's only door to libvirt and to host files. Two libvirt implementations exist: the TS
+ * wire client (a real compute service's path) and an in-process adapter over `FakeHost` (unit tests
+ * and benchmarks, no sockets). Host files are read under a sysroot so a test can point the driver at
+ * a materialised fake tree instead of the real `/sys`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
+
+/** A domain as the driver names it: libvirt identifies domains by UUID, the name is for humans. */
+export interface DomainHandle {
+  readonly name: string;
+  readonly uuid: string;
+}
+
+export interface DomainCapsRequest {
+  readonly arch?: string;
+  readonly machine?: string;
+  readonly virttype?: string;
+  readonly emulatorbin?: string;
+}
+
+/** virDomainCreateWithFlags flag: start paused (used by tests that inject launch secrets). */
+export const START_PAUSED = 1;
+
+export interface LibvirtSource {
+  getCapabilities(): Promise<string>;
+  getDomainCapabilities(q: DomainCapsRequest): Promise<string>;
+  /** Hypervisor (QEMU) version as libvirt encodes it: major * 1e6 + minor * 1e3 + micro. */
+  getVersion(): Promise<number>;
+  getLibVersion(): Promise<number>;
+  defineXML(xml: string): Promise<DomainHandle>;
+  create(dom: DomainHandle, flags?: number): Promise<void>;
+  destroy(dom: DomainHandle): Promise<void>;
+  /** Undefines and drops the per-domain NVRAM that every OVMF guest of this driver has. */
+  undefine(dom: DomainHandle): Promise<void>;
+  suspend(dom: DomainHandle): Promise<void>;
+  resume(dom: DomainHandle): Promise<void>;
+  reboot(dom: DomainHandle): Promise<void>;
+  managedSave(dom: DomainHandle): Promise<void>;
+  getXMLDesc(dom: DomainHandle): Promise<string>;
+  isActive(dom: DomainHandle): Promise<boolean>;
+}
+
+/** virDomainUndefineFlagsValues: VIR_DOMAIN_UNDEFINE_NVRAM. */
+const UNDEFINE_NVRAM = 4;
+
+/** In-process: calls FakeHost directly; errors are the same `LibvirtError`s the wire carries. */
+export class FakeHostSource implements LibvirtSource {
+  constructor(readonly host: FakeHost) {}
+  async getCapabilities(): Promise<string> {
+    return this.host.capabilities();
+  }
+  async getDomainCapabilities(q: DomainCapsRequest): Promise<string> {
+    return this.host.domainCapabilities(q);
+  }
+  async getVersion(): Promise<number> {
+    return this.host.hypervisorVersion();
+  }
+  async getLibVersion(): Promise<number> {
+    return this.host.libVersion();
+  }
+  async defineXML(xml: string): Promise<DomainHandle> {
+    const r = this.host.defineXML(xml);
+    return { name: r.name, uuid: r.uuid };
+  }
+  async create(dom: DomainHandle, flags = 0): Promise<void> {
+    this.host.create(dom, flags);
+  }
+  async destroy(dom: DomainHandle): Promise<void> {
+    this.host.destroy(dom);
+  }
+  async undefine(dom: DomainHandle): Promise<void> {
+    this.host.undefine(dom, UNDEFINE_NVRAM);
+  }
+  async suspend(dom: DomainHandle): Promise<void> {
+    this.host.suspend(dom);
+  }
+  async resume(dom: DomainHandle): Promise<void> {
+    this.host.resume(dom);
+  }
+  async reboot(dom: DomainHandle): Promise<void> {
+    this.host.reboot(dom);
+  }
+  async managedSave(dom: DomainHandle): Promise<void> {
+    this.host.managedSave(dom);
+  }
+  async getXMLDesc(dom: DomainHandle): Promise<string> {
+    return this.host.getXMLDesc(dom);
+  }
+  async isActive(dom: DomainHandle): Promise<boolean> {
+    return this.host.isActive(dom);
+  }
+}
+
+/** Over the libvirt RPC protocol, to libvirtd, virtqemud or the sevharness daemon alike. */
+export class WireSource implements LibvirtSource {
+  constructor(readonly client: LibvirtClient) {}
+  private async ref(dom: DomainHandle) {
+    return this.client.lookupByUUID(dom.uuid);
+  }
+  async getCapabilities(): Promise<string> {
+    return this.client.getCapabilities();
+  }
+  async getDomainCapabilities(q: DomainCapsRequest): Promise<string> {
+    return this.client.getDomainCapabilities(q);
+  }
+  async getVersion(): Promise<number> {
+    return this.client.getVersion();
+  }
+  async getLibVersion(): Promise<number> {
+    return this.client.getLibVersion();
+  }
+  async defineXML(xml: string): Promise<DomainHandle> {
+    const r = await this.client.defineXML(xml);
+    return { name: r.name, uuid: uuidString(r.uuid) };
+  }
+  async create(dom: DomainHandle, flags = 0): Promise<void> {
+    await this.client.domainCreateWithFlags(await this.ref(dom), flags);
+  }
+  async destroy(dom: DomainHandle): Promise<void> {
+    await this.client.destroy(await this.ref(dom));
+  }
+  async undefine(dom: DomainHandle): Promise<void> {
+    await this.client.undefineFlags(await this.ref(dom), UNDEFINE_NVRAM);
+  }
+  async suspend(dom: DomainHandle): Promise<void> {
+    await this.client.suspend(await this.ref(dom));
+  }
+  async resume(dom: DomainHandle): Promise<void> {
+    await this.client.resume(await this.ref(dom));
+  }
+  async reboot(dom: DomainHandle): Promise<void> {
+    await this.client.reboot(await this.ref(dom));
+  }
+  async managedSave(dom: DomainHandle): Promise<void> {
+    await this.client.managedSave(await this.ref(dom));
+  }
+  async getXMLDesc(dom: DomainHandle): Promise<string> {
+    return this.client.getXMLDesc(await this.ref(dom));
+  }
+  async isActive(dom: DomainHandle): Promise<boolean> {
+    return this.client.isActive(await this.ref(dom));
+  }
+}
+
+/** Read-only access to host files; `null` means the file does not exist (or cannot be read). */
+export interface HostFiles {
+  readText(relPath: string): string | null;
+}
+
+/** Files under a root directory: `/` on a real compute node, a materialised fake tree in tests. */
+export class SysrootFiles implements HostFiles {
+  constructor(readonly root = '/') {}
+  readText(relPath: string): string | null {
+    try {
+      return readFileSync(join(this.root, relPath), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Files from a map, for tests that vary one file at a time without touching disk. */
+export class MapFiles implements HostFiles {
+  constructor(readonly files: ReadonlyMap<string, string>) {}
+  readText(relPath: string): string | null {
+    return this.files.get(relPath) ?? null;
+  }
+}
