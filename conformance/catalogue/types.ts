@@ -1,0 +1,167 @@
+/**
+ * The shape of a conformance case: identity, the fact it rests on, whether it applies to a hardware
+ * profile, and the expected outcome as typed data derived from the profile's truth. A runner reads
+ * `given` to arrange the situation and `expect` to judge the driver; the catalogue judges nothing.
+ */
+import type { FirmwareStatusName } from './firmware-status.ts';
+import type { DriverConfig, Flavor, Image, LifecycleOperation, MemEncryptionModel, OperationName } from '../contract.ts';
+import type { RefusalCode } from '../refusal-codes.ts';
+import type { ProfileTruth } from '../truth.ts';
+
+export const AREAS = [
+  'detect', 'inventory', 'request', 'xml', 'boot', 'slots', 'memory', 'lifecycle', 'scheduling', 'faults',
+] as const;
+export type Area = (typeof AREAS)[number];
+
+export const AREA_TITLES: Record<Area, string> = {
+  detect: 'host detection',
+  inventory: 'traits and inventory',
+  request: 'request validation',
+  xml: 'guest XML requirements',
+  boot: 'boot on the host',
+  slots: 'key-slot capacity',
+  memory: 'memory pinning and OOM',
+  lifecycle: 'lifecycle refusals and allowances',
+  scheduling: 'mixed-fleet scheduling',
+  faults: 'fault handling',
+};
+
+/** `true`, or the reason the case does not apply to this profile. */
+export type Applicability = true | string;
+
+/** A request as the runner builds it: overrides on the suite's standard SEV flavor and image. */
+export interface RequestGiven {
+  readonly flavor?: Partial<Omit<Flavor, 'extraSpecs'>> & { readonly extraSpecs?: Readonly<Record<string, string>> };
+  readonly image?: Partial<Omit<Image, 'properties'>> & { readonly properties?: Readonly<Record<string, string | boolean>> };
+  readonly config?: Partial<DriverConfig>;
+}
+
+/** Runtime control of the fake host, applied in order before (or between) the driver calls. */
+export type HostAction =
+  | { readonly do: 'set-kernel-param'; readonly param: 'sev' | 'sev_es' | 'sev_snp'; readonly on: boolean }
+  | { readonly do: 'stale-capability-cache' }
+  | { readonly do: 'refresh-capability-cache' }
+  | { readonly do: 'firmware-fault'; readonly command: string; readonly status: FirmwareStatusName }
+  | { readonly do: 'restart-driver' };
+
+export interface Given {
+  /** The request (for validateRequest, buildGuestXml, spawn, schedule, lifecycle). */
+  readonly request?: RequestGiven;
+  readonly host?: readonly HostAction[];
+}
+
+export interface XmlRule {
+  /** A slash path from `<domain>`, e.g. `launchSecurity/policy`, `memoryBacking/locked`. */
+  readonly path: string;
+  readonly present: boolean;
+  readonly text?: string;
+  readonly attrs?: Readonly<Record<string, string>>;
+  /** The element must be the last child of its parent. */
+  readonly last?: boolean;
+}
+
+/** Device-level XML requirements that are not a single path. */
+export type XmlDeviceRule =
+  | { readonly rule: 'iommu-on-every-virtio-device' }
+  | { readonly rule: 'no-iommu-on'; readonly devices: readonly string[] }
+  | { readonly rule: 'virtio-nic-rom-disabled' }
+  | { readonly rule: 'loader-is-sev-capable-ovmf' };
+
+export interface NumberRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export type Expectation =
+  | { readonly kind: 'all'; readonly of: readonly Expectation[] }
+  | { readonly kind: 'detection'; readonly sev: boolean; readonly sevEs?: boolean; readonly snp?: boolean }
+  | { readonly kind: 'traits'; readonly includes: readonly string[]; readonly excludes: readonly string[] }
+  /** `total: null` = no inventory of that resource class at all. */
+  | {
+      readonly kind: 'inventory';
+      readonly resourceClass: string;
+      readonly model: MemEncryptionModel;
+      readonly total: number | null;
+      readonly shape?: { readonly min_unit: 1; readonly max_unit: 1; readonly step_size: 1; readonly allocation_ratio: 1; readonly reserved: 0 };
+    }
+  | { readonly kind: 'warning'; readonly pattern: string }
+  | { readonly kind: 'no-warning'; readonly pattern: string }
+  | {
+      readonly kind: 'request';
+      readonly model: MemEncryptionModel | null;
+      readonly resources: Readonly<Record<string, number>>;
+      readonly requiredTraits: { readonly includes: readonly string[]; readonly excludes: readonly string[] };
+    }
+  | { readonly kind: 'refusal'; readonly op: OperationName; readonly code: RefusalCode; readonly alternatives?: readonly RefusalCode[] }
+  | { readonly kind: 'xml'; readonly rules: readonly XmlRule[]; readonly devices?: readonly XmlDeviceRule[] }
+  | {
+      readonly kind: 'boot';
+      readonly asidKind: 'sev' | 'sev-es';
+      readonly asidRange: NumberRange;
+      /** Policy bits that must be set / clear in the launched guest's policy. */
+      readonly policy: { readonly set: number; readonly clear: number };
+      readonly pinnedKiBAtLeast: number;
+      readonly firmwareState: 'RUNNING';
+    }
+  | {
+      readonly kind: 'slots';
+      readonly model: 'sev' | 'sev-es';
+      /** How many guests of this model boot together. */
+      readonly total: number;
+      /** The next one is refused with one of these codes (or its spawn fails without harming others). */
+      readonly then: readonly RefusalCode[];
+      readonly reuseAfterDelete: boolean;
+    }
+  | {
+      readonly kind: 'memory';
+      readonly guestMiB: number;
+      /** How many such guests the host can pin at once. */
+      readonly fit: number;
+      readonly then: readonly RefusalCode[];
+      /** Guests already running stay running (no OOM kill). */
+      readonly othersSurvive: true;
+    }
+  | {
+      readonly kind: 'lifecycle';
+      readonly operation: LifecycleOperation;
+      readonly outcome: 'ok' | RefusalCode;
+      /** After an allowed operation: the guest is still encrypted (launchSecurity in its XML). */
+      readonly encryptedAfter?: boolean;
+    }
+  | { readonly kind: 'schedule'; readonly fleet: readonly FleetHost[]; readonly steps: readonly ScheduleStep[] }
+  | { readonly kind: 'host-unharmed'; readonly asidsLeaked: 0; readonly slotsRestored: true };
+
+export interface FleetHost {
+  readonly name: string;
+  /** A profile name, or 'this' for the profile under test. */
+  readonly profile: string;
+  readonly maxEncryptedGuests?: number;
+}
+
+export type ScheduleStep =
+  | { readonly boot: 'sev' | 'plain' | 'sev-es'; readonly expect: { readonly host: string } | { readonly refusal: RefusalCode } }
+  | { readonly deleteOn: string };
+
+export interface Case {
+  /** Stable id `<area>.<kebab-words>`; never renamed once released. */
+  readonly id: string;
+  readonly area: Area;
+  readonly title: string;
+  readonly why: string;
+  /** Where the fact is written down, e.g. `nova-sev.md §1.1`. */
+  readonly fact: string;
+  readonly novaScenario?: readonly number[];
+  /** Set when nova Zed does not meet this case and a later nova (or nobody) fixed it. */
+  readonly novaZed?: 'fails' | 'differs';
+  /** The driver operations the case needs; a driver without one of them gets "not implemented". */
+  readonly ops: readonly OperationName[];
+  readonly given?: Given;
+  appliesTo(truth: ProfileTruth): Applicability;
+  expect(truth: ProfileTruth): Expectation;
+}
+
+/** A nova scenario the suite deliberately does not judge. */
+export interface Exclusion {
+  readonly novaScenario: number;
+  readonly reason: string;
+}

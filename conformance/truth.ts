@@ -1,0 +1,84 @@
+/**
+ * A profile's truth: what the hardware, kernel and libvirt of a hardware profile really offer,
+ * derived with the fake host's own formulas. Cases derive expectations from this, never from the
+ * driver under test.
+ */
+import { decodeCpuid, deriveKernel, type KernelSevState } from '../fakelibvirt/profile/derive.ts';
+import type { HardwareProfile } from '../fakelibvirt/profile/schema.ts';
+import { versionAtLeast } from '../fakelibvirt/profile/version.ts';
+import { libvirtSevView, type LibvirtSevView } from '../fakelibvirt/views/libvirt-sev.ts';
+
+/** QEMU from which nova (32.0.0+) offers SEV-ES (nova-sev.md §1.6). */
+export const MIN_QEMU_SEV_ES: readonly [number, number, number] = [8, 0, 0];
+
+export interface ProfileTruth {
+  readonly name: string;
+  readonly profile: HardwareProfile;
+  readonly kernel: KernelSevState;
+  /** What libvirt shows once its capability cache is fresh; null when libvirt sees no SEV. */
+  readonly sev: LibvirtSevView | null;
+  /** What a freshly started host shows (the profile may describe a stale cache). */
+  readonly sevAtStart: LibvirtSevView | null;
+  readonly amd: boolean;
+  readonly x86_64: true;
+  /** libvirt can launch SEV guests (after a cache refresh if needed). */
+  readonly sevUsable: boolean;
+  readonly sevUsableAtStart: boolean;
+  readonly sevEsUsable: boolean;
+  readonly snpUsable: boolean;
+  /** libvirt's maxGuests / maxESGuests formulas (0 when the host has no SEV). */
+  readonly maxGuests: number;
+  readonly maxESGuests: number;
+  readonly cbitpos: number | null;
+  readonly reducedPhysBits: number | null;
+  /** libvirt reports maxGuests in domcaps (8.0.0+), so drivers can detect it. */
+  readonly domcapsHasMaxGuests: boolean;
+  readonly q35Machines: readonly string[];
+  readonly hostRamKiB: number;
+  /** Memory guests may pin: total minus the host's reservation. */
+  readonly pinnableKiB: number;
+  readonly staleCache: boolean;
+}
+
+export function profileTruth(profile: HardwareProfile): ProfileTruth {
+  const kernel = deriveKernel(profile);
+  const sev = libvirtSevView(profile, kernel, { cacheStale: false });
+  const sevAtStart = libvirtSevView(profile, kernel, { cacheStale: profile.libvirt.capabilityCacheStale });
+  const cpuid = decodeCpuid(profile);
+  const sevUsable = sev !== null && kernel.sevEnabled && sev.maxGuests > 0;
+  const q35 = profile.qemu.machineTypes.filter((m) => m.name.includes('q35') || m.alias === 'q35');
+  return {
+    name: profile.name,
+    profile,
+    kernel,
+    sev,
+    sevAtStart,
+    amd: profile.cpu.vendor === 'AuthenticAMD',
+    x86_64: true,
+    sevUsable,
+    sevUsableAtStart: sevUsable && sevAtStart !== null,
+    sevEsUsable:
+      sev !== null && kernel.sevEsEnabled && !kernel.snpEnabled && sev.maxESGuests > 0 &&
+      versionAtLeast(profile.qemu.version, ...MIN_QEMU_SEV_ES),
+    snpUsable: sev !== null && sev.sectypes.includes('sev-snp'),
+    maxGuests: sev?.maxGuests ?? 0,
+    maxESGuests: sev?.maxESGuests ?? 0,
+    cbitpos: sev?.cbitpos ?? cpuid?.cbitpos ?? null,
+    reducedPhysBits: sev?.reducedPhysBits ?? null,
+    domcapsHasMaxGuests: versionAtLeast(profile.libvirt.version, 8, 0, 0),
+    q35Machines: q35.flatMap((m) => (m.alias ? [m.name, m.alias] : [m.name])),
+    hostRamKiB: profile.memory.totalKiB,
+    pinnableKiB: Math.max(0, profile.memory.totalKiB - profile.memory.reservedKiB),
+    staleCache: profile.libvirt.capabilityCacheStale,
+  };
+}
+
+/** Why SEV is absent on this host, in one phrase; null when SEV is usable. */
+export function noSevReason(t: ProfileTruth): string | null {
+  if (t.sevUsable) return null;
+  if (!t.amd) return 'host has no SEV (not an AMD CPU)';
+  if (!t.kernel.kvmAmdLoaded) return 'host has no SEV (kvm_amd not loaded)';
+  if (!t.kernel.sevEnabled) return 'host has no SEV (kernel sev parameter off or no SEV hardware)';
+  if (t.sev === null) return 'host has no SEV (libvirt cannot probe SEV)';
+  return 'host has no SEV (no SEV ASIDs)';
+}
