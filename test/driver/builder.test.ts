@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import { isVirtioDevice, parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
+import { loadProfile } from '../../fakelibvirt/profile/load.ts';
+import { pinnedBytesFor } from '../../fakelibvirt/memory/regions.ts';
+import { buildDomainXml, chooseLoader, hardLimitKiB, hostFragments, VIDEO_RAM_KIB } from '../../src/driver/builder.ts';
+import { planGuest, type Flavor, type Image } from '../../src/driver/request.ts';
+import { filesOf, plainFlavor, profileNames, setup, sevFlavor, uefiImage } from './helpers.ts';
+import { detectHost } from '../../src/driver/detect.ts';
+import { FakeHostSource } from '../../src/driver/host-source.ts';
+
+/** The request matrix: bus, CD-ROM, video, agent and guest-kernel variants × memory policy. */
+const VARIANTS: Array<{ id: string; props: Record<string, string>; guestBlk?: boolean }> = [
+  { id: 'defaults', props: {} },
+  { id: 'scsi', props: { hw_disk_bus: 'scsi', hw_scsi_model: 'virtio-scsi', hw_cdrom_bus: 'scsi' } },
+  { id: 'sata', props: { hw_disk_bus: 'sata' } },
+  { id: 'qxl-agent', props: { hw_video_model: 'qxl', hw_qemu_guest_agent: 'yes' } },
+  { id: 'vga', props: { hw_video_model: 'vga', hw_cdrom_bus: 'scsi' } },
+  { id: 'novideo', props: { hw_video_model: 'none' } },
+  { id: 'no-virtio-blk-boot', props: {}, guestBlk: false },
+];
+const POLICIES = ['locked', 'hard-limit'] as const;
+
+const dir = mkdtempSync(join(tmpdir(), 'sev-xml-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Built { file: string; xml: string; profile: string; variant: string; policy: string; model: string; plan: ReturnType<typeof planGuest> }
+
+async function buildMatrix(): Promise<Built[]> {
+  const out: Built[] = [];
+  for (const profile of profileNames) {
+    const { report } = await setup(profile);
+    const frag = hostFragments(report);
+    const models = [...(report.sev.slots > 0 ? ['amd-sev'] : []), ...(report.sevEs.slots > 0 ? ['amd-sev-es'] : []), 'plain'];
+    for (const model of models) {
+      for (const v of VARIANTS) for (const policy of POLICIES) {
+        const flavor: Flavor = model === 'plain' ? plainFlavor : sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': model });
+        const image: Image = uefiImage(v.props, v.guestBlk === false ? { guest_os: { name: 'old-kernel', sev: true, sev_es: true, virtio_blk_boot: false } } : {});
+        const name = `${profile}-${model}-${v.id}-${policy}`;
+        const plan = planGuest({ name, flavor, image }, report);
+        const xml = buildDomainXml(plan, frag, { memoryPolicy: policy, uuid: undefined });
+        const file = join(dir, `${name}.xml`);
+        writeFileSync(file, xml);
+        out.push({ file, xml, profile, variant: v.id, policy, model, plan });
+      }
+    }
+  }
+  return out;
+}
+
+const matrix = await buildMatrix();
+
+describe('domain XML builder', () => {
+  it('covers SEV and SEV-ES variants', () => {
+    expect(matrix.filter((b) => b.model === 'amd-sev').length).toBeGreaterThan(40);
+    expect(matrix.filter((b) => b.model === 'amd-sev-es').length).toBeGreaterThan(0);
+  });
+
+  it("every document validates against libvirt's schema (virt-xml-validate, one batched run)", () => {
+    const script = 'for f in "$@"; do /usr/bin/virt-xml-validate "$f" domain >/dev/null 2>&1 || echo "INVALID $f"; done';
+    const out = execFileSync('/bin/sh', ['-c', script, 'sh', ...matrix.map((b) => b.file)], { encoding: 'utf8' });
+    expect(out).toBe('');
+  });
+
+  it.each(matrix.filter((b) => b.model !== 'plain').map((b) => [b.file.split('/').pop()!, b] as const))('%s: SEV structure rules', (_n, b) => {
+    const def = parseDomainXml(b.xml, { snpKnown: false });
+    expect(def.os.machine).toMatch(/^pc-q35-/);
+    expect(def.os.loader).toMatchObject({ type: 'pflash', readonly: true });
+    expect(def.os.nvram).toMatch(/OVMF_VARS/);
+    expect(def.launchSecurity).toMatchObject({ type: 'sev', policy: b.model === 'amd-sev-es' ? 0x37 : 0x33 });
+    expect(b.xml).toMatch(/<\/devices><launchSecurity type='sev'>.*<\/launchSecurity><\/domain>$/);
+    expect(def.features.has('vmcoreinfo')).toBe(false);
+    // virtio channels are ports of the virtio-serial controller: the controller carries the iommu.
+    const ports = def.devices.filter((d) => (d.kind === 'channel' || d.kind === 'console') && d.model === 'virtio');
+    if (ports.length > 0) expect(def.devices.some((d) => d.controllerType === 'virtio-serial' && d.iommu)).toBe(true);
+    for (const d of def.devices.filter((x) => !ports.includes(x))) {
+      expect([d.kind, d.model ?? d.bus ?? d.controllerType, d.iommu]).toEqual([d.kind, d.model ?? d.bus ?? d.controllerType, isVirtioDevice(d)]);
+    }
+    expect(def.devices.some((d) => d.bus === 'ide' || d.controllerType === 'ide')).toBe(false);
+    expect(def.devices.filter((d) => d.kind === 'interface').every((d) => !d.romEnabled)).toBe(true);
+    if (b.variant === 'no-virtio-blk-boot') expect(def.devices.find((d) => d.device === 'disk')?.bus).toBe('scsi');
+    if (b.policy === 'locked') expect([def.lockedMemory, def.hardLimitKiB]).toEqual([true, undefined]);
+    else {
+      expect(def.lockedMemory).toBe(false);
+      const pinned = pinnedBytesFor({ guestRamKiB: def.memoryKiB, videoRamKiB: VIDEO_RAM_KIB[b.plan.videoModel], firmware: 'uefi' }) / 1024;
+      expect(def.hardLimitKiB).toBeGreaterThanOrEqual(pinned);
+      expect((def.hardLimitKiB! - def.memoryKiB) % (16 * 1024)).toBe(0);
+    }
+    expect(def.guestOs.virtioBlkBoot).toBe(b.variant !== 'no-virtio-blk-boot');
+  });
+
+  it('plain guests get neither iommu nor launchSecurity, and keep vmcoreinfo', () => {
+    for (const b of matrix.filter((x) => x.model === 'plain')) {
+      const def = parseDomainXml(b.xml, { snpKnown: false });
+      expect(def.launchSecurity).toBeNull();
+      expect(def.devices.some((d) => d.iommu)).toBe(false);
+      expect(def.features.has('vmcoreinfo')).toBe(true);
+    }
+  });
+
+  it('boots every encrypted variant on its FakeHost: ASID in range, memory pinned, policy, no faults', () => {
+    const byProfile = new Map<string, Built[]>();
+    for (const b of matrix) if (b.model !== 'plain') byProfile.set(b.profile, [...(byProfile.get(b.profile) ?? []), b]);
+    expect(byProfile.size).toBeGreaterThanOrEqual(6);
+    for (const [profile, builds] of byProfile) {
+      for (const b of builds) {
+        const host = new FakeHost(loadProfile(profile));
+        host.create(host.defineXML(b.xml));
+        const snap = host.inspect();
+        const g = snap.guests[0]!;
+        const cpuid = host.cpuid!;
+        expect({ file: b.file, state: g.state, faults: g.faults }).toEqual({ file: b.file, state: 'running', faults: [] });
+        expect(g.policy).toBe(b.model === 'amd-sev-es' ? '0x37' : '0x33');
+        if (b.model === 'amd-sev') expect(g.asid!).toBeGreaterThanOrEqual(cpuid.minSevAsid);
+        else expect(g.asid!).toBeLessThan(cpuid.minSevAsid);
+        expect(g.asid!).toBeLessThanOrEqual(cpuid.maxSevAsid);
+        expect(g.pinnedKiB).toBeGreaterThanOrEqual(b.plan.memoryMiB * 1024);
+      }
+    }
+  });
+
+  it('hard limit arithmetic and loader choice', () => {
+    expect(hardLimitKiB(2048, 'virtio', true)).toBe(2048 * 1024 + 16 * 1024);
+    expect(hardLimitKiB(2048, 'qxl', true)).toBe(2048 * 1024 + 160 * 1024);
+    expect(chooseLoader(['/x/OVMF_CODE.secboot.fd', '/x/OVMF_CODE_4M.fd'])).toEqual({ code: '/x/OVMF_CODE_4M.fd', vars: '/x/OVMF_VARS_4M.fd' });
+    expect(chooseLoader([])).toBeNull();
+  });
+
+  it('escapes names and guest OS facts', async () => {
+    const host = new FakeHost(loadProfile('rome-7002'));
+    const report = await detectHost(new FakeHostSource(host), filesOf(host), { hw_machine_type: { x86_64: 'q35' } });
+    const plan = planGuest({ name: "a&b'<c>", flavor: sevFlavor(), image: uefiImage({}, { guest_os: { name: 'x"y', sev: true, sev_es: true, virtio_blk_boot: true } }) }, report);
+    const def = parseDomainXml(buildDomainXml(plan, hostFragments(report)), { snpKnown: false });
+    expect([def.name, def.guestOs.name]).toEqual(["a&b'<c>", 'x"y']);
+  });
+});
