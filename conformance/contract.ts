@@ -25,6 +25,14 @@ export const MODEL_TRAITS = {
   'amd-sev-snp': 'HW_CPU_X86_AMD_SEV_SNP',
 } as const satisfies Record<MemEncryptionModel, string>;
 
+/**
+ * The inventory key of a model's slots: plain SEV keeps nova's root resource class; other models
+ * are qualified, as nova's per-model child providers (`<node>_amd_sev_es`) keep them apart.
+ */
+export function inventoryKey(model: MemEncryptionModel): string {
+  return model === 'amd-sev' ? MEM_ENCRYPTION_CONTEXT : `${MEM_ENCRYPTION_CONTEXT}/${model}`;
+}
+
 export const RefusalSchema = z.object({
   code: z.enum(REFUSAL_CODE_LIST as [RefusalCode, ...RefusalCode[]]),
   message: z.string(),
@@ -107,7 +115,7 @@ export type ModelReport = z.infer<typeof ModelReportSchema>;
 export const HostReportSchema = z.object({
   /** Traits of the compute node (root and model providers flattened). */
   traits: z.array(z.string()),
-  /** Inventories by resource class; per-model providers use `MEM_ENCRYPTION_CONTEXT:<model>`. */
+  /** Inventories by key: a resource class, or `inventoryKey(model)` for encrypted-guest slots. */
   inventories: z.record(z.string(), InventorySchema),
   warnings: z.array(z.string()),
   models: z.partialRecord(MemEncryptionModelSchema, ModelReportSchema).optional(),

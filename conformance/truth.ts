@@ -3,7 +3,7 @@
  * derived with the fake host's own formulas. Cases derive expectations from this, never from the
  * driver under test.
  */
-import { decodeCpuid, deriveKernel, type KernelSevState } from '../fakelibvirt/profile/derive.ts';
+import { decodeCpuid, deriveKernel, type KernelParamOverrides, type KernelSevState } from '../fakelibvirt/profile/derive.ts';
 import type { HardwareProfile } from '../fakelibvirt/profile/schema.ts';
 import { versionAtLeast } from '../fakelibvirt/profile/version.ts';
 import { libvirtSevView, type LibvirtSevView } from '../fakelibvirt/views/libvirt-sev.ts';
@@ -40,8 +40,9 @@ export interface ProfileTruth {
   readonly staleCache: boolean;
 }
 
-export function profileTruth(profile: HardwareProfile): ProfileTruth {
-  const kernel = deriveKernel(profile);
+/** The truth of a profile, optionally after kernel parameters were changed at runtime. */
+export function profileTruth(profile: HardwareProfile, overrides: KernelParamOverrides = {}): ProfileTruth {
+  const kernel = deriveKernel(profile, overrides);
   const sev = libvirtSevView(profile, kernel, { cacheStale: false });
   const sevAtStart = libvirtSevView(profile, kernel, { cacheStale: profile.libvirt.capabilityCacheStale });
   const cpuid = decodeCpuid(profile);
@@ -81,4 +82,12 @@ export function noSevReason(t: ProfileTruth): string | null {
   if (!t.kernel.sevEnabled) return 'host has no SEV (kernel sev parameter off or no SEV hardware)';
   if (t.sev === null) return 'host has no SEV (libvirt cannot probe SEV)';
   return 'host has no SEV (no SEV ASIDs)';
+}
+
+/**
+ * Whether a driver can learn the exact SEV slot count on this host: libvirt ≥ 8.0 reports
+ * maxGuests in domcaps, and kernels ≥ 5.13 print it as the misc cgroup's `sev` capacity.
+ */
+export function slotsKnowable(t: ProfileTruth): boolean {
+  return t.domcapsHasMaxGuests || t.kernel.miscCapacity !== null;
 }

@@ -12,7 +12,7 @@ export const POLICY = { NODBG: 0x1, NOKS: 0x2, ES: 0x4, NOSEND: 0x8, DOMAIN: 0x1
 
 export const always = (): Applicability => true;
 export const needsSev = (t: ProfileTruth): Applicability => noSevReason(t) ?? true;
-export const needsNoSev = (t: ProfileTruth): Applicability => (t.sevUsable ? 'host has SEV' : true);
+export const needsNoSev = (t: ProfileTruth): Applicability => (t.sevUsable || t.sevEsUsable ? 'host has SEV' : true);
 export const needsSevEs = (t: ProfileTruth): Applicability =>
   t.sevEsUsable ? true : 'host has no SEV-ES (no ES ASIDs, kernel sev_es off, QEMU < 8.0 or SNP on)';
 export const needsFreshCacheSev = (t: ProfileTruth): Applicability => {

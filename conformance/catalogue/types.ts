@@ -29,7 +29,11 @@ export const AREA_TITLES: Record<Area, string> = {
 /** `true`, or the reason the case does not apply to this profile. */
 export type Applicability = true | string;
 
-/** A request as the runner builds it: overrides on the suite's standard SEV flavor and image. */
+/**
+ * A request as the runner builds it: overrides on the suite's standard flavor and image
+ * (`requests.ts`). Flavor extra specs are merged; `image.properties` replaces the standard
+ * image's properties as a whole, so a case can leave one out.
+ */
 export interface RequestGiven {
   readonly flavor?: Partial<Omit<Flavor, 'extraSpecs'>> & { readonly extraSpecs?: Readonly<Record<string, string>> };
   readonly image?: Partial<Omit<Image, 'properties'>> & { readonly properties?: Readonly<Record<string, string | boolean>> };
@@ -42,6 +46,10 @@ export type HostAction =
   | { readonly do: 'stale-capability-cache' }
   | { readonly do: 'refresh-capability-cache' }
   | { readonly do: 'firmware-fault'; readonly command: string; readonly status: FirmwareStatusName }
+  | { readonly do: 'set-config'; readonly config: Partial<DriverConfig> }
+  /** Boot guests with the case's request before the judged step (e.g. one SEV guest). */
+  | { readonly do: 'boot'; readonly count: number; readonly model?: MemEncryptionModel }
+  /** Start the driver anew (a compute service restart): detection runs again. */
   | { readonly do: 'restart-driver' };
 
 export interface Given {
@@ -75,13 +83,14 @@ export interface NumberRange {
 export type Expectation =
   | { readonly kind: 'all'; readonly of: readonly Expectation[] }
   | { readonly kind: 'detection'; readonly sev: boolean; readonly sevEs?: boolean; readonly snp?: boolean }
+  | { readonly kind: 'sev-facts'; readonly cbitpos: number; readonly reducedPhysBits: number }
   | { readonly kind: 'traits'; readonly includes: readonly string[]; readonly excludes: readonly string[] }
-  /** `total: null` = no inventory of that resource class at all. */
+  /** `total: null` = no inventory for the model at all; 'present' = some total ≥ 1 (not knowable exactly). */
   | {
       readonly kind: 'inventory';
-      readonly resourceClass: string;
+      /** The model whose slots are meant; the report's key is `inventoryKey(model)`. */
       readonly model: MemEncryptionModel;
-      readonly total: number | null;
+      readonly total: number | null | 'present';
       readonly shape?: { readonly min_unit: 1; readonly max_unit: 1; readonly step_size: 1; readonly allocation_ratio: 1; readonly reserved: 0 };
     }
   | { readonly kind: 'warning'; readonly pattern: string }
@@ -139,7 +148,7 @@ export interface FleetHost {
 }
 
 export type ScheduleStep =
-  | { readonly boot: 'sev' | 'plain' | 'sev-es'; readonly expect: { readonly host: string } | { readonly refusal: RefusalCode } }
+  | { readonly boot: 'sev' | 'plain' | 'sev-es'; readonly expect: { readonly hostIn: readonly string[] } | { readonly refusal: RefusalCode } }
   | { readonly deleteOn: string };
 
 export interface Case {
