@@ -61,7 +61,8 @@ export interface Given {
 export interface XmlRule {
   /** A slash path from `<domain>`, e.g. `launchSecurity/policy`, `memoryBacking/locked`. */
   readonly path: string;
-  readonly present: boolean;
+  /** 'may' = optional, but when present it must match `text` / `attrs`. */
+  readonly present: boolean | 'may';
   readonly text?: string;
   readonly attrs?: Readonly<Record<string, string>>;
   /** The element must be the last child of its parent. */

@@ -1,0 +1,97 @@
+/** Mixed-fleet scheduling: SEV requests go where slots are, plain requests anywhere. */
+import { SEV } from './requests.ts';
+import { area, needsFreshCacheSev, needsSevEs } from './helpers.ts';
+import type { FleetHost } from './types.ts';
+
+/** The profile under test capped at 2 slots, beside an Intel host. */
+const FLEET: readonly FleetHost[] = [
+  { name: 'sev', profile: 'this', maxEncryptedGuests: 2 },
+  { name: 'plain', profile: 'intel-xeon' },
+];
+
+export const SCHEDULING = area('scheduling', [
+  {
+    id: 'scheduling.mixed-fleet',
+    area: 'scheduling',
+    title: '2-slot SEV host + plain host: two SEV guests on the SEV host, the third NO_VALID_HOST, plain guests still placed',
+    why: 'Slots are a hard limit; plain capacity must stay usable when SEV capacity is gone.',
+    fact: 'nova-sev.md §9 scenario 30',
+    novaScenario: [30],
+    ops: ['reportHost', 'validateRequest', 'schedule'],
+    given: { request: SEV },
+    appliesTo: (t) => {
+      const base = needsFreshCacheSev(t);
+      return base !== true ? base : t.maxGuests >= 2 ? true : 'host has fewer than 2 SEV slots';
+    },
+    expect: () => ({
+      kind: 'schedule',
+      fleet: FLEET,
+      steps: [
+        { boot: 'sev', expect: { hostIn: ['sev'] } },
+        { boot: 'sev', expect: { hostIn: ['sev'] } },
+        { boot: 'sev', expect: { refusal: 'NO_VALID_HOST' } },
+        { boot: 'plain', expect: { hostIn: ['sev', 'plain'] } },
+      ],
+    }),
+  },
+  {
+    id: 'scheduling.release-frees-slot',
+    area: 'scheduling',
+    title: 'After release of an SEV guest on a full host, the next SEV guest is placed there',
+    why: 'A slot that is never given back shrinks the fleet with every delete.',
+    fact: 'nova-sev.md §9 scenario 31',
+    novaScenario: [31],
+    ops: ['reportHost', 'validateRequest', 'schedule', 'release'],
+    given: { request: SEV },
+    appliesTo: (t) => {
+      const base = needsFreshCacheSev(t);
+      return base !== true ? base : t.maxGuests >= 2 ? true : 'host has fewer than 2 SEV slots';
+    },
+    expect: () => ({
+      kind: 'schedule',
+      fleet: FLEET,
+      steps: [
+        { boot: 'sev', expect: { hostIn: ['sev'] } },
+        { boot: 'sev', expect: { hostIn: ['sev'] } },
+        { deleteOn: 'sev' },
+        { boot: 'sev', expect: { hostIn: ['sev'] } },
+      ],
+    }),
+  },
+  {
+    id: 'scheduling.no-sev-host',
+    area: 'scheduling',
+    title: 'SEV request on a fleet without SEV hosts → NO_VALID_HOST',
+    why: 'No host may be chosen that would run the guest unencrypted.',
+    fact: 'nova-sev.md §9 scenario 32',
+    novaScenario: [32],
+    ops: ['reportHost', 'validateRequest', 'schedule'],
+    given: { request: SEV },
+    appliesTo: (t) => (t.sevUsableAtStart || t.sevEsUsable ? 'host has SEV' : true),
+    expect: () => ({
+      kind: 'schedule',
+      fleet: [{ name: 'this', profile: 'this' }, { name: 'plain', profile: 'intel-xeon' }],
+      steps: [{ boot: 'sev', expect: { refusal: 'NO_VALID_HOST' } }, { boot: 'plain', expect: { hostIn: ['this', 'plain'] } }],
+    }),
+  },
+  {
+    id: 'scheduling.sev-es-to-es-host',
+    area: 'scheduling',
+    title: 'SEV-ES request with an ES host and an SEV-only host → always the ES host',
+    why: 'An SEV-only host (no ES ASIDs) cannot launch ES guests even though it has SEV slots.',
+    fact: 'nova-sev.md §2.3 (32.0.0+ required trait); sev-hardware.md §1.4',
+    novaScenario: [51],
+    novaZed: 'fails',
+    ops: ['reportHost', 'validateRequest', 'schedule'],
+    given: { request: SEV },
+    appliesTo: needsSevEs,
+    expect: () => ({
+      kind: 'schedule',
+      fleet: [{ name: 'es', profile: 'this' }, { name: 'sev-only', profile: 'rome-7002' }],
+      steps: [
+        { boot: 'sev-es', expect: { hostIn: ['es'] } },
+        { boot: 'sev-es', expect: { hostIn: ['es'] } },
+      ],
+    }),
+  },
+]);

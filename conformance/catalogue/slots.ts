@@ -1,0 +1,73 @@
+/** Key-slot capacity: how many encrypted guests a host runs at once, and reuse after delete. */
+import { SEV, SEV_ES } from './requests.ts';
+import { area, needsFreshCacheSev, needsSevEs } from './helpers.ts';
+
+const FULL = ['NO_SLOTS', 'NO_VALID_HOST'] as const;
+
+export const SLOTS = area('slots', [
+  {
+    id: 'slots.sev-exhaustion',
+    area: 'slots',
+    title: 'Exactly maxGuests SEV guests run at once; the next is refused, not crashed',
+    why: 'Beyond the ASID pool KVM fails the launch (EBUSY); Zed advertised unlimited slots and let guests fail at boot.',
+    fact: 'sev-hardware.md §1.5, §2.4; nova-sev.md §1.5',
+    novaScenario: [30],
+    novaZed: 'fails',
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV },
+    appliesTo: (t) => {
+      const base = needsFreshCacheSev(t);
+      return base !== true ? base : t.maxGuests > 0 ? true : 'host has no SEV slots';
+    },
+    expect: (t) => ({ kind: 'slots', model: 'sev', total: t.maxGuests, then: FULL, reuseAfterDelete: false }),
+  },
+  {
+    id: 'slots.sev-es-exhaustion',
+    area: 'slots',
+    title: 'Exactly maxESGuests SEV-ES guests run at once; the next is refused',
+    why: 'The ES range is often tiny (a BIOS ES limit of 8 gives 7 guests); it must be counted apart from the SEV range.',
+    fact: 'sev-hardware.md §1.4, §2.4',
+    novaScenario: [51],
+    novaZed: 'fails',
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV_ES },
+    appliesTo: needsSevEs,
+    expect: (t) => ({ kind: 'slots', model: 'sev-es', total: t.maxESGuests, then: FULL, reuseAfterDelete: false }),
+  },
+  {
+    id: 'slots.reuse-after-delete',
+    area: 'slots',
+    title: 'With every SEV slot taken, deleting one guest lets the next SEV guest boot',
+    why: 'KVM only recycles a freed ASID after a flush on exhaustion; a driver must neither leak the slot nor assume instant reuse fails.',
+    fact: 'sev-hardware.md §2.4 step 4; nova-sev.md §9',
+    novaScenario: [31],
+    ops: ['reportHost', 'spawn', 'lifecycle'],
+    given: { request: SEV },
+    appliesTo: (t) => {
+      const base = needsFreshCacheSev(t);
+      return base !== true ? base : t.maxGuests > 0 ? true : 'host has no SEV slots';
+    },
+    expect: (t) => ({ kind: 'slots', model: 'sev', total: t.maxGuests, then: FULL, reuseAfterDelete: true }),
+  },
+  {
+    id: 'slots.cap-below-usage',
+    area: 'slots',
+    title: 'Operator cap lowered below current usage → running guests stay, new SEV boots refused',
+    why: 'Lowering the cap must not kill or orphan running guests, yet must stop new ones.',
+    fact: 'nova-sev.md §9 scenario 33',
+    novaScenario: [33],
+    ops: ['reportHost', 'spawn', 'schedule'],
+    given: { request: SEV, host: [{ do: 'boot', count: 2 }, { do: 'set-config', config: { maxEncryptedGuests: 1 } }, { do: 'restart-driver' }] },
+    appliesTo: (t) => {
+      const base = needsFreshCacheSev(t);
+      return base !== true ? base : t.maxGuests >= 2 ? true : 'host has fewer than 2 SEV slots';
+    },
+    expect: () => ({
+      kind: 'all',
+      of: [
+        { kind: 'inventory', model: 'amd-sev', total: 1 },
+        { kind: 'schedule', fleet: [{ name: 'sev', profile: 'this', maxEncryptedGuests: 1 }], steps: [{ boot: 'sev', expect: { refusal: 'NO_VALID_HOST' } }] },
+      ],
+    }),
+  },
+]);
