@@ -90,21 +90,26 @@ export interface BuildOptions {
   readonly network?: string;
 }
 
-export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
+/** Marks where the per-guest instance directory goes in a cached device fragment. */
+const DIR = '\u0000DIR\u0000';
+
+/** Device sections differ only by a handful of plan fields; each distinct shape is rendered once per host. */
+const deviceCache = new WeakMap<HostFragments, Array<readonly string[] | undefined>>();
+const DISK_IX: Readonly<Record<string, number>> = { virtio: 0, scsi: 1, sata: 2, ide: 3 };
+const CDROM_IX: Readonly<Record<string, number>> = { sata: 0, scsi: 1, ide: 2 };
+const VIDEO_IX: Readonly<Record<string, number>> = { virtio: 0, vga: 1, qxl: 2, cirrus: 3, bochs: 4, none: 5 };
+
+function deviceSegments(plan: GuestPlan, frag: HostFragments, network: string): readonly string[] {
   const enc = plan.encrypted;
+  // A numeric slot instead of a string key: building the key cost more than the lookup saved.
+  const slot = network === 'default'
+    ? (((DISK_IX[plan.diskBus]! * 3 + CDROM_IX[plan.cdromBus]!) * 6 + VIDEO_IX[plan.videoModel]!) * 2 + (plan.guestAgent ? 1 : 0)) * 2 + (enc ? 1 : 0)
+    : -1;
+  let perHost = deviceCache.get(frag);
+  if (!perHost) deviceCache.set(frag, (perHost = []));
+  const hit = slot >= 0 ? perHost[slot] : undefined;
+  if (hit) return hit;
   const io = enc ? IOMMU : '';
-  const name = escapeXml(plan.name);
-  const dir = `${INSTANCE_DIR}/${name}`;
-  const memKiB = plan.memoryMiB * 1024;
-  const os = plan.guestOs;
-
-  let mem = '';
-  if (enc) {
-    mem = opts.memoryPolicy === 'hard-limit'
-      ? `<memtune><hard_limit unit='KiB'>${hardLimitKiB(plan.memoryMiB, plan.videoModel, plan.uefi)}</hard_limit></memtune>`
-      : '<memoryBacking><locked/></memoryBacking>';
-  }
-
   // Boot disk and config-drive CD-ROM; sd* names are shared by sata and scsi, so the CD-ROM takes the next letter.
   const bootPrefix = DISK_PREFIX[plan.diskBus]!;
   const cdPrefix = DISK_PREFIX[plan.cdromBus]!;
@@ -113,30 +118,61 @@ export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: Build
   let devices =
     frag.emulator +
     `<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'${plan.diskBus === 'virtio' && enc ? " iommu='on'" : ''}/>` +
-    `<source file='${dir}/disk'/><target dev='${bootPrefix}a' bus='${plan.diskBus}'/><boot order='1'/></disk>` +
-    `<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${dir}/disk.config'/>` +
+    `<source file='${DIR}/disk'/><target dev='${bootPrefix}a' bus='${plan.diskBus}'/><boot order='1'/></disk>` +
+    `<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='${DIR}/disk.config'/>` +
     `<target dev='${cdDev}' bus='${plan.cdromBus}'/><readonly/></disk>`;
   if (needsScsi) devices += `<controller type='scsi' index='0' model='virtio-scsi'>${io}</controller>`;
   devices += "<controller type='usb' index='0' model='qemu-xhci'/>";
   if (plan.guestAgent) devices += `<controller type='virtio-serial' index='0'>${io}</controller>`;
   devices +=
-    `<interface type='network'><source network='${escapeXml(opts.network ?? 'default')}'/><model type='virtio'/>` +
+    `<interface type='network'><source network='${escapeXml(network)}'/><model type='virtio'/>` +
     `${io}${enc ? "<rom enabled='no'/>" : ''}</interface>`;
   if (plan.guestAgent) {
-    devices += `<channel type='unix'><source mode='bind' path='${dir}/qga.sock'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`;
+    devices += `<channel type='unix'><source mode='bind' path='${DIR}/qga.sock'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`;
   }
   if (plan.videoModel !== 'none') devices += `<video><model type='${plan.videoModel}'/>${plan.videoModel === 'virtio' ? io : ''}</video>`;
   devices += enc ? frag.tailEncrypted : frag.tailPlain;
+  const segs = `<devices>${devices}</devices>`.split(DIR);
+  if (slot >= 0) perHost[slot] = segs;
+  return segs;
+}
 
+/** Per guest-OS name, the eight flag combinations of the metadata element. */
+const metaCache = new Map<string, Array<string | undefined>>();
+function guestOsMetadata(os: GuestPlan['guestOs']): string {
+  let byFlags = metaCache.get(os.name);
+  if (!byFlags) {
+    byFlags = [];
+    if (metaCache.size < 1024) metaCache.set(os.name, byFlags);
+  }
+  const ix = (os.sev ? 4 : 0) + (os.sevEs ? 2 : 0) + (os.virtioBlkBoot ? 1 : 0);
+  return (byFlags[ix] ??= `<metadata><sh:guest-os xmlns:sh='${GUEST_OS_NAMESPACE}' name='${escapeXml(os.name)}' sev='${yn(os.sev)}' sev-es='${yn(os.sevEs)}' virtio-blk-boot='${yn(os.virtioBlkBoot)}'/></metadata>`);
+}
+
+// vmcoreinfo needs fw_cfg DMA, which an encrypted guest cannot do (nova bug #2117170).
+const FEATURES_ENC = "<features><acpi/><apic/></features><cpu mode='host-model'/><clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>";
+const FEATURES_PLAIN = "<features><acpi/><apic/><vmcoreinfo state='on'/></features><cpu mode='host-model'/><clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>";
+
+export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
+  const enc = plan.encrypted;
+  const name = escapeXml(plan.name);
+  const dir = `${INSTANCE_DIR}/${name}`;
+  const memKiB = plan.memoryMiB * 1024;
+  let mem = '';
+  if (enc) {
+    mem = opts.memoryPolicy === 'hard-limit'
+      ? `<memtune><hard_limit unit='KiB'>${hardLimitKiB(plan.memoryMiB, plan.videoModel, plan.uefi)}</hard_limit></memtune>`
+      : '<memoryBacking><locked/></memoryBacking>';
+  }
+  const segs = deviceSegments(plan, frag, opts.network ?? 'default');
+  let devices = segs[0]!;
+  for (let i = 1; i < segs.length; i++) devices += dir + segs[i]!;
   return (
-    `<domain type='kvm'><name>${name}</name><uuid>${opts.uuid ?? randomUUID()}</uuid>` +
-    `<metadata><sh:guest-os xmlns:sh='${GUEST_OS_NAMESPACE}' name='${escapeXml(os.name)}' sev='${yn(os.sev)}' sev-es='${yn(os.sevEs)}' virtio-blk-boot='${yn(os.virtioBlkBoot)}'/></metadata>` +
+    `<domain type='kvm'><name>${name}</name><uuid>${opts.uuid ?? randomUUID()}</uuid>${guestOsMetadata(plan.guestOs)}` +
     `<memory unit='KiB'>${memKiB}</memory><currentMemory unit='KiB'>${memKiB}</currentMemory>${mem}<vcpu>${plan.vcpus}</vcpu>` +
     `<os><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${plan.uefi ? frag.osUefi : ''}</os>` +
-    // vmcoreinfo needs fw_cfg DMA, which an encrypted guest cannot do (nova bug #2117170).
-    `<features><acpi/><apic/>${enc ? '' : "<vmcoreinfo state='on'/>"}</features>` +
-    `<cpu mode='host-model'/><clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>` +
-    `<devices>${devices}</devices>` +
+    (enc ? FEATURES_ENC : FEATURES_PLAIN) +
+    devices +
     (enc ? frag.launchSecurity[plan.model!] : '') +
     '</domain>'
   );

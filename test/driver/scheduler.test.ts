@@ -88,13 +88,14 @@ const hostArb = fc.record({
   es: fc.integer({ min: 0, max: 2 }),
 });
 const demandArb = fc.record({ model: fc.constantFrom('none', 'sev', 'es'), ram: fc.integer({ min: 1, max: 8 }).map((x) => x * 512), vcpu: fc.integer({ min: 1, max: 8 }) });
-type Op = { kind: 'place'; d: fc.RecordValue<typeof demandArb> } | { kind: 'release' | 'migrate' | 'confirm' | 'revert'; i: number };
+type DemandSpec = { model: string; ram: number; vcpu: number };
+type Op = { kind: 'place'; d: DemandSpec } | { kind: 'release' | 'migrate' | 'confirm' | 'revert'; i: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: demandArb.map((d) => ({ kind: 'place' as const, d })) },
   fc.record({ kind: fc.constantFrom('release', 'migrate', 'confirm', 'revert'), i: fc.nat() }) as fc.Arbitrary<Op>,
 );
 
-function toDemand(d: fc.RecordValue<typeof demandArb>): Demand {
+function toDemand(d: DemandSpec): Demand {
   const resources: Record<string, number> = { MEMORY_MB: d.ram, VCPU: d.vcpu };
   if (d.model === 'sev') resources[SEV] = 1;
   if (d.model === 'es') resources[ES] = 1;
