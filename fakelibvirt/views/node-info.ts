@@ -1,19 +1,9 @@
 /** virNodeGetInfo and virNodeGetFreeMemory for a profile. */
+import type { NodeInfo } from '../../src/libvirt/client.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 
-export interface NodeInfo {
-  readonly model: string;
-  /** KiB */
-  readonly memory: number;
-  readonly cpus: number;
-  readonly mhz: number;
-  readonly nodes: number;
-  /** Sockets per NUMA node. */
-  readonly sockets: number;
-  /** Cores per socket (per node share when a socket spans several nodes). */
-  readonly cores: number;
-  readonly threads: number;
-}
+/** virNodeInfo as it travels on the wire; memory in KiB, sockets per NUMA node, cores per socket. */
+export type { NodeInfo };
 
 export function nodeInfo(profile: HardwareProfile): NodeInfo {
   const c = profile.cpu;

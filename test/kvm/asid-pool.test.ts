@@ -5,16 +5,8 @@ import { SevStatus } from '../../fakelibvirt/firmware/status.ts';
 import { AsidPool, dfFlushFailedLog, type AsidKind, type AsidPoolOptions } from '../../fakelibvirt/kvm/asid-pool.ts';
 import { KvmError, type ErrnoCode } from '../../fakelibvirt/kvm/errno.ts';
 import { MiscCgroup, ROOT_CGROUP } from '../../fakelibvirt/kvm/misc-cgroup.ts';
+import { errnoOf } from './errno-of.ts';
 
-function errnoOf(fn: () => unknown): ErrnoCode | null {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KvmError) return e.code;
-    throw e;
-  }
-  return null;
-}
 
 const pool = (o: Partial<AsidPoolOptions> & Pick<AsidPoolOptions, 'maxSevAsid' | 'minSevAsid'>) =>
   new AsidPool({ sevEnabled: true, sevEsEnabled: o.minSevAsid > 1, cgroup: null, ...o });

@@ -3,18 +3,10 @@ import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { deriveKernel } from '../../fakelibvirt/profile/derive.ts';
 import { KvmError } from '../../fakelibvirt/kvm/errno.ts';
 import { MiscCgroup, ROOT_CGROUP } from '../../fakelibvirt/kvm/misc-cgroup.ts';
+import { errnoOf as errOf } from './errno-of.ts';
 
 const VM = '/machine.slice';
 
-function errOf(fn: () => unknown): string | null {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KvmError) return e.code;
-    throw e;
-  }
-  return null;
-}
 
 describe('misc cgroup files', () => {
   it('misc.capacity lists only resources with capacity', () => {
