@@ -8,8 +8,11 @@ import type { HardwareProfile } from '../fakelibvirt/profile/schema.ts';
 import { versionAtLeast } from '../fakelibvirt/profile/version.ts';
 import { libvirtSevView, type LibvirtSevView } from '../fakelibvirt/views/libvirt-sev.ts';
 
-/** QEMU from which nova (32.0.0+) offers SEV-ES (nova-sev.md §1.6). */
-export const MIN_QEMU_SEV_ES: readonly [number, number, number] = [8, 0, 0];
+/**
+ * QEMU from which the platform IOMMU is forced on for confidential guests, so virtio devices no
+ * longer need iommu='on' each (fakelibvirt/qemu/guest-boot.ts).
+ */
+export const QEMU_AUTO_IOMMU: readonly [number, number, number] = [6, 0, 0];
 
 export interface ProfileTruth {
   readonly name: string;
@@ -26,6 +29,8 @@ export interface ProfileTruth {
   readonly sevUsableAtStart: boolean;
   readonly sevEsUsable: boolean;
   readonly snpUsable: boolean;
+  /** QEMU turns the platform IOMMU on by itself for SEV guests (6.0+). */
+  readonly qemuAutoIommu: boolean;
   /** libvirt's maxGuests / maxESGuests formulas (0 when the host has no SEV). */
   readonly maxGuests: number;
   readonly maxESGuests: number;
@@ -58,9 +63,10 @@ export function profileTruth(profile: HardwareProfile, overrides: KernelParamOve
     x86_64: true,
     sevUsable,
     sevUsableAtStart: sevUsable && sevAtStart !== null,
-    sevEsUsable:
-      sev !== null && kernel.sevEsEnabled && !kernel.snpEnabled && sev.maxESGuests > 0 &&
-      versionAtLeast(profile.qemu.version, ...MIN_QEMU_SEV_ES),
+    // The host can run SEV-ES guests; nova 32.0.0 additionally insists on QEMU ≥ 8.0, a policy
+    // choice, not a hardware limit, so a driver refusing ES on older QEMU fails the ES cases.
+    sevEsUsable: sev !== null && kernel.sevEsEnabled && !kernel.snpEnabled && sev.maxESGuests > 0,
+    qemuAutoIommu: versionAtLeast(profile.qemu.version, ...QEMU_AUTO_IOMMU),
     snpUsable: sev !== null && sev.sectypes.includes('sev-snp'),
     maxGuests: sev?.maxGuests ?? 0,
     maxESGuests: sev?.maxESGuests ?? 0,

@@ -14,7 +14,7 @@ export const always = (): Applicability => true;
 export const needsSev = (t: ProfileTruth): Applicability => noSevReason(t) ?? true;
 export const needsNoSev = (t: ProfileTruth): Applicability => (t.sevUsable || t.sevEsUsable ? 'host has SEV' : true);
 export const needsSevEs = (t: ProfileTruth): Applicability =>
-  t.sevEsUsable ? true : 'host has no SEV-ES (no ES ASIDs, kernel sev_es off, QEMU < 8.0 or SNP on)';
+  t.sevEsUsable ? true : 'host has no SEV-ES (no ES ASIDs, kernel sev_es off, or SNP on)';
 export const needsFreshCacheSev = (t: ProfileTruth): Applicability => {
   const r = noSevReason(t);
   if (r) return r;

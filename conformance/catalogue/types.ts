@@ -71,7 +71,8 @@ export interface XmlRule {
 
 /** Device-level XML requirements that are not a single path. */
 export type XmlDeviceRule =
-  | { readonly rule: 'iommu-on-every-virtio-device' }
+  /** `strict: false` = good practice on this host (QEMU turns the IOMMU on itself); report, don't fail. */
+  | { readonly rule: 'iommu-on-every-virtio-device'; readonly strict: boolean }
   | { readonly rule: 'no-iommu-on'; readonly devices: readonly string[] }
   | { readonly rule: 'virtio-nic-rom-disabled' }
   | { readonly rule: 'loader-is-sev-capable-ovmf' };

@@ -1,0 +1,80 @@
+/** Fault handling: firmware errors on launch, stale capability caches, SEV turned off underneath. */
+import { SEV } from './requests.ts';
+import { SEV_TRAIT, area, needsFreshCacheSev, needsSev } from './helpers.ts';
+
+export const FAULTS = area('faults', [
+  {
+    id: 'faults.firmware-error-on-launch',
+    area: 'faults',
+    title: 'LAUNCH_START fails with RESOURCE_LIMIT → spawn refused with HOST_FAULT, no ASID or slot leaked, next spawn works',
+    why: 'A failed launch must leave the host as it was; a leaked slot or ASID shrinks capacity for good.',
+    fact: 'sev-hardware.md §2.4 step 6, §3.3',
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV, host: [{ do: 'firmware-fault', command: 'LAUNCH_START', status: 'RESOURCE_LIMIT' }] },
+    appliesTo: needsFreshCacheSev,
+    expect: () => ({
+      kind: 'all',
+      of: [
+        { kind: 'refusal', op: 'spawn', code: 'HOST_FAULT' },
+        { kind: 'host-unharmed', asidsLeaked: 0, slotsRestored: true },
+      ],
+    }),
+  },
+  {
+    id: 'faults.stale-cache-reports-no-sev',
+    area: 'faults',
+    title: "libvirt's capability cache predates SEV → the host is reported without SEV",
+    why: 'libvirt < 6.5 keeps capabilities probed before SEV was enabled; until they are refreshed libvirt cannot launch SEV guests.',
+    fact: 'nova-sev.md §1.3; fakelibvirt/views/libvirt-sev.ts',
+    ops: ['reportHost'],
+    appliesTo: (t) => (t.staleCache ? true : 'the capability cache is fresh at start'),
+    expect: () => ({
+      kind: 'all',
+      of: [{ kind: 'detection', sev: false }, { kind: 'traits', includes: [], excludes: [SEV_TRAIT] }],
+    }),
+  },
+  {
+    id: 'faults.stale-cache-refreshed',
+    area: 'faults',
+    title: 'Capability cache refreshed (libvirtd restart) and service restart → SEV reported',
+    why: 'Once libvirt has re-probed, the host is an ordinary SEV host.',
+    fact: 'nova-sev.md §1.3',
+    ops: ['reportHost'],
+    given: { host: [{ do: 'refresh-capability-cache' }, { do: 'restart-driver' }] },
+    appliesTo: (t) => (t.staleCache && t.sevUsable ? true : 'the capability cache is fresh at start'),
+    expect: () => ({ kind: 'all', of: [{ kind: 'detection', sev: true }, { kind: 'traits', includes: [SEV_TRAIT], excludes: [] }] }),
+  },
+  {
+    id: 'faults.cache-goes-stale',
+    area: 'faults',
+    title: 'libvirt stops reporting SEV (stale cache) and the service restarts → no SEV, and SEV spawn refused',
+    why: 'The driver must follow what libvirt can launch now, not what it remembers.',
+    fact: 'nova-sev.md §1.2',
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV, host: [{ do: 'stale-capability-cache' }, { do: 'restart-driver' }] },
+    appliesTo: needsFreshCacheSev,
+    expect: () => ({
+      kind: 'all',
+      of: [{ kind: 'detection', sev: false }, { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS'] }],
+    }),
+  },
+  {
+    id: 'faults.kernel-param-off',
+    area: 'faults',
+    title: 'kvm_amd sev turned off (module reload) → no SEV after restart, even where libvirt < 6.5 still claims it',
+    why: 'Old libvirt does not re-probe and keeps advertising SEV; only the kernel parameter tells the truth.',
+    fact: 'nova-sev.md §1.1, §1.2 step 3; fakelibvirt/profile/derive.ts',
+    novaScenario: [1, 15],
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV, host: [{ do: 'set-kernel-param', param: 'sev', on: false }, { do: 'restart-driver' }] },
+    appliesTo: needsSev,
+    expect: () => ({
+      kind: 'all',
+      of: [
+        { kind: 'detection', sev: false },
+        { kind: 'inventory', model: 'amd-sev', total: null },
+        { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
+      ],
+    }),
+  },
+]);
