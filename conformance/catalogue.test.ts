@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allProfiles } from '../fakelibvirt/profile/load.ts';
-import { CASES, NOVA_EXCLUSIONS, NOVA_SCENARIO_COUNT, caseById, novaScenarioIndex, AREAS, type Expectation } from './catalogue/index.ts';
+import { CASES, NOVA_EXCLUSIONS, NOVA_SCENARIO_COUNT, caseById, casesByArea, novaScenarioIndex, AREAS, type Expectation } from './catalogue/index.ts';
 import { DriverDescriptionSchema, HostReportSchema, RefusalSchema, inventoryKey, isRefusal } from './contract.ts';
 import { REFUSAL_CODES, isRefusalCode } from './refusal-codes.ts';
 import { profileTruth } from './truth.ts';
@@ -56,6 +56,7 @@ describe('every case on every profile', () => {
       for (const c of CASES) {
         const a = c.appliesTo(t);
         expect(a === true || (typeof a === 'string' && a.length > 0), `${c.id} on ${t.name}`).toBe(true);
+        if (typeof c.given === 'function') c.given(t);
         const e = c.expect(t);
         for (const leaf of flatten(e)) {
           if (leaf.kind === 'refusal') {
@@ -136,6 +137,23 @@ describe('derived expectations (spot checks)', () => {
     expect(caseById('detect.sev-es-off-when-snp')?.appliesTo(truth('genoa-9004'))).toBe(true);
     expect(caseById('slots.sev-exhaustion')?.appliesTo(truth('milan-7003-all-es'))).toMatch(/no SEV/);
     expect(caseById('slots.sev-es-exhaustion')?.appliesTo(truth('milan-7003-all-es'))).toBe(true);
+    const unaliased = caseById('request.unaliased-q35');
+    for (const t of truths) {
+      const g = unaliased?.given;
+      if (unaliased?.appliesTo(t) === true && typeof g === 'function') {
+        expect(g(t).request?.image?.properties?.hw_machine_type).toMatch(/^pc-q35-/);
+      }
+    }
+  });
+});
+
+describe('README', () => {
+  it('area case counts match the catalogue', () => {
+    const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
+    for (const [a, cases] of casesByArea()) {
+      expect(readme, a).toMatch(new RegExp(`\\| \`${a}\` \\| ${cases.length} \\|`));
+    }
+    expect(readme).toContain(`| **total** | **${CASES.length}** |`);
   });
 });
 

@@ -11,6 +11,11 @@ import type { Applicability, Case, Expectation } from './types.ts';
 const UEFI_Q35 = { hw_firmware_type: 'uefi', hw_machine_type: 'q35' } as const;
 const refuse = (code: Expectation & { kind: 'refusal' }): Expectation => code;
 
+/** The versioned name behind the q35 alias (pc-q35-7.2 …), if any. */
+function versionedQ35(t: ProfileTruth): string | undefined {
+  return t.profile.qemu.machineTypes.find((m) => m.alias === 'q35')?.name;
+}
+
 /** A q35 machine QEMU offers under its versioned name only (no alias), if any. */
 function unaliasedQ35(t: ProfileTruth): string | undefined {
   return t.profile.qemu.machineTypes.find((m) => m.name.includes('q35') && !m.alias)?.name;
@@ -120,8 +125,8 @@ export const REQUEST = area('request', [
     why: 'Operators pin versioned machine types for migration stability; any q35 version works.',
     fact: 'nova-sev.md §2.4 step 6',
     novaScenario: [26],
-    appliesTo: (t) => (t.q35Machines.length > 0 ? true : 'QEMU offers no q35 machine'),
-    given: { request: SEV },
+    appliesTo: (t) => (versionedQ35(t) ? true : 'QEMU offers no versioned q35 machine'),
+    given: (t) => ({ request: sevWithImage({ hw_firmware_type: 'uefi', hw_machine_type: versionedQ35(t) ?? 'q35' }) }),
     expect: sevRequestExpectation,
   }),
   validation({
@@ -171,7 +176,7 @@ export const REQUEST = area('request', [
     novaZed: 'fails',
     ops: ['validateRequest', 'buildGuestXml'],
     appliesTo: (t): Applicability => (unaliasedQ35(t) ? true : 'QEMU offers no unaliased q35 machine'),
-    given: { request: SEV },
+    given: (t) => ({ request: sevWithImage({ hw_firmware_type: 'uefi', hw_machine_type: unaliasedQ35(t) ?? 'q35' }) }),
     expect: (t) => ({
       kind: 'all',
       of: [sevRequestExpectation(), { kind: 'xml', rules: [{ path: 'os/type', present: true, attrs: { machine: unaliasedQ35(t) ?? '' } }] }],

@@ -1,5 +1,5 @@
 /** Mixed-fleet scheduling: SEV requests go where slots are, plain requests anywhere. */
-import { SEV } from './requests.ts';
+import { SEV, SEV_ES } from './requests.ts';
 import { area, needsFreshCacheSev, needsSevEs } from './helpers.ts';
 import type { FleetHost } from './types.ts';
 
@@ -83,7 +83,7 @@ export const SCHEDULING = area('scheduling', [
     novaScenario: [51],
     novaZed: 'fails',
     ops: ['reportHost', 'validateRequest', 'schedule'],
-    given: { request: SEV },
+    given: { request: SEV_ES },
     appliesTo: needsSevEs,
     expect: () => ({
       kind: 'schedule',

@@ -166,7 +166,8 @@ export interface Case {
   readonly novaZed?: 'fails' | 'differs';
   /** The driver operations the case needs; a driver without one of them gets "not implemented". */
   readonly ops: readonly OperationName[];
-  readonly given?: Given;
+  /** What the runner arranges; a function when it depends on the profile (e.g. a machine name). */
+  readonly given?: Given | ((truth: ProfileTruth) => Given);
   appliesTo(truth: ProfileTruth): Applicability;
   expect(truth: ProfileTruth): Expectation;
 }
