@@ -23,7 +23,6 @@ export interface ProfileTruth {
   /** What a freshly started host shows (the profile may describe a stale cache). */
   readonly sevAtStart: LibvirtSevView | null;
   readonly amd: boolean;
-  readonly x86_64: true;
   /** libvirt can launch SEV guests (after a cache refresh if needed). */
   readonly sevUsable: boolean;
   readonly sevUsableAtStart: boolean;
@@ -60,7 +59,6 @@ export function profileTruth(profile: HardwareProfile, overrides: KernelParamOve
     sev,
     sevAtStart,
     amd: profile.cpu.vendor === 'AuthenticAMD',
-    x86_64: true,
     sevUsable,
     sevUsableAtStart: sevUsable && sevAtStart !== null,
     // The host can run SEV-ES guests; nova 32.0.0 additionally insists on QEMU ≥ 8.0, a policy
