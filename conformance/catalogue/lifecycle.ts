@@ -71,42 +71,7 @@ export const LIFECYCLE = area('lifecycle', [
     appliesTo: needsFreshCacheSev,
     expect: () => ({ kind: 'lifecycle', operation: 'rebuild', outcome: 'UEFI_REQUIRED' }),
   },
-  {
-    id: 'lifecycle.attach-volume-iommu',
-    area: 'lifecycle',
-    title: 'A virtio volume hot-plugged into an SEV guest gets <driver iommu="on"/>',
-    why: 'Hot-plugged virtio devices need the DMA API as much as boot-time ones (bug #1930734).',
-    fact: 'nova-sev.md §3.1',
-    novaScenario: [37],
-    ops: OPS,
-    given: { request: SEV },
-    appliesTo: needsFreshCacheSev,
-    expect: (t) => ({
-      kind: 'all',
-      of: [
-        { kind: 'lifecycle', operation: 'attach-volume', outcome: 'ok', encryptedAfter: true },
-        { kind: 'xml', rules: [], devices: [{ rule: 'iommu-on-every-virtio-device', strict: !t.qemuAutoIommu }] },
-      ],
-    }),
-  },
-  {
-    id: 'lifecycle.attach-interface-iommu',
-    area: 'lifecycle',
-    title: 'A virtio NIC hot-plugged into an SEV guest gets <driver iommu="on"/>',
-    why: 'Hot-plugged virtio devices need the DMA API as much as boot-time ones (bug #1930734).',
-    fact: 'nova-sev.md §3.1',
-    novaScenario: [37],
-    ops: OPS,
-    given: { request: SEV },
-    appliesTo: needsFreshCacheSev,
-    expect: (t) => ({
-      kind: 'all',
-      of: [
-        { kind: 'lifecycle', operation: 'attach-interface', outcome: 'ok', encryptedAfter: true },
-        { kind: 'xml', rules: [], devices: [{ rule: 'iommu-on-every-virtio-device', strict: !t.qemuAutoIommu }] },
-      ],
-    }),
-  },
+  ...(['volume', 'interface'] as const).map((what) => hotPlugIommuCase(what)),
   {
     id: 'lifecycle.sev-disabled-with-guests',
     area: 'lifecycle',
@@ -121,3 +86,25 @@ export const LIFECYCLE = area('lifecycle', [
     expect: () => ({ kind: 'warning', pattern: 'encrypt|SEV' }),
   },
 ]);
+
+/** Hot-plugged virtio devices need the DMA API as much as boot-time ones (bug #1930734). */
+function hotPlugIommuCase(what: 'volume' | 'interface'): Case {
+  return {
+    id: `lifecycle.attach-${what}-iommu`,
+    area: 'lifecycle',
+    title: `A virtio ${what === 'volume' ? 'volume' : 'NIC'} hot-plugged into an SEV guest gets <driver iommu="on"/>`,
+    why: 'Hot-plugged virtio devices need the DMA API as much as boot-time ones (bug #1930734).',
+    fact: 'nova-sev.md §3.1',
+    novaScenario: [37],
+    ops: OPS,
+    given: { request: SEV },
+    appliesTo: needsFreshCacheSev,
+    expect: (t) => ({
+      kind: 'all',
+      of: [
+        { kind: 'lifecycle', operation: `attach-${what}`, outcome: 'ok', encryptedAfter: true },
+        { kind: 'xml', rules: [], devices: [{ rule: 'iommu-on-every-virtio-device', strict: !t.qemuAutoIommu }] },
+      ],
+    }),
+  };
+}
