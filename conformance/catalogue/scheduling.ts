@@ -19,10 +19,7 @@ export const SCHEDULING = area('scheduling', [
     novaScenario: [30],
     ops: ['reportHost', 'validateRequest', 'schedule'],
     given: { request: SEV },
-    appliesTo: (t) => {
-      const base = needsFreshCacheSev(t);
-      return base !== true ? base : t.maxGuests >= 2 ? true : 'host has fewer than 2 SEV slots';
-    },
+    appliesTo: twoSevSlots,
     expect: () => ({
       kind: 'schedule',
       fleet: FLEET,
@@ -43,10 +40,7 @@ export const SCHEDULING = area('scheduling', [
     novaScenario: [31],
     ops: ['reportHost', 'validateRequest', 'schedule', 'release'],
     given: { request: SEV },
-    appliesTo: (t) => {
-      const base = needsFreshCacheSev(t);
-      return base !== true ? base : t.maxGuests >= 2 ? true : 'host has fewer than 2 SEV slots';
-    },
+    appliesTo: twoSevSlots,
     expect: () => ({
       kind: 'schedule',
       fleet: FLEET,
@@ -95,3 +89,9 @@ export const SCHEDULING = area('scheduling', [
     }),
   },
 ]);
+
+/** Scenarios that fill a host need at least two SEV slots on a host with a fresh capability cache. */
+function twoSevSlots(t: Parameters<typeof needsFreshCacheSev>[0]): true | string {
+  const base = needsFreshCacheSev(t);
+  return base !== true ? base : t.maxGuests >= 2 ? true : 'host has fewer than 2 SEV slots';
+}

@@ -280,7 +280,7 @@ export class FakeHost {
     return {
       state: o.state,
       maxMemKiB: BigInt(def.memoryKiB),
-      memoryKiB: BigInt(isActive(o) ? def.memoryKiB : def.memoryKiB),
+      memoryKiB: BigInt(def.memoryKiB),
       nrVirtCpu: def.vcpus,
       cpuTimeNs: o.runtime ? this.qemu.cpuTimeNs(o.runtime) : 0n,
     };
@@ -309,7 +309,7 @@ export class FakeHost {
   getXMLDesc(ref: DomainHandle, flags = 0): string {
     const o = this.obj(ref);
     const inactive = (flags & DomainFlags.XML_INACTIVE) !== 0;
-    if (isActive(o) && !inactive && o.liveDef) return formatDomainXml(o.liveDef, { id: o.id, live: o.runtime });
+    if (isActive(o) && !inactive && o.liveDef) return formatDomainXml(o.liveDef, { id: o.id });
     return formatDomainXml(o.pendingDef ?? o.def, {});
   }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { child, children, parseXmlDocument, type XmlNode } from './xml-tree.ts';
+import { child, parseXmlDocument, type XmlNode } from './xml-tree.ts';
 
 /** libvirt refuses RPC strings above this size; the in-process API applies the same bound. */
 export const MAX_XML_BYTES = 4 * 1024 * 1024;
@@ -353,4 +353,3 @@ export function devicesOf(def: DomainDef, kind: DeviceKind): DeviceDef[] {
   return def.devices.filter((d) => d.kind === kind);
 }
 
-export { children };

@@ -7,7 +7,7 @@ import { formatXml, type XmlNode } from './xml-tree.ts';
 
 const MEMORY_ELEMENTS = new Set(['memory', 'currentMemory']);
 
-export function formatDomainXml(def: DomainDef, opts: { id?: number; live?: unknown }): string {
+export function formatDomainXml(def: DomainDef, opts: { id?: number }): string {
   const root = def.tree;
   const attrs: Record<string, string> = { type: root.attrs.type ?? def.type };
   if (opts.id !== undefined) attrs.id = String(opts.id);
