@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the real-stack tests need (libvirt 9.0, QEMU 7.2, OVMF, virsh,
-# libvirt-python, virt-xml-validate) when any of them is missing. Idempotent and quiet when all is
+# libvirt-python, virt-xml-validate, nova Zed with the test fixtures the nova adapter imports)
+# when any of them is missing. Idempotent and quiet when all is
 # there. Without root (or apt) it says what is missing and leaves the decision to the tests:
 # outside CI they skip with a notice, with CI=true they fail.
 set -euo pipefail
 
-PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils)
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils
+  python3-nova python3-oslotest python3-wsgi-intercept)
 
 missing=()
 command -v virsh >/dev/null 2>&1 || missing+=(virsh)
@@ -16,6 +18,7 @@ command -v xmllint >/dev/null 2>&1 || missing+=(xmllint)
 [ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
 [ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ] || missing+=(libvirt-driver-qemu)
 /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || missing+=(python3-libvirt)
+/usr/bin/python3 -c 'import nova.virt.libvirt.driver, oslotest, wsgi_intercept' >/dev/null 2>&1 || missing+=(python3-nova)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "real stack: all components present"
