@@ -25,9 +25,6 @@ export function strictBool(raw: string): boolean | undefined {
   return undefined;
 }
 
-/** nova 32.0.0 requires QEMU 8.0.0 for SEV-ES (MIN_QEMU_SEV_ES_VERSION); we keep the same floor. */
-export const MIN_QEMU_SEV_ES = 8_000_000;
-
 export interface DriverConfig {
   /** `[libvirt] hw_machine_type`, per arch; nova falls back to `pc` when x86_64 is absent. */
   readonly hw_machine_type?: Readonly<Record<string, string>>;
@@ -177,7 +174,8 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
   let esReason: string | undefined;
   if (!sevAvailable) esReason = sevReason;
   else if (!param('sev_es')) esReason = "kernel doesn't support AMD SEV-ES";
-  else if (qemuVersion < MIN_QEMU_SEV_ES) esReason = "QEMU doesn't support AMD SEV-ES";
+  // No QEMU version floor: QEMU has launched SEV-ES guests since 6.0 and libvirt only reports
+  // maxESGuests where it can start them; nova 32's 8.0 floor is a support policy (README).
   else if (snpKernel) {
     // Firmware with the CVE-2025-48514 fix disables SEV-ES when SNP is on (nova bug #2157891).
     esReason = warningText.esIgnoredForSnp;

@@ -16,7 +16,7 @@ const EXPECTED: Record<string, { sev: [boolean, number]; es: [boolean, number]; 
   'intel-xeon': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
   'milan-7003-253': { sev: [true, 253], es: [false, 0], snp: [false, 0], cbitpos: 51 },
   'milan-7003-all-es': { sev: [true, 0], es: [true, 509], snp: [false, 0], cbitpos: 51 },
-  'milan-7003-es8': { sev: [true, 502], es: [false, 0], snp: [false, 0], cbitpos: 51 },
+  'milan-7003-es8': { sev: [true, 502], es: [true, 7], snp: [false, 0], cbitpos: 51 },
   'naples-7001': { sev: [true, 0], es: [false, 0], snp: [false, 0], cbitpos: 47 },
   'rome-7002-libvirt51': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
   'rome-7002-sev-off': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
