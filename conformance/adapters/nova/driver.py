@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""sevharness process-protocol driver backed by unmodified nova Zed (Debian python3-nova 26.2.2).
+
+Run with /usr/bin/python3 (the interpreter python3-nova and python3-libvirt are installed for).
+Speaks conformance/PROTOCOL.md: JSON lines on stdin/stdout, `hello` first. Patches and stand-ins
+are listed in README.md next to this file.
+"""
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sevnova.wire import ProtocolError, Refusal, Wire  # noqa: E402
+
+PROTOCOL = 1
+DESCRIPTION = {
+    'protocol': PROTOCOL,
+    'name': 'nova-zed-libvirt',
+    'version': '26.2.2',
+    'ops': ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle'],
+    'models': ['amd-sev'],
+    'behaviour': 'zed',
+}
+
+
+def parse(line):
+    import json
+    try:
+        message = json.loads(line)
+    except ValueError as exc:
+        raise ProtocolError('BAD_REQUEST', f'not JSON: {exc}') from None
+    if not isinstance(message, dict) or not isinstance(message.get('id'), int) or not isinstance(message.get('op'), str):
+        raise ProtocolError('BAD_REQUEST', 'a request needs an integer id and a string op')
+    params = message.get('params', {})
+    if not isinstance(params, dict):
+        raise ProtocolError('BAD_REQUEST', 'params must be an object')
+    return message['id'], message['op'], params
+
+
+def hello(wire):
+    """Answers the handshake before nova is imported, so the runner's start-up clock stays short."""
+    line = wire.read()
+    if line is None:
+        return False
+    try:
+        ident, op, params = parse(line)
+    except ProtocolError as exc:
+        wire.send({'id': None, 'error': {'code': exc.code, 'message': exc.message}})
+        return False
+    if op != 'hello':
+        wire.send({'id': ident, 'error': {'code': 'BAD_REQUEST', 'message': 'the first request must be hello'}})
+        return False
+    if params.get('protocol') != PROTOCOL:
+        wire.send({'id': ident, 'error': {'code': 'PROTOCOL_MISMATCH', 'message': f'this driver speaks protocol {PROTOCOL}'}})
+        return False
+    wire.send({'id': ident, 'result': DESCRIPTION})
+    return True
+
+
+def main():
+    wire = Wire()
+    if not hello(wire):
+        return 0
+    from sevnova import operations, runtime
+    runtime.load()
+    services = runtime.Services()
+    handlers = operations.handlers(services)
+    while True:
+        line = wire.read()
+        if line is None:
+            return 0
+        ident = None
+        try:
+            ident, op, params = parse(line)
+            if op == 'shutdown':
+                wire.send({'id': ident, 'result': {}})
+                return 0
+            if op not in handlers:
+                raise ProtocolError('UNKNOWN_OP', f'{op} is not implemented')
+            wire.send({'id': ident, 'result': handlers[op](params)})
+        except (ProtocolError, Refusal) as exc:
+            wire.send({'id': ident, 'error': {'code': exc.code, 'message': exc.message}})
+        except Exception as exc:  # nova crashed on the request: HTTP 500 in a real cloud
+            traceback.print_exc(file=sys.stderr)
+            wire.send({'id': ident, 'error': {'code': 'INTERNAL', 'message': f'nova raised {type(exc).__name__}: {exc}'}})
+
+
+if __name__ == '__main__':
+    sys.exit(main())
