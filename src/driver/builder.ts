@@ -66,8 +66,9 @@ function constantDevices(encrypted: boolean): string {
   );
 }
 
-export function hostFragments(report: HostReport): HostFragments {
-  const loader = chooseLoader(report.facts.loaders);
+/** `ovmf`: firmware images the operator configured; the first wins over what domcaps list. */
+export function hostFragments(report: HostReport, ovmf: readonly { code: string; vars: string }[] = []): HostFragments {
+  const loader = ovmf[0] ?? chooseLoader(report.facts.loaders);
   const osUefi = loader ? `<loader readonly='yes' type='pflash'>${escapeXml(loader.code)}</loader><nvram template='${escapeXml(loader.vars)}'/>` : '';
   const cbit = report.sev.cbitpos !== undefined ? `<cbitpos>${report.sev.cbitpos}</cbitpos>` : '';
   const rpb = report.sev.reducedPhysBits !== undefined ? `<reducedPhysBits>${report.sev.reducedPhysBits}</reducedPhysBits>` : '';

@@ -34,6 +34,8 @@ export interface DriverConfig {
   readonly num_memory_encrypted_es_guests?: number;
   /** How guest memory is kept pinnable: `<locked/>` (nova, default) or a computed `<hard_limit>`. */
   readonly memory_policy?: 'locked' | 'hard-limit';
+  /** Guest firmware (code + NVRAM template) to use instead of the domcaps loader choice. */
+  readonly ovmf?: readonly { readonly code: string; readonly vars: string }[];
 }
 
 export interface ModelReport {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../libvirt/errors.ts';
 
 /** A domain as the driver names it: libvirt identifies domains by UUID, the name is for humans. */
 export interface DomainHandle {
@@ -34,18 +35,29 @@ export interface LibvirtSource {
   defineXML(xml: string): Promise<DomainHandle>;
   create(dom: DomainHandle, flags?: number): Promise<void>;
   destroy(dom: DomainHandle): Promise<void>;
-  /** Undefines and drops the per-domain NVRAM that every OVMF guest of this driver has. */
+  /** Undefines and drops the per-domain NVRAM that every OVMF guest of this driver has, and any managed save. */
   undefine(dom: DomainHandle): Promise<void>;
   suspend(dom: DomainHandle): Promise<void>;
   resume(dom: DomainHandle): Promise<void>;
   reboot(dom: DomainHandle): Promise<void>;
   managedSave(dom: DomainHandle): Promise<void>;
-  getXMLDesc(dom: DomainHandle): Promise<string>;
+  getXMLDesc(dom: DomainHandle, flags?: number): Promise<string>;
   isActive(dom: DomainHandle): Promise<boolean>;
+  /** The domain with this UUID, or null when libvirt has none. */
+  lookup(uuid: string): Promise<DomainHandle | null>;
+  /** virDomainAttachDeviceFlags. */
+  attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void>;
 }
 
-/** virDomainUndefineFlagsValues: VIR_DOMAIN_UNDEFINE_NVRAM. */
-const UNDEFINE_NVRAM = 4;
+/** virDomainXMLFlags: VIR_DOMAIN_XML_INACTIVE (the persistent definition). */
+export const XML_INACTIVE = 2;
+/** virDomainDeviceModifyFlags: VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG. */
+export const AFFECT_LIVE_AND_CONFIG = 3;
+
+const isNoDomain = (e: unknown) => e instanceof LibvirtError && e.code === VirErrorNumber.NO_DOMAIN;
+
+/** virDomainUndefineFlagsValues: MANAGED_SAVE (1) | NVRAM (4); a deleted guest keeps neither. */
+const UNDEFINE_NVRAM = 1 | 4;
 
 /** In-process: calls FakeHost directly; errors are the same `LibvirtError`s the wire carries. */
 export class FakeHostSource implements LibvirtSource {
@@ -87,11 +99,24 @@ export class FakeHostSource implements LibvirtSource {
   async managedSave(dom: DomainHandle): Promise<void> {
     this.host.managedSave(dom);
   }
-  async getXMLDesc(dom: DomainHandle): Promise<string> {
-    return this.host.getXMLDesc(dom);
+  async getXMLDesc(dom: DomainHandle, flags = 0): Promise<string> {
+    return this.host.getXMLDesc(dom, flags);
   }
   async isActive(dom: DomainHandle): Promise<boolean> {
     return this.host.isActive(dom);
+  }
+  async lookup(uuid: string): Promise<DomainHandle | null> {
+    try {
+      const r = this.host.lookupByUuid(uuid);
+      return { name: r.name, uuid };
+    } catch (e) {
+      if (isNoDomain(e)) return null;
+      throw e;
+    }
+  }
+  /** FakeHost has no device hot-plug; answer as the daemon does for a procedure it lacks. */
+  async attachDevice(): Promise<void> {
+    throw LibvirtError.of(VirErrorNumber.NO_SUPPORT, VirErrorDomain.REMOTE, 'unknown procedure: 160');
   }
 }
 
@@ -138,11 +163,23 @@ export class WireSource implements LibvirtSource {
   async managedSave(dom: DomainHandle): Promise<void> {
     await this.client.managedSave(await this.ref(dom));
   }
-  async getXMLDesc(dom: DomainHandle): Promise<string> {
-    return this.client.getXMLDesc(await this.ref(dom));
+  async getXMLDesc(dom: DomainHandle, flags = 0): Promise<string> {
+    return this.client.getXMLDesc(await this.ref(dom), flags);
   }
   async isActive(dom: DomainHandle): Promise<boolean> {
     return this.client.isActive(await this.ref(dom));
+  }
+  async lookup(uuid: string): Promise<DomainHandle | null> {
+    try {
+      const r = await this.client.lookupByUUID(uuid);
+      return { name: r.name, uuid: uuidString(r.uuid) };
+    } catch (e) {
+      if (isNoDomain(e)) return null;
+      throw e;
+    }
+  }
+  async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
+    await this.client.call('DOMAIN_ATTACH_DEVICE_FLAGS', { dom: await this.ref(dom), xml, flags });
   }
 }
 

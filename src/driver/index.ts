@@ -5,11 +5,13 @@
 import { buildDomainXml, hostFragments, type HostFragments } from './builder.ts';
 import { detectHost, type DriverConfig, type HostReport } from './detect.ts';
 import { guardOperation, type LifecycleOperation } from './guards.ts';
-import type { DomainHandle, HostFiles, LibvirtSource } from './host-source.ts';
+import { AFFECT_LIVE_AND_CONFIG, XML_INACTIVE, type DomainHandle, type HostFiles, type LibvirtSource } from './host-source.ts';
+import { interfaceDeviceXml, nextVirtioDiskTarget, volumeDeviceXml, withDevice, type HotplugKind } from './hotplug.ts';
 import { MODELS, poolKey } from './inventory.ts';
-import { refuse } from './refusals.ts';
+import { DriverRefusal, refuse } from './refusals.ts';
 import { planGuest, type Flavor, type GuestPlan, type Image } from './request.ts';
 import { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
+import { LibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
 
 export interface BootRequest {
   readonly uuid: string;
@@ -20,30 +22,51 @@ export interface BootRequest {
 
 export interface Instance {
   readonly uuid: string;
-  readonly request: BootRequest;
-  readonly plan: GuestPlan;
+  /** Null for a domain defined from caller-supplied XML (no request to plan from). */
+  readonly request: BootRequest | null;
+  readonly plan: GuestPlan | null;
   readonly xml: string;
   readonly dom: DomainHandle;
   readonly encrypted: boolean;
+  /** Devices attached after boot; kept so a hard reboot's regenerated XML still has them. */
+  readonly attached: string[];
   state: 'running' | 'paused' | 'stopped' | 'shelved' | 'migrating';
 }
+
+/** How an attach reached the guest: hot-plugged, or only into the persistent definition. */
+export type AttachMode = 'live' | 'config';
+
+const LAUNCH_SECURITY_RE = /<launchSecurity[\s>]/;
 
 export class ReferenceSevDriver {
   private reportValue: HostReport | null = null;
   private fragments: HostFragments | null = null;
   private readonly instances = new Map<string, Instance>();
+  private cfg: DriverConfig;
 
   constructor(
     readonly libvirt: LibvirtSource,
     readonly files: HostFiles,
-    readonly config: DriverConfig = {},
-  ) {}
+    config: DriverConfig = {},
+  ) {
+    this.cfg = config;
+  }
+
+  get config(): DriverConfig {
+    return this.cfg;
+  }
 
   /** Detects the host; call once at service start (and again only on a restart). */
   async init(): Promise<HostReport> {
-    this.reportValue = await detectHost(this.libvirt, this.files, this.config);
-    this.fragments = hostFragments(this.reportValue);
+    this.reportValue = await detectHost(this.libvirt, this.files, this.cfg);
+    this.fragments = hostFragments(this.reportValue, this.cfg.ovmf);
     return this.reportValue;
+  }
+
+  /** A service restart with new settings: detection runs again, running instances are kept. */
+  async reconfigure(config: DriverConfig): Promise<HostReport> {
+    this.cfg = config;
+    return this.init();
   }
 
   get report(): HostReport {
@@ -59,16 +82,20 @@ export class ReferenceSevDriver {
   }
 
   plan(req: Omit<BootRequest, 'uuid'>): GuestPlan {
-    return planGuest(req, this.report, this.config);
+    return planGuest(req, this.report, this.cfg);
   }
 
   xmlFor(plan: GuestPlan, uuid: string): string {
     if (!this.fragments) throw new Error('ReferenceSevDriver.init() has not run');
-    return buildDomainXml(plan, this.fragments, { uuid, memoryPolicy: this.config.memory_policy ?? 'locked' });
+    return buildDomainXml(plan, this.fragments, { uuid, memoryPolicy: this.cfg.memory_policy ?? 'locked' });
   }
 
   instance(uuid: string): Instance {
     return this.instances.get(uuid) ?? refuse('UNKNOWN_INSTANCE', `instance ${uuid} is not on this host`);
+  }
+
+  has(uuid: string): boolean {
+    return this.instances.has(uuid);
   }
 
   list(): Instance[] {
@@ -79,6 +106,21 @@ export class ReferenceSevDriver {
   async spawn(req: BootRequest): Promise<Instance> {
     const plan = this.plan(req);
     const xml = this.xmlFor(plan, req.uuid);
+    const dom = await this.start(xml);
+    const inst: Instance = { uuid: req.uuid, request: req, plan, xml, dom, encrypted: plan.encrypted, attached: [], state: 'running' };
+    this.instances.set(req.uuid, inst);
+    return inst;
+  }
+
+  /** Defines and starts caller-supplied XML (a test or an operator's own document); no planning. */
+  async spawnXml(xml: string): Promise<Instance> {
+    const dom = await this.start(xml);
+    const inst: Instance = { uuid: dom.uuid, request: null, plan: null, xml, dom, encrypted: LAUNCH_SECURITY_RE.test(xml), attached: [], state: 'running' };
+    this.instances.set(dom.uuid, inst);
+    return inst;
+  }
+
+  private async start(xml: string): Promise<DomainHandle> {
     const dom = await this.libvirt.defineXML(xml);
     try {
       await this.libvirt.create(dom);
@@ -86,8 +128,27 @@ export class ReferenceSevDriver {
       await this.libvirt.undefine(dom).catch(() => undefined);
       throw e;
     }
-    const inst: Instance = { uuid: req.uuid, request: req, plan, xml, dom, encrypted: plan.encrypted, state: 'running' };
-    this.instances.set(req.uuid, inst);
+    return dom;
+  }
+
+  /**
+   * Takes over a domain this driver instance did not start (after a service restart): libvirt must
+   * know the UUID; the request it was booted with is planned again when this host still accepts it.
+   */
+  async adopt(uuid: string, request: Omit<BootRequest, 'uuid'>): Promise<Instance> {
+    const known = this.instances.get(uuid);
+    if (known) return known;
+    const dom = (await this.libvirt.lookup(uuid)) ?? refuse('UNKNOWN_INSTANCE', `instance ${uuid} is not on this host`);
+    const xml = await this.libvirt.getXMLDesc(dom);
+    let plan: GuestPlan | null = null;
+    try {
+      plan = this.plan(request);
+    } catch (e) {
+      if (!(e instanceof DriverRefusal)) throw e;
+    }
+    const active = await this.libvirt.isActive(dom);
+    const inst: Instance = { uuid, request: { ...request, uuid }, plan, xml, dom, encrypted: LAUNCH_SECURITY_RE.test(xml), attached: [], state: active ? 'running' : 'stopped' };
+    this.instances.set(uuid, inst);
     return inst;
   }
 
@@ -95,6 +156,10 @@ export class ReferenceSevDriver {
     const inst = this.instance(uuid);
     guardOperation(op, inst);
     return inst;
+  }
+
+  private requestOf(i: Instance): BootRequest {
+    return i.request ?? refuse('NOT_IMPLEMENTED', `instance ${i.uuid} was defined from raw XML; it has no request to rebuild from`);
   }
 
   async pause(uuid: string): Promise<void> {
@@ -118,19 +183,21 @@ export class ReferenceSevDriver {
 
   async liveMigrate(uuid: string): Promise<never> {
     this.guard('live-migration', uuid);
-    throw new Error('live migration of non-SEV guests is outside this reference driver');
+    return refuse('NOT_IMPLEMENTED', 'live migration of non-SEV guests is outside this reference driver');
   }
 
   async attachPciDevice(uuid: string): Promise<never> {
     this.guard('pci-passthrough', uuid);
-    throw new Error('PCI passthrough of non-SEV guests is outside this reference driver');
+    return refuse('NOT_IMPLEMENTED', 'PCI passthrough of non-SEV guests is outside this reference driver');
   }
 
   /** Hard reboot: destroy and start again from freshly generated XML (as nova regenerates it). */
   async hardReboot(uuid: string): Promise<void> {
     const i = this.guard('hard-reboot', uuid);
     if (await this.libvirt.isActive(i.dom)) await this.libvirt.destroy(i.dom);
-    await this.libvirt.defineXML(this.xmlFor(i.plan, uuid));
+    let xml = i.plan ? this.xmlFor(i.plan, uuid) : i.xml;
+    for (const d of i.attached) xml = withDevice(xml, d);
+    await this.libvirt.defineXML(xml);
     await this.libvirt.create(i.dom);
     i.state = 'running';
   }
@@ -146,14 +213,24 @@ export class ReferenceSevDriver {
   /** Rebuild onto another image: validated like a boot (a non-UEFI image is refused), then respawned. */
   async rebuild(uuid: string, image: Image): Promise<Instance> {
     const i = this.guard('rebuild', uuid);
-    const req = { ...i.request, image };
+    const req = { ...this.requestOf(i), image };
     this.plan(req); // refuse before tearing anything down
+    await this.teardown(i);
+    return this.spawn(req);
+  }
+
+  /** Resize on this host: the new flavor governs encryption (to or from SEV), validated before teardown. */
+  async resize(uuid: string, flavor: Flavor): Promise<Instance> {
+    const i = this.guard('resize', uuid);
+    const req = { ...this.requestOf(i), flavor };
+    this.plan(req);
     await this.teardown(i);
     return this.spawn(req);
   }
 
   async shelve(uuid: string): Promise<void> {
     const i = this.guard('shelve', uuid);
+    this.requestOf(i);
     await this.teardown(i);
     this.instances.set(uuid, { ...i, state: 'shelved' });
   }
@@ -162,15 +239,23 @@ export class ReferenceSevDriver {
     const i = this.guard('unshelve', uuid);
     if (i.state !== 'shelved') throw new Error(`instance ${uuid} is not shelved`);
     this.instances.delete(uuid);
-    return this.spawn(i.request);
+    return this.spawn(this.requestOf(i));
+  }
+
+  /** Drops the record of a shelved instance that was unshelved on another host. */
+  forget(uuid: string): void {
+    const i = this.instance(uuid);
+    if (i.state !== 'shelved') throw new Error(`instance ${uuid} is ${i.state}, not shelved; delete it instead`);
+    this.instances.delete(uuid);
   }
 
   /** Cold migration, source side: stop the guest but keep its definition until confirm or revert. */
   async migrateOut(uuid: string): Promise<BootRequest> {
     const i = this.guard('cold-migration', uuid);
+    const req = this.requestOf(i);
     if (await this.libvirt.isActive(i.dom)) await this.libvirt.destroy(i.dom);
     i.state = 'migrating';
-    return i.request;
+    return req;
   }
 
   async confirmMigration(uuid: string): Promise<void> {
@@ -182,6 +267,27 @@ export class ReferenceSevDriver {
     const i = this.instance(uuid);
     await this.libvirt.create(i.dom);
     i.state = 'running';
+  }
+
+  /**
+   * Attaches a new virtio volume or NIC with the SEV device rules (hotplug.ts). Live and persistent
+   * where libvirt can hot-plug; a libvirt without the procedure (VIR_ERR_NO_SUPPORT) gets the device
+   * in the persistent definition only, so it appears at the next start.
+   */
+  async attach(uuid: string, kind: HotplugKind): Promise<AttachMode> {
+    const i = this.guard(kind === 'volume' ? 'attach-volume' : 'attach-interface', uuid);
+    const current = await this.libvirt.getXMLDesc(i.dom, XML_INACTIVE);
+    const device = kind === 'volume' ? volumeDeviceXml(i.dom.name, nextVirtioDiskTarget(current), i.encrypted) : interfaceDeviceXml(i.encrypted);
+    let mode: AttachMode = 'live';
+    try {
+      await this.libvirt.attachDevice(i.dom, device, AFFECT_LIVE_AND_CONFIG);
+    } catch (e) {
+      if (!(e instanceof LibvirtError && e.code === VirErrorNumber.NO_SUPPORT)) throw e;
+      await this.libvirt.defineXML(withDevice(current, device));
+      mode = 'config';
+    }
+    i.attached.push(device);
+    return mode;
   }
 
   async destroy(uuid: string): Promise<void> {
@@ -211,4 +317,5 @@ export { buildDomainXml, hostFragments } from './builder.ts';
 export { IndexedScheduler } from './scheduler.ts';
 export { LinearScheduler } from './scheduler-linear.ts';
 export { FakeHostSource, WireSource, SysrootFiles, MapFiles, type LibvirtSource, type HostFiles } from './host-source.ts';
+export { interfaceDeviceXml, volumeDeviceXml, withDevice, nextVirtioDiskTarget, type HotplugKind } from './hotplug.ts';
 export { guardOperation, OPERATIONS } from './guards.ts';

@@ -23,6 +23,8 @@ export const REFUSALS = {
   NO_VALID_HOST: { http: 409, meaning: 'the scheduler found no host with the traits and free resources the request needs' },
   OPERATION_NOT_SUPPORTED_FOR_SEV: { http: 400, meaning: 'live migration, suspend/save or PCI passthrough of an SEV guest' },
   UNKNOWN_INSTANCE: { http: 404, meaning: 'the instance is not known to this driver or scheduler' },
+  STATELESS_FIRMWARE_REQUIRED: { http: 400, meaning: 'amd-sev-snp requested without the image property hw_firmware_stateless=True' },
+  NOT_IMPLEMENTED: { http: 501, meaning: 'the operation is outside this reference driver (live migration or PCI passthrough of plain guests)' },
 } as const satisfies Record<string, { http: number; meaning: string }>;
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -1,0 +1,419 @@
+/**
+ * The reference driver (`src/driver`) behind the conformance contract. One `ReferenceSevDriver`
+ * per libvirt URI, created by `reportHost` and reached only through the TypeScript libvirt client,
+ * exactly as a compute service would run it. This module only translates: contract shapes to the
+ * driver's nova-style shapes and back, driver refusals to contract refusals, libvirt failures of a
+ * valid request to HOST_FAULT. A service restart is a new adapter (`createReferenceDriver()`).
+ */
+import type { z } from 'zod';
+import {
+  inventoryKey,
+  OPERATIONS,
+  PROTOCOL_VERSION,
+  type BootRequest,
+  type DriverConfig as ContractConfig,
+  type DriverDescription,
+  type GuestXml,
+  type HostReport as ContractReport,
+  type LifecycleParams,
+  type LifecycleResult,
+  type MemEncryptionModel,
+  type ModelReport,
+  type OperationName,
+  type Outcome,
+  type Refusal,
+  type Released,
+  type Scheduled,
+  type SevDriver,
+  type Spawned,
+  type ValidatedRequest,
+} from '../contract.ts';
+import type { RefusalCode } from '../refusal-codes.ts';
+import type { DriverConfig, HostReport } from '../../src/driver/detect.ts';
+import { SysrootFiles, WireSource } from '../../src/driver/host-source.ts';
+import { ReferenceSevDriver, type Instance } from '../../src/driver/index.ts';
+import type { EncryptionModel } from '../../src/driver/inventory.ts';
+import { DriverRefusal, REFUSALS, refuse, type RefusalCode as DriverRefusalCode } from '../../src/driver/refusals.ts';
+import { planGuest, requestText, translateRequest, type Flavor, type GuestPlan, type Image } from '../../src/driver/request.ts';
+import { IndexedScheduler, RC_MEMORY_MB } from '../../src/driver/scheduler.ts';
+import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
+import { LibvirtError } from '../../src/libvirt/errors.ts';
+
+// Every driver refusal code must be a contract code: this line stops compiling otherwise.
+const DRIVER_CODES_ARE_CONTRACT_CODES: readonly RefusalCode[] = Object.keys(REFUSALS) as DriverRefusalCode[];
+void DRIVER_CODES_ARE_CONTRACT_CODES;
+
+export const REFERENCE_DRIVER_NAME = 'sevharness-reference';
+
+interface HostEntry {
+  readonly uri: string;
+  readonly client: LibvirtClient;
+  readonly driver: ReferenceSevDriver;
+  sysroot: string;
+  configKey: string;
+  report: ContractReport;
+  /** Canonical JSON of `report`, to recognise it when a caller hands it back. */
+  reportKey: string;
+}
+
+interface Claim {
+  readonly host: string;
+  readonly resources: Readonly<Record<string, number>>;
+}
+
+/** JSON with object keys sorted, so equal reports compare equal whatever their key order. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Contract config → the driver's nova-style option names. */
+export function driverConfigOf(c: ContractConfig): DriverConfig {
+  return {
+    hw_machine_type: c.machineTypes,
+    ...(c.maxEncryptedGuests !== null && { num_memory_encrypted_guests: c.maxEncryptedGuests }),
+    ...(c.ovmf.length > 0 && { ovmf: c.ovmf }),
+  };
+}
+
+const flavorOf = (f: BootRequest['flavor']): Flavor => ({ name: f.name, vcpus: f.vcpus, memory_mb: f.memoryMiB, extra_specs: f.extraSpecs });
+const imageOf = (i: BootRequest['image']): Image => ({ id: i.id, name: i.name, properties: i.properties });
+
+/** The driver's report in the contract's shape: inventories keyed by `inventoryKey(model)`. */
+export function contractReportOf(r: HostReport): ContractReport {
+  const inventories: ContractReport['inventories'] = {};
+  for (const inv of r.inventories) {
+    inventories[inventoryKey(inv.model)] = {
+      total: inv.total, min_unit: inv.min_unit, max_unit: inv.max_unit, step_size: inv.step_size, allocation_ratio: inv.allocation_ratio, reserved: inv.reserved,
+    };
+  }
+  const model = (m: { available: boolean; slots: number; reason?: string }, source: string): ModelReport => ({
+    supported: m.available,
+    slots: m.available ? m.slots : 0,
+    source: m.reason ?? source,
+  });
+  return {
+    traits: [...r.traits],
+    inventories,
+    warnings: [...r.warnings],
+    models: {
+      'amd-sev': model(r.sev, 'domcaps maxGuests'),
+      'amd-sev-es': model(r.sevEs, 'domcaps maxESGuests'),
+      'amd-sev-snp': model(r.snp, 'domcaps launchSecurity sectypes'),
+    },
+    sev: r.sev.available && r.sev.cbitpos !== undefined ? { cbitpos: r.sev.cbitpos, reducedPhysBits: r.sev.reducedPhysBits ?? 1 } : null,
+  };
+}
+
+/** `trait:NAME=required` flavor extra specs: traits a plain request may still demand. */
+function traitSpecs(flavor: BootRequest['flavor']): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(flavor.extraSpecs)) if (k.startsWith('trait:') && v === 'required') out.push(k.slice('trait:'.length));
+  return out;
+}
+
+const refusalOf = (e: DriverRefusal): Refusal => ({ code: e.code, message: e.message });
+
+/** Driver refusals become contract refusals; libvirt failures become HOST_FAULT where the request was valid. */
+async function outcome<T>(fn: () => Promise<T>, libvirtIsHostFault: boolean): Promise<Outcome<T>> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof DriverRefusal) return refusalOf(e);
+    if (libvirtIsHostFault && e instanceof LibvirtError) return { code: 'HOST_FAULT', message: e.message };
+    throw e;
+  }
+}
+
+function parseParams<K extends OperationName>(op: K, p: unknown): z.infer<(typeof OPERATIONS)[K]['params']> {
+  const r = OPERATIONS[op].params.safeParse(p);
+  if (!r.success) return refuse('INVALID_REQUEST', `invalid ${op} parameters: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data as z.infer<(typeof OPERATIONS)[K]['params']>;
+}
+
+export class ReferenceDriverAdapter implements SevDriver {
+  private readonly hosts = new Map<string, HostEntry>();
+  private readonly claims = new Map<string, Claim>();
+
+  constructor() {
+    // Callers may take an operation off the object (`const v = driver.validateRequest`).
+    for (const op of ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release', 'close', 'describe'] as const) {
+      (this as Record<typeof op, unknown>)[op] = (this[op] as (...a: unknown[]) => unknown).bind(this);
+    }
+  }
+
+  describe(): DriverDescription {
+    return {
+      name: REFERENCE_DRIVER_NAME,
+      version: String(PROTOCOL_VERSION) + '.0.0',
+      ops: ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release'],
+      models: ['amd-sev', 'amd-sev-es'],
+      behaviour: 'master',
+    };
+  }
+
+  /** Detects once per URI and config (as a service caches detection); a changed config re-detects. */
+  async reportHost(params: Parameters<SevDriver['reportHost']>[0]): Promise<ContractReport> {
+    const r = OPERATIONS.reportHost.params.safeParse(params);
+    if (!r.success) throw new Error(`invalid reportHost parameters: ${r.error.message}`);
+    const { uri, sysroot, config } = r.data;
+    const configKey = canonicalJson(config);
+    let entry = this.hosts.get(uri);
+    if (entry && entry.sysroot === sysroot && entry.configKey === configKey) return entry.report;
+    let report: HostReport;
+    if (entry && entry.sysroot === sysroot) {
+      report = await entry.driver.reconfigure(driverConfigOf(config));
+    } else {
+      if (entry) await this.dropHost(entry);
+      const client = await connect(uri);
+      const driver = new ReferenceSevDriver(new WireSource(client), new SysrootFiles(sysroot), driverConfigOf(config));
+      try {
+        report = await driver.init();
+      } catch (e) {
+        await client.close().catch(() => undefined);
+        throw e;
+      }
+      entry = { uri, client, driver, sysroot, configKey, report: { traits: [], inventories: {}, warnings: [] }, reportKey: '' };
+      this.hosts.set(uri, entry);
+    }
+    entry.configKey = configKey;
+    entry.report = contractReportOf(report);
+    entry.reportKey = canonicalJson(entry.report);
+    return entry.report;
+  }
+
+  private async dropHost(entry: HostEntry): Promise<void> {
+    this.hosts.delete(entry.uri);
+    await entry.client.close().catch(() => undefined);
+  }
+
+  /** The host whose report this is; without one, the only host reported so far (if exactly one). */
+  private hostFor(report: ContractReport | undefined): HostEntry | null {
+    if (report) {
+      const key = canonicalJson(report);
+      for (const e of this.hosts.values()) if (e.reportKey === key) return e;
+      return null;
+    }
+    return this.hosts.size === 1 ? this.hosts.values().next().value! : null;
+  }
+
+  private entry(uri: string): HostEntry {
+    const e = this.hosts.get(uri);
+    if (!e) throw new Error(`no host reported for ${uri}: call reportHost with this URI first`);
+    return e;
+  }
+
+  private plan(entry: HostEntry, request: BootRequest, name: string): GuestPlan {
+    return planGuest({ name, flavor: flavorOf(request.flavor), image: imageOf(request.image) }, entry.driver.report, driverConfigOf(request.config));
+  }
+
+  async validateRequest(params: Parameters<NonNullable<SevDriver['validateRequest']>>[0]): Promise<Outcome<ValidatedRequest>> {
+    return outcome(async () => {
+      const p = parseParams('validateRequest', params);
+      const entry = this.hostFor(p.host);
+      let model: EncryptionModel | null;
+      let requiredTraits: readonly string[];
+      let machineType: string | undefined;
+      if (entry) {
+        const plan = this.plan(entry, p, 'validate');
+        ({ model, requiredTraits } = plan);
+        machineType = plan.machine;
+      } else {
+        ({ model, requiredTraits } = this.translate(p));
+        machineType = p.image.properties.hw_machine_type?.toString() ?? p.config.machineTypes.x86_64;
+        if (p.host && model) checkAgainstReport(p.host, model);
+      }
+      return {
+        resources: model ? { [inventoryKey(model)]: 1 } : {},
+        requiredTraits: [...new Set([...requiredTraits, ...traitSpecs(p.flavor)])],
+        model,
+        ...(machineType !== undefined && { machineType }),
+      };
+    }, false);
+  }
+
+  /** API-level validation (no host): the flags, conflicts, UEFI and q35 rules, host default included. */
+  private translate(p: BootRequest): { model: EncryptionModel | null; requiredTraits: readonly string[] } {
+    const t = translateRequest(flavorOf(p.flavor), imageOf(p.image));
+    if (t.encrypted) {
+      const mt = p.image.properties.hw_machine_type ?? p.config.machineTypes.x86_64 ?? 'pc';
+      if (typeof mt === 'string' && !mt.includes('q35')) refuse('Q35_REQUIRED', requestText.notQ35(mt, p.image.name, p.image.id));
+    }
+    return { model: t.model, requiredTraits: t.requiredTraits };
+  }
+
+  async buildGuestXml(params: Parameters<NonNullable<SevDriver['buildGuestXml']>>[0]): Promise<Outcome<GuestXml>> {
+    return outcome(async () => {
+      const p = parseParams('buildGuestXml', params);
+      const entry = this.hostFor(p.host);
+      if (!entry) throw new Error('buildGuestXml: the host report was not produced by this adapter (call reportHost for the host first)');
+      return { xml: entry.driver.xmlFor(this.plan(entry, p.request, p.instance.name), p.instance.uuid) };
+    }, false);
+  }
+
+  async spawn(params: Parameters<NonNullable<SevDriver['spawn']>>[0]): Promise<Outcome<Spawned>> {
+    return outcome(async () => {
+      const p = parseParams('spawn', params);
+      const { driver } = this.entry(p.uri);
+      const inst = 'xml' in p
+        ? await driver.spawnXml(p.xml)
+        : await driver.spawn({ uuid: p.instance.uuid, name: p.instance.name, flavor: flavorOf(p.request.flavor), image: imageOf(p.request.image) });
+      return { domainName: inst.dom.name, uuid: inst.uuid };
+    }, true);
+  }
+
+  async lifecycle(params: LifecycleParams): Promise<Outcome<LifecycleResult>> {
+    return outcome(async () => this.runLifecycle(parseParams('lifecycle', params)), true);
+  }
+
+  private async runLifecycle(p: LifecycleParams): Promise<LifecycleResult> {
+    const source = this.entry(p.uri);
+    const target = p.targetUri !== undefined ? this.entry(p.targetUri) : source;
+    const uuid = p.instance.uuid;
+    const original = { uuid, name: p.instance.name, flavor: flavorOf(p.request.flavor), image: imageOf(p.request.image) };
+    const d = source.driver;
+    if (p.operation === 'unshelve' && !d.has(uuid)) {
+      // Shelved before a restart: nothing is left in libvirt, the request is all there is.
+      return this.after(target, await target.driver.spawn(original));
+    }
+    const inst = await d.adopt(uuid, original);
+    switch (p.operation) {
+      case 'pause':
+        await d.pause(uuid);
+        return this.after(source, inst);
+      case 'resume':
+        await d.unpause(uuid);
+        return this.after(source, inst);
+      case 'hard-reboot':
+        await d.hardReboot(uuid);
+        return this.after(source, inst);
+      case 'suspend':
+        await d.suspend(uuid);
+        return this.after(source, inst);
+      case 'live-migrate':
+        return d.liveMigrate(uuid);
+      case 'snapshot':
+        await d.snapshot(uuid);
+        return this.after(source, inst);
+      case 'cold-migrate': {
+        const req = await d.migrateOut(uuid);
+        if (target === source) {
+          // Same host (allow_resize_to_same_host): the guest is launched anew under a fresh context.
+          await d.revertMigration(uuid);
+          return this.after(source, inst);
+        }
+        let moved: Instance;
+        try {
+          moved = await target.driver.spawn(req);
+        } catch (e) {
+          await d.revertMigration(uuid);
+          throw e;
+        }
+        await d.confirmMigration(uuid);
+        return this.after(target, moved);
+      }
+      case 'shelve':
+        await d.shelve(uuid);
+        return { ok: true };
+      case 'unshelve': {
+        if (target === source) return this.after(source, await d.unshelve(uuid));
+        const req = d.instance(uuid).request ?? original;
+        d.forget(uuid);
+        return this.after(target, await target.driver.spawn(req));
+      }
+      case 'rebuild': {
+        if (!p.image) refuse('INVALID_REQUEST', 'rebuild needs the new image');
+        return this.after(source, await d.rebuild(uuid, imageOf(p.image!)));
+      }
+      case 'resize': {
+        if (!p.flavor) refuse('INVALID_REQUEST', 'resize needs the new flavor');
+        return this.after(source, await d.resize(uuid, flavorOf(p.flavor!)));
+      }
+      case 'attach-volume':
+      case 'attach-interface': {
+        const mode = await d.attach(uuid, p.operation === 'attach-volume' ? 'volume' : 'interface');
+        // Without hot-plug in libvirt the device is in the persistent definition only: show that one.
+        return { ok: true, xml: await d.libvirt.getXMLDesc(inst.dom, mode === 'config' ? 2 : 0) };
+      }
+      case 'delete':
+        await d.destroy(uuid);
+        return { ok: true };
+    }
+  }
+
+  private async after(entry: HostEntry, inst: Instance): Promise<LifecycleResult> {
+    return { ok: true, xml: await entry.driver.libvirt.getXMLDesc(inst.dom) };
+  }
+
+  /**
+   * Places the request with an `IndexedScheduler` over the candidates. `allocations` and
+   * `freeRamMiB` are the usage the caller knows of; this adapter's own outstanding claims on a host
+   * come on top, since the runner keeps no allocation state of its own (PROTOCOL.md §4).
+   */
+  async schedule(params: Parameters<NonNullable<SevDriver['schedule']>>[0]): Promise<Outcome<Scheduled>> {
+    return outcome(async () => {
+      const p = parseParams('schedule', params);
+      const { model, requiredTraits } = this.translate(p.request);
+      const uuid = p.instance.uuid;
+      this.claims.delete(uuid); // a reschedule replaces the instance's earlier claim
+      const demand = {
+        resources: { ...(model ? { [inventoryKey(model)]: 1 } : {}), [RC_MEMORY_MB]: p.request.flavor.memoryMiB },
+        requiredTraits: [...new Set([...requiredTraits, ...traitSpecs(p.request.flavor)])],
+      };
+      const sched = new IndexedScheduler();
+      for (const h of p.hosts) {
+        const mine = this.claimedOn(h.name);
+        const capacity: Record<string, number> = { [RC_MEMORY_MB]: Math.max(0, h.freeRamMiB - (mine[RC_MEMORY_MB] ?? 0)) };
+        for (const [key, inv] of Object.entries(h.report.inventories)) {
+          capacity[key] = Math.max(0, inv.total - inv.reserved - (h.allocations[key] ?? 0) - (mine[key] ?? 0));
+        }
+        sched.addHost({ id: h.name, traits: h.report.traits, capacity });
+      }
+      const host = sched.place(uuid, demand);
+      this.claims.set(uuid, { host, resources: demand.resources });
+      return { host, allocation: { ...demand.resources } };
+    }, false);
+  }
+
+  private claimedOn(host: string): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const c of this.claims.values()) {
+      if (c.host !== host) continue;
+      for (const [k, v] of Object.entries(c.resources)) sum[k] = (sum[k] ?? 0) + v;
+    }
+    return sum;
+  }
+
+  async release(params: Parameters<NonNullable<SevDriver['release']>>[0]): Promise<Outcome<Released>> {
+    return outcome(async () => {
+      const p = parseParams('release', params);
+      const c = this.claims.get(p.instance.uuid);
+      if (!c || c.host !== p.host) refuse('UNKNOWN_INSTANCE', `no allocation for ${p.instance.uuid} on ${p.host}`);
+      this.claims.delete(p.instance.uuid);
+      return { ok: true, freed: { ...c!.resources } };
+    }, false);
+  }
+
+  async close(): Promise<void> {
+    for (const e of [...this.hosts.values()]) await this.dropHost(e);
+    this.claims.clear();
+  }
+}
+
+/** Model checks against a report this adapter did not produce (another driver's or a hand-made one). */
+function checkAgainstReport(host: ContractReport, model: MemEncryptionModel): void {
+  const m = host.models?.[model];
+  const name = model === 'amd-sev' ? 'SEV' : model === 'amd-sev-es' ? 'SEV-ES' : 'SEV-SNP';
+  if (m && !m.supported) refuse(model === 'amd-sev' ? 'NO_SEV_HOST' : 'SEV_ES_UNAVAILABLE', `the host report says ${name} is unsupported`);
+  if (!host.inventories[inventoryKey(model)]) refuse('NO_SLOTS', requestText.noSlots(name));
+}
+
+/** The reference driver as a conformance `SevDriver`; a new one per compute-service start. */
+export function createReferenceDriver(): SevDriver {
+  return new ReferenceDriverAdapter();
+}
+
