@@ -9,6 +9,8 @@ import os
 import sys
 import traceback
 
+# Keep the checkout clean: no __pycache__ next to the adapter.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sevnova.wire import ProtocolError, Refusal, Wire  # noqa: E402
