@@ -1,0 +1,165 @@
+/**
+ * The real target: one libvirt host (`--target real --uri …`) whose truth is read from the host
+ * itself (detect.ts). It can do none of the fake's runtime control — kernel parameters, firmware
+ * faults and capability caches belong to the machine's owner — so `apply` answers false for them
+ * and those cases are not applicable; it cannot look inside QEMU, so `inspect` is null. What the
+ * driver boots is judged through libvirt's own view. Every case starts from the state the host had
+ * when the target was opened: domains the case's driver left behind (the runner's instance UUIDs)
+ * and the real-mode checks' own domains are destroyed and undefined when the case closes.
+ */
+import { connect, uuidString, type LibvirtClient } from '../../src/libvirt/client.ts';
+import type { HostAction } from '../catalogue/types.ts';
+import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
+import type { ProfileTruth } from '../truth.ts';
+import type { Target, TargetHost } from '../runner/target.ts';
+import { RunnerUsageError } from '../runner/outcomes.ts';
+import { detectRealHost, type RealHostDetection } from './detect.ts';
+import { HostFactsError } from './host-files.ts';
+
+/** UUID prefix of the runner's instances (runner/requests.ts InstanceNames) and name prefix of our checks' domains. */
+export const RUNNER_UUID_PREFIX = '5e0c0000-0000-4000-8000-';
+export const CHECK_DOMAIN_PREFIX = 'sevharness-real-';
+
+/** virDomainUndefineFlagsValues: MANAGED_SAVE | SNAPSHOTS_METADATA | NVRAM. */
+const UNDEFINE_ALL = 1 | 2 | 4;
+
+export interface RealTargetOptions {
+  readonly uri: string;
+  readonly sysroot?: string;
+  /** Guests' domain type; default: `kvm` when KVM can run guests here, else `qemu`. */
+  readonly domainType?: 'kvm' | 'qemu';
+}
+
+/** Why a host control cannot be performed on a real host (reported as the n/a reason). */
+export function unsupportedReason(action: HostAction): string {
+  switch (action.do) {
+    case 'set-kernel-param':
+      return `a real host's kvm_amd ${action.param} parameter is set at boot by its owner, not by the suite`;
+    case 'stale-capability-cache':
+    case 'refresh-capability-cache':
+      return "a real host's libvirt capability cache is not the suite's to edit";
+    case 'firmware-fault':
+      return 'a real host cannot inject firmware faults';
+    default:
+      return `the real target leaves '${action.do}' to the runner`;
+  }
+}
+
+export class RealTarget implements Target {
+  readonly description: string;
+
+  private constructor(
+    readonly detection: RealHostDetection,
+    private readonly client: LibvirtClient,
+    /** Root under which drivers read this host's files. */
+    readonly sysroot: string,
+  ) {
+    this.description = `real ${detection.libvirt.uri}`;
+  }
+
+  /** Detects the host; refuses (HostFactsError) a host whose facts the model cannot reproduce. */
+  static async open(opts: RealTargetOptions): Promise<RealTarget> {
+    const client = await connect(opts.uri);
+    try {
+      const detection = await detectRealHost({ ...opts, client });
+      if (detection.mismatches.length > 0) {
+        throw new HostFactsError(
+          `cannot judge drivers on ${opts.uri} honestly: the host's facts contradict its synthesized model (${detection.mismatches.join('; ')})`,
+        );
+      }
+      return new RealTarget(detection, client, opts.sysroot ?? '/');
+    } catch (e) {
+      await client.close();
+      throw e;
+    }
+  }
+
+  /** The domain type guests must use on this host (the driver learns it from the operator config). */
+  get domainType(): 'kvm' | 'qemu' {
+    return this.detection.domainType;
+  }
+
+  get connection(): LibvirtClient {
+    return this.client;
+  }
+
+  profileNames(): readonly string[] {
+    return [this.detection.profile.name];
+  }
+
+  private check(profile: string): void {
+    if (profile !== this.detection.profile.name) {
+      throw new RunnerUsageError(`the real target is the one host '${this.detection.profile.name}'; profile '${profile}' does not apply (omit --profiles)`);
+    }
+  }
+
+  truth(profile: string): ProfileTruth {
+    this.check(profile);
+    return this.detection.truth;
+  }
+
+  async open(profile: string): Promise<TargetHost> {
+    this.check(profile);
+    const before = new Set((await this.client.listAllDomains()).map((d) => uuidString(d.uuid)));
+    return new RealTargetHost(this, before);
+  }
+
+  /** Destroys and undefines the domains the suite created since `before`; never anything else. */
+  async cleanUp(before: ReadonlySet<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const d of await this.client.listAllDomains()) {
+      const uuid = uuidString(d.uuid);
+      if (before.has(uuid)) continue;
+      if (!uuid.startsWith(RUNNER_UUID_PREFIX) && !d.name.startsWith(CHECK_DOMAIN_PREFIX)) continue;
+      if (await this.client.isActive(d).catch(() => false)) await this.client.destroy(d).catch(() => undefined);
+      await this.client.undefineFlags(d, UNDEFINE_ALL).catch(() => this.client.undefine(d).catch(() => undefined));
+      removed.push(d.name);
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+class RealTargetHost implements TargetHost {
+  constructor(
+    private readonly target: RealTarget,
+    private readonly before: ReadonlySet<string>,
+  ) {}
+
+  get name(): string {
+    return this.target.detection.profile.name;
+  }
+
+  get uri(): string {
+    return this.target.detection.libvirt.uri;
+  }
+
+  get sysroot(): string {
+    return this.target.sysroot;
+  }
+
+  get truth(): ProfileTruth {
+    return this.target.detection.truth;
+  }
+
+  /** Every host control is the fake's alone; config, boots and restarts are the runner's. */
+  apply(_action: HostAction): boolean {
+    return false;
+  }
+
+  inspect(): HostSnapshot | null {
+    return null;
+  }
+
+  /** The seam is synchronous and libvirt is not: a real host's XML is not available here. */
+  domainXml(_nameOrUuid: string): string | null {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.target.cleanUp(this.before);
+  }
+}
