@@ -57,30 +57,18 @@ def parse_uri(uri):
     return path, name
 
 
-class XdrWriter:
-    def __init__(self):
-        self.parts = []
+def pack_uint(v):
+    return struct.pack(">I", v)
 
-    def uint(self, v):
-        self.parts.append(struct.pack(">I", v))
-        return self
 
-    def int(self, v):
-        self.parts.append(struct.pack(">i", v))
-        return self
+def pack_string(s):
+    data = s.encode("utf-8")
+    return pack_uint(len(data)) + data + b"\0" * (-len(data) % 4)
 
-    def string(self, s):
-        data = s.encode("utf-8")
-        self.uint(len(data))
-        self.parts.append(data + b"\0" * (-len(data) % 4))
-        return self
 
-    def opt_string(self, s):
-        """remote_string: a pointer, absent (0) or present (1) followed by the string."""
-        return self.uint(0) if s is None else self.uint(1).string(s)
-
-    def bytes(self):
-        return b"".join(self.parts)
+def pack_opt_string(s):
+    """remote_string: a pointer, absent (0) or present (1) followed by the string."""
+    return pack_uint(0) if s is None else pack_uint(1) + pack_string(s)
 
 
 class XdrReader:
@@ -124,7 +112,7 @@ class LibvirtConnection:
             types = [auth.int() for _ in range(auth.uint())]
             if types and AUTH_NONE not in types:
                 raise LibvirtError(-1, -1, f"authentication types {types} are not supported by this client")
-            self.call(PROC_CONNECT_OPEN, XdrWriter().opt_string(self.name).uint(CONNECT_READ_ONLY).bytes())
+            self.call(PROC_CONNECT_OPEN, pack_opt_string(self.name) + pack_uint(CONNECT_READ_ONLY))
         except BaseException:
             self.sock.close()
             raise
@@ -144,8 +132,8 @@ class LibvirtConnection:
             self.sock.close()
 
     def domain_capabilities(self, arch=None, machine=None, virttype=None, emulatorbin=None):
-        args = XdrWriter().opt_string(emulatorbin).opt_string(arch).opt_string(machine).opt_string(virttype).uint(0)
-        return XdrReader(self.call(PROC_CONNECT_GET_DOMAIN_CAPABILITIES, args.bytes())).string()
+        args = b"".join(pack_opt_string(s) for s in (emulatorbin, arch, machine, virttype)) + pack_uint(0)
+        return XdrReader(self.call(PROC_CONNECT_GET_DOMAIN_CAPABILITIES, args)).string()
 
     def call(self, proc, payload=b""):
         serial = self.serial
