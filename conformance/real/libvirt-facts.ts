@@ -4,7 +4,7 @@
  * own small readers (the judge never borrows the reference driver's parsers).
  */
 import { child, children, parseXmlDocument, type XmlNode } from '../../fakelibvirt/libvirt/xml-tree.ts';
-import type { LibvirtClient } from '../../src/libvirt/client.ts';
+import type { DomainCapabilitiesQuery } from '../../src/libvirt/client.ts';
 
 export interface MachineFact {
   readonly name: string;
@@ -126,7 +126,16 @@ export function usableDomainType(caps: CapabilitiesFacts, kvmVendorModuleLoaded:
   return kvmVendorModuleLoaded && caps.domainTypes.includes('kvm') ? 'kvm' : 'qemu';
 }
 
-export async function readLibvirtFacts(client: LibvirtClient, uri: string, domainType: (caps: CapabilitiesFacts) => 'kvm' | 'qemu'): Promise<LibvirtFacts> {
+/** The calls detection makes; `LibvirtClient` offers them, and tests pass a fake host's views. */
+export interface LibvirtFactSource {
+  getCapabilities(): Promise<string>;
+  getDomainCapabilities(q: DomainCapabilitiesQuery): Promise<string>;
+  getLibVersion(): Promise<number>;
+  getVersion(): Promise<number>;
+  getHostname(): Promise<string>;
+}
+
+export async function readLibvirtFacts(client: LibvirtFactSource, uri: string, domainType: (caps: CapabilitiesFacts) => 'kvm' | 'qemu'): Promise<LibvirtFacts> {
   const capabilities = parseCapabilitiesFacts(await client.getCapabilities());
   const virttype = domainType(capabilities);
   const defaultDomcaps = parseDomcapsFacts(await client.getDomainCapabilities({ arch: 'x86_64', virttype }));

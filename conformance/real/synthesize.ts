@@ -280,5 +280,9 @@ export function mismatches(truth: ProfileTruth, files: HostFileFacts, lv: Libvir
 export function synthesize(files: HostFileFacts, lv: LibvirtFacts, tree: HostTree): Synthesis {
   const { profile, derivations } = synthesizeProfile(files, lv, tree);
   const truth = profileTruth(profile);
-  return { profile, truth, derivations, mismatches: mismatches(truth, files, lv) };
+  const found = mismatches(truth, files, lv);
+  if (found.length > 0 && paramOn(files.kvmAmdParams.sev) && derivations.some((d) => d.includes('ASIDs): not readable'))) {
+    found.unshift('SEV is on but its ASID counts are not readable here (domcaps lacks maxGuests before libvirt 8.0, the misc cgroup needs kernel 5.13)');
+  }
+  return { profile, truth, derivations, mismatches: found };
 }
