@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isRefusal, type BootRequest, type ReportHostParams } from '../contract.ts';
 import { ProcessDriverError, startProcessDriver, type ProcessDriver, type ProcessDriverOptions } from './process.ts';
 import { TailBuffer } from './tail-buffer.ts';
@@ -211,6 +211,15 @@ describe('failures kill the process and the next call starts a fresh one', () =>
     // The next call restarts the process (new hello, id 1 again) and gets the same violation.
     const again = await rejection(d.reportHost(REPORT_PARAMS));
     expect(again.message).toMatch(text);
+  });
+
+  it('a stray line between calls kills the process; the reason lands in the stderr tail', async () => {
+    const d = await start('chatty-once', [stateFile()]);
+    const first = pidOf((await d.reportHost(REPORT_PARAMS)).warnings);
+    await vi.waitFor(() => expect(d.stderrTail()).toMatch(/stdout line is not JSON: "debug: report sent"; the driver was killed/));
+    const second = pidOf((await d.reportHost(REPORT_PARAMS)).warnings);
+    expect(second).not.toBe(first);
+    expect(alive(first)).toBe(false);
   });
 });
 

@@ -195,7 +195,10 @@ class Session {
     if (this.broken !== null) return;
     this.broken = reason;
     this.channel.signal('SIGKILL');
-    this.settle()?.reject(new ProcessDriverError(code, this.withTail(reason)));
+    const w = this.settle();
+    if (w) w.reject(new ProcessDriverError(code, this.withTail(reason)));
+    // With no call to reject, the reason would be lost: keep it where the runner looks for the driver's log.
+    else this.stderr.push(`[sevharness] ${reason}; the driver was killed and restarts on the next call\n`);
   }
 
   private settle(): Waiter | null {
@@ -287,7 +290,11 @@ class ProcessDriverImpl {
   /** A usable process with a validated description: the current one, or a fresh one. */
   private async ensureSession(): Promise<DriverDescription> {
     if (this.session !== null && this.session.broken === null && this.description !== null) return this.description;
-    if (this.session !== null) this.retire(this.session);
+    if (this.session !== null) {
+      // The old process is gone before the new one starts (bounded, in case it cannot be reaped).
+      const gone = this.retire(this.session);
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, this.timeouts.shutdown).unref())]);
+    }
     const session = new Session(this.command, this.opts, this.stderr, (m) => this.withTail(m));
     this.session = session;
     try {
@@ -326,10 +333,11 @@ class ProcessDriverImpl {
   }
 
   /** Kills a session that is no longer used; close() waits for it to be reaped. */
-  private retire(session: Session): void {
+  private retire(session: Session): Promise<void> {
     const gone = session.kill();
     this.dying.add(gone);
     void gone.then(() => this.dying.delete(gone));
+    return gone;
   }
 
   private withTail(message: string): string {
