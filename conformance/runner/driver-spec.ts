@@ -1,0 +1,87 @@
+/**
+ * Which driver to judge: `ref` (the reference driver in-process), a module path (its default export
+ * is a driver or a factory of drivers), or a command line of an executable speaking PROTOCOL.md.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SevDriver } from '../contract.ts';
+import { RunnerUsageError } from './outcomes.ts';
+
+/** Makes a fresh driver: at the start of a run, and again for every `restart-driver`. */
+export type DriverFactory = () => Promise<SevDriver>;
+
+const MODULE_PATH = /\.(m?js|ts)$/;
+
+export function isSevDriver(x: unknown): x is SevDriver {
+  if (typeof x !== 'object' || x === null) return false;
+  const d = x as Record<string, unknown>;
+  return typeof d.describe === 'function' && typeof d.reportHost === 'function';
+}
+
+/** Splits a command line as a POSIX shell would for plain words, quotes and backslashes (no expansion). */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quote === "'") {
+      if (ch === "'") quote = null;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = null;
+      else if (ch === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) word += line[++i];
+      else word += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\') {
+      if (i + 1 < line.length) word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new RunnerUsageError(`unterminated ${quote} quote in driver command: ${line}`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** The factory a module's default export stands for: a driver (shared), or a function making one. */
+export function factoryFromExport(exported: unknown, source: string): DriverFactory {
+  if (isSevDriver(exported)) return async () => exported;
+  if (typeof exported === 'function') {
+    return async () => {
+      const made: unknown = await (exported as () => unknown)();
+      if (!isSevDriver(made)) throw new Error(`${source}: the default export's result is not a SevDriver (needs describe() and reportHost())`);
+      return made;
+    };
+  }
+  throw new RunnerUsageError(`${source}: the default export is neither a SevDriver nor a function returning one`);
+}
+
+/** Resolves a `--driver` value into a driver factory. */
+export async function resolveDriverSpec(spec: string, cwd: string = process.cwd()): Promise<DriverFactory> {
+  const trimmed = spec.trim();
+  if (trimmed === '') throw new RunnerUsageError('the driver spec is empty');
+  if (trimmed === 'ref') {
+    const { createReferenceDriver } = await import('../adapters/reference.ts');
+    return async () => createReferenceDriver();
+  }
+  if (MODULE_PATH.test(trimmed) && !/\s/.test(trimmed)) {
+    const file = resolve(cwd, trimmed);
+    if (!existsSync(file)) throw new RunnerUsageError(`driver module not found: ${file}`);
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    return factoryFromExport(mod.default, trimmed);
+  }
+  const argv = splitCommandLine(trimmed);
+  const { startProcessDriver } = await import('../adapters/process.ts');
+  return () => startProcessDriver(argv, { cwd });
+}

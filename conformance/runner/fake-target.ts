@@ -1,0 +1,147 @@
+/**
+ * The fake target: every case gets a new FakeHost behind a new FakeLibvirtd socket, so no state
+ * leaks between cases (a host and a daemon cost well under a millisecond). The sysroot of each
+ * profile is written once and shared; a host whose kernel parameters change gets a private copy.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COMMAND_IDS, type FirmwareCommand } from '../../fakelibvirt/firmware/commands.ts';
+import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
+import { FakeHost, type HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
+import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
+import type { HardwareProfile } from '../../fakelibvirt/profile/schema.ts';
+import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
+import { FIRMWARE_STATUS_CODES } from '../catalogue/firmware-status.ts';
+import type { HostAction } from '../catalogue/types.ts';
+import { profileTruth, type ProfileTruth } from '../truth.ts';
+import { RunnerUsageError } from './outcomes.ts';
+import type { Target, TargetHost } from './target.ts';
+
+export class FakeTarget implements Target {
+  readonly description = 'fake';
+  private readonly dir = mkdtempSync(join(tmpdir(), 'sevharness-conf-'));
+  private readonly profiles = new Map<string, { profile: HardwareProfile; truth: ProfileTruth; sysroot: string | null }>();
+  private serial = 0;
+
+  profileNames(): readonly string[] {
+    return [...allProfiles().keys()];
+  }
+
+  private entry(name: string) {
+    let e = this.profiles.get(name);
+    if (!e) {
+      if (!name.endsWith('.json') && !allProfiles().has(name)) {
+        throw new RunnerUsageError(`unknown profile '${name}' (known: ${[...allProfiles().keys()].join(', ')})`);
+      }
+      const profile = loadProfile(name);
+      e = { profile, truth: profileTruth(profile), sysroot: null };
+      this.profiles.set(name, e);
+    }
+    return e;
+  }
+
+  truth(profile: string): ProfileTruth {
+    return this.entry(profile).truth;
+  }
+
+  /** The profile's pristine sysroot, written on first use. */
+  private pristineSysroot(name: string): string {
+    const e = this.entry(name);
+    if (e.sysroot === null) {
+      const root = join(this.dir, `root-${this.serial++}`);
+      materializeSysroot(e.profile, new FakeHost(e.profile).kernel, root);
+      e.sysroot = root;
+    }
+    return e.sysroot;
+  }
+
+  async open(name: string): Promise<TargetHost> {
+    const { profile, truth } = this.entry(name);
+    const host = new FakeHost(profile);
+    const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
+    await daemon.listen();
+    return new FakeTargetHost(host, daemon, truth, this.pristineSysroot(name), () => join(this.dir, `root-${this.serial++}`));
+  }
+
+  async close(): Promise<void> {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+class FakeTargetHost implements TargetHost {
+  private privateRoot: string | null = null;
+
+  constructor(
+    readonly host: FakeHost,
+    private readonly daemon: FakeLibvirtd,
+    readonly truth: ProfileTruth,
+    private readonly sharedRoot: string,
+    private readonly newRootPath: () => string,
+  ) {}
+
+  get name(): string {
+    return this.host.profile.name;
+  }
+
+  get uri(): string {
+    return this.daemon.uri;
+  }
+
+  get sysroot(): string {
+    return this.privateRoot ?? this.sharedRoot;
+  }
+
+  apply(action: HostAction): boolean {
+    switch (action.do) {
+      case 'set-kernel-param':
+        this.host.setKernelParam(action.param, action.on);
+        this.rewriteSysroot();
+        return true;
+      case 'stale-capability-cache':
+        this.host.staleCapabilityCache();
+        return true;
+      case 'refresh-capability-cache':
+        this.host.refreshCapabilityCache();
+        return true;
+      case 'firmware-fault':
+        if (!this.host.firmware) return false;
+        if (!isFirmwareCommand(action.command)) throw new Error(`firmware-fault: unknown firmware command '${action.command}'`);
+        this.host.firmware.use({ command: action.command, status: FIRMWARE_STATUS_CODES[action.status] });
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Kernel parameters changed: this host's files differ from the profile's, so it gets its own tree. */
+  private rewriteSysroot(): void {
+    if (this.privateRoot) rmSync(this.privateRoot, { recursive: true, force: true });
+    this.privateRoot = this.newRootPath();
+    materializeSysroot(this.host.profile, this.host.kernel, this.privateRoot);
+  }
+
+  inspect(): HostSnapshot {
+    return this.host.inspect();
+  }
+
+  domainXml(nameOrUuid: string): string | null {
+    for (const lookup of [() => this.host.lookupByUuid(nameOrUuid), () => this.host.lookupByName(nameOrUuid)]) {
+      try {
+        return this.host.getXMLDesc(lookup());
+      } catch {
+        // not known under this key
+      }
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.daemon.close();
+    if (this.privateRoot) rmSync(this.privateRoot, { recursive: true, force: true });
+  }
+}
+
+function isFirmwareCommand(name: string): name is FirmwareCommand {
+  return Object.hasOwn(COMMAND_IDS, name);
+}

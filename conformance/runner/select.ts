@@ -1,0 +1,22 @@
+/** Choosing cases and profiles by name: `--cases detect,xml.launch-security`, `--profiles rome-7002`. */
+import { CASES } from '../catalogue/index.ts';
+import { AREAS, type Case } from '../catalogue/types.ts';
+import { RunnerUsageError } from './outcomes.ts';
+
+/** The cases named by id or area, in catalogue order; all when no filter is given. */
+export function selectCases(filters: readonly string[] | undefined, all: readonly Case[] = CASES): readonly Case[] {
+  if (!filters || filters.length === 0) return all;
+  const unknown = filters.filter((f) => !(AREAS as readonly string[]).includes(f) && !all.some((c) => c.id === f));
+  if (unknown.length) {
+    throw new RunnerUsageError(`unknown case or area: ${unknown.join(', ')} (areas: ${AREAS.join(', ')}; ids look like detect.sev-es)`);
+  }
+  return all.filter((c) => filters.includes(c.area) || filters.includes(c.id));
+}
+
+/** Profiles by name, checked against what the target offers; all of them when none are given. */
+export function selectProfiles(names: readonly string[] | undefined, known: readonly string[]): readonly string[] {
+  if (!names || names.length === 0) return known;
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) throw new RunnerUsageError(`unknown profile: ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return [...new Set(names)];
+}

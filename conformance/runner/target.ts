@@ -1,0 +1,50 @@
+/**
+ * The seam between the runner and the hosts it judges a driver on. A `Target` hands out hosts in
+ * their pristine state, one per case (plus extra ones for fleets and migration destinations); a
+ * `TargetHost` is what the driver is pointed at and what the runner may control or look into.
+ * The fake target builds hosts from hardware profiles; a real target (one libvirt host) can neither
+ * inject faults nor look inside QEMU, so it answers `false` / `null` and those cases do not apply.
+ */
+import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
+import type { HostAction } from '../catalogue/types.ts';
+import type { ProfileTruth } from '../truth.ts';
+
+/** The host actions a target performs itself; the rest (config, boots, restarts) are the runner's. */
+export type HostControl = Extract<HostAction, { do: 'set-kernel-param' | 'stale-capability-cache' | 'refresh-capability-cache' | 'firmware-fault' }>;
+
+export const HOST_CONTROLS: ReadonlySet<HostAction['do']> = new Set([
+  'set-kernel-param', 'stale-capability-cache', 'refresh-capability-cache', 'firmware-fault',
+]);
+
+export function isHostControl(a: HostAction): a is HostControl {
+  return HOST_CONTROLS.has(a.do);
+}
+
+export interface TargetHost {
+  /** The profile the host was built from (fake) or stands for (real). */
+  readonly name: string;
+  /** libvirt URI the driver connects to. */
+  readonly uri: string;
+  /** Root under which the driver reads host files; follows kernel parameter changes. */
+  readonly sysroot: string;
+  /** The host's truth at the start of the case. */
+  readonly truth: ProfileTruth;
+  /** Performs a host action; false when this target cannot (the case is then not applicable). */
+  apply(action: HostAction): boolean;
+  /** The host's inside view (ASIDs, pinned memory, guests); null where the target cannot look. */
+  inspect(): HostSnapshot | null;
+  /** A domain's current XML by name or uuid; null when unknown or the target cannot look. */
+  domainXml(nameOrUuid: string): string | null;
+  close(): Promise<void>;
+}
+
+export interface Target {
+  /** 'fake', or the real host's URI (shown in reports). */
+  readonly description: string;
+  /** The profiles this target can run, in order (all hardware profiles for the fake). */
+  profileNames(): readonly string[];
+  truth(profile: string): ProfileTruth;
+  /** A host of this profile in its pristine state, for one case. */
+  open(profile: string): Promise<TargetHost>;
+  close(): Promise<void>;
+}

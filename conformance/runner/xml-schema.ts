@@ -1,0 +1,46 @@
+/**
+ * libvirt's own domain schema (the RelaxNG grammar `virt-xml-validate` uses), checked with one
+ * `xmllint` process per batch of documents rather than one per document; identical documents are
+ * checked once.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const XMLLINT = '/usr/bin/xmllint';
+export const DOMAIN_RNG = '/usr/share/libvirt/schemas/domain.rng';
+
+export function schemaCheckAvailable(): boolean {
+  return existsSync(XMLLINT) && existsSync(DOMAIN_RNG);
+}
+
+/** Validates the documents; returns, per document, null (valid) or the schema's first complaint. */
+export async function validateDomainXml(docs: readonly string[]): Promise<Array<string | null>> {
+  if (docs.length === 0) return [];
+  const unique = [...new Set(docs)];
+  const dir = mkdtempSync(join(tmpdir(), 'sevharness-rng-'));
+  try {
+    const files = unique.map((doc, i) => {
+      const f = join(dir, `${i}.xml`);
+      writeFileSync(f, doc);
+      return f;
+    });
+    const stderr = await new Promise<string>((resolve) => {
+      execFile(XMLLINT, ['--noout', '--relaxng', DOMAIN_RNG, ...files], { maxBuffer: 64 << 20 }, (_err, _out, err) => resolve(String(err)));
+    });
+    const verdict = new Map<string, string | null>();
+    files.forEach((f, i) => {
+      const lines = stderr.split('\n');
+      if (lines.includes(`${f} validates`)) {
+        verdict.set(unique[i]!, null);
+        return;
+      }
+      const complaint = lines.find((l) => l.startsWith(`${f}:`))?.slice(f.length + 1).trim();
+      verdict.set(unique[i]!, complaint ?? (lines.find((l) => l.startsWith(f)) ?? 'xmllint gave no verdict'));
+    });
+    return docs.map((d) => verdict.get(d) ?? null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
