@@ -151,7 +151,7 @@ export class ReferenceDriverAdapter implements SevDriver {
       name: REFERENCE_DRIVER_NAME,
       version: String(PROTOCOL_VERSION) + '.0.0',
       ops: ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release'],
-      models: ['amd-sev', 'amd-sev-es'],
+      models: ['amd-sev', 'amd-sev-es', 'amd-sev-snp'],
       behaviour: 'master',
     };
   }
@@ -408,7 +408,8 @@ export class ReferenceDriverAdapter implements SevDriver {
 function checkAgainstReport(host: ContractReport, model: MemEncryptionModel): void {
   const m = host.models?.[model];
   const name = model === 'amd-sev' ? 'SEV' : model === 'amd-sev-es' ? 'SEV-ES' : 'SEV-SNP';
-  if (m && !m.supported) refuse(model === 'amd-sev' ? 'NO_SEV_HOST' : 'SEV_ES_UNAVAILABLE', `the host report says ${name} is unsupported`);
+  const unsupported = model === 'amd-sev' ? 'NO_SEV_HOST' : model === 'amd-sev-es' ? 'SEV_ES_UNAVAILABLE' : 'NO_SLOTS';
+  if (m && !m.supported) refuse(unsupported, `the host report says ${name} is unsupported`);
   if (!host.inventories[inventoryKey(model)]) refuse('NO_SLOTS', requestText.noSlots(name));
 }
 

@@ -51,6 +51,8 @@ const IOMMU = "<driver iommu='on'/>";
 export interface HostFragments {
   readonly emulator: string;
   readonly osUefi: string;
+  /** SNP: a stateless loader chosen by libvirt from the firmware descriptors (amd-sev-snp feature), no NVRAM. */
+  readonly osSnp: string;
   readonly launchSecurity: Readonly<Record<EncryptionModel, string>>;
   readonly tailPlain: string;
   readonly tailEncrypted: string;
@@ -73,10 +75,13 @@ export function hostFragments(report: HostReport, ovmf: readonly { code: string;
   const cbit = report.sev.cbitpos !== undefined ? `<cbitpos>${report.sev.cbitpos}</cbitpos>` : '';
   const rpb = report.sev.reducedPhysBits !== undefined ? `<reducedPhysBits>${report.sev.reducedPhysBits}</reducedPhysBits>` : '';
   const ls = (policy: number) => `<launchSecurity type='sev'><policy>0x${policy.toString(16).padStart(4, '0')}</policy>${cbit}${rpb}</launchSecurity>`;
+  // No ID block or author key: the guest owner attests with the VCEK-signed report.
+  const snp = `<launchSecurity type='sev-snp' authorKey='no' vcek='yes'>${cbit}${rpb}<policy>0x${MODELS['amd-sev-snp'].policy.toString(16).padStart(8, '0')}</policy></launchSecurity>`;
   return {
     emulator: report.facts.emulator ? `<emulator>${escapeXml(report.facts.emulator)}</emulator>` : '',
     osUefi,
-    launchSecurity: { 'amd-sev': ls(MODELS['amd-sev'].policy), 'amd-sev-es': ls(MODELS['amd-sev-es'].policy) },
+    osSnp: "<loader stateless='yes'/>",
+    launchSecurity: { 'amd-sev': ls(MODELS['amd-sev'].policy), 'amd-sev-es': ls(MODELS['amd-sev-es'].policy), 'amd-sev-snp': snp },
     tailPlain: constantDevices(false),
     tailEncrypted: constantDevices(true),
   };
@@ -156,11 +161,13 @@ const FEATURES_PLAIN = "<features><acpi/><apic/><vmcoreinfo state='on'/></featur
 
 export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
   const enc = plan.encrypted;
+  const snp = plan.model === 'amd-sev-snp';
   const name = escapeXml(plan.name);
   const dir = `${INSTANCE_DIR}/${name}`;
   const memKiB = plan.memoryMiB * 1024;
   let mem = '';
-  if (enc) {
+  // SNP guest memory is private guest_memfd memory, never pinned through RLIMIT_MEMLOCK (nova master).
+  if (enc && !snp) {
     mem = opts.memoryPolicy === 'hard-limit'
       ? `<memtune><hard_limit unit='KiB'>${hardLimitKiB(plan.memoryMiB, plan.videoModel, plan.uefi)}</hard_limit></memtune>`
       : '<memoryBacking><locked/></memoryBacking>';
@@ -171,7 +178,9 @@ export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: Build
   return (
     `<domain type='kvm'><name>${name}</name><uuid>${opts.uuid ?? randomUUID()}</uuid>${guestOsMetadata(plan.guestOs)}` +
     `<memory unit='KiB'>${memKiB}</memory><currentMemory unit='KiB'>${memKiB}</currentMemory>${mem}<vcpu>${plan.vcpus}</vcpu>` +
-    `<os><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${plan.uefi ? frag.osUefi : ''}</os>` +
+    (snp
+      ? `<os firmware='efi'><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${frag.osSnp}</os>`
+      : `<os><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${plan.uefi ? frag.osUefi : ''}</os>`) +
     (enc ? FEATURES_ENC : FEATURES_PLAIN) +
     devices +
     (enc ? frag.launchSecurity[plan.model!] : '') +

@@ -207,7 +207,7 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
     canonical,
     loaders: q35?.loaders ?? [],
   };
-  return { sev, sevEs, snp, traits: hostTraits(sev, sevEs), inventories: hostInventory(sev, sevEs), warnings, facts };
+  return { sev, sevEs, snp, traits: hostTraits(sev, sevEs, snp), inventories: hostInventory(sev, sevEs, snp), warnings, facts };
 }
 
 export { canonicalMachine };

@@ -7,9 +7,10 @@ import type { ModelReport } from './detect.ts';
 
 export const TRAIT_SEV = 'HW_CPU_X86_AMD_SEV';
 export const TRAIT_SEV_ES = 'HW_CPU_X86_AMD_SEV_ES';
+export const TRAIT_SEV_SNP = 'HW_CPU_X86_AMD_SEV_SNP';
 export const RC_MEM_ENCRYPTION_CONTEXT = 'MEM_ENCRYPTION_CONTEXT';
 
-export type EncryptionModel = 'amd-sev' | 'amd-sev-es';
+export type EncryptionModel = 'amd-sev' | 'amd-sev-es' | 'amd-sev-snp';
 
 /** The model table: trait, child-provider suffix and launch policy per model. */
 export const MODELS: Readonly<Record<EncryptionModel, { trait: string; provider: string; policy: number }>> = {
@@ -17,6 +18,8 @@ export const MODELS: Readonly<Record<EncryptionModel, { trait: string; provider:
   'amd-sev': { trait: TRAIT_SEV, provider: 'amd_sev', policy: 0x0033 },
   // The same plus ES: the register state is encrypted too.
   'amd-sev-es': { trait: TRAIT_SEV_ES, provider: 'amd_sev_es', policy: 0x0037 },
+  // SNP's 64-bit policy: SMT allowed | the reserved must-be-one bit; no debugging, no migration agent.
+  'amd-sev-snp': { trait: TRAIT_SEV_SNP, provider: 'amd_sev_snp', policy: 0x30000 },
 };
 
 export interface InventoryRecord {
@@ -38,18 +41,20 @@ function record(model: EncryptionModel, total: number): InventoryRecord {
 }
 
 /** Placement forbids total = 0, so a model without slots gets no record at all. */
-export function hostInventory(sev: ModelReport, sevEs: ModelReport): InventoryRecord[] {
+export function hostInventory(sev: ModelReport, sevEs: ModelReport, snp?: ModelReport): InventoryRecord[] {
   const out: InventoryRecord[] = [];
   if (sev.available && sev.slots > 0) out.push(record('amd-sev', sev.slots));
   if (sevEs.available && sevEs.slots > 0) out.push(record('amd-sev-es', sevEs.slots));
+  if (snp?.available && snp.slots > 0) out.push(record('amd-sev-snp', snp.slots));
   return out;
 }
 
-/** The SEV trait follows detection (as in nova, even with 0 slots); the ES trait needs ES slots. */
-export function hostTraits(sev: ModelReport, sevEs: ModelReport): string[] {
+/** The SEV trait follows detection (as in nova, even with 0 slots); the ES and SNP traits need slots. */
+export function hostTraits(sev: ModelReport, sevEs: ModelReport, snp?: ModelReport): string[] {
   const out: string[] = [];
   if (sev.available) out.push(TRAIT_SEV);
   if (sevEs.available && sevEs.slots > 0) out.push(TRAIT_SEV_ES);
+  if (snp?.available && snp.slots > 0) out.push(TRAIT_SEV_SNP);
   return out;
 }
 

@@ -32,6 +32,7 @@ export const ImageSchema = z.object({
       hw_video_model: z.string().optional(),
       hw_scsi_model: z.string().optional(),
       hw_qemu_guest_agent: BoolLike.optional(),
+      hw_firmware_stateless: BoolLike.optional(),
     })
     .default({}),
   /** Harness facts about the guest kernel (nothing in nova carries them); see fakelibvirt's guest-os element. */
@@ -50,7 +51,9 @@ export const requestText = {
   modelConflict: (flavor: string, fv: string, image: string, iv: string) =>
     `Flavor ${flavor} has hw:mem_encryption_model extra spec explicitly set to ${fv}, conflicting with image ${image} which has hw_mem_encryption_model property explicitly set to ${iv}`,
   invalidModel: (m: string) => `Invalid memory encryption model '${m}'. Allowed values: ${Object.keys(MODELS).join(', ')}`,
-  snpNotImplemented: 'The amd-sev-snp memory encryption model is not supported by this driver yet',
+  statelessRequired:
+    "The amd-sev-snp memory encryption model requires stateless firmware but the image metadata doesn't have the 'hw_firmware_stateless' property set to True",
+  noSnpHost: (why: string) => `The amd-sev-snp model was requested but this host has no SEV-SNP: ${why}`,
   noUefi: (requesters: string, image: string) =>
     `Memory encryption requested by ${requesters} but image ${image} doesn't have 'hw_firmware_type' property set to 'uefi'`,
   notQ35: (m: string, image: string, id: string) => `Machine type '${m}' is not compatible with image ${image} (${id}): q35 type is required for SEV to work`,
@@ -124,7 +127,6 @@ function resolveModel(flavor: ParsedFlavor, image: ParsedImage): EncryptionModel
   const iv = image.properties.hw_mem_encryption_model;
   if (fv !== undefined && iv !== undefined && fv !== iv) refuse('FLAVOR_IMAGE_CONFLICT', requestText.modelConflict(flavor.name, fv, image.name, iv));
   const m = fv ?? iv ?? 'amd-sev';
-  if (m === 'amd-sev-snp') refuse('MODEL_NOT_IMPLEMENTED', requestText.snpNotImplemented);
   if (!(m in MODELS)) refuse('INVALID_MODEL', requestText.invalidModel(m));
   return m as EncryptionModel;
 }
@@ -145,6 +147,8 @@ function translateParsed(flavor: ParsedFlavor, image: ParsedImage): Translation 
   // nova's substring rule: pc-q35-2.1, q35 and fake-q35-2.11 all count as q35.
   if (mt !== undefined && !mt.includes('q35')) refuse('Q35_REQUIRED', requestText.notQ35(mt, image.name, image.id));
   const model = resolveModel(flavor, image);
+  // SNP boots from a stateless ROM loader; an NVRAM-backed firmware would break attestation.
+  if (model === 'amd-sev-snp' && boolLike(image.properties.hw_firmware_stateless) !== true) refuse('STATELESS_FIRMWARE_REQUIRED', requestText.statelessRequired);
   return { encrypted: true, model, resources: { [RC_MEM_ENCRYPTION_CONTEXT]: 1 }, requiredTraits: [MODELS[model].trait], requesters };
 }
 
@@ -193,6 +197,10 @@ export function planGuest(input: { name: string; flavor: Flavor; image: Image },
     if (t.model === 'amd-sev-es') {
       if (!host.sevEs.available) refuse('SEV_ES_UNAVAILABLE', requestText.noEsHost(host.sevEs.reason ?? 'not detected'));
       if (host.sevEs.slots === 0) refuse('NO_SLOTS', requestText.noSlots('SEV-ES'));
+      if (!guestOs.sevEs) refuse('GUEST_OS_NOT_SEV_CAPABLE', requestText.guestNotSevEs(guestOs.name));
+    } else if (t.model === 'amd-sev-snp') {
+      // No dedicated code: the host simply has no SNP slots to give.
+      if (!host.snp.available || host.snp.slots === 0) refuse('NO_SLOTS', requestText.noSnpHost(host.snp.reason ?? 'no SNP slots'));
       if (!guestOs.sevEs) refuse('GUEST_OS_NOT_SEV_CAPABLE', requestText.guestNotSevEs(guestOs.name));
     } else {
       if (!host.sev.available) refuse('NO_SEV_HOST', requestText.noSevHost(host.sev.reason ?? 'SEV not detected'));

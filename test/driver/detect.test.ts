@@ -7,7 +7,7 @@ import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { boolFromString, detectHost, warningText, KVM_AMD_PARAM_DIR, MISC_CAPACITY_FILE } from '../../src/driver/detect.ts';
 import { FakeHostSource, SysrootFiles } from '../../src/driver/host-source.ts';
-import { RC_MEM_ENCRYPTION_CONTEXT, TRAIT_SEV, TRAIT_SEV_ES } from '../../src/driver/inventory.ts';
+import { RC_MEM_ENCRYPTION_CONTEXT, TRAIT_SEV, TRAIT_SEV_ES, TRAIT_SEV_SNP } from '../../src/driver/inventory.ts';
 import { profileNames, setup } from './helpers.ts';
 
 /** Expected detection per bundled profile (config x86_64=q35, no slot option). */
@@ -47,9 +47,11 @@ describe('detection across every hardware profile', () => {
     // Traits: SEV on detection, ES only with ES slots; inventory only where slots > 0.
     expect(report.traits.includes(TRAIT_SEV)).toBe(want.sev[0]);
     expect(report.traits.includes(TRAIT_SEV_ES)).toBe(want.es[1] > 0);
+    expect(report.traits.includes(TRAIT_SEV_SNP)).toBe(want.snp[1] > 0);
     expect(report.inventories.map((i) => [i.model, i.total])).toEqual([
       ...(want.sev[1] > 0 ? [['amd-sev', want.sev[1]]] : []),
       ...(want.es[1] > 0 ? [['amd-sev-es', want.es[1]]] : []),
+      ...(want.snp[1] > 0 ? [['amd-sev-snp', want.snp[1]]] : []),
     ]);
   });
 

@@ -62,12 +62,15 @@ describe('translateRequest (API/scheduler level)', () => {
     expectRefusal(() => translateRequest(sevFlavor({ 'hw:mem_encryption': 'tru' }), uefiImage()), 'INVALID_BOOLEAN', "Validation failed; 'tru' is not a valid boolean-like value.");
     expectRefusal(() => translateRequest(plainFlavor, uefiImage({ hw_mem_encryption: 'maybe' })), 'INVALID_BOOLEAN');
   });
-  it('models: ES trait, conflicts, unknown, SNP not implemented', () => {
+  it('models: ES trait, conflicts, unknown, SNP needs stateless firmware', () => {
     expect(translateRequest(sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': 'amd-sev-es' }), uefiImage()).requiredTraits).toEqual(['HW_CPU_X86_AMD_SEV_ES']);
     expectRefusal(() => translateRequest(sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': 'amd-sev' }), uefiImage({ hw_mem_encryption_model: 'amd-sev-es' })), 'FLAVOR_IMAGE_CONFLICT',
       requestText.modelConflict('m1.sev', 'amd-sev', 'fake_image', 'amd-sev-es'));
-    expectRefusal(() => translateRequest(sevFlavor(), uefiImage({ hw_mem_encryption_model: 'amd-tdx' })), 'INVALID_MODEL', "Invalid memory encryption model 'amd-tdx'. Allowed values: amd-sev, amd-sev-es");
-    expectRefusal(() => translateRequest(sevFlavor(), uefiImage({ hw_mem_encryption_model: 'amd-sev-snp' })), 'MODEL_NOT_IMPLEMENTED');
+    expectRefusal(() => translateRequest(sevFlavor(), uefiImage({ hw_mem_encryption_model: 'amd-tdx' })), 'INVALID_MODEL', "Invalid memory encryption model 'amd-tdx'. Allowed values: amd-sev, amd-sev-es, amd-sev-snp");
+    expectRefusal(() => translateRequest(sevFlavor(), uefiImage({ hw_mem_encryption_model: 'amd-sev-snp' })), 'STATELESS_FIRMWARE_REQUIRED', requestText.statelessRequired);
+    expectRefusal(() => translateRequest(sevFlavor(), uefiImage({ hw_mem_encryption_model: 'amd-sev-snp', hw_firmware_stateless: 'false' })), 'STATELESS_FIRMWARE_REQUIRED');
+    const snp = translateRequest(sevFlavor(), uefiImage({ hw_mem_encryption_model: 'amd-sev-snp', hw_firmware_stateless: true }));
+    expect([snp.model, snp.requiredTraits]).toEqual(['amd-sev-snp', ['HW_CPU_X86_AMD_SEV_SNP']]);
   });
   it('only the trait (no flag) → not encrypted, nothing consumed', () => {
     expect(translateRequest(sevFlavor({ 'trait:HW_CPU_X86_AMD_SEV': 'required' }), uefiImage()).encrypted).toBe(false);
