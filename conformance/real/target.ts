@@ -12,7 +12,7 @@ import type { HostAction } from '../catalogue/types.ts';
 import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import type { ProfileTruth } from '../truth.ts';
 import type { Target, TargetHost } from '../runner/target.ts';
-import { RunnerUsageError } from '../runner/outcomes.ts';
+import { NotApplicable } from '../runner/outcomes.ts';
 import { detectRealHost, type RealHostDetection } from './detect.ts';
 import { HostFactsError } from './host-files.ts';
 
@@ -47,6 +47,7 @@ export function unsupportedReason(action: HostAction): string {
 
 export class RealTarget implements Target {
   readonly description: string;
+  private openHost: RealTargetHost | null = null;
 
   private constructor(
     readonly detection: RealHostDetection,
@@ -87,9 +88,10 @@ export class RealTarget implements Target {
     return [this.detection.profile.name];
   }
 
+  /** Fleet members and migration destinations are other hosts: a single real host has none. */
   private check(profile: string): void {
     if (profile !== this.detection.profile.name) {
-      throw new RunnerUsageError(`the real target is the one host '${this.detection.profile.name}'; profile '${profile}' does not apply (omit --profiles)`);
+      throw new NotApplicable(`the real target is the one host '${this.detection.profile.name}'; it has no '${profile}' host beside it`);
     }
   }
 
@@ -100,8 +102,16 @@ export class RealTarget implements Target {
 
   async open(profile: string): Promise<TargetHost> {
     this.check(profile);
+    if (this.openHost) throw new NotApplicable('the real target is a single host; a second one (e.g. a migration destination) is not available');
     const before = new Set((await this.client.listAllDomains()).map((d) => uuidString(d.uuid)));
-    return new RealTargetHost(this, before);
+    this.openHost = new RealTargetHost(this, before);
+    return this.openHost;
+  }
+
+  /** Called by the host when its case ends. */
+  async release(host: RealTargetHost): Promise<void> {
+    if (this.openHost === host) this.openHost = null;
+    await this.cleanUp(host.before);
   }
 
   /** Destroys and undefines the domains the suite created since `before`; never anything else. */
@@ -126,7 +136,8 @@ export class RealTarget implements Target {
 class RealTargetHost implements TargetHost {
   constructor(
     private readonly target: RealTarget,
-    private readonly before: ReadonlySet<string>,
+    /** UUIDs of the domains the host had when the case began. */
+    readonly before: ReadonlySet<string>,
   ) {}
 
   get name(): string {
@@ -160,6 +171,6 @@ class RealTargetHost implements TargetHost {
   }
 
   async close(): Promise<void> {
-    await this.target.cleanUp(this.before);
+    await this.target.release(this);
   }
 }
