@@ -7,6 +7,7 @@ import { ProfileError } from '../../fakelibvirt/profile/load.ts';
 import { isLibvirtError } from '../libvirt/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
 import { capabilitiesCommand } from './commands/capabilities.ts';
+import { conformanceCommand } from './commands/conformance.ts';
 import { hostsCommand } from './commands/hosts.ts';
 import { domcapabilitiesCommand } from './commands/domcapabilities.ts';
 import { nodesevinfoCommand } from './commands/nodesevinfo.ts';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   nodesevinfoCommand,
   sysrootCommand,
   serveCommand,
+  conformanceCommand,
 ];
 
 export function helpText(): string {

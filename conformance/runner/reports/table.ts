@@ -1,0 +1,50 @@
+/**
+ * The terminal report: one row per case, one column per profile (numbered, with a legend), a mark
+ * per result, then the failures and errors with their reasons (and, verbose, the n/a reasons).
+ */
+import type { CaseResult, CaseStatus, RunReport } from '../types.ts';
+
+export const MARKS: Record<CaseStatus, string> = {
+  pass: '✓', fail: '✗', 'not-applicable': '–', 'not-implemented': '?', error: '!',
+};
+
+export function formatSummary(r: RunReport): string {
+  const c = r.counts;
+  const cases = new Set(r.results.map((x) => x.caseId)).size;
+  return `${cases} cases × ${r.profiles.length} profiles on ${r.target}: ${c.pass} passed, ${c.fail} failed, ${c.error} errors, ` +
+    `${c['not-applicable']} not applicable, ${c['not-implemented']} not implemented — wall time ${(r.wallMs / 1000).toFixed(1)} s`;
+}
+
+function reasonLines(results: readonly CaseResult[], statuses: readonly CaseStatus[]): string[] {
+  return results.filter((x) => statuses.includes(x.status)).map((x) => `  ${MARKS[x.status]} ${x.caseId} [${x.profile}]: ${x.reason ?? '(no reason given)'}`);
+}
+
+export function formatTable(r: RunReport, opts: { verbose?: boolean } = {}): string {
+  const out: string[] = [];
+  out.push(`driver: ${r.driver.name} ${r.driver.version} (ops: ${r.driver.ops.join(', ') || 'none'})`);
+  out.push('profiles:');
+  r.profiles.forEach((p, i) => out.push(`  ${String(i + 1).padStart(2)} ${p}`));
+  const byCase = new Map<string, Map<string, CaseResult>>();
+  for (const x of r.results) {
+    if (!byCase.has(x.caseId)) byCase.set(x.caseId, new Map());
+    byCase.get(x.caseId)!.set(x.profile, x);
+  }
+  const width = Math.max(4, ...[...byCase.keys()].map((k) => k.length));
+  out.push(`${'case'.padEnd(width)}  ${r.profiles.map((_, i) => String(i + 1).padStart(2)).join(' ')}`);
+  for (const [id, row] of byCase) {
+    out.push(`${id.padEnd(width)}  ${r.profiles.map((p) => ` ${row.get(p) ? MARKS[row.get(p)!.status] : ' '}`).join(' ')}`);
+  }
+  out.push(`legend: ${(Object.entries(MARKS) as Array<[CaseStatus, string]>).map(([s, m]) => `${m} ${s}`).join(', ')}`);
+  const problems = reasonLines(r.results, ['fail', 'error']);
+  if (problems.length) out.push('', 'failures and errors:', ...problems);
+  const unimplemented = reasonLines(r.results, ['not-implemented']);
+  if (opts.verbose) {
+    if (unimplemented.length) out.push('', 'not implemented:', ...unimplemented);
+    const na = reasonLines(r.results, ['not-applicable']);
+    if (na.length) out.push('', 'not applicable:', ...na);
+    const notes = r.results.filter((x) => x.status === 'pass' && x.reason).map((x) => `  ${MARKS.pass} ${x.caseId} [${x.profile}]: ${x.reason}`);
+    if (notes.length) out.push('', 'notes on passing cases:', ...notes);
+  }
+  out.push('', formatSummary(r));
+  return `${out.join('\n')}\n`;
+}
