@@ -12,6 +12,9 @@ import { formatJunit } from '../../../conformance/runner/reports/junit.ts';
 import { parseReportSpec } from '../../../conformance/runner/reports/spec.ts';
 import { formatTable } from '../../../conformance/runner/reports/table.ts';
 import { runConformance } from '../../../conformance/runner/run.ts';
+import type { RunReport } from '../../../conformance/runner/types.ts';
+import { HostFactsError } from '../../../conformance/real/host-files.ts';
+import { runRealMode } from '../../../conformance/real/run.ts';
 import { optionalString, UsageError, type Command } from '../command.ts';
 
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -19,13 +22,14 @@ const list = (v: string | undefined): string[] | undefined => v?.split(',').map(
 export const conformanceCommand: Command = {
   name: 'conformance',
   summary: 'judge an SEV driver against the conformance catalogue on every profile',
-  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--report junit=FILE,json=FILE] [--verbose]",
+  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE] [--verbose]",
   options: {
     driver: { type: 'string' },
     profiles: { type: 'string' },
     cases: { type: 'string' },
     target: { type: 'string' },
     uri: { type: 'string' },
+    sysroot: { type: 'string' },
     report: { type: 'string' },
     verbose: { type: 'boolean' },
   },
@@ -34,20 +38,28 @@ export const conformanceCommand: Command = {
     if (target !== 'fake' && target !== 'real') throw new UsageError(`--target must be fake or real, not '${target}'`);
     const uri = optionalString(values, 'uri');
     if (uri !== undefined && target !== 'real') throw new UsageError('--uri applies only to --target real');
-    if (target === 'real') {
-      io.err(`real mode: not built yet (would judge ${uri ?? 'qemu:///system'})\n`);
-      return 2;
-    }
+    const sysroot = optionalString(values, 'sysroot');
+    if (sysroot !== undefined && target !== 'real') throw new UsageError('--sysroot applies only to --target real');
+    if (target === 'real' && values.profiles !== undefined) throw new UsageError('--profiles does not apply to --target real: the host itself is the profile');
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
       const driver = await resolveDriverSpec(optionalString(values, 'driver') ?? 'ref', process.cwd());
       const tty = process.stdout.isTTY === true;
-      const report = await runConformance({
-        driver,
-        profiles: list(optionalString(values, 'profiles')),
-        cases: list(optionalString(values, 'cases')),
-        ...(tty && { onProgress: (p) => io.err(`\r\x1b[K[${p.done + 1}/${p.total}] ${p.profile} ${p.caseId}`) }),
-      });
+      const progress = tty ? { onProgress: (p: { done: number; total: number; profile: string; caseId: string }) => io.err(`\r\x1b[K[${p.done + 1}/${p.total}] ${p.profile} ${p.caseId}`) } : {};
+      let report: RunReport;
+      if (target === 'real') {
+        const real = await runRealMode({ uri: uri ?? 'qemu:///system', ...(sysroot !== undefined && { sysroot }), driver, cases: list(optionalString(values, 'cases')), ...progress });
+        io.err(`real host: ${real.summary}\n`);
+        if (values.verbose === true) for (const d of real.derivations) io.err(`  ${d}\n`);
+        report = real.report;
+      } else {
+        report = await runConformance({
+          driver,
+          profiles: list(optionalString(values, 'profiles')),
+          cases: list(optionalString(values, 'cases')),
+          ...progress,
+        });
+      }
       if (tty) io.err('\r\x1b[K');
       io.out(formatTable(report, { verbose: values.verbose === true }));
       for (const { kind, file } of reports) {
@@ -58,6 +70,10 @@ export const conformanceCommand: Command = {
       return report.counts.fail + report.counts.error === 0 ? 0 : 1;
     } catch (e) {
       if (e instanceof RunnerUsageError) throw new UsageError(e.message);
+      if (e instanceof HostFactsError) {
+        io.err(`real mode: ${e.message}\n`);
+        return 2;
+      }
       throw e;
     }
   },
