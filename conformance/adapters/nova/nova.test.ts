@@ -13,6 +13,8 @@ import { versionAtLeast } from '../../../fakelibvirt/profile/version.ts';
 import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
 import { startFake, type FakeDaemon } from '../../../test/daemon/helpers.ts';
 import { NOVA_DRIVER_COMMAND, novaAvailable } from './command.ts';
+import { readExpectedMatrix, runNova } from './generate-report.ts';
+import { compareMatrix, matrixOf } from './report.ts';
 
 const PROFILES = [
   'naples-7001', 'rome-7002', 'milan-7003-es8', 'milan-7003-253', 'milan-7003-all-es', 'genoa-9004', 'turin-9005',
@@ -128,4 +130,14 @@ describe.skipIf(!stack)('nova Zed against the fake', () => {
     const r = await driver.validateRequest!({ ...SEV_REQUEST, flavor: { ...SEV_REQUEST.flavor, extraSpecs: { 'hw:mem_encryption': 'tru' } } });
     expect(isRefusal(r) && r.code).toBe('INVALID_BOOLEAN');
   });
+});
+
+describe.skipIf(!stack)('nova Zed: the conformance matrix', () => {
+  // Every case × profile, as `npm run nova-report` runs it; a flip in either direction means the
+  // fake, the runner or the adapter changed what nova sees. Slow (the whole suite through nova).
+  test('matches expected-matrix.json', async () => {
+    const run = await runNova();
+    const diffs = compareMatrix(readExpectedMatrix(), matrixOf(run.results));
+    expect(diffs.map((d) => `${d.caseId} on ${d.profile}: expected ${d.expected}, got ${d.actual}`)).toEqual([]);
+  }, 1_800_000);
 });
