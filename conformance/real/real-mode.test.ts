@@ -13,7 +13,11 @@ import { needsSevToPass, NO_SEV_REASON } from './honesty.ts';
 import { runRealMode, type RealRunReport } from './run.ts';
 import { requireSystemLibvirtd } from './system-libvirtd.ts';
 import { detectRealHost } from './detect.ts';
-import { CHECK_DOMAIN_PREFIX, RUNNER_UUID_PREFIX } from './target.ts';
+import { CHECK_DOMAIN_PREFIX, RealTarget, RUNNER_UUID_PREFIX } from './target.ts';
+import { NotApplicable } from '../runner/outcomes.ts';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const URI = 'qemu:///system';
 const system = requireSystemLibvirtd();
@@ -95,5 +99,28 @@ describe.skipIf(!system.available)('real mode against qemu:///system with the re
     } finally {
       await client.close();
     }
+  });
+
+  it('the target controls nothing, looks inside nothing and is one host', async () => {
+    const target = await RealTarget.open({ uri: URI });
+    try {
+      const host = await target.open(target.profileNames()[0]!);
+      expect(host.apply({ do: 'set-kernel-param', param: 'sev', on: true })).toBe(false);
+      expect(host.apply({ do: 'firmware-fault', command: 'LAUNCH_START', status: 'RESOURCE_LIMIT' })).toBe(false);
+      expect(host.apply({ do: 'refresh-capability-cache' })).toBe(false);
+      expect(host.inspect()).toBeNull();
+      await expect(target.open(target.profileNames()[0]!)).rejects.toThrow(NotApplicable);
+      await expect(target.open('intel-xeon')).rejects.toThrow(/no 'intel-xeon' host/);
+      await host.close();
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('start-system-libvirtd.sh is idempotent: a second run keeps the running daemon', () => {
+    const pid = existsSync('/run/libvirtd.pid') ? readFileSync('/run/libvirtd.pid', 'utf8').trim() : null;
+    const r = spawnSync('bash', [join(import.meta.dirname, '..', '..', 'scripts', 'start-system-libvirtd.sh')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    if (pid !== null && !r.stdout.startsWith('systemd host')) expect(r.stdout).toContain(`libvirtd=${pid}`);
   });
 });
