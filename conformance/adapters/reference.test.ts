@@ -104,6 +104,20 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     expect(report.inventories[MEM_ENCRYPTION_CONTEXT]?.total).toBe(502);
   });
 
+  it('a cap below the running SEV guests keeps them running and warns; slots follow the cap', async () => {
+    const inst = instance();
+    ok(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: inst }));
+    const off = await reportOf(milan, { maxEncryptedGuests: 0 });
+    expect(off.inventories[MEM_ENCRYPTION_CONTEXT]).toBeUndefined();
+    expect(off.traits).toContain('HW_CPU_X86_AMD_SEV');
+    expect(off.models?.['amd-sev']?.supported).toBe(true);
+    expect(off.warnings).toEqual([expect.stringMatching(/^1 amd-sev guest\(s\) are running but this host now offers 0 amd-sev slot\(s\)/)]);
+    expect(milan.fake.host.inspect().guests).toMatchObject([{ name: inst.name, state: 'running' }]);
+    expect(code(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: instance() }))).toBe('NO_SLOTS');
+    ok(await driver.lifecycle!({ operation: 'delete', uri: milan.fake.uri, instance: inst, request: SEV }));
+    report = await reportOf(milan);
+  });
+
   it('validates requests in the contract shape', async () => {
     const v = driver.validateRequest!;
     expect(ok(await v({ ...SEV, host: report }))).toEqual({

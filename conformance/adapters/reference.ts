@@ -83,16 +83,20 @@ export function driverConfigOf(c: ContractConfig): DriverConfig {
 const flavorOf = (f: BootRequest['flavor']): Flavor => ({ name: f.name, vcpus: f.vcpus, memory_mb: f.memoryMiB, extra_specs: f.extraSpecs });
 const imageOf = (i: BootRequest['image']): Image => ({ id: i.id, name: i.name, properties: i.properties });
 
-/** The driver's report in the contract's shape: inventories keyed by `inventoryKey(model)`. */
-export function contractReportOf(r: HostReport): ContractReport {
+/**
+ * The driver's report in the contract's shape: inventories keyed by `inventoryKey(model)`. A model
+ * counts as supported when the host can run such guests: detected with slots, or detected and
+ * switched off by the operator (`sevCappedToZero`) — not when the BIOS gives it no ASIDs at all.
+ */
+export function contractReportOf(r: HostReport, sevCappedToZero = false): ContractReport {
   const inventories: ContractReport['inventories'] = {};
   for (const inv of r.inventories) {
     inventories[inventoryKey(inv.model)] = {
       total: inv.total, min_unit: inv.min_unit, max_unit: inv.max_unit, step_size: inv.step_size, allocation_ratio: inv.allocation_ratio, reserved: inv.reserved,
     };
   }
-  const model = (m: { available: boolean; slots: number; reason?: string }, source: string): ModelReport => ({
-    supported: m.available,
+  const model = (m: { available: boolean; slots: number; reason?: string }, source: string, capped = false): ModelReport => ({
+    supported: m.available && (m.slots > 0 || capped),
     slots: m.available ? m.slots : 0,
     source: m.reason ?? source,
   });
@@ -101,7 +105,7 @@ export function contractReportOf(r: HostReport): ContractReport {
     inventories,
     warnings: [...r.warnings],
     models: {
-      'amd-sev': model(r.sev, 'domcaps maxGuests'),
+      'amd-sev': model(r.sev, 'domcaps maxGuests', sevCappedToZero),
       'amd-sev-es': model(r.sevEs, 'domcaps maxESGuests'),
       'amd-sev-snp': model(r.snp, 'domcaps launchSecurity sectypes'),
     },
@@ -181,7 +185,7 @@ export class ReferenceDriverAdapter implements SevDriver {
       this.hosts.set(uri, entry);
     }
     entry.configKey = configKey;
-    entry.report = contractReportOf(report);
+    entry.report = contractReportOf(report, config.maxEncryptedGuests === 0);
     entry.reportKey = canonicalJson(entry.report);
     return entry.report;
   }

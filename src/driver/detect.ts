@@ -4,11 +4,13 @@
  * service start, as nova memoises it; a restart (a new `detectHost` call) re-detects.
  */
 import { canonicalMachine, parseCapabilities, parseDomainCapabilities, type DomainCapabilities, type GuestArch } from './host-xml.ts';
+import { asidCeiling } from './asid-ceiling.ts';
 import type { HostFiles, LibvirtSource } from './host-source.ts';
 import { hostInventory, hostTraits, type InventoryRecord } from './inventory.ts';
 
 export const KVM_AMD_PARAM_DIR = 'sys/module/kvm_amd/parameters';
 export const MISC_CAPACITY_FILE = 'sys/fs/cgroup/misc.capacity';
+export const CPUINFO_FILE = 'proc/cpuinfo';
 
 /** oslo bool_from_string(strict=False) truthy words; anything else (garbage included) is false. */
 const TRUE_WORDS = new Set(['1', 't', 'true', 'on', 'y', 'yes']);
@@ -80,6 +82,8 @@ export const warningText = {
   unknownMax: (model: string) =>
     `Cannot determine the number of ${model} ASIDs (no <maxGuests> in domain capabilities, no misc cgroup); reporting 0 slots rather than unlimited. Set the slot option to the BIOS value to enable ${model} guests.`,
   unverifiedMax: (model: string, n: number) => `Cannot verify ${n} ${model} slots against the hardware (no <maxGuests>, no misc cgroup); trusting the configured value.`,
+  generationCeiling: (generation: string, n: number) =>
+    `Cannot read the SEV ASID count (no <maxGuests> in domain capabilities, no misc cgroup); offering the ${generation} maximum of ${n}. Guests beyond the BIOS's real count fail at launch: set num_memory_encrypted_guests to the BIOS value.`,
   esIgnoredForSnp: 'AMD SEV-ES support is detected, but ignored because AMD SEV-SNP support is detected',
 } as const;
 
@@ -163,7 +167,16 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
   else if (!sevFeature?.supported) sevReason = 'No AMD SEV support detected for the q35 machine type';
   const sevAvailable = sevReason === undefined;
 
-  const sevSlots = slotsFor({ model: 'SEV', available: sevAvailable, detected: sevFeature?.maxGuests ?? misc.get('sev'), configured: config.num_memory_encrypted_guests, warnings });
+  let sevDetected = sevFeature?.maxGuests ?? misc.get('sev');
+  if (sevAvailable && sevDetected === undefined) {
+    // Neither libvirt nor the kernel says; the CPU generation bounds it (asid-ceiling.ts).
+    const ceiling = asidCeiling(files.readText(CPUINFO_FILE));
+    if (ceiling) {
+      sevDetected = ceiling.asids;
+      if (config.num_memory_encrypted_guests === undefined) warnings.push(warningText.generationCeiling(ceiling.generation, ceiling.asids));
+    }
+  }
+  const sevSlots = slotsFor({ model: 'SEV', available: sevAvailable, detected: sevDetected, configured: config.num_memory_encrypted_guests, warnings });
 
   const snpKernel = param('sev_snp');
   let snpReason: string | undefined;

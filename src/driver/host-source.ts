@@ -47,7 +47,12 @@ export interface LibvirtSource {
   lookup(uuid: string): Promise<DomainHandle | null>;
   /** virDomainAttachDeviceFlags. */
   attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void>;
+  /** Running domains (virConnectListAllDomains with VIR_CONNECT_LIST_DOMAINS_ACTIVE). */
+  listActive(): Promise<DomainHandle[]>;
 }
+
+/** virConnectListAllDomainsFlags: VIR_CONNECT_LIST_DOMAINS_ACTIVE. */
+const LIST_ACTIVE = 1;
 
 /** virDomainXMLFlags: VIR_DOMAIN_XML_INACTIVE (the persistent definition). */
 export const XML_INACTIVE = 2;
@@ -114,6 +119,9 @@ export class FakeHostSource implements LibvirtSource {
       throw e;
     }
   }
+  async listActive(): Promise<DomainHandle[]> {
+    return this.host.listAllDomains(LIST_ACTIVE).map((r) => ({ name: r.name, uuid: r.uuid }));
+  }
   /** FakeHost has no device hot-plug; answer as the daemon does for a procedure it lacks. */
   async attachDevice(): Promise<void> {
     throw LibvirtError.of(VirErrorNumber.NO_SUPPORT, VirErrorDomain.REMOTE, 'unknown procedure: 160');
@@ -177,6 +185,9 @@ export class WireSource implements LibvirtSource {
       if (isNoDomain(e)) return null;
       throw e;
     }
+  }
+  async listActive(): Promise<DomainHandle[]> {
+    return (await this.client.listAllDomains(LIST_ACTIVE)).map((r) => ({ name: r.name, uuid: uuidString(r.uuid) }));
   }
   async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
     await this.client.call('DOMAIN_ATTACH_DEVICE_FLAGS', { dom: await this.ref(dom), xml, flags });

@@ -7,7 +7,7 @@ import { detectHost, type DriverConfig, type HostReport } from './detect.ts';
 import { guardOperation, type LifecycleOperation } from './guards.ts';
 import { AFFECT_LIVE_AND_CONFIG, XML_INACTIVE, type DomainHandle, type HostFiles, type LibvirtSource } from './host-source.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, volumeDeviceXml, withDevice, type HotplugKind } from './hotplug.ts';
-import { MODELS, poolKey } from './inventory.ts';
+import { MODELS, poolKey, type EncryptionModel } from './inventory.ts';
 import { DriverRefusal, refuse } from './refusals.ts';
 import { planGuest, type Flavor, type GuestPlan, type Image } from './request.ts';
 import { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
@@ -38,6 +38,23 @@ export type AttachMode = 'live' | 'config';
 
 const LAUNCH_SECURITY_RE = /<launchSecurity[\s>]/;
 
+/** The model a domain document launches with: sev-snp type, the ES policy bit, or plain SEV. */
+export function encryptionModelOfXml(xml: string): EncryptionModel | null {
+  const ls = /<launchSecurity\s[^>]*type=['"]([^'"]+)['"][^]*?<policy>\s*(0x[0-9a-fA-F]+|\d+)\s*<\/policy>/.exec(xml);
+  if (!ls) return null;
+  if (ls[1] === 'sev-snp') return 'amd-sev-snp';
+  return (Number(ls[2]) & 0x4) !== 0 ? 'amd-sev-es' : 'amd-sev';
+}
+
+export const overCommitText = (running: number, model: string, slots: number) =>
+  `${running} ${model} guest(s) are running but this host now offers ${slots} ${model} slot(s) (memory encryption capped or disabled): they keep running, new ${model} guests are refused until usage drops below the cap.`;
+
+/** Running encrypted guests beyond the slots now offered: they survive, the operator is told. */
+function overCommitWarnings(report: HostReport, running: Record<EncryptionModel, number>): string[] {
+  const slots: Record<EncryptionModel, number> = { 'amd-sev': report.sev.slots, 'amd-sev-es': report.sevEs.slots, 'amd-sev-snp': report.snp.slots };
+  return (Object.keys(running) as EncryptionModel[]).filter((m) => running[m] > slots[m]).map((m) => overCommitText(running[m], m, slots[m]));
+}
+
 export class ReferenceSevDriver {
   private reportValue: HostReport | null = null;
   private fragments: HostFragments | null = null;
@@ -58,9 +75,21 @@ export class ReferenceSevDriver {
 
   /** Detects the host; call once at service start (and again only on a restart). */
   async init(): Promise<HostReport> {
-    this.reportValue = await detectHost(this.libvirt, this.files, this.cfg);
+    const detected = await detectHost(this.libvirt, this.files, this.cfg);
+    const over = overCommitWarnings(detected, await this.runningEncryptedGuests());
+    this.reportValue = over.length ? { ...detected, warnings: [...detected.warnings, ...over] } : detected;
     this.fragments = hostFragments(this.reportValue, this.cfg.ovmf);
     return this.reportValue;
+  }
+
+  /** Encrypted guests already running on the host, by model (read from their live XML). */
+  private async runningEncryptedGuests(): Promise<Record<EncryptionModel, number>> {
+    const n: Record<EncryptionModel, number> = { 'amd-sev': 0, 'amd-sev-es': 0, 'amd-sev-snp': 0 };
+    for (const dom of await this.libvirt.listActive()) {
+      const model = encryptionModelOfXml(await this.libvirt.getXMLDesc(dom).catch(() => ''));
+      if (model) n[model] += 1;
+    }
+    return n;
   }
 
   /** A service restart with new settings: detection runs again, running instances are kept. */

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
-import { boolFromString, detectHost, warningText, KVM_AMD_PARAM_DIR, MISC_CAPACITY_FILE } from '../../src/driver/detect.ts';
+import { asidCeiling } from '../../src/driver/asid-ceiling.ts';
+import { boolFromString, CPUINFO_FILE, detectHost, warningText, KVM_AMD_PARAM_DIR, MISC_CAPACITY_FILE } from '../../src/driver/detect.ts';
 import { FakeHostSource, SysrootFiles } from '../../src/driver/host-source.ts';
 import { RC_MEM_ENCRYPTION_CONTEXT, TRAIT_SEV, TRAIT_SEV_ES, TRAIT_SEV_SNP } from '../../src/driver/inventory.ts';
 import { profileNames, setup } from './helpers.ts';
@@ -17,7 +18,7 @@ const EXPECTED: Record<string, { sev: [boolean, number]; es: [boolean, number]; 
   'milan-7003-253': { sev: [true, 253], es: [false, 0], snp: [false, 0], cbitpos: 51 },
   'milan-7003-all-es': { sev: [true, 0], es: [true, 509], snp: [false, 0], cbitpos: 51 },
   'milan-7003-es8': { sev: [true, 502], es: [true, 7], snp: [false, 0], cbitpos: 51 },
-  'naples-7001': { sev: [true, 0], es: [false, 0], snp: [false, 0], cbitpos: 47 },
+  'naples-7001': { sev: [true, 15], es: [false, 0], snp: [false, 0], cbitpos: 47 },
   'rome-7002-libvirt51': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
   'rome-7002-sev-off': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
   'rome-7002-stale-cache': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
@@ -126,13 +127,33 @@ describe('slots and the operator setting', () => {
     expect(report.warnings[0]).toBe('Host is configured with libvirt.num_memory_encrypted_guests set to 16, but is not SEV-capable.');
   });
 
-  it('no <maxGuests> and no misc cgroup → 0 slots, never unlimited; the option is trusted with a warning', async () => {
-    const unknown = await setup('naples-7001');
+  it('no <maxGuests> and no misc cgroup → the CPU generation ceiling with a warning, never unlimited', async () => {
+    const naples = await setup('naples-7001');
+    expect(naples.report.sev.slots).toBe(15);
+    expect(naples.report.warnings).toEqual([warningText.generationCeiling('Naples (EPYC 7001)', 15)]);
+    // The operator setting lowers it silently, and is lowered to it with nova's warning.
+    const lower = await setup('naples-7001', { num_memory_encrypted_guests: 7 });
+    expect([lower.report.sev.slots, lower.report.warnings]).toEqual([7, []]);
+    const higher = await setup('naples-7001', { num_memory_encrypted_guests: 20 });
+    expect([higher.report.sev.slots, higher.report.warnings]).toEqual([15, [warningText.supportsOnly(20, 15)]]);
+  });
+
+  it('no count anywhere and an unknown CPU → 0 slots; the option is trusted with a warning', async () => {
+    const noCpuinfo = (m: Map<string, string>) => m.delete(CPUINFO_FILE);
+    const unknown = await setup('naples-7001', undefined, noCpuinfo);
     expect(unknown.report.sev.slots).toBe(0);
     expect(unknown.report.warnings).toEqual([warningText.unknownMax('SEV')]);
-    const configured = await setup('naples-7001', { num_memory_encrypted_guests: 15 });
+    const configured = await setup('naples-7001', { hw_machine_type: { x86_64: 'q35' }, num_memory_encrypted_guests: 15 }, noCpuinfo);
     expect(configured.report.sev.slots).toBe(15);
     expect(configured.report.warnings).toEqual([warningText.unverifiedMax('SEV', 15)]);
+  });
+
+  it('generation table: family/model from /proc/cpuinfo', () => {
+    expect(asidCeiling('processor\t: 0\ncpu family\t: 23\nmodel\t\t: 49\nmodel name\t: AMD EPYC 7702\n')).toEqual({ generation: 'Rome (EPYC 7002)', asids: 509 });
+    expect(asidCeiling('cpu family\t: 25\nmodel\t\t: 17\n')?.asids).toBe(1006);
+    expect(asidCeiling('cpu family\t: 25\nmodel\t\t: 33\n')).toBeNull(); // Ryzen 5000: a client part
+    expect(asidCeiling('cpu family\t: 6\nmodel\t\t: 106\n')).toBeNull();
+    expect(asidCeiling(null)).toBeNull();
   });
 
   it('no <maxGuests> but a misc cgroup `sev` line → that count', async () => {
