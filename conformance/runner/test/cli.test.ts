@@ -121,6 +121,15 @@ describe('sevharness conformance', () => {
     expect((JSON.parse(readFileSync(json, 'utf8')) as RunReport).counts.pass).toBe(2);
   });
 
+  it('--jobs 2 spreads profiles over worker threads with the same results, in profile order', async () => {
+    const args = ['--driver', driverModule('honest3', true), '--profiles', 'intel-xeon,milan-7003-es8,rome-7002', '--cases', 'detect', '--report'];
+    const seq = await cli(...args, `json=${join(dir, 'seq.json')}`);
+    const par = await cli(...args, `json=${join(dir, 'par.json')}`, '--jobs', '2');
+    expect(par.status).toBe(seq.status);
+    const strip = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunReport).results.map(({ durationMs: _, ...r }) => r);
+    expect(strip('par.json')).toEqual(strip('seq.json'));
+  });
+
   it('exit 1 when a case fails, with the reason listed', async () => {
     const r = await cli('--driver', driverModule('bragging', false), '--profiles', 'intel-xeon', '--cases', 'detect.kernel-param-missing');
     expect(r.status).toBe(1);
@@ -136,6 +145,7 @@ describe('sevharness conformance', () => {
       [['--uri', 'qemu:///system'], /--uri applies only to --target real/],
       [['--target', 'real', '--profiles', 'rome-7002'], /--profiles does not apply to --target real/],
       [['--driver', './nowhere.js'], /driver module not found/],
+      [['--jobs', '0'], /--jobs must be a positive integer/],
     ] as const) {
       const r = await cli(...args);
       expect(r.status, args.join(' ')).toBe(2);

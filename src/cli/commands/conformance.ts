@@ -11,6 +11,7 @@ import { formatJson } from '../../../conformance/runner/reports/json.ts';
 import { formatJunit } from '../../../conformance/runner/reports/junit.ts';
 import { parseReportSpec } from '../../../conformance/runner/reports/spec.ts';
 import { formatTable } from '../../../conformance/runner/reports/table.ts';
+import { runConformanceParallel } from '../../../conformance/runner/parallel.ts';
 import { runConformance } from '../../../conformance/runner/run.ts';
 import type { RunReport } from '../../../conformance/runner/types.ts';
 import { HostFactsError } from '../../../conformance/real/host-files.ts';
@@ -22,7 +23,7 @@ const list = (v: string | undefined): string[] | undefined => v?.split(',').map(
 export const conformanceCommand: Command = {
   name: 'conformance',
   summary: 'judge an SEV driver against the conformance catalogue on every profile',
-  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE] [--verbose]",
+  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE] [--jobs N] [--verbose]",
   options: {
     driver: { type: 'string' },
     profiles: { type: 'string' },
@@ -32,6 +33,7 @@ export const conformanceCommand: Command = {
     sysroot: { type: 'string' },
     report: { type: 'string' },
     verbose: { type: 'boolean' },
+    jobs: { type: 'string' },
   },
   async run(values, _positionals, io) {
     const target = optionalString(values, 'target') ?? 'fake';
@@ -41,6 +43,10 @@ export const conformanceCommand: Command = {
     const sysroot = optionalString(values, 'sysroot');
     if (sysroot !== undefined && target !== 'real') throw new UsageError('--sysroot applies only to --target real');
     if (target === 'real' && values.profiles !== undefined) throw new UsageError('--profiles does not apply to --target real: the host itself is the profile');
+    const jobsText = optionalString(values, 'jobs') ?? '1';
+    if (!/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
+    const jobs = Number(jobsText);
+    if (jobs > 1 && target === 'real') throw new UsageError('--jobs applies only to --target fake (a real host is one profile)');
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
       const driver = await resolveDriverSpec(optionalString(values, 'driver') ?? 'ref', process.cwd());
@@ -52,6 +58,14 @@ export const conformanceCommand: Command = {
         io.err(`real host: ${real.summary}\n`);
         if (values.verbose === true) for (const d of real.derivations) io.err(`  ${d}\n`);
         report = real.report;
+      } else if (jobs > 1) {
+        report = await runConformanceParallel({
+          driverSpec: optionalString(values, 'driver') ?? 'ref',
+          jobs,
+          profiles: list(optionalString(values, 'profiles')),
+          cases: list(optionalString(values, 'cases')),
+          ...progress,
+        });
       } else {
         report = await runConformance({
           driver,

@@ -1,0 +1,99 @@
+/**
+ * The same run spread over worker threads, one profile at a time per worker, the most expensive
+ * profiles (most key slots to fill) first. Cases of one profile stay in one worker, in order, so
+ * results equal a sequential run's; only the wall time changes.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { DriverDescription } from '../contract.ts';
+import { CASES } from '../catalogue/index.ts';
+import { FakeTarget } from './fake-target.ts';
+import { selectCases, selectProfiles } from './select.ts';
+import { countStatuses, type CaseResult, type RunReport } from './types.ts';
+
+export interface WorkerSetup {
+  readonly driverSpec: string;
+  readonly cwd: string;
+  readonly cases?: readonly string[];
+}
+export type WorkerRequest = { readonly kind: 'run'; readonly profile: string } | { readonly kind: 'stop' };
+export type WorkerReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'progress'; readonly profile: string; readonly caseId: string }
+  | { readonly kind: 'done'; readonly report: RunReport }
+  | { readonly kind: 'failed'; readonly profile: string | null; readonly message: string };
+
+export interface ParallelRunOptions {
+  /** The `--driver` value; each worker resolves it itself. */
+  readonly driverSpec: string;
+  readonly cwd?: string;
+  readonly jobs?: number;
+  readonly profiles?: readonly string[];
+  readonly cases?: readonly string[];
+  readonly onResult?: (r: CaseResult) => void;
+  readonly onProgress?: (p: { readonly done: number; readonly total: number; readonly profile: string; readonly caseId: string }) => void;
+}
+
+export const defaultJobs = (): number => Math.max(1, Math.min(availableParallelism(), 4));
+
+/** Heavier first: slot cases boot every SEV and SEV-ES slot the host has. */
+function byCost(names: readonly string[], target: FakeTarget): string[] {
+  const cost = (n: string) => {
+    const t = target.truth(n);
+    return t.maxGuests + t.maxESGuests;
+  };
+  return [...names].sort((a, b) => cost(b) - cost(a));
+}
+
+export async function runConformanceParallel(opts: ParallelRunOptions): Promise<RunReport> {
+  const t0 = performance.now();
+  const probe = new FakeTarget();
+  let profiles: readonly string[];
+  let queue: string[];
+  try {
+    profiles = selectProfiles(opts.profiles, probe.profileNames());
+    selectCases(opts.cases, CASES);
+    queue = byCost(profiles, probe);
+  } finally {
+    await probe.close();
+  }
+  const total = profiles.length * selectCases(opts.cases, CASES).length;
+  const reports = new Map<string, RunReport>();
+  let done = 0;
+  const setup: WorkerSetup = { driverSpec: opts.driverSpec, cwd: opts.cwd ?? process.cwd(), ...(opts.cases && { cases: opts.cases }) };
+  const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), queue.length));
+
+  const work = () =>
+    new Promise<void>((resolve, reject) => {
+      const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: setup });
+      const next = () => {
+        const profile = queue.shift();
+        w.postMessage(profile ? { kind: 'run', profile } : { kind: 'stop' });
+      };
+      w.on('message', (m: WorkerReply) => {
+        if (m.kind === 'ready') next();
+        else if (m.kind === 'progress') opts.onProgress?.({ done: done++, total, profile: m.profile, caseId: m.caseId });
+        else if (m.kind === 'done') {
+          reports.set(m.report.profiles[0]!, m.report);
+          next();
+        } else {
+          reject(new Error(m.profile ? `profile ${m.profile}: ${m.message}` : m.message));
+          void w.terminate();
+        }
+      });
+      w.on('error', reject);
+      w.on('exit', () => resolve());
+    });
+  await Promise.all(Array.from({ length: jobs }, work));
+
+  const results: CaseResult[] = [];
+  for (const p of profiles) {
+    for (const r of reports.get(p)?.results ?? []) {
+      results.push(r);
+      opts.onResult?.(r);
+    }
+  }
+  const first = reports.get(profiles[0]!);
+  const driver: DriverDescription = [...reports.values()].find((r) => r.driver.ops.length > 0)?.driver ?? first!.driver;
+  return { driver, target: 'fake', profiles, results, wallMs: Math.round(performance.now() - t0), counts: countStatuses(results) };
+}

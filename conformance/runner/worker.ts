@@ -1,0 +1,34 @@
+/**
+ * A conformance worker thread: resolves the driver spec itself (a factory cannot cross threads),
+ * then runs one profile per request from the parent and posts its results back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { resolveDriverSpec } from './driver-spec.ts';
+import { runConformance } from './run.ts';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './parallel.ts';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const post = (m: WorkerReply) => port.postMessage(m);
+
+try {
+  const driver = await resolveDriverSpec(setup.driverSpec, setup.cwd);
+  port.on('message', (m: WorkerRequest) => {
+    if (m.kind === 'stop') {
+      port.close();
+      return;
+    }
+    runConformance({
+      driver,
+      profiles: [m.profile],
+      ...(setup.cases && { cases: setup.cases }),
+      onProgress: (p) => post({ kind: 'progress', profile: p.profile, caseId: p.caseId }),
+    }).then(
+      (report) => post({ kind: 'done', report }),
+      (e: unknown) => post({ kind: 'failed', profile: m.profile, message: e instanceof Error ? e.message : String(e) }),
+    );
+  });
+  post({ kind: 'ready' });
+} catch (e) {
+  post({ kind: 'failed', profile: null, message: e instanceof Error ? e.message : String(e) });
+}
