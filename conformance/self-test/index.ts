@@ -1,0 +1,20 @@
+/** Every deliberately broken driver, in the order the README lists them. */
+import { HARDCODED_CBITPOS } from './drivers/hardcoded-cbitpos.ts';
+import { IGNORES_KERNEL_PARAM } from './drivers/ignores-kernel-param.ts';
+import { NO_IOMMU } from './drivers/no-iommu.ts';
+import { NO_LIFECYCLE_GUARD } from './drivers/no-lifecycle-guard.ts';
+import { SILENT_PLAIN_GUEST } from './drivers/silent-plain-guest.ts';
+import { UNLIMITED_SLOTS } from './drivers/unlimited-slots.ts';
+import { WEAK_POLICY_DRIVER } from './drivers/weak-policy.ts';
+import type { BrokenDriverSpec } from './types.ts';
+
+export const BROKEN_DRIVERS: readonly BrokenDriverSpec[] = [
+  IGNORES_KERNEL_PARAM, HARDCODED_CBITPOS, NO_IOMMU, UNLIMITED_SLOTS, NO_LIFECYCLE_GUARD, WEAK_POLICY_DRIVER, SILENT_PLAIN_GUEST,
+];
+
+/** The profiles any broken driver runs on: where the reference driver must fail nothing. */
+export function selfTestProfiles(): string[] {
+  return [...new Set(BROKEN_DRIVERS.flatMap((d) => d.profiles))];
+}
+
+export type { BrokenDriverSpec, FailureGroup } from './types.ts';
