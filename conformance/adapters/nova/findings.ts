@@ -42,6 +42,19 @@ const SILENT_PLAIN: NovaFinding = {
   fact: 'nova-sev.md §3.1, §9 scenario 38',
 };
 
+const VMCOREINFO: NovaFinding = {
+  zed: 'Zed still emits <features><vmcoreinfo/> for SEV guests; fw_cfg needs DMA, which an SEV guest cannot do, and the guest kernel crashes (the fake records the fault).',
+  fix: 'bug #2117170, fixed in 32.0.0 (backports 31.2.0, 30.2.0, 29.4.0; not Zed)',
+  fact: 'nova-sev.md §3.1',
+};
+
+/** Cases nova could meet but the adapter does not drive the operation: adapter limits, not nova findings. */
+const ADAPTER_LIMIT = (what: string): NovaFinding => ({
+  zed: `Not a nova finding: the adapter refuses ${what} NOT_IMPLEMENTED (it needs a service the adapter does not run).`,
+  fix: null,
+  fact: 'conformance/adapters/nova/README.md',
+});
+
 export const NOVA_FINDINGS: Readonly<Record<string, NovaFinding>> = {
   'detect.sev-es': SEV_ES,
   'detect.sev-es-off-when-snp': { ...SEV_ES, fix: 'SEV-ES ignored when SNP is enabled (bug #2157891, CVE-2025-48514) in master' },
@@ -77,11 +90,29 @@ export const NOVA_FINDINGS: Readonly<Record<string, NovaFinding>> = {
     fix: 'bug #2041511, fixed in 30.0.0 and backported to 29.4.0',
     fact: 'nova-sev.md §9 scenario 50',
   },
-  'xml.no-vmcoreinfo': {
-    zed: 'Zed still emits <features><vmcoreinfo/> for SEV guests; fw_cfg needs DMA, which an SEV guest cannot do, and the guest kernel crashes.',
-    fix: 'bug #2117170, fixed in 32.0.0 (backports 31.2.0, 30.2.0, 29.4.0; not Zed)',
-    fact: 'nova-sev.md §3.1',
+  'xml.no-vmcoreinfo': VMCOREINFO,
+  'boot.sev-guest-runs-encrypted': VMCOREINFO,
+  'memory.pinned-covers-regions': VMCOREINFO,
+  'faults.cache-goes-stale': SILENT_PLAIN,
+  'faults.kernel-param-off': SILENT_PLAIN,
+  'inventory.cap-on-plain-host': {
+    zed: 'On libvirt < 6.0.0 nova-compute does not start (MIN_LIBVIRT_VERSION); its only warning is about the version, so the SEV cap is never judged there.',
+    fix: null,
+    fact: 'nova/virt/libvirt/driver.py init_host',
   },
+  'request.unknown-machine': {
+    zed: "The API checks only that the machine type contains 'q35'; a version QEMU does not offer passes validation and fails later on the compute.",
+    fix: null,
+    fact: 'nova-sev.md §2.4 step 6, §9 scenario 41',
+  },
+  'xml.q35-uefi': {
+    zed: "Zed's Host.get_loader picks the first firmware descriptor of the machine nova runs on (here Debian's /usr/share/OVMF/OVMF_CODE_4M.fd), not a loader the libvirt host offers in its domain capabilities.",
+    fix: 'libvirt firmware auto-selection in 33.0.0 (bug #2122296)',
+    fact: 'nova-sev.md §3.4 (loader selection), §6',
+  },
+  'lifecycle.snapshot-allowed': ADAPTER_LIMIT('snapshot'),
+  'lifecycle.attach-volume-iommu': ADAPTER_LIMIT('attach-volume'),
+  'lifecycle.attach-interface-iommu': ADAPTER_LIMIT('attach-interface'),
   'xml.ipxe-rom-off': {
     zed: 'nova never emits <rom bar="off"/> (or any rom setting) on virtio NICs of SEV guests.',
     fix: null,

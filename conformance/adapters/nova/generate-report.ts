@@ -4,8 +4,8 @@
  * expected-matrix.json. `--accept` also rewrites expected-matrix.json from this run (after you have
  * checked that every change is explained); `--from FILE` renders an existing RunReport JSON.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runConformance } from '../../runner/run.ts';
 import { FakeTarget } from '../../runner/fake-target.ts';
@@ -16,6 +16,8 @@ import { novaComputeFactory, recordingTarget } from './service.ts';
 export const REPORT_PATH = fileURLToPath(new URL('./REPORT.md', import.meta.url));
 export const MATRIX_PATH = fileURLToPath(new URL('./expected-matrix.json', import.meta.url));
 const COMMAND = 'npm run nova-report';
+/** The raw run (git-ignored), for re-rendering with `--from reports/nova-run.json`. */
+const RUN_DIR = fileURLToPath(new URL('../../../reports/', import.meta.url));
 
 /** One full run of nova Zed against the fake (every profile × every case). */
 export async function runNova(opts: { profiles?: readonly string[]; cases?: readonly string[] } = {}): Promise<RunReport> {
@@ -31,6 +33,10 @@ async function main(args: readonly string[]): Promise<number> {
   const from = args.indexOf('--from');
   const started = Date.now();
   const run: RunReport = from >= 0 ? (JSON.parse(readFileSync(args[from + 1] ?? '', 'utf8')) as RunReport) : await runNova();
+  if (from < 0) {
+    mkdirSync(RUN_DIR, { recursive: true });
+    writeFileSync(join(RUN_DIR, 'nova-run.json'), `${JSON.stringify(run)}\n`);
+  }
   writeFileSync(REPORT_PATH, renderNovaReport(run, COMMAND));
   const actual = matrixOf(run.results);
   if (args.includes('--accept')) writeFileSync(MATRIX_PATH, `${JSON.stringify(actual, null, 1)}\n`);
