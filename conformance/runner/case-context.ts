@@ -3,7 +3,7 @@
  * operator config and request as arranged, the guests it booted, and the driver calls judges make.
  * Judges reach the driver only through here, so every answer is contract-checked in one place.
  */
-import { inventoryKey, isRefusal, type BootRequest, type DriverConfig, type HostReport, type InstanceRef, type OpParams, type OpResult, type OperationName, type Outcome, type Refusal, type Spawned } from '../contract.ts';
+import { inventoryKey, isRefusal, type BootRequest, type DriverConfig, type HostReport, type InstanceRef, type OpParams, type OpResult, type OperationName, type Outcome, type Refusal, type Spawned, type ValidateParams } from '../contract.ts';
 import type { Case } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';
 import type { DriverSlot } from './driver-slot.ts';
@@ -17,6 +17,14 @@ export interface BootedGuest {
   readonly request: BootRequest;
   readonly spawned: Spawned;
   readonly host: TargetHost;
+}
+
+/** Operations that act on a host: a case using any of them runs on a reported host. */
+const HOST_BOUND: ReadonlySet<OperationName> = new Set(['reportHost', 'buildGuestXml', 'spawn', 'lifecycle']);
+
+/** A case judged at API level (request validation alone): no host is reported or passed for it. */
+export function isHostless(c: Case): boolean {
+  return !c.ops.some((op) => HOST_BOUND.has(op));
 }
 
 export const refusalText = (r: Refusal): string => `${r.code} (${r.message})`;
@@ -55,6 +63,11 @@ export class CaseContext {
   setConfig(patch: Partial<DriverConfig>): void {
     this.configValue = { ...this.configValue, ...patch };
     this.reportCache = null;
+  }
+
+  /** validateRequest's parameters: the request, plus the host's report unless the case is API-level. */
+  async validateParams(): Promise<ValidateParams> {
+    return isHostless(this.kase) ? this.request : { ...this.request, host: await this.report() };
   }
 
   get openedExtraHosts(): boolean {

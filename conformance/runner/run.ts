@@ -8,7 +8,7 @@ import { MEM_ENCRYPTION_MODELS, type DriverDescription, type MemEncryptionModel 
 import type { Case, Expectation, Given, HostAction } from '../catalogue/types.ts';
 import { versionAtLeast } from '../../fakelibvirt/profile/version.ts';
 import type { ProfileTruth } from '../truth.ts';
-import { CaseContext, refusalText } from './case-context.ts';
+import { CaseContext, isHostless, refusalText } from './case-context.ts';
 import type { DriverFactory } from './driver-spec.ts';
 import { DriverSlot } from './driver-slot.ts';
 import { FakeTarget } from './fake-target.ts';
@@ -117,8 +117,9 @@ class Runner {
         return { status: 'not-implemented', reason: `driver builds no ${model} guests (describe().models)` };
       }
       ctx = new CaseContext(c, truth, await this.target.open(profile), this.target, this.slot, request, this.names);
-      // The compute service starts by reporting its host; drivers may rely on that before any other call.
-      await ctx.report();
+      // A case that involves the host starts as a compute service does, by reporting it; request
+      // validation alone is judged at API level, with no host known.
+      if (!isHostless(c)) await ctx.report();
       await arrange(ctx, given.host ?? [], this.target.description);
       const v = await judge(expectation, ctx);
       const dirty = (given.host?.length ?? 0) > 0 || ctx.openedExtraHosts;
@@ -139,7 +140,10 @@ class Runner {
     const truth = this.target.truth(profile);
     const results: CaseResult[] = [];
     const checks: Array<{ index: number; docs: readonly string[] }> = [];
-    for (const c of cases) {
+    // API-level cases first, while the profile's fresh driver knows no host: a driver may use
+    // the hosts it has seen, and these cases must not depend on which ones that were.
+    const order = [...cases.filter(isHostless), ...cases.filter((c) => !isHostless(c))];
+    for (const c of order) {
       progress(c.id);
       const t0 = performance.now();
       const o = await this.runCase(c, profile, truth);
@@ -154,7 +158,8 @@ class Runner {
       });
     }
     await applySchemaChecks(results, checks, truth);
-    return results;
+    const rank = new Map(cases.map((c, i) => [c.id, i]));
+    return results.sort((a, b) => rank.get(a.caseId)! - rank.get(b.caseId)!);
   }
 }
 

@@ -7,7 +7,7 @@ import { judgeTraitSets } from './report.ts';
 import type { Judge } from './types.ts';
 
 export const judgeRequest: Judge<'request'> = async (exp, ctx) => {
-  const r = await ctx.call('validateRequest', ctx.request);
+  const r = await ctx.call('validateRequest', await ctx.validateParams());
   if (isRefusal(r)) return fail(`expected the request accepted (model ${exp.model ?? 'none'}), driver refused ${refusalText(r)}`);
   if (r.model !== exp.model) return fail(`expected model ${exp.model ?? 'null'}, driver derived ${r.model ?? 'null'}`);
   for (const [rc, n] of Object.entries(exp.resources)) {
@@ -23,7 +23,7 @@ export const judgeRequest: Judge<'request'> = async (exp, ctx) => {
 async function callForRefusal(op: OperationName, ctx: CaseContext): Promise<{ outcome: Outcome<object>; accepted: string }> {
   switch (op) {
     case 'validateRequest': {
-      const r = await ctx.call('validateRequest', ctx.request);
+      const r = await ctx.call('validateRequest', await ctx.validateParams());
       return { outcome: r, accepted: isRefusal(r) ? '' : `accepted it (model ${r.model ?? 'none'})` };
     }
     case 'buildGuestXml': {
