@@ -78,7 +78,7 @@ export const DETECT = area('detect', [
   {
     id: 'detect.sev-es',
     area: 'detect',
-    title: 'SEV-ES is detected only with ES ASIDs, kernel sev_es on and QEMU ≥ 8.0',
+    title: 'SEV-ES is detected only with ES ASIDs, kernel sev_es on and SNP off',
     why: 'SEV-ES needs its own ASID range (BIOS minimum SEV ASID > 1); offering it elsewhere makes every ES launch fail.',
     fact: 'nova-sev.md §1.6; sev-hardware.md §1.4',
     novaScenario: [51],

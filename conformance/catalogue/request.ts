@@ -5,7 +5,7 @@
 import { MODEL_TRAITS, inventoryKey } from '../contract.ts';
 import type { ProfileTruth } from '../truth.ts';
 import { FLAG, IMAGE_FLAG, IMAGE_MODEL, MODEL_SPEC, PLAIN, SEV, sevFlavor, sevWithImage } from './requests.ts';
-import { SEV_TRAIT, always, area, plainRequestExpectation, sevRequestExpectation } from './helpers.ts';
+import { SEV_TRAIT, always, area, needsFreshCacheSev, plainRequestExpectation, sevRequestExpectation } from './helpers.ts';
 import type { Applicability, Case, Expectation } from './types.ts';
 
 const UEFI_Q35 = { hw_firmware_type: 'uefi', hw_machine_type: 'q35' } as const;
@@ -21,7 +21,7 @@ function unaliasedQ35(t: ProfileTruth): string | undefined {
   return t.profile.qemu.machineTypes.find((m) => m.name.includes('q35') && !m.alias)?.name;
 }
 
-const validation = (c: Omit<Case, 'area' | 'ops' | 'appliesTo'> & { appliesTo?: Case['appliesTo'] }): Case & { area: 'request' } => ({
+const validation = (c: Omit<Case, 'area' | 'ops' | 'appliesTo'> & Partial<Pick<Case, 'ops' | 'appliesTo'>>): Case & { area: 'request' } => ({
   area: 'request',
   ops: ['validateRequest'],
   appliesTo: always,
@@ -175,7 +175,11 @@ export const REQUEST = area('request', [
     novaScenario: [40],
     novaZed: 'fails',
     ops: ['validateRequest', 'buildGuestXml'],
-    appliesTo: (t): Applicability => (unaliasedQ35(t) ? true : 'QEMU offers no unaliased q35 machine'),
+    appliesTo: (t): Applicability => {
+      const sev = needsFreshCacheSev(t);
+      if (sev !== true) return sev;
+      return unaliasedQ35(t) ? true : 'QEMU offers no unaliased q35 machine';
+    },
     given: (t) => ({ request: sevWithImage({ hw_firmware_type: 'uefi', hw_machine_type: unaliasedQ35(t) ?? 'q35' }) }),
     expect: (t) => ({
       kind: 'all',
@@ -188,6 +192,8 @@ export const REQUEST = area('request', [
     why: 'libvirt would refuse the domain anyway; refusing early names the real problem.',
     fact: 'nova-sev.md §9 scenario 41',
     novaScenario: [41],
+    // Which machines QEMU offers is a host fact: validated against the host's report.
+    ops: ['reportHost', 'validateRequest'],
     given: { request: sevWithImage({ hw_firmware_type: 'uefi', hw_machine_type: 'pc-q35-1.0' }) },
     expect: () => refuse({ kind: 'refusal', op: 'validateRequest', code: 'UNKNOWN_MACHINE_TYPE', alternatives: ['NO_SEV_DOMAIN_CAPS'] }),
   }),

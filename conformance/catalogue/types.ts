@@ -92,7 +92,8 @@ export type Expectation =
       readonly kind: 'inventory';
       /** The model whose slots are meant; the report's key is `inventoryKey(model)`. */
       readonly model: MemEncryptionModel;
-      readonly total: number | null | 'present';
+      /** A list = any of these totals is right (the facts allow more than one honest answer). */
+      readonly total: number | readonly number[] | null | 'present';
       readonly shape?: { readonly min_unit: 1; readonly max_unit: 1; readonly step_size: 1; readonly allocation_ratio: 1; readonly reserved: 0 };
     }
   | { readonly kind: 'warning'; readonly pattern: string }

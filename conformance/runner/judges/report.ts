@@ -43,8 +43,10 @@ export const judgeInventory: Judge<'inventory'> = async (exp, ctx) => {
   const key = inventoryKey(exp.model);
   const inv = (await ctx.report()).inventories[key];
   if (exp.total === null) return inv ? fail(`expected no ${key} inventory, driver reported total ${inv.total}`) : PASS;
-  if (!inv) return fail(`expected ${key} inventory${exp.total === 'present' ? '' : ` total ${exp.total}`}, driver reported none`);
-  if (exp.total !== 'present' && inv.total !== exp.total) return fail(`expected ${key} total ${exp.total}, driver reported ${inv.total}`);
+  const totals = exp.total === 'present' ? null : ([] as number[]).concat(exp.total);
+  const wanted = totals ? ` total ${totals.join(' or ')}` : '';
+  if (!inv) return fail(`expected ${key} inventory${wanted}, driver reported none`);
+  if (totals && !totals.includes(inv.total)) return fail(`expected ${key}${wanted}, driver reported ${inv.total}`);
   const shape = exp.shape;
   if (shape) {
     const off = (Object.keys(shape) as Array<keyof typeof shape>).filter((k) => inv[k] !== shape[k]);
