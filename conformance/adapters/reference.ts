@@ -195,14 +195,15 @@ export class ReferenceDriverAdapter implements SevDriver {
     await entry.client.close().catch(() => undefined);
   }
 
-  /** The host whose report this is; without one, the only host reported so far (if exactly one). */
+  /**
+   * The host whose report this is. Without a report the answer is API-level and must not depend on
+   * which hosts this adapter happened to see before.
+   */
   private hostFor(report: ContractReport | undefined): HostEntry | null {
-    if (report) {
-      const key = canonicalJson(report);
-      for (const e of this.hosts.values()) if (e.reportKey === key) return e;
-      return null;
-    }
-    return this.hosts.size === 1 ? this.hosts.values().next().value! : null;
+    if (!report) return null;
+    const key = canonicalJson(report);
+    for (const e of this.hosts.values()) if (e.reportKey === key) return e;
+    return null;
   }
 
   private entry(uri: string): HostEntry {

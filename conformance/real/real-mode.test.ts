@@ -7,7 +7,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createReferenceDriver } from '../adapters/reference.ts';
 import { connect, uuidString } from '../../src/libvirt/client.ts';
-import type { CaseResult } from '../runner/types.ts';
 import { CASES } from '../catalogue/index.ts';
 import { needsSevToPass, NO_SEV_REASON } from './honesty.ts';
 import { runRealMode, type RealRunReport } from './run.ts';
@@ -22,12 +21,6 @@ import { join } from 'node:path';
 const URI = 'qemu:///system';
 const system = requireSystemLibvirtd();
 
-/**
- * Known, not ours: the reference adapter validates a host-less request against "the only host
- * reported so far" and refuses NO_SEV_HOST, while the catalogue expects API-level acceptance; on
- * the fake target the same cases fail when run alone (order-dependent). Reported to the lead.
- */
-const knownAdapterIssue = (r: CaseResult) => r.area === 'request' && r.status === 'fail' && /driver refused NO_SEV_HOST/.test(r.reason ?? '');
 
 describe.skipIf(!system.available)('real mode against qemu:///system with the reference driver', () => {
   let run: RealRunReport;
@@ -42,8 +35,8 @@ describe.skipIf(!system.available)('real mode against qemu:///system with the re
     expect(run.report.results.length).toBe(CASES.length + 4);
   });
 
-  it('no case fails or errors (beyond the known adapter issue)', () => {
-    const bad = run.report.results.filter((r) => (r.status === 'fail' || r.status === 'error') && !knownAdapterIssue(r));
+  it('no case fails or errors', () => {
+    const bad = run.report.results.filter((r) => r.status === 'fail' || r.status === 'error');
     expect(bad.map((r) => `${r.caseId}: ${r.status} ${r.reason}`)).toEqual([]);
   });
 
