@@ -334,14 +334,29 @@ export function isVirtioDevice(d: DeviceDef): boolean {
       return virtioModel(d.model);
     case 'input':
       return d.bus === 'virtio';
-    case 'console':
-    case 'channel':
-      return d.model === 'virtio';
+    // A virtio channel or console is a port on a virtio-serial controller, not a PCI device of its
+    // own: libvirt's schema gives it no <driver>, and the controller is what needs iommu='on'.
     case 'filesystem':
       return true;
     default:
       return false;
   }
+}
+
+/** A `<channel>` or `<console>` with a virtio target: a port of the virtio-serial bus. */
+export function isVirtioSerialPort(d: DeviceDef): boolean {
+  return (d.kind === 'channel' || d.kind === 'console') && d.model === 'virtio';
+}
+
+/**
+ * The virtio-serial controller libvirt adds when a domain has virtio ports but declares no such
+ * controller (its post-parse step that adds implicit controllers): index 0, default model, no
+ * `<driver>`, hence no iommu. Null when none is added.
+ */
+export function implicitVirtioSerialController(devices: readonly DeviceDef[]): DeviceDef | null {
+  if (!devices.some(isVirtioSerialPort)) return null;
+  if (devices.some((d) => d.kind === 'controller' && d.controllerType === 'virtio-serial')) return null;
+  return { kind: 'controller', controllerType: 'virtio-serial', iommu: false, romEnabled: true, videoRamKiB: 0 };
 }
 
 /** `virtio-*-non-transitional` models have no legacy I/O, which an encrypted guest on i440fx needs. */

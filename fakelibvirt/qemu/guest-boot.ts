@@ -4,7 +4,7 @@
  * fake records each such fault on the running guest, where tests and the conformance suite see it.
  */
 import { versionAtLeast } from '../profile/version.ts';
-import { isTransitionalVirtio, isVirtioDevice, type DeviceDef, type DomainDef } from '../libvirt/domain-def.ts';
+import { implicitVirtioSerialController, isTransitionalVirtio, isVirtioDevice, type DeviceDef, type DomainDef } from '../libvirt/domain-def.ts';
 import { isQ35 } from '../libvirt/qemu-validate.ts';
 
 export interface GuestFault {
@@ -22,7 +22,39 @@ export interface GuestFault {
 }
 
 function describe(d: DeviceDef): string {
-  return d.targetDev ? `${d.kind} ${d.targetDev}` : `${d.kind}${d.model ? ` (${d.model})` : ''}`;
+  if (d.targetDev) return `${d.kind} ${d.targetDev}`;
+  const what = d.kind === 'controller' ? d.controllerType : d.model;
+  return `${d.kind}${what ? ` (${what})` : ''}`;
+}
+
+/** The PCI devices QEMU creates for the guest: the declared ones plus libvirt's implicit virtio-serial controller. */
+function pciDevices(def: DomainDef): readonly DeviceDef[] {
+  const implicit = implicitVirtioSerialController(def.devices);
+  return implicit ? [...def.devices, implicit] : def.devices;
+}
+
+/**
+ * Before QEMU 6.0 the platform IOMMU is not forced on for confidential guests, so each virtio
+ * device needs iommu='on' (VIRTIO_F_ACCESS_PLATFORM) or its DMA misses the bounce buffers. One rule
+ * for boot and hot-plug: `devices` are the ones the guest gets at this moment.
+ */
+export function virtioIommuFaults(devices: readonly DeviceDef[], qemuVersion: string): GuestFault[] {
+  if (versionAtLeast(qemuVersion, 6, 0)) return [];
+  return devices
+    .filter((d) => isVirtioDevice(d) && !d.iommu)
+    .map((d) => ({ code: 'virtio-without-iommu' as const, message: `virtio ${describe(d)} lacks iommu='on': its DMA cannot reach encrypted memory and guest I/O breaks` }));
+}
+
+/** A virtio NIC's iPXE option ROM runs in the encrypted guest's firmware and cannot do its DMA. */
+function ipxeRomFaults(devices: readonly DeviceDef[]): GuestFault[] {
+  return devices
+    .filter((d) => d.kind === 'interface' && isVirtioDevice(d) && d.romEnabled)
+    .map((d) => ({ code: 'ipxe-rom-not-sev-aware' as const, message: `interface (${d.model}) loads the iPXE option ROM, which is not SEV-aware (add <rom enabled='no'/>)` }));
+}
+
+/** Faults devices bring into an encrypted guest, at boot or when hot-plugged: iommu, and a NIC's iPXE ROM. */
+export function encryptedDeviceFaults(devices: readonly DeviceDef[], qemuVersion: string): GuestFault[] {
+  return [...virtioIommuFaults(devices, qemuVersion), ...ipxeRomFaults(devices)];
 }
 
 /** The disk the firmware boots: the lowest boot order, else the first hard disk. */
@@ -49,16 +81,10 @@ export function encryptedGuestFaults(def: DomainDef, machine: string, qemuVersio
   if (!usesUefi(def)) {
     faults.push({ code: 'firmware-not-uefi', message: 'the BIOS firmware is not SEV-aware: an encrypted guest needs OVMF (UEFI)' });
   }
-  // From QEMU 6.0 the platform IOMMU is forced on for confidential guests; before, each device needs it.
-  if (!versionAtLeast(qemuVersion, 6, 0)) {
-    for (const d of def.devices) {
-      if (isVirtioDevice(d) && !d.iommu) {
-        faults.push({ code: 'virtio-without-iommu', message: `virtio ${describe(d)} lacks iommu='on': its DMA cannot reach encrypted memory and guest I/O breaks` });
-      }
-    }
-  }
+  const devices = pciDevices(def);
+  faults.push(...virtioIommuFaults(devices, qemuVersion));
   if (!isQ35(machine)) {
-    for (const d of def.devices) {
+    for (const d of devices) {
       if (isTransitionalVirtio(d)) {
         faults.push({ code: 'transitional-virtio-on-pc', message: `transitional virtio ${describe(d)} on machine ${machine}: legacy virtio I/O does not work for an encrypted guest (use q35 or a *-non-transitional model)` });
       }
@@ -68,11 +94,7 @@ export function encryptedGuestFaults(def: DomainDef, machine: string, qemuVersio
   if (boot?.bus === 'virtio' && !def.guestOs.virtioBlkBoot) {
     faults.push({ code: 'virtio-blk-boot-disk', message: `guest OS '${def.guestOs.name}' cannot boot an encrypted guest from virtio-blk disk ${boot.targetDev ?? ''}`.trimEnd() });
   }
-  for (const d of def.devices) {
-    if (d.kind === 'interface' && isVirtioDevice(d) && d.romEnabled) {
-      faults.push({ code: 'ipxe-rom-not-sev-aware', message: `interface (${d.model}) loads the iPXE option ROM, which is not SEV-aware (add <rom enabled='no'/>)` });
-    }
-  }
+  faults.push(...ipxeRomFaults(def.devices));
   if (def.features.has('vmcoreinfo')) {
     faults.push({ code: 'vmcoreinfo-needs-dma', message: 'vmcoreinfo needs fw_cfg DMA, which an SEV guest cannot do: the guest kernel crashes' });
   }

@@ -113,8 +113,7 @@ describe('domain XML builder', () => {
         const snap = host.inspect();
         const g = snap.guests[0]!;
         const cpuid = host.cpuid!;
-        // The fake's guest-agent channel rule on QEMU < 6.0 is a known fake issue (integration.test.ts).
-        const faults = (host.guest(b.plan.name)?.faults ?? []).filter((f) => !(f.code === 'virtio-without-iommu' && f.message.startsWith('virtio channel')));
+        const faults = host.guest(b.plan.name)?.faults ?? [];
         expect({ file: b.file, state: g.state, faults }).toEqual({ file: b.file, state: 'running', faults: [] });
         expect(g.policy).toBe(b.model === 'amd-sev-es' ? '0x37' : '0x33');
         if (b.model === 'amd-sev') expect(g.asid!).toBeGreaterThanOrEqual(cpuid.minSevAsid);

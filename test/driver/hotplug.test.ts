@@ -55,7 +55,6 @@ describe('hot-plug device XML', () => {
     expect(def.devices.filter((d) => d.kind === 'interface').map((d) => [d.iommu, d.romEnabled])).toEqual([[true, false], [true, false]]);
     await driver.hardReboot(uuid);
     const g = host.guest('hp')!;
-    // The only tolerated fault is the fake's channel rule (see integration.test.ts); no channel here.
     expect(g.faults).toEqual([]);
     expect(host.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x33' });
   });

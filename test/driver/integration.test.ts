@@ -31,13 +31,6 @@ const VARIANTS: ReadonlyArray<{ id: string; props: Record<string, string>; guest
 ];
 const POLICIES = ['locked', 'hard-limit'] as const;
 
-/**
- * Known fake issue (reported to the fakelibvirt owner): before QEMU 6.0 the fake wants iommu='on' on
- * the virtio guest-agent `<channel>` itself, but libvirt's schema has no `<driver>` for channels; the
- * port sits on the virtio-serial controller, which does carry iommu='on'. Only that fault is tolerated.
- */
-const channelIommuFault = (f: { code: string; message: string }) => f.code === 'virtio-without-iommu' && f.message.startsWith('virtio channel');
-
 /** Profiles whose libvirt shows SEV at start (the stale-cache one is judged elsewhere). */
 const sevProfiles = [...allProfiles().keys()].filter((name) => {
   const p = allProfiles().get(name)!;
@@ -85,7 +78,7 @@ describe('reference driver boots every request variant through the socket', () =
           const kind = model === 'amd-sev' ? 'sev' : 'sev-es';
           const range = fake.host.asids!.range(kind);
           const asid = snap.asids.inUse.find((a) => a.domain === name);
-          const faults = (fake.host.guest(name)?.faults ?? []).filter((f) => !channelIommuFault(f));
+          const faults = fake.host.guest(name)?.faults ?? [];
           expect({ name, state: g?.state, firmware: g?.firmwareState, faults, kind: asid?.kind }).toEqual({ name, state: 'running', firmware: 'RUNNING', faults: [], kind });
           expect(g!.asid).toBeGreaterThanOrEqual(range.min);
           expect(g!.asid).toBeLessThanOrEqual(range.max);

@@ -275,6 +275,18 @@ describe('runtime control', () => {
     });
   });
 
+  it('QEMU < 6.0: a virtio channel needs iommu on its virtio-serial controller, not on itself (implicit controller included)', () => {
+    const h = host('naples-7001');
+    const disk = "<disk type='file' device='disk'><target dev='sda' bus='sata'/></disk>";
+    const agent = "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
+    h.create(h.defineXML(guestXml({ name: 'ctl-iommu', launchSecurity: naplesLaunch(), devices: `${disk}<controller type='virtio-serial' index='0'><driver iommu='on'/></controller>${agent}` })));
+    h.create(h.defineXML(guestXml({ name: 'ctl-bare', launchSecurity: naplesLaunch(), devices: `${disk}<controller type='virtio-serial' index='0'/>${agent}` })));
+    h.create(h.defineXML(guestXml({ name: 'implicit', launchSecurity: naplesLaunch(), devices: `${disk}${agent}` })));
+    const faults = Object.fromEntries(h.inspect().guests.map((g) => [g.name, g.faults]));
+    expect(faults).toEqual({ 'ctl-iommu': [], 'ctl-bare': ['virtio-without-iommu'], implicit: ['virtio-without-iommu'] });
+    expect(h.guest('implicit')!.faults[0]!.message).toMatch(/^virtio controller \(virtio-serial\) lacks iommu='on'/);
+  });
+
   it('refuses IDE on q35 at define time', () => {
     expect(() => host('milan-7003-es8').defineXML(guestXml({ name: 'ide', devices: "<disk type='file' device='cdrom'><target dev='hda' bus='ide'/></disk>" }))).toThrow(
       'unsupported configuration: IDE controllers are unsupported for this QEMU binary or machine type',
