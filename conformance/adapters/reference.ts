@@ -4,6 +4,22 @@
  * exactly as a compute service would run it. This module only translates: contract shapes to the
  * driver's nova-style shapes and back, driver refusals to contract refusals, libvirt failures of a
  * valid request to HOST_FAULT. A service restart is a new adapter (`createReferenceDriver()`).
+ *
+ * Variants of the reference driver (conformance/self-test's broken drivers, or your own experiment)
+ * plug in through `ReferenceDriverOptions.createDriver`: the adapter stays as it is and the variant
+ * is a `ReferenceSevDriver` subclass, or the stock class given other host doors. Which driver
+ * member each contract operation reaches, so what an override changes:
+ *
+ * - reportHost        → `init()` (`reconfigure()` on a config change), whose report comes from the
+ *                       protected `detect()`; traits, inventory, planning and XML follow the report;
+ * - validateRequest   → with a host: `planGuest` over that driver's `report` (the API and placement
+ *                       check, never the driver's `plan`); without: the adapter's API-level rules;
+ * - buildGuestXml     → `plan(request, config)`, then `xmlFor(plan, uuid)`;
+ * - spawn             → `spawn()` (→ `plan`, `xmlFor`, the libvirt source) or `spawnXml()`;
+ * - lifecycle         → `adopt()`, then `pause`, `unpause`, `hardReboot`, `suspend`, `liveMigrate`,
+ *                       `snapshot`, `migrateOut`/`confirmMigration`/`revertMigration`, `shelve`,
+ *                       `unshelve`, `rebuild`, `resize`, `attach`, `destroy`;
+ * - schedule, release → the adapter's own scheduler over the reports it is handed (no driver).
  */
 import type { z } from 'zod';
 import {
@@ -30,7 +46,7 @@ import {
 } from '../contract.ts';
 import type { RefusalCode } from '../refusal-codes.ts';
 import type { DriverConfig, HostReport } from '../../src/driver/detect.ts';
-import { SysrootFiles, WireSource } from '../../src/driver/host-source.ts';
+import { SysrootFiles, WireSource, type HostFiles, type LibvirtSource } from '../../src/driver/host-source.ts';
 import { ReferenceSevDriver, type Instance } from '../../src/driver/index.ts';
 import type { EncryptionModel } from '../../src/driver/inventory.ts';
 import { DriverRefusal, REFUSALS, refuse, type RefusalCode as DriverRefusalCode } from '../../src/driver/refusals.ts';
@@ -44,6 +60,33 @@ const DRIVER_CODES_ARE_CONTRACT_CODES: readonly RefusalCode[] = Object.keys(REFU
 void DRIVER_CODES_ARE_CONTRACT_CODES;
 
 export const REFERENCE_DRIVER_NAME = 'sevharness-reference';
+
+/** One host as a variant's `createDriver` receives it. */
+export interface ReferenceHost {
+  readonly uri: string;
+  readonly sysroot: string;
+  /** The adapter's connection to this host's libvirtd; the adapter closes it when it drops the host. */
+  readonly client: LibvirtClient;
+  /** The doors the stock driver gets: libvirt through `client`, host files under `sysroot`. */
+  readonly libvirt: LibvirtSource;
+  readonly files: HostFiles;
+  /** The operator config of the reportHost call, in the driver's nova-style names. */
+  readonly config: DriverConfig;
+}
+
+export interface ReferenceDriverOptions {
+  /** What `describe()` calls the driver (default `sevharness-reference`). */
+  readonly name?: string;
+  /**
+   * Creates the driver for one host: a `ReferenceSevDriver` subclass, or the stock class over other
+   * doors (e.g. a `HostFiles` that answers one file differently). It must return a new driver that
+   * has not been initialised; the adapter calls `init()` and owns the driver from then on. The
+   * default is `new ReferenceSevDriver(host.libvirt, host.files, host.config)`.
+   */
+  readonly createDriver?: (host: ReferenceHost) => ReferenceSevDriver;
+}
+
+const stockDriver = (h: ReferenceHost): ReferenceSevDriver => new ReferenceSevDriver(h.libvirt, h.files, h.config);
 
 interface HostEntry {
   readonly uri: string;
@@ -142,8 +185,12 @@ function parseParams<K extends OperationName>(op: K, p: unknown): z.infer<(typeo
 export class ReferenceDriverAdapter implements SevDriver {
   private readonly hosts = new Map<string, HostEntry>();
   private readonly claims = new Map<string, Claim>();
+  private readonly name: string;
+  private readonly createDriver: (host: ReferenceHost) => ReferenceSevDriver;
 
-  constructor() {
+  constructor(options: ReferenceDriverOptions = {}) {
+    this.name = options.name ?? REFERENCE_DRIVER_NAME;
+    this.createDriver = options.createDriver ?? stockDriver;
     // Callers may take an operation off the object (`const v = driver.validateRequest`).
     for (const op of ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release', 'close', 'describe'] as const) {
       (this as Record<typeof op, unknown>)[op] = (this[op] as (...a: unknown[]) => unknown).bind(this);
@@ -152,7 +199,7 @@ export class ReferenceDriverAdapter implements SevDriver {
 
   describe(): DriverDescription {
     return {
-      name: REFERENCE_DRIVER_NAME,
+      name: this.name,
       version: String(PROTOCOL_VERSION) + '.0.0',
       ops: ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release'],
       models: ['amd-sev', 'amd-sev-es', 'amd-sev-snp'],
@@ -174,8 +221,10 @@ export class ReferenceDriverAdapter implements SevDriver {
     } else {
       if (entry) await this.dropHost(entry);
       const client = await connect(uri);
-      const driver = new ReferenceSevDriver(new WireSource(client), new SysrootFiles(sysroot), driverConfigOf(config));
+      let driver: ReferenceSevDriver;
       try {
+        driver = this.createDriver({ uri, sysroot, client, libvirt: new WireSource(client), files: new SysrootFiles(sysroot), config: driverConfigOf(config) });
+        if (!(driver instanceof ReferenceSevDriver)) throw new TypeError('createDriver must return a ReferenceSevDriver (or a subclass of it)');
         report = await driver.init();
       } catch (e) {
         await client.close().catch(() => undefined);
@@ -212,8 +261,9 @@ export class ReferenceDriverAdapter implements SevDriver {
     return e;
   }
 
-  private plan(entry: HostEntry, request: BootRequest, name: string): GuestPlan {
-    return planGuest({ name, flavor: flavorOf(request.flavor), image: imageOf(request.image) }, entry.driver.report, driverConfigOf(request.config));
+  /** The placement-side check of a request against a host's report (validateRequest); the driver's `plan` is not involved. */
+  private validationPlan(entry: HostEntry, request: BootRequest): GuestPlan {
+    return planGuest({ name: 'validate', flavor: flavorOf(request.flavor), image: imageOf(request.image) }, entry.driver.report, driverConfigOf(request.config));
   }
 
   async validateRequest(params: Parameters<NonNullable<SevDriver['validateRequest']>>[0]): Promise<Outcome<ValidatedRequest>> {
@@ -224,7 +274,7 @@ export class ReferenceDriverAdapter implements SevDriver {
       let requiredTraits: readonly string[];
       let machineType: string | undefined;
       if (entry) {
-        const plan = this.plan(entry, p, 'validate');
+        const plan = this.validationPlan(entry, p);
         ({ model, requiredTraits } = plan);
         machineType = plan.machine;
       } else {
@@ -256,7 +306,9 @@ export class ReferenceDriverAdapter implements SevDriver {
       const p = parseParams('buildGuestXml', params);
       const entry = this.hostFor(p.host);
       if (!entry) throw new Error('buildGuestXml: the host report was not produced by this adapter (call reportHost for the host first)');
-      return { xml: entry.driver.xmlFor(this.plan(entry, p.request, p.instance.name), p.instance.uuid) };
+      const { driver } = entry;
+      const plan = driver.plan({ name: p.instance.name, flavor: flavorOf(p.request.flavor), image: imageOf(p.request.image) }, driverConfigOf(p.request.config));
+      return { xml: driver.xmlFor(plan, p.instance.uuid) };
     }, false);
   }
 
@@ -418,8 +470,11 @@ function checkAgainstReport(host: ContractReport, model: MemEncryptionModel): vo
   if (!host.inventories[inventoryKey(model)]) refuse('NO_SLOTS', requestText.noSlots(name));
 }
 
-/** The reference driver as a conformance `SevDriver`; a new one per compute-service start. */
-export function createReferenceDriver(): SevDriver {
-  return new ReferenceDriverAdapter();
+/**
+ * The reference driver as a conformance `SevDriver`; a new one per compute-service start. With
+ * `createDriver`, a variant of it (see `ReferenceDriverOptions` and the module comment).
+ */
+export function createReferenceDriver(options: ReferenceDriverOptions = {}): SevDriver {
+  return new ReferenceDriverAdapter(options);
 }
 

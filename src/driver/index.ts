@@ -75,11 +75,20 @@ export class ReferenceSevDriver {
 
   /** Detects the host; call once at service start (and again only on a restart). */
   async init(): Promise<HostReport> {
-    const detected = await detectHost(this.libvirt, this.files, this.cfg);
+    const detected = await this.detect();
     const over = overCommitWarnings(detected, await this.runningEncryptedGuests());
     this.reportValue = over.length ? { ...detected, warnings: [...detected.warnings, ...over] } : detected;
     this.fragments = hostFragments(this.reportValue, this.cfg.ovmf);
     return this.reportValue;
+  }
+
+  /**
+   * What the host offers, from libvirt and the host files under the current config. Overridable so
+   * a variant of this driver (conformance/self-test) can change detection and let everything built
+   * on the report (traits, inventory, planning, XML) follow from it.
+   */
+  protected detect(): Promise<HostReport> {
+    return detectHost(this.libvirt, this.files, this.cfg);
   }
 
   /** Encrypted guests already running on the host, by model (read from their live XML). */
@@ -110,8 +119,9 @@ export class ReferenceSevDriver {
     return { id, traits: this.report.traits, capacity };
   }
 
-  plan(req: Omit<BootRequest, 'uuid'>): GuestPlan {
-    return planGuest(req, this.report, this.cfg);
+  /** `config` defaults to the driver's own; a caller holding a request's config (the conformance adapter) passes it. */
+  plan(req: Omit<BootRequest, 'uuid'>, config: DriverConfig = this.cfg): GuestPlan {
+    return planGuest(req, this.report, config);
   }
 
   xmlFor(plan: GuestPlan, uuid: string): string {
