@@ -6,15 +6,16 @@ import { NO_LIFECYCLE_GUARD } from './drivers/no-lifecycle-guard.ts';
 import { SILENT_PLAIN_GUEST } from './drivers/silent-plain-guest.ts';
 import { UNLIMITED_SLOTS } from './drivers/unlimited-slots.ts';
 import { WEAK_POLICY_DRIVER } from './drivers/weak-policy.ts';
-import type { BrokenDriverSpec } from './types.ts';
+import { unionRuns } from './runs.ts';
+import type { BrokenDriverSpec, SelfTestRun } from './types.ts';
 
 export const BROKEN_DRIVERS: readonly BrokenDriverSpec[] = [
   IGNORES_KERNEL_PARAM, HARDCODED_CBITPOS, NO_IOMMU, UNLIMITED_SLOTS, NO_LIFECYCLE_GUARD, WEAK_POLICY_DRIVER, SILENT_PLAIN_GUEST,
 ];
 
-/** The profiles any broken driver runs on: where the reference driver must fail nothing. */
-export function selfTestProfiles(): string[] {
-  return [...new Set(BROKEN_DRIVERS.flatMap((d) => d.profiles))];
+/** Everything any broken driver is judged on: where the reference driver must fail nothing. */
+export function selfTestRuns(): SelfTestRun[] {
+  return unionRuns(BROKEN_DRIVERS);
 }
 
-export type { BrokenDriverSpec, FailureGroup } from './types.ts';
+export type { BrokenDriverSpec, FailureGroup, SelfTestRun } from './types.ts';

@@ -10,19 +10,34 @@ export interface FailureGroup {
   readonly label?: string;
 }
 
+/** One conformance run of the self-test: these profiles, these cases (ids or areas; all when absent). */
+export interface SelfTestRun {
+  readonly profiles: readonly string[];
+  readonly cases?: readonly string[];
+}
+
 export interface BrokenDriverSpec {
   /** Kebab-case; the driver describes itself as `broken:<name>`. */
   readonly name: string;
   /** The one thing it gets wrong, in a sentence. */
   readonly bug: string;
   readonly create: () => SevDriver;
-  /** Where the self-test runs it: profiles that must catch it and profiles where it must pass. */
-  readonly profiles: readonly string[];
-  /** Every (case × profile) that must fail over `profiles`; everything else there must not. */
+  /**
+   * Where the self-test judges it: the profiles and areas that must catch it, the controls where the
+   * bug is invisible, and the whole catalogue on at least one SEV and one non-SEV profile, so that
+   * "no more failures than expected" covers every area.
+   */
+  readonly runs: readonly SelfTestRun[];
+  /** Every (case × profile) that must fail over `runs`; everything else judged there must not. */
   readonly expectedFailures: readonly FailureGroup[];
 }
 
 /** `case@profile` keys of every expected failure. */
 export function expectedKeys(spec: BrokenDriverSpec): Set<string> {
   return new Set(spec.expectedFailures.flatMap((g) => g.cases.flatMap((c) => g.profiles.map((p) => `${c}@${p}`))));
+}
+
+/** Every profile a spec runs on. */
+export function runProfiles(spec: BrokenDriverSpec): string[] {
+  return [...new Set(spec.runs.flatMap((r) => r.profiles))];
 }

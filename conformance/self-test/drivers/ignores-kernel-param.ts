@@ -1,7 +1,7 @@
 /**
  * Detection that never reads the kvm_amd `sev` parameter: SEV is "on" whenever libvirt's domain
- * capabilities say `<sev supported='yes'>`. Modelled as the driver's host-file reads answering "on"
- * for that one file; detection then runs unchanged.
+ * capabilities say `<sev supported='yes'>`. Modelled as the stock driver given host-file reads that
+ * answer "on" for that one file; detection then runs unchanged.
  *
  * Who catches it: only a host where the kernel says off while libvirt still advertises SEV. libvirt
  * ≥ 6.5 re-probes when kvm_amd is reloaded, so there domcaps lose SEV too and this driver is right by
@@ -12,7 +12,8 @@
  */
 import { KVM_AMD_PARAM_DIR } from '../../../src/driver/detect.ts';
 import type { HostFiles } from '../../../src/driver/host-source.ts';
-import { BrokenReferenceDriver } from '../broken-reference.ts';
+import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 const SEV_PARAM = `${KVM_AMD_PARAM_DIR}/sev`;
@@ -27,14 +28,11 @@ class SevParamAssumedOn implements HostFiles {
 export const IGNORES_KERNEL_PARAM: BrokenDriverSpec = {
   name: 'ignores-kernel-param',
   bug: 'treats SEV as on whenever domain capabilities report it, never reading the kvm_amd sev parameter',
-  create: () =>
-    new BrokenReferenceDriver('ignores-kernel-param', {
-      core: async (core) => {
-        Object.defineProperty(core, 'files', { value: new SevParamAssumedOn(core.files) });
-        await core.reconfigure(core.config);
-      },
-    }),
-  profiles: ['naples-7001', 'rome-7002-sev-off', 'milan-7003-253'],
+  create: () => brokenReference('ignores-kernel-param', (h) => new ReferenceSevDriver(h.libvirt, new SevParamAssumedOn(h.files), h.config)),
+  runs: [
+    { profiles: ['naples-7001', 'rome-7002-sev-off'] },
+    { profiles: ['milan-7003-253'], cases: ['detect', 'inventory', 'faults'] },
+  ],
   expectedFailures: [
     {
       cases: ['detect.redetect-after-restart', 'faults.kernel-param-off'],

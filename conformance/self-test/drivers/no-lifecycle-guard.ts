@@ -9,35 +9,36 @@
  * lifecycle case applies and nothing else changes.
  */
 import { WireSource } from '../../../src/driver/host-source.ts';
+import { ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { refuse } from '../../../src/driver/refusals.ts';
-import { BrokenReferenceDriver } from '../broken-reference.ts';
+import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** virDomainMigrateFlags: VIR_MIGRATE_LIVE. */
 const MIGRATE_LIVE = 1;
 
+class UnguardedDriver extends ReferenceSevDriver {
+  override async suspend(uuid: string): Promise<void> {
+    const i = this.instance(uuid);
+    await this.libvirt.managedSave(i.dom);
+    i.state = 'stopped';
+  }
+
+  override async liveMigrate(uuid: string): Promise<never> {
+    const i = this.instance(uuid);
+    if (!(this.libvirt instanceof WireSource)) return refuse('NOT_IMPLEMENTED', 'live migration needs a libvirt connection');
+    // The source's Begin phase is where libvirt checks whether the domain may migrate at all.
+    const client = this.libvirt.client;
+    await client.call('DOMAIN_MIGRATE_BEGIN3_PARAMS', { dom: await client.lookupByUUID(i.dom.uuid), params: [], flags: MIGRATE_LIVE });
+    return refuse('NOT_IMPLEMENTED', 'this self-test driver stops after the Begin phase of a live migration');
+  }
+}
+
 export const NO_LIFECYCLE_GUARD: BrokenDriverSpec = {
   name: 'no-lifecycle-guard',
   bug: 'suspends and live-migrates SEV guests like any other guest (no OPERATION_NOT_SUPPORTED_FOR_SEV guard)',
-  create: () =>
-    new BrokenReferenceDriver('no-lifecycle-guard', {
-      core: (core) => {
-        core.suspend = async (uuid) => {
-          const i = core.instance(uuid);
-          await core.libvirt.managedSave(i.dom);
-          i.state = 'stopped';
-        };
-        core.liveMigrate = async (uuid) => {
-          const i = core.instance(uuid);
-          if (!(core.libvirt instanceof WireSource)) return refuse('NOT_IMPLEMENTED', 'live migration needs a libvirt connection');
-          // The source's Begin phase is where libvirt checks whether the domain may migrate at all.
-          const client = core.libvirt.client;
-          await client.call('DOMAIN_MIGRATE_BEGIN3_PARAMS', { dom: await client.lookupByUUID(i.dom.uuid), params: [], flags: MIGRATE_LIVE });
-          return refuse('NOT_IMPLEMENTED', 'this self-test driver stops after the Begin phase of a live migration');
-        };
-      },
-    }),
-  profiles: ['milan-7003-253', 'intel-xeon'],
+  create: () => brokenReference('no-lifecycle-guard', (h) => new UnguardedDriver(h.libvirt, h.files, h.config)),
+  runs: [{ profiles: ['milan-7003-253', 'intel-xeon'] }],
   expectedFailures: [
     {
       cases: ['lifecycle.suspend-refused', 'lifecycle.live-migrate-refused'],
