@@ -22,7 +22,9 @@ import {
   type SevDriver,
 } from '../contract.ts';
 import { STANDARD_FLAVOR, STANDARD_IMAGE } from '../catalogue/requests.ts';
-import { createReferenceDriver } from './reference.ts';
+import { DriverRefusal, ReferenceSevDriver, WireSource, type GuestPlan, type HostReport as DriverHostReport } from '../../src/driver/index.ts';
+import { refuse } from '../../src/driver/refusals.ts';
+import { createReferenceDriver, type ReferenceHost } from './reference.ts';
 
 const config = (c: Partial<DriverConfig> = {}): DriverConfig => DriverConfigSchema.parse(c);
 const request = (extraSpecs: Record<string, string> = {}, properties: Record<string, string | boolean> = STANDARD_IMAGE.properties): BootRequest => ({
@@ -338,5 +340,98 @@ describe('reference adapter on a host without SEV (intel-xeon)', () => {
 
   it('refuses operations on a URI it never reported with a clear error', async () => {
     await expect(driver.spawn!({ uri: 'qemu+unix:///system?socket=/nonexistent', request: PLAIN, instance: instance() })).rejects.toThrow(/reportHost/);
+  });
+});
+
+describe('variants of the reference driver through createDriver', () => {
+  let milan: Host;
+  const params = (c: Partial<DriverConfig> = {}) => ({ uri: milan.fake.uri, sysroot: milan.sysroot, config: config(c) });
+  beforeAll(async () => {
+    milan = await host('milan-7003-es8');
+  });
+  afterAll(async () => {
+    await milan.fake.close();
+  });
+
+  it('creates one driver per host from the stock doors and the config, and takes the given name', async () => {
+    const seen: ReferenceHost[] = [];
+    const driver = createReferenceDriver({
+      name: 'my-variant',
+      createDriver: (h) => {
+        seen.push(h);
+        return new ReferenceSevDriver(h.libvirt, h.files, h.config);
+      },
+    });
+    try {
+      expect(driver.describe().name).toBe('my-variant');
+      const capped = await driver.reportHost(params({ maxEncryptedGuests: 3 }));
+      await driver.reportHost(params({ maxEncryptedGuests: 3 }));
+      const uncapped = await driver.reportHost(params());
+      expect(seen).toHaveLength(1); // a config change reconfigures the same driver
+      expect(seen[0]).toMatchObject({ uri: milan.fake.uri, sysroot: milan.sysroot, config: { num_memory_encrypted_guests: 3 } });
+      expect(seen[0]!.libvirt).toBeInstanceOf(WireSource);
+      expect((seen[0]!.libvirt as WireSource).client).toBe(seen[0]!.client);
+      expect(capped.inventories[MEM_ENCRYPTION_CONTEXT]?.total).toBe(3);
+      expect(uncapped.inventories[MEM_ENCRYPTION_CONTEXT]?.total).toBe(502);
+    } finally {
+      await driver.close?.();
+    }
+  });
+
+  it('a detect() override changes the report and the XML built from it, and the guest QEMU refuses', async () => {
+    class Cbitpos47 extends ReferenceSevDriver {
+      protected override async detect(): Promise<DriverHostReport> {
+        const r = await super.detect();
+        return { ...r, sev: { ...r.sev, cbitpos: 47 } };
+      }
+    }
+    const driver = createReferenceDriver({ createDriver: (h) => new Cbitpos47(h.libvirt, h.files, h.config) });
+    try {
+      const report = await driver.reportHost(params());
+      expect(report.sev).toEqual({ cbitpos: 47, reducedPhysBits: 1 });
+      expect(ok(await driver.buildGuestXml!({ request: SEV, host: report, instance: instance() })).xml).toContain('<cbitpos>47</cbitpos>');
+      expect(code(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: instance() }))).toBe('HOST_FAULT');
+      expect(milan.fake.host.inspect().guests).toEqual([]);
+    } finally {
+      await driver.close?.();
+    }
+  });
+
+  it('buildGuestXml and spawn plan through the driver; validateRequest is the placement check over its report', async () => {
+    class NeverPlans extends ReferenceSevDriver {
+      override plan(): GuestPlan {
+        return refuse('GUEST_OS_NOT_SEV_CAPABLE', 'this variant plans nothing');
+      }
+    }
+    const driver = createReferenceDriver({ createDriver: (h) => new NeverPlans(h.libvirt, h.files, h.config) });
+    try {
+      const report = await driver.reportHost(params());
+      expect(ok(await driver.validateRequest!({ ...SEV, host: report })).model).toBe('amd-sev');
+      expect(code(await driver.buildGuestXml!({ request: SEV, host: report, instance: instance() }))).toBe('GUEST_OS_NOT_SEV_CAPABLE');
+      expect(code(await driver.spawn!({ uri: milan.fake.uri, request: PLAIN, instance: instance() }))).toBe('GUEST_OS_NOT_SEV_CAPABLE');
+      expect(milan.fake.host.inspect().guests).toEqual([]);
+    } finally {
+      await driver.close?.();
+    }
+  });
+
+  it('a createDriver that returns no ReferenceSevDriver, or throws, fails reportHost clearly and closes the connection', async () => {
+    const seen: ReferenceHost[] = [];
+    const notADriver = createReferenceDriver({
+      createDriver: (h) => {
+        seen.push(h);
+        return { init: async () => ({}) } as unknown as ReferenceSevDriver;
+      },
+    });
+    await expect(notADriver.reportHost(params())).rejects.toThrow(/createDriver must return a ReferenceSevDriver/);
+    const throwing = createReferenceDriver({
+      createDriver: (h) => {
+        seen.push(h);
+        throw new DriverRefusal('INVALID_REQUEST', 'variant refuses to start');
+      },
+    });
+    await expect(throwing.reportHost(params())).rejects.toThrow(/variant refuses to start/);
+    expect(seen).toHaveLength(2);
+    for (const h of seen) await expect(h.client.getVersion()).rejects.toThrow();
   });
 });
