@@ -48,9 +48,16 @@ export class DomainStore {
 
   /** Keeps the directory in step with the host's definitions; returns the unsubscribe function. */
   track(host: FakeHost): () => void {
-    return host.onLifecycle((e) => {
-      if (e.event === LifecycleEvent.DEFINED) this.write(e.domain.uuid, host.getXMLDesc(e.domain, DomainFlags.XML_INACTIVE));
+    const save = (d: { uuid: string; name: string }) => this.write(d.uuid, host.getXMLDesc(d, DomainFlags.XML_INACTIVE));
+    const offLifecycle = host.onLifecycle((e) => {
+      if (e.event === LifecycleEvent.DEFINED) save(e.domain);
       else if (e.event === LifecycleEvent.UNDEFINED) this.remove(e.domain.uuid);
     });
+    // A device attached with AFFECT_CONFIG changes the definition without a DEFINED event.
+    const offConfig = host.onConfigChange(save);
+    return () => {
+      offLifecycle();
+      offConfig();
+    };
   }
 }

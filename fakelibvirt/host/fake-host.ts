@@ -12,9 +12,10 @@ import { param, type TypedParam } from '../../src/libvirt/typed-params.ts';
 import { SevFirmware } from '../firmware/sev-firmware.ts';
 import { AsidPool } from '../kvm/asid-pool.ts';
 import { MiscCgroup } from '../kvm/misc-cgroup.ts';
-import { parseDomainXml, type DomainDef } from '../libvirt/domain-def.ts';
+import { attachToConfig, attachToLive, detachFromConfig, detachFromLive, modificationImpact } from '../libvirt/device-modify.ts';
+import { parseDeviceXml, parseDomainXml, type DomainDef } from '../libvirt/domain-def.ts';
 import { formatDomainXml } from '../libvirt/domain-format.ts';
-import { validateForQemu } from '../libvirt/qemu-validate.ts';
+import { isQ35, validateForQemu } from '../libvirt/qemu-validate.ts';
 import {
   DomainFlags,
   DomainState,
@@ -89,6 +90,7 @@ export class FakeHost {
   private sevCache: LibvirtSevView | null;
   private readonly domains = new DomainRegistry<GuestRuntime>();
   private readonly listeners = new Set<LifecycleListener>();
+  private readonly configListeners = new Set<(domain: DomainRef) => void>();
   private readonly qemu: QemuProcessManager;
   /** Save images by path, as `virsh save` would leave them on the host's disk. */
   private readonly saveImages = new Map<string, DomainDef>();
@@ -497,6 +499,53 @@ export class FakeHost {
     this.startObj(o, 0, 'restored');
     this.saveImages.delete(path);
     return refOf(o);
+  }
+
+  // ---- devices --------------------------------------------------------------------------------
+
+  /**
+   * virDomainAttachDeviceFlags (virDomainAttachDevice is AFFECT_LIVE). With LIVE and CONFIG the
+   * persistent copy is checked first and nothing changes unless both succeed, as in libvirt.
+   */
+  attachDevice(ref: DomainHandle, xml: string, flags: number): void {
+    const o = this.obj(ref);
+    const impact = modificationImpact(flags, { active: isActive(o), persistent: o.persistent }, 'qemuDomainAttachDeviceLiveAndConfig');
+    const dev = parseDeviceXml(xml);
+    const config = impact.config ? attachToConfig(this.persistentDef(o), dev) : null;
+    if (impact.live) {
+      const live = o.liveDef ?? o.def;
+      const machine = o.runtime?.machine ?? '';
+      o.liveDef = attachToLive(live, dev, isQ35(machine));
+      if (o.runtime) this.qemu.deviceAdded(o.runtime, dev.def);
+    }
+    if (config) this.setPersistentDef(o, config);
+  }
+
+  /** virDomainDetachDeviceFlags for disks (by target) and NICs (by MAC, else the only match). */
+  detachDevice(ref: DomainHandle, xml: string, flags: number): void {
+    const o = this.obj(ref);
+    const impact = modificationImpact(flags, { active: isActive(o), persistent: o.persistent }, 'qemuDomainDetachDeviceLiveAndConfig');
+    const dev = parseDeviceXml(xml);
+    const config = impact.config ? detachFromConfig(this.persistentDef(o), dev) : null;
+    if (impact.live) o.liveDef = detachFromLive(o.liveDef ?? o.def, dev);
+    if (config) this.setPersistentDef(o, config);
+  }
+
+  private persistentDef(o: Obj): DomainDef {
+    return o.pendingDef ?? o.def;
+  }
+
+  /** A device change to the persistent definition; it is saved like a define, without the event. */
+  private setPersistentDef(o: Obj, def: DomainDef): void {
+    if (isActive(o)) o.pendingDef = def;
+    else o.def = def;
+    for (const l of this.configListeners) l(refOf(o));
+  }
+
+  /** Called after a device attach or detach changed a persistent definition (for on-disk state). */
+  onConfigChange(listener: (domain: DomainRef) => void): () => void {
+    this.configListeners.add(listener);
+    return () => this.configListeners.delete(listener);
   }
 
   // ---- launch security --------------------------------------------------------------------------

@@ -41,11 +41,17 @@ export interface DeviceDef {
   readonly model?: string;
   /** controller type (scsi, virtio-serial, usb, ide, sata, pci …). */
   readonly controllerType?: string;
+  /** controller index. */
+  readonly index?: number;
   readonly iommu: boolean;
   /** interface only: `<rom enabled='no'/>` turns the iPXE option ROM off. */
   readonly romEnabled: boolean;
   readonly bootOrder?: number;
   readonly targetDev?: string;
+  /** disk: the source path (file, block device or volume name), as libvirt names it in errors. */
+  readonly source?: string;
+  /** interface: the MAC address, when the XML gives one. */
+  readonly mac?: string;
   /** video RAM the device takes from the host, KiB. */
   readonly videoRamKiB: number;
 }
@@ -168,12 +174,41 @@ const VIDEO_DEFAULT_KIB: Record<string, (n: XmlNode) => number> = {
   vmvga: (m) => Number(m.attrs.vram ?? 16384),
 };
 
+/** libvirt's disk target buses (virDomainDiskBus), as the 9.0 parser accepts them. */
+export const DISK_BUSES: ReadonlySet<string> = new Set(['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd']);
+
+/** virErrorNumber values the device parser raises that the shared error table does not name. */
+const VIR_ERR_NO_TARGET = 20;
+
 const DEVICE_KINDS = new Set<DeviceKind>([
   'disk', 'controller', 'interface', 'video', 'memballoon', 'rng', 'serial', 'console', 'channel',
   'input', 'graphics', 'hostdev', 'filesystem', 'vsock',
 ]);
 
-function parseDevice(n: XmlNode): DeviceDef {
+function diskSource(n: XmlNode): string | undefined {
+  const src = child(n, 'source');
+  if (!src) return undefined;
+  return src.attrs.file ?? src.attrs.dev ?? src.attrs.dir ?? src.attrs.name ?? src.attrs.volume;
+}
+
+/** The checks libvirt's disk parser makes on `<target>` (measured against libvirt 9.0's QEMU driver). */
+function checkDiskTarget(n: XmlNode, source: string | undefined): XmlNode {
+  const target = child(n, 'target');
+  if (!target?.attrs.dev) {
+    throw new LibvirtError({
+      code: VIR_ERR_NO_TARGET,
+      domain: VirErrorDomain.DOMAIN,
+      message: source === undefined ? 'missing target information' : `missing target information for device ${source}`,
+    });
+  }
+  const bus = target.attrs.bus;
+  if (bus !== undefined && !DISK_BUSES.has(bus)) {
+    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute 'bus' in element 'target': '${bus}'.`);
+  }
+  return target;
+}
+
+export function parseDevice(n: XmlNode): DeviceDef {
   const kind: DeviceKind = DEVICE_KINDS.has(n.name as DeviceKind) ? (n.name as DeviceKind) : 'other';
   const driver = child(n, 'driver');
   const iommu = yes(driver?.attrs.iommu);
@@ -181,15 +216,28 @@ function parseDevice(n: XmlNode): DeviceDef {
   const base = { kind, iommu, romEnabled: true, videoRamKiB: 0, ...(bootOrder && { bootOrder: Number(bootOrder) }) };
   switch (kind) {
     case 'disk': {
-      const target = child(n, 'target');
-      return { ...base, device: n.attrs.device ?? 'disk', ...(target?.attrs.bus && { bus: target.attrs.bus }), ...(target?.attrs.dev && { targetDev: target.attrs.dev }) };
+      const source = diskSource(n);
+      const target = checkDiskTarget(n, source);
+      return {
+        ...base,
+        device: n.attrs.device ?? 'disk',
+        ...(target.attrs.bus && { bus: target.attrs.bus }),
+        ...(target.attrs.dev && { targetDev: target.attrs.dev }),
+        ...(source !== undefined && { source }),
+      };
     }
     case 'controller':
-      return { ...base, controllerType: n.attrs.type ?? '', ...(n.attrs.model && { model: n.attrs.model }) };
+      return {
+        ...base,
+        controllerType: n.attrs.type ?? '',
+        ...(n.attrs.model && { model: n.attrs.model }),
+        ...(n.attrs.index !== undefined && /^\d+$/.test(n.attrs.index) && { index: Number(n.attrs.index) }),
+      };
     case 'interface': {
       const rom = child(n, 'rom');
       const model = child(n, 'model')?.attrs.type;
-      return { ...base, romEnabled: rom?.attrs.enabled !== 'no', ...(model && { model }) };
+      const mac = child(n, 'mac')?.attrs.address?.toLowerCase();
+      return { ...base, romEnabled: rom?.attrs.enabled !== 'no', ...(model && { model }), ...(mac && { mac }) };
     }
     case 'video': {
       const m = child(n, 'model');
@@ -301,6 +349,9 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
   const lsNode = child(root, 'launchSecurity');
   const devicesNode = child(root, 'devices');
 
+  const devices = devicesNode ? devicesNode.children.map(parseDevice) : [];
+  checkDuplicateDiskTargets(devices);
+
   return {
     type,
     name,
@@ -312,10 +363,55 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
     lockedMemory: !!(backing && child(backing, 'locked')),
     ...(hardLimit && { hardLimitKiB: scaledKiB(hardLimit, 'memtune/hard_limit') }),
     launchSecurity: lsNode ? parseLaunchSecurity(lsNode, opts.snpKnown) : null,
-    devices: devicesNode ? devicesNode.children.map(parseDevice) : [],
+    devices,
     guestOs: parseGuestOs(root),
     tree: root,
   };
+}
+
+/** libvirt's text when two disks share a target; `existing` is the one already in the definition. */
+export function duplicateDiskTargetError(existing: DeviceDef, added: DeviceDef): LibvirtError {
+  return LibvirtError.of(
+    VirErrorNumber.XML_ERROR,
+    VirErrorDomain.DOMAIN,
+    `target '${added.targetDev}' duplicated for disk sources '${existing.source ?? '<null>'}' and '${added.source ?? '<null>'}'`,
+  );
+}
+
+/** Domain validation: no two disks may use the same target name. */
+function checkDuplicateDiskTargets(devices: readonly DeviceDef[]): void {
+  const seen = new Map<string, DeviceDef>();
+  for (const d of devices) {
+    if (d.kind !== 'disk' || d.targetDev === undefined) continue;
+    const first = seen.get(d.targetDev);
+    if (first) throw duplicateDiskTargetError(first, d);
+    seen.set(d.targetDev, d);
+  }
+}
+
+/** Element names libvirt's device parser knows (virDomainDeviceType, character devices by their own names). */
+const DEVICE_ELEMENTS: ReadonlySet<string> = new Set([
+  'disk', 'lease', 'filesystem', 'interface', 'input', 'sound', 'video', 'hostdev', 'watchdog', 'controller',
+  'graphics', 'hub', 'redirdev', 'smartcard', 'serial', 'parallel', 'channel', 'console', 'memballoon', 'nvram',
+  'rng', 'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
+]);
+
+/** One device document (virsh attach-device's file): the element and what the parser made of it. */
+export interface ParsedDevice {
+  readonly node: XmlNode;
+  readonly def: DeviceDef;
+}
+
+/** virDomainDeviceDefParse: one element, a known device type, the same checks as inside `<devices>`. */
+export function parseDeviceXml(xml: string): ParsedDevice {
+  if (Buffer.byteLength(xml, 'utf8') > MAX_XML_BYTES) {
+    throw LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.DOMAIN, `XML document is larger than the ${MAX_XML_BYTES} byte limit`);
+  }
+  const node = parseXmlDocument(xml, 'device_definition');
+  if (!DEVICE_ELEMENTS.has(node.name)) {
+    throw fromDomain(VirErrorNumber.CONFIG_UNSUPPORTED, `unknown device type '${node.name}'`);
+  }
+  return { node, def: parseDevice(node) };
 }
 
 /** Devices QEMU builds as virtio devices (the ones that need `iommu='on'` under SEV before QEMU 6.0). */

@@ -138,7 +138,13 @@ function toNodes(items: unknown[]): XmlNode[] {
  * (e.g. "domain_definition").
  */
 export function parseXmlDocument(xml: string, source: string): XmlNode {
-  if (xml.trim().length === 0) throw detailError(source, 2, "Start tag expected, '<' not found", '', 0);
+  // libxml2 on a document with no element: empty, or whitespace only (reported at its last line).
+  if (xml.length === 0) throw detailError(source, 1, 'Document is empty', '', 0);
+  if (xml.trim().length === 0) {
+    const lines = xml.split('\n');
+    const last = lines[lines.length - 1]!;
+    throw detailError(source, lines.length, "Start tag expected, '<' not found", xml, last.length);
+  }
   checkDepth(xml, source);
   checkEntities(xml, source);
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });

@@ -45,16 +45,27 @@ export function virtioIommuFaults(devices: readonly DeviceDef[], qemuVersion: st
     .map((d) => ({ code: 'virtio-without-iommu' as const, message: `virtio ${describe(d)} lacks iommu='on': its DMA cannot reach encrypted memory and guest I/O breaks` }));
 }
 
+/** On i440fx an encrypted guest's virtio devices need the modern interface; transitional ones fall back to legacy I/O. */
+function transitionalVirtioFaults(devices: readonly DeviceDef[], machine: string): GuestFault[] {
+  if (isQ35(machine)) return [];
+  return devices
+    .filter(isTransitionalVirtio)
+    .map((d) => ({ code: 'transitional-virtio-on-pc' as const, message: `transitional virtio ${describe(d)} on machine ${machine}: legacy virtio I/O does not work for an encrypted guest (use q35 or a *-non-transitional model)` }));
+}
+
+/**
+ * A device hot-plugged into a running encrypted guest: the boot-time device rules, minus the iPXE
+ * ROM (option ROMs run only in the firmware, at boot).
+ */
+export function hotplugFaults(device: DeviceDef, machine: string, qemuVersion: string): GuestFault[] {
+  return [...virtioIommuFaults([device], qemuVersion), ...transitionalVirtioFaults([device], machine)];
+}
+
 /** A virtio NIC's iPXE option ROM runs in the encrypted guest's firmware and cannot do its DMA. */
 function ipxeRomFaults(devices: readonly DeviceDef[]): GuestFault[] {
   return devices
     .filter((d) => d.kind === 'interface' && isVirtioDevice(d) && d.romEnabled)
     .map((d) => ({ code: 'ipxe-rom-not-sev-aware' as const, message: `interface (${d.model}) loads the iPXE option ROM, which is not SEV-aware (add <rom enabled='no'/>)` }));
-}
-
-/** Faults devices bring into an encrypted guest, at boot or when hot-plugged: iommu, and a NIC's iPXE ROM. */
-export function encryptedDeviceFaults(devices: readonly DeviceDef[], qemuVersion: string): GuestFault[] {
-  return [...virtioIommuFaults(devices, qemuVersion), ...ipxeRomFaults(devices)];
 }
 
 /** The disk the firmware boots: the lowest boot order, else the first hard disk. */
@@ -83,13 +94,7 @@ export function encryptedGuestFaults(def: DomainDef, machine: string, qemuVersio
   }
   const devices = pciDevices(def);
   faults.push(...virtioIommuFaults(devices, qemuVersion));
-  if (!isQ35(machine)) {
-    for (const d of devices) {
-      if (isTransitionalVirtio(d)) {
-        faults.push({ code: 'transitional-virtio-on-pc', message: `transitional virtio ${describe(d)} on machine ${machine}: legacy virtio I/O does not work for an encrypted guest (use q35 or a *-non-transitional model)` });
-      }
-    }
-  }
+  faults.push(...transitionalVirtioFaults(devices, machine));
   const boot = bootDisk(def);
   if (boot?.bus === 'virtio' && !def.guestOs.virtioBlkBoot) {
     faults.push({ code: 'virtio-blk-boot-disk', message: `guest OS '${def.guestOs.name}' cannot boot an encrypted guest from virtio-blk disk ${boot.targetDev ?? ''}`.trimEnd() });

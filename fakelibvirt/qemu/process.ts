@@ -10,7 +10,7 @@ import type { AsidPool } from '../kvm/asid-pool.ts';
 import type { HostEventLog } from '../host/host-events.ts';
 import { qemuLogTimestamp } from '../host/host-events.ts';
 import { element, type XmlNode } from '../libvirt/xml-tree.ts';
-import type { DomainDef } from '../libvirt/domain-def.ts';
+import type { DeviceDef, DomainDef } from '../libvirt/domain-def.ts';
 import { resolveMachine } from '../libvirt/qemu-validate.ts';
 import { EXTRA_QEMU_REGIONS, EXTRA_REGIONS_PADDING_KIB } from '../memory/regions.ts';
 import { HostMemory, MemlockAccount, PAGE_SIZE, oomKillLine, type PinningProcess } from '../memory/pinning.ts';
@@ -18,7 +18,7 @@ import type { CpuidSev, KernelSevState } from '../profile/derive.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import type { LibvirtSevView } from '../views/libvirt-sev.ts';
-import { encryptedGuestFaults, usesUefi, type GuestFault } from './guest-boot.ts';
+import { encryptedGuestFaults, hotplugFaults, usesUefi, type GuestFault } from './guest-boot.ts';
 import { qemuSevText } from './messages.ts';
 import { QemuExit, firmwareImageFor, launchSevGuest, type SevGuestRuntime } from './sev-launch.ts';
 
@@ -33,7 +33,8 @@ export interface GuestRuntime {
   readonly residentKiB: number;
   readonly memlockLimitKiB: number | 'unlimited';
   readonly hardLimitKiB: number | null;
-  readonly faults: readonly GuestFault[];
+  /** Grows when a device hot-plugged into the running guest brings a fault of its own. */
+  readonly faults: GuestFault[];
   readonly migrationBlocker: string;
   readonly startedAtNs: bigint;
 }
@@ -163,6 +164,18 @@ export class QemuProcessManager {
     for (const f of runtime.faults) this.host.events.record('harness', `guest fault: ${f.message}`, def.name);
     this.running.set(pid, runtime);
     return { liveDef: liveDefinition(def, machine, sev), runtime };
+  }
+
+  /**
+   * device_add succeeded: an encrypted guest judges the new device by the same rules as at boot
+   * (iommu before QEMU 6.0, transitional virtio on i440fx). Returns the new faults.
+   */
+  deviceAdded(g: GuestRuntime, device: DeviceDef): GuestFault[] {
+    if (!g.sev) return [];
+    const faults = hotplugFaults(device, g.machine, this.host.profile.qemu.version);
+    g.faults.push(...faults);
+    for (const f of faults) this.host.events.record('harness', `guest fault: ${f.message}`, g.name);
+    return faults;
   }
 
   /** LAUNCH_FINISH on the guest's first run; a failure makes QEMU exit. */

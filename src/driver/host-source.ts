@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
-import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../libvirt/errors.ts';
+import { LibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
 
 /** A domain as the driver names it: libvirt identifies domains by UUID, the name is for humans. */
 export interface DomainHandle {
@@ -122,9 +122,8 @@ export class FakeHostSource implements LibvirtSource {
   async listActive(): Promise<DomainHandle[]> {
     return this.host.listAllDomains(LIST_ACTIVE).map((r) => ({ name: r.name, uuid: r.uuid }));
   }
-  /** FakeHost has no device hot-plug; answer as the daemon does for a procedure it lacks. */
-  async attachDevice(): Promise<void> {
-    throw LibvirtError.of(VirErrorNumber.NO_SUPPORT, VirErrorDomain.REMOTE, 'unknown procedure: 160');
+  async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
+    this.host.attachDevice(dom, xml, flags);
   }
 }
 
@@ -190,7 +189,7 @@ export class WireSource implements LibvirtSource {
     return (await this.client.listAllDomains(LIST_ACTIVE)).map((r) => ({ name: r.name, uuid: uuidString(r.uuid) }));
   }
   async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
-    await this.client.call('DOMAIN_ATTACH_DEVICE_FLAGS', { dom: await this.ref(dom), xml, flags });
+    await this.client.attachDeviceFlags(await this.ref(dom), xml, flags);
   }
 }
 

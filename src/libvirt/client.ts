@@ -281,6 +281,17 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     await this.call('DOMAIN_MANAGED_SAVE_REMOVE', { dom, flags });
   }
 
+  // --- domains: devices ---
+
+  /** virDomainAttachDeviceFlags; `flags` are virDomainDeviceModifyFlags (1 LIVE, 2 CONFIG, 0 CURRENT). */
+  async attachDeviceFlags(dom: DomainRef, xml: string, flags: number): Promise<void> {
+    await this.call('DOMAIN_ATTACH_DEVICE_FLAGS', { dom, xml, flags });
+  }
+
+  async detachDeviceFlags(dom: DomainRef, xml: string, flags: number): Promise<void> {
+    await this.call('DOMAIN_DETACH_DEVICE_FLAGS', { dom, xml, flags });
+  }
+
   // --- domains: information ---
 
   async getXMLDesc(dom: DomainRef, flags = 0): Promise<string> {

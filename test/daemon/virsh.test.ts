@@ -157,6 +157,31 @@ describe.skipIf(!stack.available)('virsh against the fake libvirtd', () => {
     expect((await v('domstate', '--reason', 'tight')).stdout.trim()).toBe('shut off (crashed)');
   });
 
+  it('attach-device / detach-device: live and persistent, and the refusals with libvirt 9.0 + QEMU texts', async () => {
+    await define(SEV_GUEST);
+    await v('start', 'sevguest');
+    const disk = (dev: string, bus: string) =>
+      fake.file(`${dev}.xml`, `<disk type='file' device='disk'><driver name='qemu' type='raw' iommu='on'/><source file='/var/lib/images/${dev}.img'/><target dev='${dev}' bus='${bus}'/></disk>\n`);
+    const ok = await v('attach-device', 'sevguest', disk('vdb', 'virtio'), '--live', '--config');
+    expect([ok.status, ok.stdout.trim(), ok.stderr]).toEqual([0, 'Device attached successfully', '']);
+    expect((await v('dumpxml', 'sevguest')).stdout).toContain("<target dev='vdb' bus='virtio'/>");
+    expect((await v('dumpxml', '--inactive', 'sevguest')).stdout).toContain("<target dev='vdb' bus='virtio'/>");
+    const dup = await v('attach-device', 'sevguest', disk('vdb', 'virtio'), '--config');
+    expect(dup.stderr).toContain('error: Requested operation is not valid: target vdb already exists');
+    const sata = await v('attach-device', 'sevguest', disk('sdb', 'sata'), '--live');
+    expect(sata.stderr).toContain("error: internal error: unable to execute QEMU command 'device_add': Bus 'ide.1' does not support hotplugging");
+    const bad = await v('attach-device', 'sevguest', fake.file('bad.xml', "<disk type='file'><target dev='vdc'"), '--live');
+    expect(bad.stderr).toContain('error: (device_definition):1:');
+    const video = await v('attach-device', 'sevguest', fake.file('video.xml', "<video><model type='virtio'/></video>"), '--live');
+    expect(video.stderr).toContain("error: Operation not supported: live attach of device 'video' is not supported");
+    const det = await v('detach-device', 'sevguest', disk('vdb', 'virtio'), '--live', '--config');
+    expect([det.status, det.stdout.trim()]).toEqual([0, 'Device detached successfully']);
+    expect((await v('dumpxml', 'sevguest')).stdout).not.toContain("dev='vdb'");
+    await v('destroy', 'sevguest');
+    const off = await v('attach-device', 'sevguest', disk('vdd', 'virtio'), '--live');
+    expect(off.stderr).toContain('error: Requested operation is not valid: domain is not running');
+  });
+
   describe('migration between two fake hosts', () => {
     let dest: FakeDaemon;
     beforeEach(async () => {

@@ -1,18 +1,22 @@
 /**
- * Volumes and NICs attached to running guests. The fake has no attach procedure (VIR_ERR_NO_SUPPORT),
- * so the driver puts the device into the persistent definition; a hard reboot then starts the guest
- * with it, which lets the fake judge the device inside an encrypted guest on QEMU < 6.0 (Naples).
+ * Volumes and NICs attached to running guests. The fake hot-plugs (virDomainAttachDeviceFlags with
+ * AFFECT_LIVE | AFFECT_CONFIG), so the driver's live path is what runs: the device is in the running
+ * guest at once (live XML, and the fake judges it inside an encrypted guest on QEMU < 6.0, Naples)
+ * and in the persistent definition, so a hard reboot keeps it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { FakeHostSource, XML_INACTIVE } from '../../src/driver/host-source.ts';
+import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
+import { connect } from '../../src/libvirt/client.ts';
+import { FakeHostSource, SysrootFiles, WireSource, XML_INACTIVE } from '../../src/driver/host-source.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, ReferenceSevDriver, volumeDeviceXml, withDevice } from '../../src/driver/index.ts';
+import { startFake } from '../daemon/helpers.ts';
 import { filesOf, plainFlavor, sevFlavor, uefiImage } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sev-hotplug-'));
@@ -39,43 +43,102 @@ describe('hot-plug device XML', () => {
     expect(() => withDevice('<domain/>', '<x/>')).toThrow(/no <devices>/);
   });
 
-  it.each(['naples-7001', 'milan-7003-es8'])('%s: attached volume + NIC validate with the schema and work in the SEV guest after a reboot', async (profile) => {
+  it.each(['naples-7001', 'milan-7003-es8'])('%s: volume + NIC hot-plugged live and persistent, schema-valid, no fault in the SEV guest, kept across a hard reboot', async (profile) => {
     const { host, driver } = await driverOn(profile);
     const uuid = 'c0ffee00-0000-4000-8000-0000000000b1';
     const inst = await driver.spawn({ uuid, name: 'hp', flavor: sevFlavor(), image: uefiImage() });
-    expect(await driver.attach(uuid, 'volume')).toBe('config');
-    expect(await driver.attach(uuid, 'interface')).toBe('config');
-    expect(await driver.attach(uuid, 'volume')).toBe('config');
-    const xml = await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE);
+    const pid = host.guest('hp')!.pid;
+    expect(await driver.attach(uuid, 'volume')).toBe('live');
+    expect(await driver.attach(uuid, 'interface')).toBe('live');
+    expect(await driver.attach(uuid, 'volume')).toBe('live');
+    // The same QEMU process got the devices: no restart happened.
+    expect(host.guest('hp')!.pid).toBe(pid);
+    const devicesOf = (xml: string) => {
+      const def = parseDomainXml(xml, { snpKnown: false });
+      return {
+        disks: def.devices.filter((d) => d.kind === 'disk' && d.bus === 'virtio').map((d) => [d.targetDev, d.iommu]),
+        nics: def.devices.filter((d) => d.kind === 'interface').map((d) => [d.iommu, d.romEnabled]),
+      };
+    };
+    const expected = { disks: [['vda', true], ['vdb', true], ['vdc', true]], nics: [[true, false], [true, false]] };
+    const live = await driver.libvirt.getXMLDesc(inst.dom);
+    const persistent = await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE);
+    expect(devicesOf(live)).toEqual(expected);
+    expect(devicesOf(persistent)).toEqual(expected);
     const file = join(dir, `${profile}.xml`);
-    writeFileSync(file, xml);
+    writeFileSync(file, persistent);
     execFileSync('/usr/bin/virt-xml-validate', [file, 'domain'], { stdio: 'pipe' });
-    const def = parseDomainXml(xml, { snpKnown: false });
-    expect(def.devices.filter((d) => d.kind === 'disk' && d.bus === 'virtio').map((d) => [d.targetDev, d.iommu])).toEqual([['vda', true], ['vdb', true], ['vdc', true]]);
-    expect(def.devices.filter((d) => d.kind === 'interface').map((d) => [d.iommu, d.romEnabled])).toEqual([[true, false], [true, false]]);
+    expect(host.guest('hp')!.faults).toEqual([]);
     await driver.hardReboot(uuid);
-    const g = host.guest('hp')!;
-    expect(g.faults).toEqual([]);
+    expect(host.guest('hp')!.pid).not.toBe(pid);
+    expect(devicesOf(await driver.libvirt.getXMLDesc(inst.dom))).toEqual(expected);
+    expect(host.guest('hp')!.faults).toEqual([]);
     expect(host.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x33' });
+  });
+
+  it('through the socket (WireSource → fake libvirtd): the live path, and the device in the running guest', async () => {
+    const fake = await startFake('naples-7001');
+    const client = await connect(fake.uri);
+    try {
+      const sysroot = join(fake.dir, 'root');
+      mkdirSync(sysroot);
+      materializeSysroot(fake.host.profile, fake.host.kernel, sysroot);
+      const driver = new ReferenceSevDriver(new WireSource(client), new SysrootFiles(sysroot), { hw_machine_type: { x86_64: 'q35' }, num_memory_encrypted_guests: fake.host.sevView!.maxGuests });
+      await driver.init();
+      const uuid = 'c0ffee00-0000-4000-8000-0000000000b4';
+      const inst = await driver.spawn({ uuid, name: 'wire', flavor: sevFlavor(), image: uefiImage() });
+      expect(await driver.attach(uuid, 'volume')).toBe('live');
+      expect(await driver.attach(uuid, 'interface')).toBe('live');
+      const live = parseDomainXml(await driver.libvirt.getXMLDesc(inst.dom), { snpKnown: false });
+      expect(live.devices.filter((d) => d.kind === 'disk').map((d) => d.targetDev)).toContain('vdb');
+      // The spawned guest has its boot NIC; the attached one is the second.
+      expect(live.devices.filter((d) => d.kind === 'interface')).toHaveLength(2);
+      expect(fake.host.guest('wire')!.faults).toEqual([]);
+    } finally {
+      await client.close();
+      await fake.close();
+    }
   });
 
   it('a plain guest gets plain devices', async () => {
     const { driver } = await driverOn('rome-7002');
     const uuid = 'c0ffee00-0000-4000-8000-0000000000b2';
     const inst = await driver.spawn({ uuid, name: 'plain', flavor: plainFlavor, image: uefiImage() });
-    await driver.attach(uuid, 'interface');
-    const xml = await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE);
-    expect(xml).not.toContain('iommu');
+    expect(await driver.attach(uuid, 'interface')).toBe('live');
+    expect(await driver.libvirt.getXMLDesc(inst.dom)).toContain('<interface');
+    expect(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE)).not.toContain('iommu');
   });
 
-  it('attach to an SEV guest of a host with QEMU < 6.0 without iommu would be a guest fault (the check can fail)', async () => {
+  it('a virtio device hot-plugged without iommu into an SEV guest on QEMU < 6.0 is a guest fault at once (the check can fail)', async () => {
     const { host, driver } = await driverOn('naples-7001');
     const uuid = 'c0ffee00-0000-4000-8000-0000000000b3';
     const inst = await driver.spawn({ uuid, name: 'bad', flavor: sevFlavor(), image: uefiImage() });
-    const xml = await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE);
-    await driver.libvirt.defineXML(withDevice(xml, interfaceDeviceXml(false)));
+    const nics = (xml: string) => xml.split('<interface').length - 1;
+    const before = nics(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE));
+    await driver.libvirt.attachDevice(inst.dom, interfaceDeviceXml(false), 1);
+    expect(host.guest('bad')!.faults.map((f) => f.code)).toEqual(['virtio-without-iommu']);
+    expect(nics(await driver.libvirt.getXMLDesc(inst.dom))).toBe(before + 1);
+    // Live only: the persistent definition does not have it, so the next boot is clean again.
+    expect(nics(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE))).toBe(before);
     await driver.libvirt.destroy(inst.dom);
     await driver.libvirt.create(inst.dom);
-    expect(host.guest('bad')!.faults.map((f) => f.code)).toContain('virtio-without-iommu');
+    expect(host.guest('bad')!.faults).toEqual([]);
+  });
+
+  it('a libvirt without the procedure (VIR_ERR_NO_SUPPORT) still gets the device into the definition', async () => {
+    const host = new FakeHost(loadProfile('milan-7003-es8'));
+    class NoHotplug extends FakeHostSource {
+      override async attachDevice(): Promise<void> {
+        const { LibvirtError, VirErrorDomain, VirErrorNumber } = await import('../../src/libvirt/errors.ts');
+        throw LibvirtError.of(VirErrorNumber.NO_SUPPORT, VirErrorDomain.REMOTE, 'unknown procedure: 160');
+      }
+    }
+    const driver = new ReferenceSevDriver(new NoHotplug(host), filesOf(host), { hw_machine_type: { x86_64: 'q35' }, num_memory_encrypted_guests: host.sevView!.maxGuests });
+    await driver.init();
+    const uuid = 'c0ffee00-0000-4000-8000-0000000000b5';
+    const inst = await driver.spawn({ uuid, name: 'old', flavor: sevFlavor(), image: uefiImage() });
+    expect(await driver.attach(uuid, 'volume')).toBe('config');
+    expect(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE)).toContain("<target dev='vdb' bus='virtio'/>");
+    expect(await driver.libvirt.getXMLDesc(inst.dom)).not.toContain("dev='vdb'");
   });
 });

@@ -1,4 +1,5 @@
 /** Domain lookup, listing, definition and information procedures. */
+import { DeviceModifyFlags } from '../../libvirt/device-modify.ts';
 import { DomainFlags } from '../../libvirt/states.ts';
 import type { HandlerTable } from '../context.ts';
 import { fromWire, toWire, uuidToString } from '../wire.ts';
@@ -26,6 +27,12 @@ export const domainHandlers: HandlerTable = {
   DOMAIN_DEFINE_XML_FLAGS: ({ host }, { xml }) => ({ dom: toWire(host.defineXML(xml)) }),
   DOMAIN_UNDEFINE: ({ host }, { dom }) => host.undefine(fromWire(dom), 0),
   DOMAIN_UNDEFINE_FLAGS: ({ host }, { dom, flags }) => host.undefine(fromWire(dom), flags),
+
+  // virDomainAttachDevice / DetachDevice act on the running guest only (AFFECT_LIVE).
+  DOMAIN_ATTACH_DEVICE: ({ host }, { dom, xml }) => host.attachDevice(fromWire(dom), xml, DeviceModifyFlags.AFFECT_LIVE),
+  DOMAIN_ATTACH_DEVICE_FLAGS: ({ host }, { dom, xml, flags }) => host.attachDevice(fromWire(dom), xml, flags),
+  DOMAIN_DETACH_DEVICE: ({ host }, { dom, xml }) => host.detachDevice(fromWire(dom), xml, DeviceModifyFlags.AFFECT_LIVE),
+  DOMAIN_DETACH_DEVICE_FLAGS: ({ host }, { dom, xml, flags }) => host.detachDevice(fromWire(dom), xml, flags),
 
   DOMAIN_GET_XML_DESC: ({ host }, { dom, flags }) => ({ xml: host.getXMLDesc(fromWire(dom), flags) }),
   DOMAIN_GET_STATE: ({ host }, { dom }) => host.getState(fromWire(dom)),
