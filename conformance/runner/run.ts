@@ -122,7 +122,9 @@ class Runner {
       if (!isHostless(c)) await ctx.report();
       await arrange(ctx, given.host ?? [], this.target.description);
       const v = await judge(expectation, ctx);
-      const dirty = (given.host?.length ?? 0) > 0 || ctx.openedExtraHosts;
+      // Every case gets a host at a new URI, so detection a driver cached for an earlier host
+      // cannot leak; fleets reuse host names, so a driver that took part in one starts afresh.
+      const dirty = ctx.openedExtraHosts;
       return v.ok
         ? { status: 'pass', ...(v.note && { reason: v.note }), schemaChecks: ctx.schemaChecks, dirty }
         : { status: 'fail', reason: v.reason, dirty };
