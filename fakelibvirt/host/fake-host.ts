@@ -557,8 +557,10 @@ export class FakeHost {
     if (!isActive(o) || !o.runtime?.sev || !this.firmware) throw notRunning();
     const sev = o.runtime.sev;
     const st = this.firmware.platformStatus();
+    // QEMU's legacy launch measurement exists for SEV only; an SNP guest is attested from inside
+    // (SNP_GUEST_REQUEST), so libvirt reports its policy and the firmware version [inference].
     const out: TypedParam[] = [
-      param.string('sev-measurement', sev.measurement.toString('base64')),
+      ...(sev.kind === 'sev-snp' ? [] : [param.string('sev-measurement', sev.measurement.toString('base64'))]),
       param.uint('sev-api-major', st.apiMajor),
       param.uint('sev-api-minor', st.apiMinor),
       param.uint('sev-build-id', st.build),

@@ -22,10 +22,23 @@ export type LaunchSecurity =
     }
   | {
       readonly type: 'sev-snp';
+      /** QEMU's default 0x30000 when the element is absent (libvirt 10.x makes it optional). */
       readonly policy: bigint;
       readonly cbitpos?: number;
       readonly reducedPhysBits?: number;
+      /** authorKey / vcek / kernelHashes attributes (yes|no). */
+      readonly authorKey?: boolean;
+      readonly vcek?: boolean;
+      readonly kernelHashes?: boolean;
+      /** Base64 blobs handed to QEMU's sev-snp-guest object as they are. */
+      readonly guestVisibleWorkarounds?: string;
+      readonly idBlock?: string;
+      readonly idAuth?: string;
+      readonly hostData?: string;
     };
+
+/** QEMU's DEFAULT_SEV_SNP_POLICY (sev-hardware.md §3.2), used when `<policy>` is omitted. */
+export const DEFAULT_SNP_POLICY = 0x30000n;
 
 export type DeviceKind =
   | 'disk' | 'controller' | 'interface' | 'video' | 'memballoon' | 'rng' | 'serial' | 'console'
@@ -143,13 +156,10 @@ function parseLaunchSecurity(node: XmlNode, snpKnown: boolean): LaunchSecurity {
   const cbitpos = uintField('cbitpos', 'cbitpos');
   const reducedPhysBits = uintField('reducedPhysBits', 'reduced-phys-bits');
   const policyText = child(node, 'policy')?.text.trim();
-  if (!policyText || !/^(0x)?[0-9a-fA-F]+$/.test(policyText)) {
-    throw fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
-  }
+  const badPolicy = () => fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
+  if (type === 'sev-snp') return parseSnpLaunchSecurity(node, policyText, badPolicy, cbitpos, reducedPhysBits);
+  if (!policyText || !/^(0x)?[0-9a-fA-F]+$/.test(policyText)) throw badPolicy();
   const hex = policyText.replace(/^0x/i, '');
-  if (type === 'sev-snp') {
-    return { type, policy: BigInt(`0x${hex}`), ...(cbitpos !== undefined && { cbitpos }), ...(reducedPhysBits !== undefined && { reducedPhysBits }) };
-  }
   const policy = Number.parseInt(hex, 16);
   if (policy > 0xffffffff) throw fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
   const kh = node.attrs.kernelHashes;
@@ -163,6 +173,56 @@ function parseLaunchSecurity(node: XmlNode, snpKnown: boolean): LaunchSecurity {
     ...(kh !== undefined && { kernelHashes: yes(kh) }),
     ...(dhCert && { dhCert }),
     ...(session && { session }),
+  };
+}
+
+/** A yes/no attribute as libvirt's tristate-bool parser reads it; anything else is its enum error. */
+function yesNoAttr(node: XmlNode, name: string): boolean | undefined {
+  const v = node.attrs[name];
+  if (v === undefined) return undefined;
+  if (v !== 'yes' && v !== 'no') {
+    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute '${name}' in element '${node.name}': '${v}'.`);
+  }
+  return v === 'yes';
+}
+
+/**
+ * `<launchSecurity type='sev-snp'>` as libvirt 10.5+ documents it (formatdomain "Launch Security"):
+ * attributes authorKey, vcek, kernelHashes; children cbitpos, reducedPhysBits, policy (64-bit hex,
+ * optional), guestVisibleWorkarounds, idBlock, idAuth, hostData (base64, passed to QEMU unchecked).
+ */
+function parseSnpLaunchSecurity(
+  node: XmlNode,
+  policyText: string | undefined,
+  badPolicy: () => LibvirtError,
+  cbitpos: number | undefined,
+  reducedPhysBits: number | undefined,
+): LaunchSecurity {
+  let policy = DEFAULT_SNP_POLICY;
+  if (policyText !== undefined) {
+    if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(policyText)) throw badPolicy();
+    policy = BigInt(`0x${policyText.replace(/^0x/i, '')}`);
+  }
+  const blob = (name: string) => child(node, name)?.text.trim() || undefined;
+  const authorKey = yesNoAttr(node, 'authorKey');
+  const vcek = yesNoAttr(node, 'vcek');
+  const kernelHashes = yesNoAttr(node, 'kernelHashes');
+  const gvw = blob('guestVisibleWorkarounds');
+  const idBlock = blob('idBlock');
+  const idAuth = blob('idAuth');
+  const hostData = blob('hostData');
+  return {
+    type: 'sev-snp',
+    policy,
+    ...(cbitpos !== undefined && { cbitpos }),
+    ...(reducedPhysBits !== undefined && { reducedPhysBits }),
+    ...(authorKey !== undefined && { authorKey }),
+    ...(vcek !== undefined && { vcek }),
+    ...(kernelHashes !== undefined && { kernelHashes }),
+    ...(gvw && { guestVisibleWorkarounds: gvw }),
+    ...(idBlock && { idBlock }),
+    ...(idAuth && { idAuth }),
+    ...(hostData && { hostData }),
   };
 }
 

@@ -2,6 +2,7 @@
  * QEMU's sev-guest error texts (target/i386/sev.c), by QEMU version. The function name in each
  * message changed over releases, and reduced-phys-bits got a range in 8.0.
  */
+import { qemuFwErrorString } from '../firmware/status.ts';
 import { versionAtLeast } from '../profile/version.ts';
 
 /** `__func__` of the init routine that runs the checks. */
@@ -27,6 +28,10 @@ export const qemuSevText = {
     `${fn}: failed to initialize ret=${ret} fw_error=${fwError} '${fwText}'`,
   launchStart: (ret: number, fwError: number, fwText: string) =>
     `sev_launch_start: LAUNCH_START ret=${ret} fw_error=${fwError} '${fwText}'`,
+  /** KVM's ioctl failure for SNP_LAUNCH_START (sev-hardware.md §2.4 item 6, the -22 sample). */
+  snpLaunchStart: (ret: number, fwError: number) =>
+    `sev_snp_launch_start: SNP_LAUNCH_START ret=${ret} fw_error=${fwError} '${fwError === 0 ? '' : qemuFwErrorString(fwError)}'`,
+  snpNoSmm: 'SEV-SNP does not support SMM.',
   encryptionContext: (fn: string) => `${fn}: failed to create encryption context`,
   registerRegion: (hostAddr: bigint, size: number, strerror: string) =>
     `sev_ram_block_added: failed to register region (0x${hostAddr.toString(16)}+0x${size.toString(16)}) error '${strerror}'`,

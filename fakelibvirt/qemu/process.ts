@@ -125,6 +125,7 @@ export class QemuProcessManager {
             kernel: this.host.kernel,
             devSevPresent: profile.devSev.present,
             firmware: fw,
+            smtActive: profile.cpu.threadsPerCore > 1,
             allocateAsid: (kind) => asids.allocate(kind),
             freeAsid: (asid) => asids.free(asid),
             pinRegion: (_name, kib) => void memlock.pin(kib * 1024),
@@ -136,6 +137,7 @@ export class QemuProcessManager {
             vcpus: def.vcpus,
             regions,
             firmwareImage: firmwareImageFor(def.os.loader?.path ?? 'bios'),
+            smmOn: smmRequested(def),
           },
         );
       } catch (e) {
@@ -144,10 +146,13 @@ export class QemuProcessManager {
         for (const line of e.lines) this.host.events.record('qemu', line, def.name);
         throw this.startError(e.lines);
       }
-      if (!opts.paused) this.finishLaunch(def.name, sev);
+      // SEV finishes its launch on the first run (after a LAUNCH_SECRET window); QEMU ends an SNP
+      // launch at machine-init-done, paused or not.
+      if (!opts.paused || ls.type === 'sev-snp') this.finishLaunch(def.name, sev);
     }
 
-    const pins = !!ls || def.lockedMemory;
+    // SEV registers (pins) all guest RAM; SNP's guest_memfd is not pinned; <locked/> pins any guest.
+    const pins = ls?.type === 'sev' || def.lockedMemory;
     const runtime: GuestRuntime = {
       pid,
       name: def.name,
@@ -250,6 +255,12 @@ export class QemuProcessManager {
       this.stop(victim);
     }
   }
+}
+
+/** `<features><smm/>` or `<smm state='on'/>`: SMM asked for explicitly. */
+function smmRequested(def: DomainDef): boolean {
+  const smm = def.tree.children.find((c) => c.name === 'features')?.children.find((c) => c.name === 'smm');
+  return !!smm && smm.attrs.state !== 'off';
 }
 
 /** The live XML: canonical machine, and cbitpos/reducedPhysBits filled in as libvirt does at start. */

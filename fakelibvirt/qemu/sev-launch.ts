@@ -6,7 +6,7 @@
  * (ASID, firmware context, pinned pages) is released as the kernel releases it when QEMU dies.
  */
 import { createHash } from 'node:crypto';
-import { SevFirmwareError, qemuFwErrorString } from '../firmware/status.ts';
+import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/status.ts';
 import type { SevFirmware } from '../firmware/sev-firmware.ts';
 import { SnpGuestPolicy } from '../firmware/policy.ts';
 import { KvmError } from '../kvm/errno.ts';
@@ -49,6 +49,8 @@ export interface SevLaunchPorts {
   readonly kernel: KernelSevState;
   readonly devSevPresent: boolean;
   readonly firmware: SevFirmware;
+  /** The host runs with SMT (two threads per core): an SNP policy must then allow SMT. */
+  readonly smtActive: boolean;
   allocateAsid(kind: AsidKind): number;
   freeAsid(asid: number): void;
   /** Pins `kib` of guest memory for region `name`; throws KvmError(ENOMEM) past RLIMIT_MEMLOCK. */
@@ -63,6 +65,8 @@ export interface SevLaunchRequest {
   /** Guest memory regions in the order QEMU registers them, KiB each. */
   readonly regions: readonly { readonly name: string; readonly kib: number }[];
   readonly firmwareImage: Buffer;
+  /** The domain asks for SMM explicitly (`<features><smm state='on'/>`). */
+  readonly smmOn?: boolean;
 }
 
 const SNP_CONTEXT_POLICY = 0x4;
@@ -92,6 +96,9 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
   const rpbOk = versionAtLeast(ports.qemuVersion, 8, 0) ? rpb >= 1 && rpb <= 63 : rpb >= 1;
   if (!rpbOk) fail(qemuSevText.reducedPhysBits(ports.qemuVersion, fn, rpb));
   if (!ports.devSevPresent) fail(qemuSevText.openDevice(fn, '/dev/sev', 'No such file or directory'));
+
+  // SNP cannot run with SMM: QEMU turns an automatic SMM off, an explicit one fails (§4.2 item 9).
+  if (snp && req.smmOn) fail(qemuSevText.snpNoSmm);
 
   // 4–5: platform status and the SEV-ES requirements.
   let configEs = false;
@@ -125,13 +132,12 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     ports.freeAsid(asid);
     ports.unpinAll();
   };
-  if (snp && SnpGuestPolicy.parse(ls.policy as bigint).kvmValidity() !== null) {
-    release();
-    throw new QemuExit([
-      `sev_snp_launch_start: SNP_LAUNCH_START ret=-22 fw_error=0 ''`,
-      prefix + qemuSevText.encryptionContext(fn),
-      prefix + qemuSevText.kvmInitFailed,
-    ]);
+  if (snp) {
+    const refusal = snpLaunchStartRefusal(SnpGuestPolicy.parse(ls.policy as bigint), ports);
+    if (refusal) {
+      release();
+      throw new QemuExit([qemuSevText.snpLaunchStart(refusal.ret, refusal.fwError), prefix + qemuSevText.encryptionContext(fn), prefix + qemuSevText.kvmInitFailed]);
+    }
   }
   try {
     // SNP contexts use the ES ASID range; the SEV firmware model stands in for SNP_LAUNCH_START
@@ -149,8 +155,9 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     ]);
   }
 
-  // 8: every RAM block is registered (and pinned) as QEMU creates it.
-  for (const [i, r] of req.regions.entries()) {
+  // 8: every RAM block is registered (and pinned) as QEMU creates it. SNP guest memory is
+  // guest_memfd: nothing is registered or pinned (sev-hardware.md §5.1).
+  for (const [i, r] of snp ? [] : req.regions.entries()) {
     try {
       ports.pinRegion(r.name, r.kib);
     } catch (e) {
@@ -163,7 +170,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
   // 9–10: encrypt and measure the firmware (and, for ES, each vCPU's register state).
   try {
     ports.firmware.launchUpdateData(handle, req.firmwareImage);
-    if (es) for (let v = 0; v < req.vcpus; v++) ports.firmware.launchUpdateVmsa(handle, vmsaFor(v));
+    if (es || snp) for (let v = 0; v < req.vcpus; v++) ports.firmware.launchUpdateVmsa(handle, vmsaFor(v));
     const m = ports.firmware.launchMeasure(handle);
     return {
       kind,
@@ -181,6 +188,19 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     const f = fw(e);
     throw new QemuExit([`sev_launch_update_data: LAUNCH_UPDATE ret=-5 fw_error=${f.code} '${f.text}'`, 'SEV: Failed to encrypt pflash rom']);
   }
+}
+
+/**
+ * Why SNP_LAUNCH_START fails for this policy, as KVM (-EINVAL, sev-hardware.md §3.2) or the SNP
+ * firmware (-EIO with POLICY_FAILURE) refuses it; null when the launch may start. The firmware rules
+ * — SMT must be allowed on an SMT host, the policy's ABI minimum must not exceed the firmware's —
+ * come from the SEV-SNP firmware ABI's SNP_LAUNCH_START, not from the shared reference.
+ */
+export function snpLaunchStartRefusal(policy: SnpGuestPolicy, ports: Pick<SevLaunchPorts, 'smtActive' | 'firmware'>): { ret: number; fwError: number } | null {
+  if (policy.kvmValidity() !== null) return { ret: -22, fwError: 0 };
+  const fwTooOld = policy.abiMajor > ports.firmware.apiMajor || (policy.abiMajor === ports.firmware.apiMajor && policy.abiMinor > ports.firmware.apiMinor);
+  if ((ports.smtActive && !policy.smt) || fwTooOld) return { ret: -5, fwError: SevStatus.POLICY_FAILURE };
+  return null;
 }
 
 /** A stand-in VMSA: the BSP and APs differ only in their reset vector, as in a real launch. */

@@ -66,6 +66,24 @@ describe.skipIf(!stack.available)('differential: real libvirtd (test driver) vs 
     }
   });
 
+  it.each(peers)("%s: libvirt 9.0 predates <launchSecurity type='sev-snp'>: the same enum error", async (_name, open) => {
+    const c = await open();
+    try {
+      const xml = guestXml({ name: 'snp', uuid: 'eeeeeeee-1111-4222-8333-444444444444' }).replace(
+        '</domain>',
+        "  <launchSecurity type='sev-snp' authorKey='no' vcek='yes'><policy>0x00030000</policy></launchSecurity>\n</domain>",
+      );
+      const e = await failure(c.defineXML(xml));
+      expect({ code: e.code, domain: e.domain, message: e.message }).toEqual({
+        code: VirErrorNumber.XML_ERROR,
+        domain: VirErrorDomain.XML,
+        message: "XML error: Invalid value for attribute 'type' in element 'launchSecurity': 'sev-snp'.",
+      });
+    } finally {
+      await c.close();
+    }
+  });
+
   it.each(peers)('%s: starting a running domain is refused (codes differ by driver)', async (name, open) => {
     const c = await open();
     const g = { name: 'twice', uuid: 'cccccccc-1111-4222-8333-444444444444' };

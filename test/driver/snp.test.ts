@@ -5,18 +5,24 @@
  * libvirt documents it (attributes authorKey/vcek/kernelHashes, children cbitpos, reducedPhysBits,
  * policy), written out below as a small RelaxNG grammar.
  *
- * Not booted: the fake pins SNP guest memory like SEV memory and fails the start without
- * `<locked/>`, while SNP guests (guest_memfd) need no pinning and nova master omits `<locked/>`.
+ * Booted too: the driver spawns the guest on genoa-9004's fake host (in-process and through the
+ * daemon's socket), and the fake's view is checked: an SNP ASID below the SEV range, the 64-bit
+ * policy, the firmware's guest state, and no pinned memory (guest_memfd; no `<locked/>`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
+import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
+import { connect } from '../../src/libvirt/client.ts';
+import { FakeHostSource, ReferenceSevDriver, SysrootFiles, WireSource } from '../../src/driver/index.ts';
+import { startFake } from '../daemon/helpers.ts';
 import { buildDomainXml, hostFragments } from '../../src/driver/builder.ts';
 import { planGuest } from '../../src/driver/request.ts';
-import { setup, sevFlavor, uefiImage } from './helpers.ts';
+import { filesOf, setup, sevFlavor, uefiImage } from './helpers.ts';
 
 const SNP_FLAVOR = sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': 'amd-sev-snp' });
 
@@ -72,6 +78,34 @@ describe('SEV-SNP guest XML', () => {
     execFileSync('/usr/bin/xmllint', ['--noout', '--relaxng', join(dir, 'snp.rng'), join(dir, `ls-${memoryPolicy}.xml`)], { stdio: 'pipe' });
   });
 
+  it.each(['locked', 'hard-limit'] as const)('boots on genoa-9004 (%s policy): SNP ASID, policy 0x30000, firmware RUNNING, nothing pinned, no fault', async (memory_policy) => {
+    const { host } = await setup('genoa-9004');
+    const driver = new ReferenceSevDriver(new FakeHostSource(host), filesOf(host), { hw_machine_type: { x86_64: 'q35' }, memory_policy });
+    await driver.init();
+    await driver.spawn({ uuid: 'c0ffee00-0000-4000-8000-0000000000ab', name: 'snp', flavor: SNP_FLAVOR, image: uefiImage({ hw_firmware_stateless: true }) });
+    expectSnpGuest(host, 'snp');
+    await driver.destroy('c0ffee00-0000-4000-8000-0000000000ab');
+    expect(host.inspect().asids.inUse).toEqual([]);
+  });
+
+  it('boots through the socket (WireSource → fake libvirtd) the same way', async () => {
+    const fake = await startFake('genoa-9004');
+    const client = await connect(fake.uri);
+    try {
+      const sysroot = join(fake.dir, 'root');
+      materializeSysroot(fake.host.profile, fake.host.kernel, sysroot);
+      const driver = new ReferenceSevDriver(new WireSource(client), new SysrootFiles(sysroot), { hw_machine_type: { x86_64: 'q35' } });
+      await driver.init();
+      const inst = await driver.spawn({ uuid: 'c0ffee00-0000-4000-8000-0000000000ac', name: 'snp-wire', flavor: SNP_FLAVOR, image: uefiImage({ hw_firmware_stateless: true }) });
+      expectSnpGuest(fake.host, 'snp-wire');
+      const info = Object.fromEntries((await client.getLaunchSecurityInfo(await client.lookupByName(inst.dom.name))).map((p) => [p.field, p.value]));
+      expect(info['sev-snp-policy']).toBe(0x30000n);
+    } finally {
+      await client.close();
+      await fake.close();
+    }
+  });
+
   it('the RelaxNG check rejects a malformed element (so it can fail)', () => {
     writeFileSync(join(dir, 'snp.rng'), LAUNCH_SECURITY_SNP_RNG);
     writeFileSync(join(dir, 'bad.xml'), "<launchSecurity type='sev-snp' vcek='maybe'><policy>0x30000</policy></launchSecurity>");
@@ -95,3 +129,17 @@ describe('SEV-SNP guest XML', () => {
     expect(codeOf(() => planGuest({ name: 'x', flavor: SNP_FLAVOR, image: uefiImage({ hw_firmware_stateless: true }) }, milan.report))).toBe('NO_SLOTS');
   });
 });
+
+/** The fake's view of a running SNP guest built by the driver. */
+function expectSnpGuest(host: FakeHost, name: string): void {
+  const snap = host.inspect();
+  const g = snap.guests.find((x) => x.name === name)!;
+  expect(g).toMatchObject({ state: 'running', policy: '0x30000', firmwareState: 'RUNNING', pinnedKiB: 0, faults: [] });
+  const asid = snap.asids.inUse.find((a) => a.domain === name)!;
+  expect(asid.kind).toBe('sev-snp');
+  const range = host.asids!.range('sev-snp');
+  expect(asid.asid).toBeGreaterThanOrEqual(range.min);
+  expect(asid.asid).toBeLessThanOrEqual(range.max);
+  expect(asid.asid).toBeLessThan(host.cpuid!.minSevAsid);
+  expect(snap.pinnedKiB).toBe(0);
+}
