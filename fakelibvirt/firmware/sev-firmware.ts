@@ -7,7 +7,7 @@
  * Facts from sev-hardware.md §3.1, §3.3–3.6, §4.3–4.4. Rules marked [inference] are the spec's
  * intent as the kernel relies on it, not observed firmware behaviour.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import {
   COMMAND_IDS,
   GUEST_ALLOWED,
@@ -91,7 +91,7 @@ export class SevFirmware {
     this.esInitialised = opts.esInitialised;
     this.snpInitialised = opts.snpInitialised;
     this.tikSeed = opts.tikSeed;
-    this.random = opts.random ?? randomBytes;
+    this.random = opts.random ?? pooledRandomBytes;
     this.initialised = (opts.initialState ?? 'INIT') === 'INIT';
   }
 
@@ -401,4 +401,24 @@ export class SevFirmware {
   private record(command: FirmwareCommand, handle: number | null, status: number, injected: boolean): void {
     this.log.push({ seq: ++this.seq, command, id: COMMAND_IDS[command], handle, status, statusName: statusName(status), injected });
   }
+}
+
+/**
+ * Cryptographically random bytes drawn from a 4 KiB pool refilled in one call: every launch takes
+ * three 16-byte values (TEK, TIK, mnonce), and one kernel call per value dominated a guest start.
+ */
+const RANDOM_POOL = Buffer.alloc(4096);
+let randomPoolUsed = RANDOM_POOL.length;
+
+function pooledRandomBytes(n: number): Buffer {
+  if (n > RANDOM_POOL.length) return randomFillSync(Buffer.alloc(n));
+  if (randomPoolUsed + n > RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    randomPoolUsed = 0;
+  }
+  const out = Buffer.from(RANDOM_POOL.subarray(randomPoolUsed, randomPoolUsed + n));
+  // Bytes handed out are never handed out again: overwrite them until the next refill.
+  RANDOM_POOL.fill(0, randomPoolUsed, randomPoolUsed + n);
+  randomPoolUsed += n;
+  return out;
 }

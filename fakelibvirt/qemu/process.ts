@@ -20,7 +20,7 @@ import { versionAtLeast } from '../profile/version.ts';
 import type { LibvirtSevView } from '../views/libvirt-sev.ts';
 import { encryptedGuestFaults, hotplugFaults, usesUefi, type GuestFault } from './guest-boot.ts';
 import { qemuSevText } from './messages.ts';
-import { QemuExit, firmwareImageFor, launchSevGuest, type SevGuestRuntime } from './sev-launch.ts';
+import { QemuExit, firmwareImageOf, launchSevGuest, type SevGuestRuntime } from './sev-launch.ts';
 
 export interface GuestRuntime {
   readonly pid: number;
@@ -136,7 +136,7 @@ export class QemuProcessManager {
             cbitposFromCaps: opts.sevView?.cbitpos ?? cpuid.cbitpos,
             vcpus: def.vcpus,
             regions,
-            firmwareImage: firmwareImageFor(def.os.loader?.path ?? 'bios'),
+            firmwareImage: firmwareImageOf(def.os.loader?.path ?? 'bios'),
             smmOn: smmRequested(def),
           },
         );

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/status.ts';
 import type { SevFirmware } from '../firmware/sev-firmware.ts';
+import { markUnchanging } from '../firmware/measurement.ts';
 import { SnpGuestPolicy } from '../firmware/policy.ts';
 import { KvmError } from '../kvm/errno.ts';
 import type { LaunchSecurity } from '../libvirt/domain-def.ts';
@@ -64,7 +65,7 @@ export interface SevLaunchRequest {
   readonly vcpus: number;
   /** Guest memory regions in the order QEMU registers them, KiB each. */
   readonly regions: readonly { readonly name: string; readonly kib: number }[];
-  readonly firmwareImage: Buffer;
+  readonly firmwareImage: FirmwareImage;
   /** The domain asks for SMM explicitly (`<features><smm state='on'/>`). */
   readonly smmOn?: boolean;
 }
@@ -169,7 +170,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
 
   // 9–10: encrypt and measure the firmware (and, for ES, each vCPU's register state).
   try {
-    ports.firmware.launchUpdateData(handle, req.firmwareImage);
+    ports.firmware.launchUpdateData(handle, req.firmwareImage.bytes);
     if (es || snp) for (let v = 0; v < req.vcpus; v++) ports.firmware.launchUpdateVmsa(handle, vmsaFor(v));
     const m = ports.firmware.launchMeasure(handle);
     return {
@@ -180,7 +181,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       cbitpos,
       reducedPhysBits: rpb,
       measurement: m.measurement,
-      firmwareSha256: createHash('sha256').update(req.firmwareImage).digest('hex'),
+      firmwareSha256: req.firmwareImage.sha256,
     };
   } catch (e) {
     release();
@@ -210,10 +211,29 @@ function vmsaFor(vcpu: number): Buffer {
   return b;
 }
 
-/** The firmware bytes QEMU would map: deterministic per image path, so measurements repeat. */
+/** A firmware image and its SHA-256. The launch only reads the bytes (it measures them). */
+export interface FirmwareImage {
+  readonly bytes: Buffer;
+  readonly sha256: string;
+}
+const FIRMWARE_IMAGES = new Map<string, FirmwareImage>();
+const MAX_CACHED_IMAGES = 64;
+
+/** The image for a loader path, made once per path (a host has a handful of firmware files). */
+export function firmwareImageOf(path: string): FirmwareImage {
+  let img = FIRMWARE_IMAGES.get(path);
+  if (!img) {
+    const seed = createHash('sha256').update(`ovmf:${path}`).digest();
+    const bytes = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < bytes.length; i += seed.length) seed.copy(bytes, i);
+    img = { bytes: markUnchanging(bytes), sha256: createHash('sha256').update(bytes).digest('hex') };
+    if (FIRMWARE_IMAGES.size >= MAX_CACHED_IMAGES) FIRMWARE_IMAGES.clear();
+    FIRMWARE_IMAGES.set(path, img);
+  }
+  return img;
+}
+
+/** The firmware bytes QEMU would map: deterministic per image path, so measurements repeat (a copy). */
 export function firmwareImageFor(path: string): Buffer {
-  const seed = createHash('sha256').update(`ovmf:${path}`).digest();
-  const out = Buffer.alloc(64 * 1024);
-  for (let i = 0; i < out.length; i += seed.length) seed.copy(out, i);
-  return out;
+  return Buffer.from(firmwareImageOf(path).bytes);
 }

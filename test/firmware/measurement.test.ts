@@ -5,6 +5,7 @@ import {
   launchDigest,
   launchMeasure,
   launchMeasurement,
+  markUnchanging,
   secretMac,
   verifyMeasurement,
   verifySecretMac,
@@ -21,6 +22,17 @@ describe('launch digest', () => {
     expect(d.toString('hex')).toBe('719d42c863b651f75c0ea6c55acd532bd07d70c0ad3af8568bce2fbb97a26941');
     expect(d).toEqual(createHash('sha256').update(Buffer.concat([ovmf, hashes])).digest());
     expect(launchDigest([hashes, ovmf])).not.toEqual(d);
+  });
+
+  it('an unchanging first buffer reuses its hash state and still gives the same digests', () => {
+    const image = markUnchanging(Buffer.from('FIRMWARE'.repeat(4096)));
+    const plain = (tail: Buffer[]) => createHash('sha256').update(Buffer.concat([image, ...tail])).digest();
+    // First use computes and keeps the state, later ones resume from it; the tails differ.
+    expect(launchDigest([image, hashes])).toEqual(plain([hashes]));
+    expect(launchDigest([image])).toEqual(plain([]));
+    expect(launchDigest([image, ovmf, hashes])).toEqual(plain([ovmf, hashes]));
+    // Not first: hashed as usual.
+    expect(launchDigest([hashes, image])).toEqual(createHash('sha256').update(Buffer.concat([hashes, image])).digest());
   });
 });
 

@@ -222,6 +222,8 @@ describe('bad input leaves the host unchanged', () => {
     ['unknown launchSecurity type', guestXml({ name: 'u', launchSecurity: "<launchSecurity type='tdx'><policy>1</policy></launchSecurity>" }), VirErrorNumber.XML_ERROR, /Invalid value for attribute 'type'/],
     ['oversized XML', guestXml({ name: 'big', metadata: `<description>${'x'.repeat(4 * 1024 * 1024)}</description>` }), VirErrorNumber.INVALID_ARG, /larger than/],
     ['deep nesting', `<domain type='kvm'><name>d</name>${'<a>'.repeat(300)}${'</a>'.repeat(300)}</domain>`, VirErrorNumber.XML_DETAIL, /Excessive depth in document: 256 use XML_PARSE_HUGE option/],
+    // Two lines: the error names line 2 and puts the caret after the 257th opening tag of that line.
+    ['deep nesting on line 2', `<domain type='kvm'><name>d</name>\n${'<a>'.repeat(300)}${'</a>'.repeat(300)}</domain>`, VirErrorNumber.XML_DETAIL, new RegExp(`^\\(domain_definition\\):2: Excessive depth in document: 256 use XML_PARSE_HUGE option\\n(<a>){300}.*\\n-{${255 * 3 + 3}}\\^$`)],
     ['trailing content', "<domain type='kvm'><name>t</name></domain> junk", VirErrorNumber.XML_DETAIL, /Extra content at the end of the document/],
     ['entity declaration', "<!DOCTYPE d [<!ENTITY x 'boom'>]><domain type='kvm'><name>&x;</name><memory>1024</memory><os><type>hvm</type></os></domain>", VirErrorNumber.XML_DETAIL, /entity declarations are refused/],
     ['undefined entity', "<domain type='kvm'><name>&x;</name><memory>1024</memory><os><type>hvm</type></os></domain>", VirErrorNumber.XML_DETAIL, /^\(domain_definition\):1: Entity 'x' not defined\n<domain.*\n-{28}\^$/],
