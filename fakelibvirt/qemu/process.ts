@@ -265,19 +265,20 @@ function smmRequested(def: DomainDef): boolean {
 
 /** The live XML: canonical machine, and cbitpos/reducedPhysBits filled in as libvirt does at start. */
 function liveDefinition(def: DomainDef, machine: string, sev: SevGuestRuntime | null): DomainDef {
-  const tree = cloneTree(def.tree);
-  const os = tree.children.find((c) => c.name === 'os');
-  const type = os?.children.find((c) => c.name === 'type');
-  if (type) type.attrs.machine = machine;
-  const ls = tree.children.find((c) => c.name === 'launchSecurity');
-  if (ls && sev) {
-    for (const [name, value] of [['cbitpos', sev.cbitpos], ['reducedPhysBits', sev.reducedPhysBits]] as const) {
-      if (!ls.children.some((c) => c.name === name)) ls.children.push(element(name, {}, [], String(value)));
+  // Copy only the nodes that change; the rest is shared with the persistent tree, which nothing
+  // edits in place (device changes build new nodes).
+  const withKids = (n: XmlNode, children: XmlNode[]): XmlNode => ({ name: n.name, attrs: n.attrs, children, text: n.text });
+  const children = def.tree.children.map((c) => {
+    if (c.name === 'os') {
+      return withKids(c, c.children.map((t) => (t.name === 'type' ? { ...withKids(t, t.children), attrs: { ...t.attrs, machine } } : t)));
     }
-  }
-  return { ...def, tree, os: { ...def.os, machine } };
-}
-
-function cloneTree(n: XmlNode): XmlNode {
-  return { name: n.name, attrs: { ...n.attrs }, children: n.children.map(cloneTree), text: n.text };
+    if (c.name === 'launchSecurity' && sev) {
+      const added = ([['cbitpos', sev.cbitpos], ['reducedPhysBits', sev.reducedPhysBits]] as const)
+        .filter(([name]) => !c.children.some((x) => x.name === name))
+        .map(([name, value]) => element(name, {}, [], String(value)));
+      return withKids(c, [...c.children, ...added]);
+    }
+    return c;
+  });
+  return { ...def, tree: withKids(def.tree, children), os: { ...def.os, machine } };
 }
