@@ -24,7 +24,6 @@ const HOST_EXTRA_FEATURES: readonly (readonly [string, string])[] = [
   ['perfctr_nb', 'perfctr_nb'],
   ['invpcid', 'invpcid'],
   ['cqm', 'cmt'],
-  ['amd_ppin', 'amd-ppin'],
   ['ssbd', 'amd-ssbd'],
   ['vmx', 'vmx'],
   ['pdcm', 'pdcm'],

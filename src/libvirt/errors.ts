@@ -49,6 +49,7 @@ export const VirErrorDomain = {
   DOMAIN: 20,
   NODEDEV: 22,
   SECRET: 30,
+  CPU: 31,
   CAPABILITIES: 44,
 } as const;
 export type VirErrorDomain = (typeof VirErrorDomain)[keyof typeof VirErrorDomain];

@@ -3,6 +3,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import { AuthType, DrvFeature } from '../../../src/rpc/constants.ts';
 import { notOpenError } from '../access.ts';
 import type { HandlerTable } from '../context.ts';
+import { baselineCpu } from '../../libvirt/cpu-baseline.ts';
 
 /** VIR_DRV_FEATURE_* the daemon answers 1 to: the daemon's own (8, 10, 14, 15), the global ones (9, 16) and the QEMU driver's migration set. */
 export const SUPPORTED_FEATURES: ReadonlySet<number> = new Set([
@@ -72,6 +73,7 @@ export const connectHandlers: HandlerTable = {
     capabilities: host.domainCapabilities({ emulatorbin: a.emulatorbin, arch: a.arch, machine: a.machine, virttype: a.virttype }),
   }),
   CONNECT_GET_MAX_VCPUS: () => ({ max_vcpus: 255 }),
+  CONNECT_BASELINE_CPU: (_ctx, { xmlCPUs, flags }) => ({ cpu: baselineCpu(xmlCPUs, flags) }),
   CONNECT_GET_CPU_MODEL_NAMES: (_ctx, { arch, need_results }) => {
     const models = arch === 'x86_64' || arch === 'i686' ? X86_CPU_MODELS : [];
     return { models: need_results ? models : [], ret: models.length };
