@@ -88,5 +88,19 @@ def main():
             wire.send({'id': ident, 'error': {'code': 'INTERNAL', 'message': f'nova raised {type(exc).__name__}: {exc}'}})
 
 
+def profiled(run):
+    """Runs `run` under cProfile when SEVHARNESS_NOVA_PROFILE names a directory (one file per process)."""
+    out_dir = os.environ.get('SEVHARNESS_NOVA_PROFILE')
+    if not out_dir:
+        return run()
+    import cProfile
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(run)
+    finally:
+        os.makedirs(out_dir, exist_ok=True)
+        profiler.dump_stats(os.path.join(out_dir, f'nova-{os.getpid()}.prof'))
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(profiled(main))

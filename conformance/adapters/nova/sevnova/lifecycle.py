@@ -10,7 +10,7 @@ from nova.compute import api as compute_api
 from nova.compute import instance_actions
 from nova import context as nova_context
 
-from . import boot_request, guest
+from . import boot_request, guest, hotplug
 from .wire import ProtocolError, Refusal, require
 
 #: The API actions nova guards for SEV guests, by contract operation (nova.compute.api).
@@ -20,9 +20,9 @@ GUARDED_ACTIONS = {
 }
 
 NOT_PRACTICAL = {
-    'snapshot': 'snapshots need an image service',
-    'attach-volume': 'volume attachment needs a volume connector',
-    'attach-interface': 'interface attachment needs a network backend',
+    # nova live-snapshots a running guest: virDomainBlockRebase + block-job polling, then qemu-img
+    # on the instance's disk; the fake has no block jobs and the adapter creates no disk images.
+    'snapshot': 'live snapshot needs libvirt block jobs and the instance disk on the host',
     'live-migrate': 'live migration of a plain guest is outside this adapter',
 }
 
@@ -94,6 +94,10 @@ def run(services, params):
     elif operation == 'hard-reboot':
         _remove(service, instance)
         _launch(service, instance, image)
+    elif operation == 'attach-interface':
+        hotplug.attach_interface(service, instance)
+    elif operation == 'attach-volume':
+        hotplug.attach_volume(service, instance)
     elif operation == 'delete':
         _remove(service, instance)
         guest.INSTANCES.pop(instance.uuid, None)
