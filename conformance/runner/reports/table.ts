@@ -15,8 +15,21 @@ export function formatSummary(r: RunReport): string {
     `${c['not-applicable']} not applicable, ${c['not-implemented']} not implemented — wall time ${(r.wallMs / 1000).toFixed(1)} s`;
 }
 
+/** Results sharing one status and reason beyond this many are listed once (a driver that never starts). */
+const GROUP_FROM = 4;
+
 function reasonLines(results: readonly CaseResult[], statuses: readonly CaseStatus[]): string[] {
-  return results.filter((x) => statuses.includes(x.status)).map((x) => `  ${MARKS[x.status]} ${x.caseId} [${x.profile}]: ${x.reason ?? '(no reason given)'}`);
+  const groups = new Map<string, CaseResult[]>();
+  for (const x of results.filter((y) => statuses.includes(y.status))) {
+    const key = `${x.status}\u0000${x.reason ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), x]);
+  }
+  return [...groups.values()].flatMap((g) => {
+    const at = (x: CaseResult) => `${x.caseId} [${x.profile}]`;
+    const reason = g[0]!.reason ?? '(no reason given)';
+    if (g.length < GROUP_FROM) return g.map((x) => `  ${MARKS[x.status]} ${at(x)}: ${reason}`);
+    return [`  ${MARKS[g[0]!.status]} ${g.length} results (${g.slice(0, 2).map(at).join(', ')}, …): ${reason}`];
+  });
 }
 
 export function formatTable(r: RunReport, opts: { verbose?: boolean } = {}): string {

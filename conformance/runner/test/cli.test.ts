@@ -101,6 +101,15 @@ describe('reports', () => {
     expect(t).toContain('wall time 1.2 s');
   });
 
+  it('many results with one reason (a driver that never starts) are listed once; a few stay apart', () => {
+    const err = (caseId: string, profile: string) => ({ caseId, area: 'detect' as const, title: caseId, profile, status: 'error' as const, reason: 'the driver did not start: x', durationMs: 0 });
+    const many = { ...REPORT, results: ['a', 'b', 'c', 'd', 'e'].map((c) => err(`detect.${c}`, 'p1')) };
+    const lines = formatTable(many).split('\n').filter((l) => l.includes('did not start'));
+    expect(lines).toEqual(['  ! 5 results (detect.a [p1], detect.b [p1], …): the driver did not start: x']);
+    const few = { ...REPORT, results: many.results.slice(0, 3) };
+    expect(formatTable(few).split('\n').filter((l) => l.includes('did not start'))).toHaveLength(3);
+  });
+
   it('--report specs: kinds and files, bad syntax refused', () => {
     expect(parseReportSpec('junit=a.xml,json=b.json')).toEqual([{ kind: 'junit', file: 'a.xml' }, { kind: 'json', file: 'b.json' }]);
     expect(() => parseReportSpec('junit')).toThrow(/not kind=FILE/);
