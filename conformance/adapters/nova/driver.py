@@ -42,7 +42,7 @@ def parse(line):
 
 def hello(wire):
     """Answers the handshake before nova is imported, so the runner's start-up clock stays short."""
-    line = wire.read()
+    line = wire.read_unbuffered()
     if line is None:
         return False
     try:
@@ -64,10 +64,27 @@ def main():
     wire = Wire()
     if not hello(wire):
         return 0
+    if os.environ.get('SEVHARNESS_NOVA_FORKSERVER', '1') != '0':
+        from sevnova import forkserver
+        code = forkserver.run_forked(wire.out_fd, __file__)
+        if code is not None:
+            return code
+    return serve(wire)
+
+
+def serve(wire):
+    """The protocol loop after hello, in this process (nova imported here) or a fork-server child."""
     from sevnova import operations, runtime
     runtime.load()
     services = runtime.Services()
     handlers = operations.handlers(services)
+    try:
+        return _loop(wire, handlers)
+    finally:
+        services.close()
+
+
+def _loop(wire, handlers):
     while True:
         line = wire.read()
         if line is None:
@@ -103,4 +120,7 @@ def profiled(run):
 
 
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--fork-server']:
+        from sevnova import forkserver
+        sys.exit(forkserver.serve(sys.argv[2], lambda wire: profiled(lambda: serve(wire))))
     sys.exit(profiled(main))

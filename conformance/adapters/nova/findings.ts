@@ -49,8 +49,8 @@ const VMCOREINFO: NovaFinding = {
 };
 
 /** Cases nova could meet but the adapter does not drive the operation: adapter limits, not nova findings. */
-const ADAPTER_LIMIT = (what: string): NovaFinding => ({
-  zed: `Not a nova finding: the adapter refuses ${what} NOT_IMPLEMENTED (it needs a service the adapter does not run).`,
+const ADAPTER_LIMIT = (what: string, why: string): NovaFinding => ({
+  zed: `Not a nova finding: the adapter refuses ${what} NOT_IMPLEMENTED (${why}).`,
   fix: null,
   fact: 'conformance/adapters/nova/README.md',
 });
@@ -110,9 +110,10 @@ export const NOVA_FINDINGS: Readonly<Record<string, NovaFinding>> = {
     fix: 'libvirt firmware auto-selection in 33.0.0 (bug #2122296)',
     fact: 'nova-sev.md §3.4 (loader selection), §6',
   },
-  'lifecycle.snapshot-allowed': ADAPTER_LIMIT('snapshot'),
-  'lifecycle.attach-volume-iommu': ADAPTER_LIMIT('attach-volume'),
-  'lifecycle.attach-interface-iommu': ADAPTER_LIMIT('attach-interface'),
+  'lifecycle.snapshot-allowed': ADAPTER_LIMIT(
+    'snapshot',
+    "nova live-snapshots a running guest with libvirt block jobs (virDomainBlockRebase, block-job polling), which the fake does not implement, and qemu-img on the instance disk, which the adapter never creates",
+  ),
   'xml.ipxe-rom-off': {
     zed: 'nova never emits <rom bar="off"/> (or any rom setting) on virtio NICs of SEV guests.',
     fix: null,

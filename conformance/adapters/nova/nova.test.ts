@@ -3,7 +3,11 @@
  * process protocol: nova's own supports_amd_sev on every profile, for the reason the profile
  * models, and nova-built SEV guests booting on the fake (ASID assigned, memory locked).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isRefusal, type BootRequest, type HostReport } from '../../contract.ts';
 import { startProcessDriver, type ProcessDriver } from '../process.ts';
@@ -126,6 +130,19 @@ describe.skipIf(!stack)('nova Zed against the fake', () => {
     },
   );
 
+  test.each(['rome-7002', 'milan-7003-es8', 'intel-xeon'])(
+    '%s: nova reports CPU feature traits from libvirt\'s expanded baseline CPU',
+    async (name) => {
+      const r = await report(name);
+      const amd = loadProfile(name).cpu.vendor === 'AuthenticAMD';
+      // The capabilities model's features (libvirt's CPU map) as nova's os-traits names.
+      expect(r.traits).toEqual(expect.arrayContaining(['HW_CPU_X86_AVX2', 'HW_CPU_X86_SSE42', 'HW_CPU_X86_AESNI']));
+      if (amd) expect(r.traits).toEqual(expect.arrayContaining(['HW_CPU_X86_SVM', 'HW_CPU_X86_SSE4A']));
+      else expect(r.traits).not.toContain('HW_CPU_X86_SVM');
+      expect(driver.stderrTail()).not.toContain('does not support full set of host capabilities');
+    },
+  );
+
   test('a non-boolean hw:mem_encryption is refused as nova\'s API does', async () => {
     const r = await driver.validateRequest!({ ...SEV_REQUEST, flavor: { ...SEV_REQUEST.flavor, extraSpecs: { 'hw:mem_encryption': 'tru' } } });
     expect(isRefusal(r) && r.code).toBe('INVALID_BOOLEAN');
@@ -140,4 +157,44 @@ describe.skipIf(!stack)('nova Zed: the conformance matrix', () => {
     const diffs = compareMatrix(readExpectedMatrix(), matrixOf(run.results));
     expect(diffs.map((d) => `${d.caseId} on ${d.profile}: expected ${d.expected}, got ${d.actual}`)).toEqual([]);
   }, 1_800_000);
+});
+
+describe.skipIf(!stack)('nova adapter fork server', () => {
+  /** Pids of processes whose stdin is the given pipe (the adapter process and its forked driver). */
+  const readersOf = (pipe: string): number[] =>
+    readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/0`) === pipe;
+      } catch {
+        return false;
+      }
+    });
+
+  test('a killed adapter process takes its forked nova driver with it', async () => {
+    const fake = await startFake('rome-7002');
+    const sysroot = join(fake.dir, 'sysroot');
+    materializeSysroot(fake.host.profile, fake.host.kernel, sysroot);
+    const child = spawn(NOVA_DRIVER_COMMAND[0]!, NOVA_DRIVER_COMMAND.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, SEVHARNESS_NOVA_FORKSERVER: '1' } });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const call = async (message: object): Promise<{ result?: { traits?: string[] } }> => {
+      child.stdin!.write(`${JSON.stringify(message)}\n`);
+      return JSON.parse(String((await lines.next()).value)) as { result?: { traits?: string[] } };
+    };
+    try {
+      expect((await call({ id: 1, op: 'hello', params: { protocol: 1 } })).result).toBeDefined();
+      const r = await call({ id: 2, op: 'reportHost', params: { uri: fake.uri, sysroot, config: { machineTypes: {}, maxEncryptedGuests: null, ovmf: [] } } });
+      expect(r.result?.traits).toContain('HW_CPU_X86_AMD_SEV');
+      const pipe = readlinkSync(`/proc/${child.pid}/fd/0`);
+      const forked = readersOf(pipe).filter((pid) => pid !== child.pid);
+      expect(forked).toHaveLength(1);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      // The monitor sees the adapter's socket close and kills the driver; wait for it to go.
+      for (let i = 0; i < 200 && readersOf(pipe).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(readersOf(pipe)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      await fake.close();
+    }
+  }, 120_000);
 });

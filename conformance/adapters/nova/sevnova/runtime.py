@@ -130,7 +130,14 @@ class Services:
     def __init__(self):
         self._by_key = {}
         self._sysroot_by_uri = {}
+        self._scratch = []
         self.current = None
+
+    def close(self):
+        """Removes the temporary directories this process made (instances paths, empty sysroots)."""
+        import shutil
+        for path in self._scratch + [s.instances_path for s in self._by_key.values()]:
+            shutil.rmtree(path, ignore_errors=True)
 
     def get(self, uri, sysroot, config):
         key = (uri, sysroot, repr(sorted(_freeze(config))))
@@ -144,7 +151,10 @@ class Services:
 
     def for_uri(self, uri, config):
         """The service for a URI seen in reportHost (its sysroot), else one with an empty sysroot."""
-        sysroot = self._sysroot_by_uri.get(uri) or tempfile.mkdtemp(prefix='sevharness-nova-root-')
+        sysroot = self._sysroot_by_uri.get(uri)
+        if sysroot is None:
+            sysroot = tempfile.mkdtemp(prefix='sevharness-nova-root-')
+            self._scratch.append(sysroot)
         return self.get(uri, sysroot, config)
 
 

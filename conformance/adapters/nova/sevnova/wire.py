@@ -9,14 +9,33 @@ import sys
 
 
 class Wire:
-    def __init__(self):
-        self._out = os.fdopen(os.dup(1), 'w', encoding='utf-8', buffering=1)
-        os.dup2(2, 1)
+    """Protocol lines in on `in_fd`, out on `out_fd` (by default: stdin, and a private copy of stdout)."""
+
+    def __init__(self, in_fd=0, out_fd=None):
+        if out_fd is None:
+            out_fd = os.dup(1)
+            os.dup2(2, 1)
         sys.stdout = sys.stderr
-        self._in = sys.stdin.buffer
+        self.out_fd = out_fd
+        self._out = os.fdopen(out_fd, 'w', encoding='utf-8', buffering=1, closefd=False)
+        self._in_fd = in_fd
+        self._in = None
+
+    def read_unbuffered(self):
+        """One line read byte by byte, so nothing after it leaves the pipe (the fork server reads on)."""
+        chunks = []
+        while True:
+            byte = os.read(self._in_fd, 1)
+            if not byte:
+                return b''.join(chunks) or None
+            chunks.append(byte)
+            if byte == b'\n':
+                return b''.join(chunks)
 
     def read(self):
         """The next request line (bytes), or None at end of input."""
+        if self._in is None:
+            self._in = os.fdopen(self._in_fd, 'rb', closefd=False)
         while True:
             line = self._in.readline()
             if not line:
