@@ -6,8 +6,22 @@
 import { z } from 'zod';
 import { versionAtLeast } from './version.ts';
 
-export const GENERATIONS = ['naples', 'rome', 'milan', 'genoa', 'turin', 'client', 'intel'] as const;
+export const GENERATIONS = ['naples', 'rome', 'milan', 'genoa', 'turin', 'client', 'intel', 'arm'] as const;
 export type Generation = (typeof GENERATIONS)[number];
+
+/** Host architectures a profile can describe; SEV exists only on x86_64. */
+export const HOST_ARCHES = ['x86_64', 'aarch64'] as const;
+export type HostArch = (typeof HOST_ARCHES)[number];
+
+export const CPU_VENDORS = ['AuthenticAMD', 'GenuineIntel', 'ARM'] as const;
+export type CpuVendor = (typeof CPU_VENDORS)[number];
+
+/** The architecture and generation each vendor's profiles must have (superRefine below). */
+const VENDOR_RULES: Record<CpuVendor, { readonly arch: HostArch; readonly generations: readonly Generation[] }> = {
+  AuthenticAMD: { arch: 'x86_64', generations: ['naples', 'rome', 'milan', 'genoa', 'turin', 'client'] },
+  GenuineIntel: { arch: 'x86_64', generations: ['intel'] },
+  ARM: { arch: 'aarch64', generations: ['arm'] },
+};
 
 /** /proc/cpuinfo flags the kernel derives from CPUID 0x8000001F and BIOS state (views/cpuinfo.ts). */
 export const DERIVED_CPU_FLAGS = ['sme', 'sev', 'sev_es', 'sev_snp'] as const;
@@ -21,11 +35,18 @@ const Register = z.union([
   z.string().regex(/^0x[0-9a-fA-F]{1,8}$/, 'expected a 32-bit hex value like 0x0001000f'),
 ]).transform((v) => (typeof v === 'number' ? v : Number.parseInt(v, 16)));
 
+/**
+ * On ARM (vendor 'ARM', MIDR implementer 0x41) the x86 identity fields hold the MIDR fields the
+ * kernel prints: family = "CPU architecture" (8), model = "CPU part" (0xd0c for Neoverse-N1),
+ * stepping = "CPU revision", and `variant` = "CPU variant".
+ */
 const Cpu = z.object({
-  vendor: z.enum(['AuthenticAMD', 'GenuineIntel']),
+  vendor: z.enum(CPU_VENDORS),
   family: z.number().int().min(0),
   model: z.number().int().min(0),
   stepping: z.number().int().min(0),
+  /** ARM only: the MIDR variant (the "r" of r3p1). */
+  variant: z.number().int().min(0).max(15).default(0),
   modelName: z.string().min(1),
   /** libvirt's CPU model name for the host-model CPU (e.g. EPYC-Milan). */
   libvirtModel: z.string().min(1),
@@ -113,6 +134,8 @@ export const HardwareProfileSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'profile names are lower-case words joined by -'),
     description: z.string().min(1),
     generation: z.enum(GENERATIONS),
+    /** The host's architecture (libvirt's host `<cpu><arch>`); x86_64 unless stated. */
+    arch: z.enum(HOST_ARCHES).default('x86_64'),
     cpu: Cpu,
     cpuid8000001f: Cpuid8000001F.nullable(),
     firmware: Firmware.nullable(),
@@ -132,11 +155,13 @@ export const HardwareProfileSchema = z
     if (!amd && p.cpuid8000001f !== null) {
       ctx.addIssue({ code: 'custom', path: ['cpuid8000001f'], message: 'only AMD CPUs have CPUID Fn8000_001F; use null' });
     }
-    if (amd && p.generation === 'intel') {
-      ctx.addIssue({ code: 'custom', path: ['generation'], message: "generation 'intel' needs vendor GenuineIntel" });
+    const rule = VENDOR_RULES[p.cpu.vendor];
+    if (!rule.generations.includes(p.generation)) {
+      const owner = CPU_VENDORS.find((v) => VENDOR_RULES[v].generations.includes(p.generation));
+      ctx.addIssue({ code: 'custom', path: ['generation'], message: `generation '${p.generation}' needs vendor ${owner}` });
     }
-    if (!amd && p.generation !== 'intel') {
-      ctx.addIssue({ code: 'custom', path: ['generation'], message: `generation '${p.generation}' needs vendor AuthenticAMD` });
+    if (rule.arch !== p.arch) {
+      ctx.addIssue({ code: 'custom', path: ['arch'], message: `vendor ${p.cpu.vendor} means an ${rule.arch} host, not ${p.arch}` });
     }
     const id = p.cpuid8000001f;
     if (id) {

@@ -7,7 +7,7 @@ import type { HardwareProfile } from '../profile/schema.ts';
 import type { KernelSevState } from '../profile/derive.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import { cpuLocation } from './cpuinfo.ts';
-import { hasHardwareVirt, i686Emulator } from './machines.ts';
+import { guestArches, type GuestArch } from './machines.ts';
 import { el, formatXml, textEl, type XmlNode } from './xml.ts';
 
 /** /proc/cpuinfo flag → libvirt feature name, for features libvirt lists beyond the CPU model. */
@@ -63,8 +63,32 @@ export function formatCpuSet(ids: readonly number[]): string {
   return parts.join(',');
 }
 
-export function vendorName(profile: HardwareProfile): 'AMD' | 'Intel' {
-  return profile.cpu.vendor === 'AuthenticAMD' ? 'AMD' : 'Intel';
+/** libvirt's vendor names (x86 CPU map, ARM vendor table: implementer 0x41 is 'ARM'). */
+const VENDOR_NAMES = { AuthenticAMD: 'AMD', GenuineIntel: 'Intel', ARM: 'ARM' } as const;
+
+export function vendorName(profile: HardwareProfile): 'AMD' | 'Intel' | 'ARM' {
+  return VENDOR_NAMES[profile.cpu.vendor];
+}
+
+/**
+ * Huge page sizes in KiB the kernel offers (/sys/kernel/mm/hugepages): 2 MiB, and 1 GiB with
+ * pdpe1gb on x86; arm64 with 4 KiB granules has contiguous-bit sizes 64 KiB and 32 MiB as well.
+ */
+export function hugePageSizes(profile: HardwareProfile): number[] {
+  if (profile.arch === 'aarch64') return [64, 2048, 32768, 1048576];
+  return profile.cpu.flags.includes('pdpe1gb') ? [2048, 1048576] : [2048];
+}
+
+/** An arm64 host CPU: libvirt 9.0 reads the MIDR and prints model, vendor and topology only. */
+function armHostCpu(profile: HardwareProfile): XmlNode {
+  const c = profile.cpu;
+  return el('cpu', {}, [
+    textEl('arch', profile.arch),
+    textEl('model', c.libvirtModel),
+    textEl('vendor', vendorName(profile)),
+    el('topology', { sockets: c.sockets, dies: 1, cores: c.coresPerSocket, threads: c.threadsPerCore }),
+    ...[4, ...hugePageSizes(profile)].map((size) => el('pages', { unit: 'KiB', size })),
+  ]);
 }
 
 /** Logical CPU ids per NUMA node: cores are split evenly across nodes within and across sockets. */
@@ -82,11 +106,12 @@ export function numaLayout(profile: HardwareProfile): number[][] {
 }
 
 function hostCpu(profile: HardwareProfile): XmlNode {
+  if (profile.arch !== 'x86_64') return armHostCpu(profile);
   const c = profile.cpu;
   const lv = profile.libvirt.version;
   const physBits = c.vendor === 'GenuineIntel' ? 46 : ['milan', 'genoa', 'turin'].includes(profile.generation) ? 52 : 48;
   const features = HOST_EXTRA_FEATURES.filter(([flag]) => c.flags.includes(flag)).map(([, name]) => el('feature', { name }));
-  const pages = [4, 2048, 1048576].filter((s) => s !== 1048576 || c.flags.includes('pdpe1gb'));
+  const pages = [4, ...hugePageSizes(profile)];
   return el('cpu', {}, [
     textEl('arch', 'x86_64'),
     textEl('model', c.libvirtModel),
@@ -122,8 +147,9 @@ function topology(profile: HardwareProfile): XmlNode {
     return el('cell', { id: node }, [
       textEl('memory', perNodeKiB, { unit: 'KiB' }),
       textEl('pages', small, { unit: 'KiB', size: 4 }),
-      textEl('pages', huge2, { unit: 'KiB', size: 2048 }),
-      c.flags.includes('pdpe1gb') && textEl('pages', huge1, { unit: 'KiB', size: 1048576 }),
+      ...hugePageSizes(profile).map((size) =>
+        textEl('pages', size === 2048 ? huge2 : size === 1048576 ? huge1 : 0, { unit: 'KiB', size }),
+      ),
       el(
         'distances',
         {},
@@ -163,26 +189,27 @@ function host(profile: HardwareProfile): XmlNode {
   ]);
 }
 
-function guest(profile: HardwareProfile, arch: 'i686' | 'x86_64'): XmlNode {
+function guest(profile: HardwareProfile, g: GuestArch): XmlNode {
   const machines = profile.qemu.machineTypes.flatMap((m) => [
     textEl('machine', m.name, { maxCpus: m.maxCpus }),
     ...(m.alias ? [textEl('machine', m.alias, { canonical: m.name, maxCpus: m.maxCpus })] : []),
   ]);
-  const i686 = arch === 'i686';
+  const x86 = g.arch === 'i686' || g.arch === 'x86_64';
   return el('guest', {}, [
     textEl('os_type', 'hvm'),
-    el('arch', { name: arch }, [
-      textEl('wordsize', i686 ? 32 : 64),
-      textEl('emulator', i686 ? i686Emulator(profile) : profile.qemu.emulator),
+    el('arch', { name: g.arch }, [
+      textEl('wordsize', g.wordsize),
+      textEl('emulator', g.emulator),
       ...machines,
       el('domain', { type: 'qemu' }),
-      hasHardwareVirt(profile) && el('domain', { type: 'kvm' }),
+      g.kvm && el('domain', { type: 'kvm' }),
     ]),
+    // ACPI exists on x86 and aarch64 guests, APIC and PAE on x86 only.
     el('features', {}, [
-      i686 && el('pae'),
-      i686 && el('nonpae'),
-      el('acpi', { default: 'on', toggle: 'yes' }),
-      el('apic', { default: 'on', toggle: 'no' }),
+      g.arch === 'i686' && el('pae'),
+      g.arch === 'i686' && el('nonpae'),
+      g.arch !== 'armv7l' && el('acpi', { default: 'on', toggle: 'yes' }),
+      x86 && el('apic', { default: 'on', toggle: 'no' }),
       el('cpuselection'),
       el('deviceboot'),
       el('disksnapshot', { default: 'on', toggle: 'no' }),
@@ -196,5 +223,6 @@ function guest(profile: HardwareProfile, arch: 'i686' | 'x86_64'): XmlNode {
  */
 export function capabilitiesXml(profile: HardwareProfile, _kernel?: KernelSevState): string {
   const indent = (n: XmlNode) => formatXml(n, 1);
-  return `<capabilities>\n\n${indent(host(profile))}\n${indent(guest(profile, 'i686'))}\n${indent(guest(profile, 'x86_64'))}\n</capabilities>\n`;
+  const guests = guestArches(profile).map((g) => `${indent(guest(profile, g))}\n`).join('');
+  return `<capabilities>\n\n${indent(host(profile))}\n${guests}</capabilities>\n`;
 }

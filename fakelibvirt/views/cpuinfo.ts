@@ -80,8 +80,34 @@ function cpuinfoKey(k: string): string {
   return k.length < 8 ? `${k}\t\t` : k.length < 16 ? `${k}\t` : k;
 }
 
+/** MIDR implementer codes by vendor (arch/arm64 cputype.h); only ARM-designed cores are modelled. */
+const ARM_IMPLEMENTER: Record<string, number> = { ARM: 0x41 };
+
+/** arm64's /proc/cpuinfo: the MIDR fields and the HWCAP "Features" line, no model name. */
+function formatArmCpuinfo(profile: HardwareProfile): string {
+  const c = profile.cpu;
+  const hex = (n: number, digits = 1) => `0x${n.toString(16).padStart(digits, '0')}`;
+  const blocks: string[] = [];
+  for (let id = 0; id < logicalCpuCount(profile); id++) {
+    const lines: [string, string | number][] = [
+      ['processor', id],
+      // The generic timer runs at 25 MHz on Neoverse servers; BogoMIPS is twice its frequency.
+      ['BogoMIPS', '50.00'],
+      ['Features', c.flags.join(' ')],
+      ['CPU implementer', hex(ARM_IMPLEMENTER[c.vendor] ?? 0, 2)],
+      ['CPU architecture', c.family],
+      ['CPU variant', hex(c.variant)],
+      ['CPU part', hex(c.model, 3)],
+      ['CPU revision', c.stepping],
+    ];
+    blocks.push(lines.map(([k, v]) => `${cpuinfoKey(k)}: ${v}`).join('\n') + '\n');
+  }
+  return blocks.join('\n') + '\n';
+}
+
 /** /proc/cpuinfo with one block per logical CPU. */
 export function formatCpuinfo(profile: HardwareProfile, kernel?: KernelSevState): string {
+  if (profile.arch === 'aarch64') return formatArmCpuinfo(profile);
   const c = profile.cpu;
   const flags = cpuinfoFlags(profile, kernel).join(' ');
   const cpuid = decodeCpuid(profile);

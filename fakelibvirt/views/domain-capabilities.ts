@@ -7,8 +7,9 @@ import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { domcapsCpu } from './domcaps-cpu.ts';
+import { armDomcapsCpu } from './domcaps-cpu-arm.ts';
 import { LIBVIRT_SEV_SINCE, type LibvirtSevView } from './libvirt-sev.ts';
-import { defaultMachine, hasHardwareVirt, i686Emulator, isQ35, resolveMachine, type MachineType } from './machines.ts';
+import { defaultMachine, guestArches, isQ35, resolveMachine, type GuestArchName, type MachineType } from './machines.ts';
 import { el, enumEl, formatXml, textEl, type XmlNode } from './xml.ts';
 
 export interface DomainCapsQuery {
@@ -20,7 +21,7 @@ export interface DomainCapsQuery {
 
 /** virDomainVirtType names libvirt parses; only qemu and kvm are served by the QEMU driver. */
 const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf', 'ch'];
-/** virArch names; the fake host has emulators for x86 only. */
+/** virArch names libvirt parses; the host serves only the arches of its `<guest>` list. */
 const ARCHES = ['i686', 'x86_64', 'aarch64', 'armv7l', 'ppc64', 'ppc64le', 's390x', 'riscv64', 'mips64', 'sparc64', 'loongarch64'];
 
 /** Feature elements and the libvirt release that started printing them (non-SEV ones approximate). */
@@ -43,7 +44,7 @@ const SINCE = {
 
 export interface ResolvedDomainCaps {
   readonly emulator: string;
-  readonly arch: 'x86_64' | 'i686';
+  readonly arch: GuestArchName;
   readonly machine: MachineType;
   readonly virttype: 'kvm' | 'qemu';
 }
@@ -52,31 +53,39 @@ function qemuError(code: VirErrorNumber, detail: string): LibvirtError {
   return LibvirtError.of(code, VirErrorDomain.QEMU, detail);
 }
 
+/** The error libvirt raises when an emulator binary cannot be examined (absent, or removed since). */
+export function missingBinaryError(binary: string): LibvirtError {
+  return qemuError(VirErrorNumber.SYSTEM_ERROR, `Cannot check QEMU binary ${binary}: No such file or directory`);
+}
+
 /** Applies libvirt's defaults and checks, with the errors the QEMU driver raises. */
 export function resolveDomainCapsQuery(profile: HardwareProfile, q: DomainCapsQuery = {}): ResolvedDomainCaps {
-  const emulators = [profile.qemu.emulator, i686Emulator(profile)];
-  if (q.emulatorbin && !emulators.includes(q.emulatorbin)) {
-    throw qemuError(VirErrorNumber.SYSTEM_ERROR, `Cannot check QEMU binary ${q.emulatorbin}: No such file or directory`);
+  const guests = guestArches(profile);
+  const native = guests.find((g) => g.arch === profile.arch) ?? guests[guests.length - 1]!;
+  let guest = native;
+  if (q.emulatorbin) {
+    // An emulator serving several arches (RHEL's qemu-kvm) defaults to the host's own.
+    const served = guests.filter((g) => g.emulator === q.emulatorbin);
+    if (!served.length) throw missingBinaryError(q.emulatorbin);
+    guest = served.find((g) => g.arch === profile.arch) ?? served[0]!;
   }
-  let arch: 'x86_64' | 'i686' = q.emulatorbin && q.emulatorbin !== profile.qemu.emulator ? 'i686' : 'x86_64';
   if (q.arch) {
     if (!ARCHES.includes(q.arch)) throw qemuError(VirErrorNumber.INVALID_ARG, `unknown architecture: ${q.arch}`);
-    if (q.arch !== 'x86_64' && q.arch !== 'i686') {
-      throw qemuError(VirErrorNumber.CONFIG_UNSUPPORTED, `unable to find any emulator to serve '${q.arch}' architecture`);
-    }
-    arch = q.arch;
+    const byArch = guests.find((g) => g.arch === q.arch);
+    if (!byArch) throw qemuError(VirErrorNumber.CONFIG_UNSUPPORTED, `unable to find any emulator to serve '${q.arch}' architecture`);
+    guest = byArch;
   }
-  const emulator = q.emulatorbin ?? (arch === 'i686' ? i686Emulator(profile) : profile.qemu.emulator);
+  const emulator = q.emulatorbin ?? guest.emulator;
   const virt = q.virttype ?? 'kvm';
   if (!VIRT_TYPES.includes(virt)) throw qemuError(VirErrorNumber.INVALID_ARG, `unknown virttype: ${virt}`);
-  if (virt !== 'qemu' && (virt !== 'kvm' || !hasHardwareVirt(profile))) {
+  if (virt !== 'qemu' && (virt !== 'kvm' || !guest.kvm)) {
     throw qemuError(VirErrorNumber.INVALID_ARG, `Emulator '${emulator}' does not support virt type '${virt}'`);
   }
   const machine = q.machine ? resolveMachine(profile, q.machine) : defaultMachine(profile);
   if (!machine) {
     throw qemuError(VirErrorNumber.INVALID_ARG, `the machine '${q.machine}' is not supported by emulator '${emulator}'`);
   }
-  return { emulator, arch, machine, virttype: virt };
+  return { emulator, arch: guest.arch, machine, virttype: virt };
 }
 
 /** Secure-boot OVMF builds need SMM, which libvirt only offers on q35. */
@@ -104,16 +113,20 @@ function os(profile: HardwareProfile, machine: MachineType): XmlNode {
   ]);
 }
 
-function devices(machine: MachineType): XmlNode {
+function devices(machine: MachineType, arm: boolean): XmlNode {
   const virtioModels = ['virtio', 'virtio-transitional', 'virtio-non-transitional'];
+  // The ARM virt board has no IDE controller and QEMU's ARM builds no qxl or tpm-crb.
+  const ide = !arm && !isQ35(machine);
   return el('devices', {}, [
     el('disk', { supported: 'yes' }, [
       enumEl('diskDevice', ['disk', 'cdrom', 'floppy', 'lun']),
-      enumEl('bus', [...(isQ35(machine) ? [] : ['ide']), 'fdc', 'scsi', 'virtio', 'usb', 'sata']),
+      enumEl('bus', [...(ide ? ['ide'] : []), 'fdc', 'scsi', 'virtio', 'usb', 'sata']),
       enumEl('model', virtioModels),
     ]),
     el('graphics', { supported: 'yes' }, [enumEl('type', ['sdl', 'vnc', 'spice', 'egl-headless', 'dbus'])]),
-    el('video', { supported: 'yes' }, [enumEl('modelType', ['vga', 'cirrus', 'vmvga', 'qxl', 'virtio', 'none', 'bochs', 'ramfb'])]),
+    el('video', { supported: 'yes' }, [
+      enumEl('modelType', ['vga', 'cirrus', 'vmvga', ...(arm ? [] : ['qxl']), 'virtio', 'none', 'bochs', 'ramfb']),
+    ]),
     el('hostdev', { supported: 'yes' }, [
       enumEl('mode', ['subsystem']),
       enumEl('startupPolicy', ['default', 'mandatory', 'requisite', 'optional']),
@@ -123,7 +136,7 @@ function devices(machine: MachineType): XmlNode {
     ]),
     el('rng', { supported: 'yes' }, [enumEl('model', virtioModels), enumEl('backendModel', ['random', 'egd', 'builtin'])]),
     el('filesystem', { supported: 'yes' }, [enumEl('driverType', ['path', 'handle', 'virtiofs'])]),
-    el('tpm', { supported: 'yes' }, [enumEl('model', ['tpm-tis', 'tpm-crb']), enumEl('backendModel', ['passthrough', 'emulator'])]),
+    el('tpm', { supported: 'yes' }, [enumEl('model', arm ? ['tpm-tis'] : ['tpm-tis', 'tpm-crb']), enumEl('backendModel', ['passthrough', 'emulator'])]),
     el('redirdev', { supported: 'yes' }, [enumEl('bus', ['usb'])]),
     el('channel', { supported: 'yes' }, [enumEl('type', ['pty', 'unix', 'spicevmc'])]),
   ]);
@@ -150,15 +163,22 @@ export function launchSecurityFeature(profile: HardwareProfile, sev: LibvirtSevV
   return el('launchSecurity', { supported: 'yes' }, [enumEl('sectype', sev.sectypes)]);
 }
 
-function features(profile: HardwareProfile, sev: LibvirtSevView | null): XmlNode {
+/** Features of an ARM guest that differ from x86: a GIC (the host's v3) and no VM generation ID. */
+function armFeature(name: string): XmlNode {
+  if (name === 'gic') return el('gic', { supported: 'yes' }, [enumEl('version', ['3'])]);
+  return el(name, { supported: name === 'genid' ? 'no' : 'yes' });
+}
+
+function features(profile: HardwareProfile, sev: LibvirtSevView | null, arm: boolean): XmlNode {
   const lv = profile.libvirt.version;
   return el('features', {}, [
     ...FEATURE_SINCE.filter(([, since]) => versionAtLeast(lv, ...since)).map(([name]) =>
-      el(name, { supported: name === 'gic' ? 'no' : 'yes' }),
+      arm ? armFeature(name) : el(name, { supported: name === 'gic' ? 'no' : 'yes' }),
     ),
+    // libvirt prints <sev supported='no'/> wherever QEMU has no SEV, ARM included; Hyper-V is x86 only.
     sevFeature(profile, sev),
     versionAtLeast(lv, ...SINCE.sgx) && el('sgx', { supported: 'no' }),
-    versionAtLeast(lv, ...SINCE.hyperv) &&
+    !arm && versionAtLeast(lv, ...SINCE.hyperv) &&
       el('hyperv', { supported: 'yes' }, [
         enumEl('features', ['relaxed', 'vapic', 'spinlocks', 'vpindex', 'runtime', 'synic', 'stimer', 'reset', 'vendor_id', 'frequencies', 'reenlightenment', 'tlbflush', 'ipi', 'evmcs']),
       ]),
@@ -172,6 +192,7 @@ function features(profile: HardwareProfile, sev: LibvirtSevView | null): XmlNode
  */
 export function domainCapabilitiesXml(profile: HardwareProfile, sev: LibvirtSevView | null, query: DomainCapsQuery = {}): string {
   const r = resolveDomainCapsQuery(profile, query);
+  const arm = r.arch === 'aarch64' || r.arch === 'armv7l';
   const lv = profile.libvirt.version;
   const memfd = versionAtLeast(lv, ...SINCE.memfd) && versionAtLeast(profile.qemu.version, 2, 12);
   const doc = el('domainCapabilities', {}, [
@@ -182,10 +203,10 @@ export function domainCapabilitiesXml(profile: HardwareProfile, sev: LibvirtSevV
     el('vcpu', { max: r.machine.maxCpus }),
     el('iothreads', { supported: 'yes' }),
     os(profile, r.machine),
-    domcapsCpu(profile, r.virttype),
+    arm ? armDomcapsCpu(profile, r.virttype) : domcapsCpu(profile, r.virttype),
     el('memoryBacking', { supported: 'yes' }, [enumEl('sourceType', ['file', 'anonymous', ...(memfd ? ['memfd'] : [])])]),
-    devices(r.machine),
-    features(profile, sev),
+    devices(r.machine, arm),
+    features(profile, arm ? null : sev, arm),
   ]);
   return formatXml(doc);
 }

@@ -55,7 +55,8 @@ export function domcapsCpu(profile: HardwareProfile, virttype: 'kvm' | 'qemu'): 
   const kvm = virttype === 'kvm';
   const onOff = ['on', 'off'];
   const models = CPU_MODELS.filter((m) => versionAtLeast(profile.qemu.version, ...m.qemuSince));
-  const vendor = vendorName(profile);
+  // Only x86 hosts come here (domcaps-cpu-arm.ts serves ARM guests).
+  const vendor = vendorName(profile) === 'Intel' ? 'Intel' : 'AMD';
   return el('cpu', {}, [
     kvm
       ? el(

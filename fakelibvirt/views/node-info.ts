@@ -8,7 +8,7 @@ export type { NodeInfo };
 export function nodeInfo(profile: HardwareProfile): NodeInfo {
   const c = profile.cpu;
   const cpus = c.sockets * c.coresPerSocket * c.threadsPerCore;
-  const base = { model: 'x86_64', memory: profile.memory.totalKiB, cpus, mhz: c.mhz };
+  const base = { model: profile.arch, memory: profile.memory.totalKiB, cpus, mhz: c.mhz };
   const sockets = c.numaNodes <= c.sockets ? c.sockets / c.numaNodes : 1;
   const cores = c.numaNodes <= c.sockets ? c.coresPerSocket : c.coresPerSocket / (c.numaNodes / c.sockets);
   const topo = { nodes: c.numaNodes, sockets, cores, threads: c.threadsPerCore };

@@ -19,6 +19,7 @@ const EXPECTED: Record<string, { limits: [number, number] | null; sysfs: Record<
   'rome-7002-sev-off': { limits: null, sysfs: { sev: '0\n' }, misc: null },
   'rome-7002-stale-cache': { limits: null, sysfs: { sev: '1\n' }, misc: null },
   'rome-7002-libvirt51': { limits: null, sysfs: { sev: '1\n' }, misc: null },
+  'ampere-altra': { limits: null, sysfs: {}, misc: null },
 };
 
 describe('bundled hardware profiles', () => {
@@ -53,6 +54,13 @@ describe('bundled hardware profiles', () => {
 
   it('intel has no kvm_amd at all', () => {
     expect(hostViews(loadProfile('intel-xeon')).kernel.kvmAmdLoaded).toBe(false);
+  });
+
+  it('x86_64 is the default architecture; the ARM host says aarch64', () => {
+    expect(loadProfile('milan-7003-es8').arch).toBe('x86_64');
+    const arm = loadProfile('ampere-altra');
+    expect([arm.arch, arm.cpu.vendor, arm.cpuid8000001f, arm.firmware, arm.devSev.present]).toEqual(['aarch64', 'ARM', null, null, false]);
+    expect(hostViews(arm).kernel.kvmAmdLoaded).toBe(false);
   });
 });
 
@@ -98,6 +106,18 @@ describe('profile validation errors are path-qualified', () => {
   });
   it('derived cpuinfo flags in the profile', () => {
     expect(withPath(['cpu', 'flags', 0], 'sev')).toEqual([expect.stringMatching(/^cpu\.flags\.0: 'sev' is derived/)]);
+  });
+  it('an AMD CPU on an aarch64 host', () => {
+    expect(withPath(['arch'], 'aarch64')).toEqual(['arch: vendor AuthenticAMD means an x86_64 host, not aarch64']);
+  });
+  it('an ARM CPU with an AMD generation and a CPUID leaf', () => {
+    const p = base();
+    p['arch'] = 'aarch64';
+    (p['cpu'] as Record<string, unknown>)['vendor'] = 'ARM';
+    expect(issues(p)).toEqual([
+      "cpuid8000001f: only AMD CPUs have CPUID Fn8000_001F; use null",
+      "generation: generation 'milan' needs vendor AuthenticAMD",
+    ]);
   });
   it('a stale cache on libvirt 6.5+', () => {
     expect(withPath(['libvirt', 'capabilityCacheStale'], true)).toEqual([expect.stringMatching(/^libvirt\.capabilityCacheStale: /)]);
