@@ -81,6 +81,8 @@ export function profileTruth(profile: HardwareProfile, overrides: KernelParamOve
 /** Why SEV is absent on this host, in one phrase; null when SEV is usable. */
 export function noSevReason(t: ProfileTruth): string | null {
   if (t.sevUsable) return null;
+  // nova's first check: SEV is an x86_64 feature, whatever else the host shows.
+  if (t.profile.arch !== 'x86_64') return `host has no SEV (${t.profile.arch} host, not x86_64)`;
   if (!t.amd) return 'host has no SEV (not an AMD CPU)';
   if (!t.kernel.kvmAmdLoaded) return 'host has no SEV (kvm_amd not loaded)';
   if (!t.kernel.sevEnabled) return 'host has no SEV (kernel sev parameter off or no SEV hardware)';

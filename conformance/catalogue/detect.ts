@@ -1,4 +1,5 @@
 /** Host detection: when a driver must, and must not, consider a host SEV-capable. */
+import { foreignGuestArch } from '../../fakelibvirt/views/machines.ts';
 import { profileTruth, slotsKnowable, type ProfileTruth } from '../truth.ts';
 import { SEV, PLAIN } from './requests.ts';
 import { SEV_ES_TRAIT, SEV_TRAIT, always, area, needsFreshCacheSev, needsSev } from './helpers.ts';
@@ -46,6 +47,44 @@ export const DETECT = area('detect', [
     ops: ['reportHost'],
     appliesTo: needsFreshCacheSev,
     expect: () => ({ kind: 'detection', sev: true }),
+  },
+  {
+    id: 'detect.non-x86-host',
+    area: 'detect',
+    title: 'A non-x86_64 host (aarch64) → not SEV-capable, no trait, no slots',
+    why: 'SEV is an AMD x86 feature; an ARM host has no kvm_amd and its domcaps no <sev>, and the host arch alone must settle it before any sysfs read (nova #1873012).',
+    fact: 'nova-sev.md §1.2 step 2',
+    novaScenario: [5],
+    ops: ['reportHost'],
+    appliesTo: (t) => (t.profile.arch !== 'x86_64' ? true : 'host is x86_64'),
+    expect: () => ({
+      kind: 'all',
+      of: [
+        noSev,
+        { kind: 'traits', includes: [], excludes: [SEV_TRAIT, SEV_ES_TRAIT] },
+        { kind: 'inventory', model: 'amd-sev', total: null },
+      ],
+    }),
+  },
+  {
+    id: 'detect.foreign-arch-domcaps-fails',
+    area: 'detect',
+    title: "Domain capabilities fail for the host's 32-bit guest arch → that arch is skipped, SEV still detected",
+    why: 'A compute host lists several guest arches; a broken or removed emulator for one of them (qemu-system-i386) must not hide SEV on x86_64 or stop the service.',
+    fact: 'nova-sev.md §1.3 (a libvirtError drops that arch)',
+    novaScenario: [7],
+    ops: ['reportHost'],
+    given: (t) => ({ host: [{ do: 'domcaps-fault', arch: foreignGuestArch(t.profile).arch }, { do: 'restart-driver' }] }),
+    appliesTo: needsFreshCacheSev,
+    expect: (t) => ({
+      kind: 'all',
+      of: [
+        { kind: 'detection', sev: true },
+        { kind: 'sev-facts', cbitpos: t.cbitpos ?? -1, reducedPhysBits: t.reducedPhysBits ?? -1 },
+        { kind: 'traits', includes: [SEV_TRAIT], excludes: [] },
+        { kind: 'inventory', model: 'amd-sev', total: slotsKnowable(t) ? t.maxGuests : 'present' },
+      ],
+    }),
   },
   {
     id: 'detect.libvirt-cannot-probe',

@@ -25,14 +25,6 @@ export const NOVA_SCENARIO_COUNT = 55;
 
 export const NOVA_EXCLUSIONS: readonly Exclusion[] = [
   {
-    novaScenario: 5,
-    reason: 'every hardware profile is an x86_64 host; there is no aarch64 profile to run it on (add one and a case)',
-  },
-  {
-    novaScenario: 7,
-    reason: "the fake host has no control to make one architecture's getDomainCapabilities fail; needs a fault hook first",
-  },
-  {
     novaScenario: 55,
     reason: 'placement reshape on upgrade (root inventory → per-model child provider) is a nova upgrade concern; the contract reports one flat host',
   },

@@ -46,6 +46,8 @@ export type HostAction =
   | { readonly do: 'stale-capability-cache' }
   | { readonly do: 'refresh-capability-cache' }
   | { readonly do: 'firmware-fault'; readonly command: string; readonly status: FirmwareStatusName }
+  /** Every getDomainCapabilities query for this guest arch fails (its QEMU binary is gone). */
+  | { readonly do: 'domcaps-fault'; readonly arch: string }
   | { readonly do: 'set-config'; readonly config: Partial<DriverConfig> }
   /** Boot guests with the case's request before the judged step (e.g. one SEV guest). */
   | { readonly do: 'boot'; readonly count: number; readonly model?: MemEncryptionModel }

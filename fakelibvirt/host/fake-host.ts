@@ -30,10 +30,11 @@ import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast, versionNumber } from '../profile/version.ts';
 import { QemuProcessManager, type GuestRuntime } from '../qemu/process.ts';
 import { capabilitiesXml } from '../views/capabilities.ts';
-import { domainCapabilitiesXml, type DomainCapsQuery } from '../views/domain-capabilities.ts';
+import { domainCapabilitiesXml, missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
 import { libvirtSevView, type LibvirtSevView } from '../views/libvirt-sev.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
+import { DomcapsFaults } from './domcaps-faults.ts';
 import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from './domain-registry.ts';
 import { HostEventLog } from './host-events.ts';
 
@@ -83,6 +84,8 @@ export class FakeHost {
   readonly cpuid: CpuidSev | null;
   readonly events = new HostEventLog();
   readonly firmware: SevFirmware | null;
+  /** Runtime faults for domain-capabilities queries: `host.domcaps.use({ arch: 'i686' })`. */
+  readonly domcaps = new DomcapsFaults();
   cgroup: MiscCgroup;
   asids: AsidPool | null;
   private kernelOverrides: KernelParamOverrides = {};
@@ -164,6 +167,9 @@ export class FakeHost {
   }
 
   domainCapabilities(query: DomainCapsQuery = {}): string {
+    // Bad queries keep their own errors; a faulted arch fails as if its binary were gone.
+    const r = resolveDomainCapsQuery(this.profile, query);
+    this.domcaps.check(r.arch, () => missingBinaryError(r.emulator));
     return domainCapabilitiesXml(this.profile, this.sevCache, query);
   }
 
