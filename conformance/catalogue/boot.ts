@@ -3,7 +3,7 @@ import { decodeCpuid } from '../../fakelibvirt/profile/derive.ts';
 import { extraRegionsKiB } from '../../fakelibvirt/memory/regions.ts';
 import type { ProfileTruth } from '../truth.ts';
 import { SEV, SEV_ES, STANDARD_FLAVOR } from './requests.ts';
-import { POLICY, area, needsFreshCacheSev, needsNoSev, needsSevEs } from './helpers.ts';
+import { POLICY, area, needsFreshCacheSev, needsNoSev, needsSevEs, noSevHostAlternatives } from './helpers.ts';
 import type { NumberRange } from './types.ts';
 
 /** ASIDs plain SEV guests get: [min_sev_asid, max_sev_asid]; ES guests: [1, min_sev_asid − 1]. */
@@ -67,6 +67,6 @@ export const BOOT = area('boot', [
     ops: ['spawn'],
     given: { request: SEV },
     appliesTo: needsNoSev,
-    expect: () => ({ kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS'] }),
+    expect: (t) => ({ kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', ...noSevHostAlternatives(t)] }),
   },
 ]);

@@ -1,6 +1,7 @@
 /** Small helpers shared by the area modules: applicability guards and the standard expectations. */
 import { MEM_ENCRYPTION_CONTEXT, MODEL_TRAITS } from '../contract.ts';
 import { noSevReason, type ProfileTruth } from '../truth.ts';
+import type { RefusalCode } from '../refusal-codes.ts';
 import type { Applicability, Case, Expectation } from './types.ts';
 
 export const SEV_TRAIT = MODEL_TRAITS['amd-sev'];
@@ -20,6 +21,14 @@ export const needsFreshCacheSev = (t: ProfileTruth): Applicability => {
   if (r) return r;
   return t.staleCache ? 'libvirt capability cache is stale at start (judged in faults.stale-capability-cache)' : true;
 };
+
+/**
+ * Refusals besides NO_SEV_HOST that are honest for an SEV request on a host without SEV: on a
+ * non-x86_64 host the request's q35 machine is not one its QEMU offers either.
+ */
+export function noSevHostAlternatives(t: ProfileTruth): RefusalCode[] {
+  return t.profile.arch === 'x86_64' ? [] : ['UNKNOWN_MACHINE_TYPE'];
+}
 
 /** The inventory nova reports for one model (nova-sev.md §2.2). */
 export const SLOT_SHAPE = { min_unit: 1, max_unit: 1, step_size: 1, allocation_ratio: 1, reserved: 0 } as const;

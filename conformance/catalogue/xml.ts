@@ -1,7 +1,7 @@
 /** Guest XML requirements: what an SEV domain definition must (and must not) contain. */
 import { versionAtLeast } from '../../fakelibvirt/profile/version.ts';
 import { MODEL_SPEC, SEV, SEV_ES, sevFlavor } from './requests.ts';
-import { area, needsFreshCacheSev, needsNoSev, needsSevEs } from './helpers.ts';
+import { area, needsFreshCacheSev, needsNoSev, needsSevEs, noSevHostAlternatives } from './helpers.ts';
 import type { Applicability, Case, XmlRule } from './types.ts';
 
 const xmlCase = (c: Omit<Case, 'area' | 'ops'>): Case & { area: 'xml' } => ({ area: 'xml', ops: ['reportHost', 'buildGuestXml'], ...c });
@@ -153,7 +153,7 @@ export const XML = area('xml', [
     ops: ['reportHost', 'buildGuestXml'],
     given: { request: SEV },
     appliesTo: needsNoSev,
-    expect: () => ({ kind: 'refusal', op: 'buildGuestXml', code: 'NO_SEV_HOST' }),
+    expect: (t) => ({ kind: 'refusal', op: 'buildGuestXml', code: 'NO_SEV_HOST', alternatives: noSevHostAlternatives(t) }),
   },
 ]);
 

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import { DomcapsFaults } from '../../fakelibvirt/host/domcaps-faults.ts';
+import { loadProfile } from '../../fakelibvirt/profile/load.ts';
+import { LibvirtError, VirErrorNumber } from '../../src/libvirt/errors.ts';
+
+const failure = (f: () => unknown): LibvirtError => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof LibvirtError) return e;
+    throw e;
+  }
+  throw new Error('expected a LibvirtError');
+};
+
+describe('FakeHost.domcaps: a guest arch whose domain capabilities fail', () => {
+  it('fails every i686 query with the missing-binary error while x86_64 still answers with SEV', () => {
+    const host = new FakeHost(loadProfile('milan-7003-es8'));
+    host.domcaps.use({ arch: 'i686' });
+    for (const machine of ['pc', 'q35', undefined]) {
+      const e = failure(() => host.domainCapabilities({ arch: 'i686', machine: machine ?? null }));
+      expect(e.code).toBe(VirErrorNumber.SYSTEM_ERROR);
+      expect(e.message).toContain('Cannot check QEMU binary /usr/bin/qemu-system-i386: No such file or directory');
+    }
+    expect(host.domainCapabilities({ arch: 'x86_64', machine: 'q35' })).toContain("<sev supported='yes'>");
+    expect(host.capabilities()).toContain("<arch name='i686'>");
+  });
+
+  it('matches by resolved arch, so asking by emulator binary fails too', () => {
+    const host = new FakeHost(loadProfile('milan-7003-es8'));
+    host.domcaps.use({ arch: 'i686' });
+    expect(() => host.domainCapabilities({ emulatorbin: '/usr/bin/qemu-system-i386' })).toThrow(/Cannot check QEMU binary/);
+    expect(host.domainCapabilities({ emulatorbin: '/usr/bin/qemu-system-x86_64' })).toContain('<arch>x86_64</arch>');
+  });
+
+  it('a bad query keeps its own error ahead of the fault', () => {
+    const host = new FakeHost(loadProfile('milan-7003-es8'));
+    host.domcaps.use({ arch: 'i686' });
+    expect(() => host.domainCapabilities({ arch: 'i686', machine: 'virt' })).toThrow(/the machine 'virt' is not supported/);
+  });
+
+  it('times limits a rule and reset() clears the rest', () => {
+    const host = new FakeHost(loadProfile('rome-7002'));
+    host.domcaps.use({ arch: 'x86_64', times: 1 }, { arch: 'i686' });
+    expect(() => host.domainCapabilities({ arch: 'x86_64' })).toThrow(LibvirtError);
+    expect(host.domainCapabilities({ arch: 'x86_64' })).toContain('<arch>x86_64</arch>');
+    expect(host.domcaps.pending).toBe(1);
+    host.domcaps.reset();
+    expect(host.domainCapabilities({ arch: 'i686' })).toContain('<arch>i686</arch>');
+  });
+
+  it('refuses malformed rules with a clear error', () => {
+    const f = new DomcapsFaults();
+    expect(() => f.use({ arch: '' })).toThrow(/needs an architecture/);
+    expect(() => f.use({ arch: 'i686', times: 0 })).toThrow(/positive integer/);
+    expect(() => f.use({ arch: 'i686', times: 1.5 })).toThrow(/positive integer/);
+    expect(f.pending).toBe(0);
+  });
+});
