@@ -15,6 +15,7 @@ import { profileNames, setup } from './helpers.ts';
 const EXPECTED: Record<string, { sev: [boolean, number]; es: [boolean, number]; snp: [boolean, number]; cbitpos?: number }> = {
   'genoa-9004': { sev: [true, 907], es: [false, 0], snp: [true, 99], cbitpos: 51 },
   'intel-xeon': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
+  'ampere-altra': { sev: [false, 0], es: [false, 0], snp: [false, 0] },
   'milan-7003-253': { sev: [true, 253], es: [false, 0], snp: [false, 0], cbitpos: 51 },
   'milan-7003-all-es': { sev: [true, 0], es: [true, 509], snp: [false, 0], cbitpos: 51 },
   'milan-7003-es8': { sev: [true, 502], es: [true, 7], snp: [false, 0], cbitpos: 51 },
