@@ -5,6 +5,7 @@
  */
 import { child, children, parseXmlDocument, type XmlNode } from '../../fakelibvirt/libvirt/xml-tree.ts';
 import type { DomainCapabilitiesQuery } from '../../src/libvirt/client.ts';
+import { HostFactsError } from './host-files.ts';
 
 export interface MachineFact {
   readonly name: string;
@@ -137,6 +138,11 @@ export interface LibvirtFactSource {
 
 export async function readLibvirtFacts(client: LibvirtFactSource, uri: string, domainType: (caps: CapabilitiesFacts) => 'kvm' | 'qemu'): Promise<LibvirtFacts> {
   const capabilities = parseCapabilitiesFacts(await client.getCapabilities());
+  // SEV is an x86_64 feature: a host whose QEMU cannot run x86_64 guests has nothing to judge, and
+  // its domcaps query would only fail with "unable to find any emulator".
+  if (!capabilities.emulator) {
+    throw new HostFactsError(`libvirt at ${uri} offers no x86_64 hvm guest (host arch ${capabilities.hostArch ?? 'unknown'}): SEV guests need an x86_64 host, and real mode judges x86_64 hosts only`);
+  }
   const virttype = domainType(capabilities);
   const defaultDomcaps = parseDomcapsFacts(await client.getDomainCapabilities({ arch: 'x86_64', virttype }));
   const hasQ35 = capabilities.machines.some((m) => m.name === 'q35');

@@ -40,6 +40,8 @@ export function unsupportedReason(action: HostAction): string {
       return "a real host's libvirt capability cache is not the suite's to edit";
     case 'firmware-fault':
       return 'a real host cannot inject firmware faults';
+    case 'domcaps-fault':
+      return "a real host's QEMU binaries are not the suite's to remove";
     default:
       return `the real target leaves '${action.do}' to the runner`;
   }

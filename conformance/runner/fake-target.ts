@@ -109,6 +109,9 @@ class FakeTargetHost implements TargetHost {
         if (!isFirmwareCommand(action.command)) throw new Error(`firmware-fault: unknown firmware command '${action.command}'`);
         this.host.firmware.use({ command: action.command, status: FIRMWARE_STATUS_CODES[action.status] });
         return true;
+      case 'domcaps-fault':
+        this.host.domcaps.use({ arch: action.arch });
+        return true;
       default:
         return false;
     }

@@ -10,10 +10,10 @@ import type { HostAction } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';
 
 /** The host actions a target performs itself; the rest (config, boots, restarts) are the runner's. */
-export type HostControl = Extract<HostAction, { do: 'set-kernel-param' | 'stale-capability-cache' | 'refresh-capability-cache' | 'firmware-fault' }>;
+export type HostControl = Extract<HostAction, { do: 'set-kernel-param' | 'stale-capability-cache' | 'refresh-capability-cache' | 'firmware-fault' | 'domcaps-fault' }>;
 
 export const HOST_CONTROLS: ReadonlySet<HostAction['do']> = new Set([
-  'set-kernel-param', 'stale-capability-cache', 'refresh-capability-cache', 'firmware-fault',
+  'set-kernel-param', 'stale-capability-cache', 'refresh-capability-cache', 'firmware-fault', 'domcaps-fault',
 ]);
 
 export function isHostControl(a: HostAction): a is HostControl {
