@@ -4,13 +4,14 @@ import { IGNORES_KERNEL_PARAM } from './drivers/ignores-kernel-param.ts';
 import { NO_IOMMU } from './drivers/no-iommu.ts';
 import { NO_LIFECYCLE_GUARD } from './drivers/no-lifecycle-guard.ts';
 import { SILENT_PLAIN_GUEST } from './drivers/silent-plain-guest.ts';
+import { STRICT_ARCH_WALK } from './drivers/strict-arch-walk.ts';
 import { UNLIMITED_SLOTS } from './drivers/unlimited-slots.ts';
 import { WEAK_POLICY_DRIVER } from './drivers/weak-policy.ts';
 import { unionRuns } from './runs.ts';
 import type { BrokenDriverSpec, SelfTestRun } from './types.ts';
 
 export const BROKEN_DRIVERS: readonly BrokenDriverSpec[] = [
-  IGNORES_KERNEL_PARAM, HARDCODED_CBITPOS, NO_IOMMU, UNLIMITED_SLOTS, NO_LIFECYCLE_GUARD, WEAK_POLICY_DRIVER, SILENT_PLAIN_GUEST,
+  IGNORES_KERNEL_PARAM, HARDCODED_CBITPOS, NO_IOMMU, UNLIMITED_SLOTS, NO_LIFECYCLE_GUARD, WEAK_POLICY_DRIVER, SILENT_PLAIN_GUEST, STRICT_ARCH_WALK,
 ];
 
 /** Everything any broken driver is judged on: where the reference driver must fail nothing. */
