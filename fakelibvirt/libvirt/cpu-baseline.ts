@@ -18,12 +18,21 @@ const KNOWN_FLAGS = BaselineCpuFlag.EXPAND_FEATURES | BaselineCpuFlag.MIGRATABLE
 
 
 const X86_ARCHES = new Set(['x86_64', 'i686']);
+const ARM_ARCHES = new Set(['aarch64', 'armv7l', 'armv6l']);
 const VENDORS = new Set(['AMD', 'Intel', 'Hygon']);
 const MODELS = new Map(X86_MODELS.map((m) => [m.name, m]));
 const FEATURE_RANK = new Map(X86_FEATURE_ORDER.map((f, i) => [f, i]));
 
-interface HostCpu {
+/** A host CPU definition as libvirt parses it (a host CPU's feature policies are ignored). */
+interface ParsedCpu {
   readonly arch: string;
+  readonly modelName: string;
+  readonly vendor: string | null;
+  readonly featureNames: readonly string[];
+}
+
+/** An x86 host CPU resolved against the CPU map: its model and all its features. */
+interface HostCpu {
   readonly model: X86CpuModel;
   readonly vendor: string | null;
   readonly features: ReadonlySet<string>;
@@ -34,7 +43,7 @@ function cpuError(code: VirErrorNumber, detail: string): LibvirtError {
   return LibvirtError.of(code, VirErrorDomain.CPU, detail);
 }
 
-function parseHostCpu(xml: string): HostCpu {
+function parseCpu(xml: string): ParsedCpu {
   let root: XmlNode;
   try {
     root = parseXmlDocument(xml, 'CPU_definition');
@@ -47,21 +56,27 @@ function parseHostCpu(xml: string): HostCpu {
   if (arch === '') throw cpuError(VirErrorNumber.XML_ERROR, 'Missing CPU architecture');
   const modelName = child(root, 'model')?.text ?? '';
   if (modelName === '') throw cpuError(VirErrorNumber.XML_ERROR, 'Missing CPU model name');
-  if (!X86_ARCHES.has(arch)) {
-    // libvirt has further CPU drivers (ARM, POWER, s390); the fake host is x86 only.
-    throw cpuError(VirErrorNumber.NO_SUPPORT, `cannot compute baseline CPU of ${arch} architecture`);
-  }
-  const model = MODELS.get(modelName);
-  if (!model) throw cpuError(VirErrorNumber.INTERNAL_ERROR, `Unknown CPU model ${modelName}`);
+  return {
+    arch,
+    modelName,
+    vendor: child(root, 'vendor')?.text || null,
+    featureNames: children(root, 'feature').map((f) => f.attrs['name'] ?? ''),
+  };
+}
+
+/** The x86 driver reads every CPU as x86 (whatever its arch), so foreign models are unknown ones. */
+function resolveX86(cpu: ParsedCpu): HostCpu {
+  const model = MODELS.get(cpu.modelName);
+  if (!model) throw cpuError(VirErrorNumber.INTERNAL_ERROR, `Unknown CPU model ${cpu.modelName}`);
   const features = new Set(model.features);
-  for (const f of children(root, 'feature')) {
-    const name = f.attrs['name'] ?? '';
+  for (const name of cpu.featureNames) {
     if (!FEATURE_RANK.has(name)) throw cpuError(VirErrorNumber.INTERNAL_ERROR, `Unknown CPU feature ${name}`);
     features.add(name);
   }
-  const vendor = child(root, 'vendor')?.text || null;
-  return { arch, model, vendor, features };
+  return { model, vendor: cpu.vendor, features };
 }
+
+const escapeText = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** One vendor for all CPUs, and whether every CPU named it (only then does the result name it). */
 function commonVendor(cpus: readonly HostCpu[]): { vendor: string | null; output: boolean } {
@@ -129,17 +144,29 @@ export function baselineCpu(xmlCpus: readonly string[], flags: number): string {
     );
   }
   if (xmlCpus.length === 0) throw cpuError(VirErrorNumber.INVALID_ARG, 'no CPUs given');
-  const cpus = xmlCpus.map(parseHostCpu);
-  const { vendor, output: outputVendor } = commonVendor(cpus);
+  const parsed = xmlCpus.map(parseCpu);
+  const arch = parsed[0]!.arch;
+  if (ARM_ARCHES.has(arch)) {
+    // libvirt 9.0's ARM driver names the first CPU's model, never forbids fallback, lists nothing
+    // else (measured: other CPUs, vendors and features are not compared).
+    return `<cpu mode='custom' match='exact'>\n  <model fallback='allow'>${escapeText(parsed[0]!.modelName)}</model>\n</cpu>\n`;
+  }
+  if (!X86_ARCHES.has(arch)) {
+    // measured for s390x; libvirt's POWER driver is not modelled (the fake hosts are x86 and ARM).
+    throw cpuError(VirErrorNumber.NO_SUPPORT, `cannot compute baseline CPU of ${arch} architecture`);
+  }
+  const x86 = parsed.map(resolveX86);
+  const first = x86[0]!;
+  const { vendor, output: outputVendor } = commonVendor(x86);
 
-  const data = new Set(cpus[0]!.features);
-  for (const c of cpus.slice(1)) for (const f of data) if (!c.features.has(f)) data.delete(f);
+  const data = new Set(first.features);
+  for (const c of x86.slice(1)) for (const f of data) if (!c.features.has(f)) data.delete(f);
   if (flags & BaselineCpuFlag.MIGRATABLE) for (const f of X86_NON_MIGRATABLE) data.delete(f);
   if (data.size === 0) throw cpuError(VirErrorNumber.OPERATION_FAILED, 'CPUs are incompatible');
 
   const decoded = decode(data, vendor);
-  const sameModel = cpus.every((c) => c.model === cpus[0]!.model);
-  const fallback = sameModel && decoded.model === cpus[0]!.model ? 'forbid' : 'allow';
+  const sameModel = x86.every((c) => c.model === first.model);
+  const fallback = sameModel && decoded.model === first.model ? 'forbid' : 'allow';
 
   let features: string;
   if (flags & BaselineCpuFlag.EXPAND_FEATURES) {
