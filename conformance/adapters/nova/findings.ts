@@ -59,6 +59,10 @@ export const NOVA_FINDINGS: Readonly<Record<string, NovaFinding>> = {
   'detect.sev-es': SEV_ES,
   'detect.sev-es-off-when-snp': { ...SEV_ES, fix: 'SEV-ES ignored when SNP is enabled (bug #2157891, CVE-2025-48514) in master' },
   'inventory.slots-from-domcaps': SLOTS,
+  'detect.foreign-arch-domcaps-fails': {
+    ...SLOTS,
+    zed: `Zed skips the guest arch whose domain capabilities fail and still detects SEV (trait and inventory are there); the case fails only on the slot count. ${SLOTS.zed}`,
+  },
   'inventory.es-slots-from-domcaps': SEV_ES,
   'slots.sev-exhaustion': SLOTS,
   'slots.sev-es-exhaustion': SEV_ES,
