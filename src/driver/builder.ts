@@ -1,7 +1,8 @@
 /**
  * Domain XML for a validated guest plan. The hot path of a boot, so it is plain string building:
  * everything that depends only on the host (loader, NVRAM template, launchSecurity per model,
- * constant devices) is rendered once into `HostFragments`; a build only concatenates.
+ * constant devices) is rendered once into `HostFragments`, and each guest shape once into a
+ * template; a build fills in the guest's name, uuid, memory and vCPUs.
  *
  * SEV rules encoded here: q35 with the host's canonical machine name, OVMF pflash + NVRAM template,
  * `<launchSecurity>` last, `<locked/>` or a computed `<hard_limit>`, `iommu='on'` on every virtio
@@ -105,12 +106,15 @@ const DISK_IX: Readonly<Record<string, number>> = { virtio: 0, scsi: 1, sata: 2,
 const CDROM_IX: Readonly<Record<string, number>> = { sata: 0, scsi: 1, ide: 2 };
 const VIDEO_IX: Readonly<Record<string, number>> = { virtio: 0, vga: 1, qxl: 2, cirrus: 3, bochs: 4, none: 5 };
 
+/** The device section's shape as a number (a string key cost more than the lookup saved); -1 = not cached. */
+function deviceSlot(plan: GuestPlan, network: string): number {
+  if (network !== 'default') return -1;
+  return (((DISK_IX[plan.diskBus]! * 3 + CDROM_IX[plan.cdromBus]!) * 6 + VIDEO_IX[plan.videoModel]!) * 2 + (plan.guestAgent ? 1 : 0)) * 2 + (plan.encrypted ? 1 : 0);
+}
+
 function deviceSegments(plan: GuestPlan, frag: HostFragments, network: string): readonly string[] {
   const enc = plan.encrypted;
-  // A numeric slot instead of a string key: building the key cost more than the lookup saved.
-  const slot = network === 'default'
-    ? (((DISK_IX[plan.diskBus]! * 3 + CDROM_IX[plan.cdromBus]!) * 6 + VIDEO_IX[plan.videoModel]!) * 2 + (plan.guestAgent ? 1 : 0)) * 2 + (enc ? 1 : 0)
-    : -1;
+  const slot = deviceSlot(plan, network);
   let perHost = deviceCache.get(frag);
   if (!perHost) deviceCache.set(frag, (perHost = []));
   const hit = slot >= 0 ? perHost[slot] : undefined;
@@ -159,25 +163,26 @@ function guestOsMetadata(os: GuestPlan['guestOs']): string {
 const FEATURES_ENC = "<features><acpi/><apic/></features><cpu mode='host-model'/><clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>";
 const FEATURES_PLAIN = "<features><acpi/><apic/><vmcoreinfo state='on'/></features><cpu mode='host-model'/><clock offset='utc'/><on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>";
 
-export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
+/** The per-guest values of a document, in this order; everything else follows from the plan's shape and the host. */
+const NAME = 0, UUID = 1, MEM_KIB = 2, HARD_LIMIT_KIB = 3, VCPUS = 4, DIR_PATH = 5;
+type GuestValues = readonly [name: string, uuid: string, memKiB: string, hardLimitKiB: string, vcpus: string, dir: string];
+
+function renderDomain(plan: GuestPlan, frag: HostFragments, opts: BuildOptions, v: GuestValues): string {
   const enc = plan.encrypted;
   const snp = plan.model === 'amd-sev-snp';
-  const name = escapeXml(plan.name);
-  const dir = `${INSTANCE_DIR}/${name}`;
-  const memKiB = plan.memoryMiB * 1024;
   let mem = '';
   // SNP guest memory is private guest_memfd memory, never pinned through RLIMIT_MEMLOCK (nova master).
   if (enc && !snp) {
     mem = opts.memoryPolicy === 'hard-limit'
-      ? `<memtune><hard_limit unit='KiB'>${hardLimitKiB(plan.memoryMiB, plan.videoModel, plan.uefi)}</hard_limit></memtune>`
+      ? `<memtune><hard_limit unit='KiB'>${v[HARD_LIMIT_KIB]}</hard_limit></memtune>`
       : '<memoryBacking><locked/></memoryBacking>';
   }
   const segs = deviceSegments(plan, frag, opts.network ?? 'default');
   let devices = segs[0]!;
-  for (let i = 1; i < segs.length; i++) devices += dir + segs[i]!;
+  for (let i = 1; i < segs.length; i++) devices += v[DIR_PATH] + segs[i]!;
   return (
-    `<domain type='kvm'><name>${name}</name><uuid>${opts.uuid ?? randomUUID()}</uuid>${guestOsMetadata(plan.guestOs)}` +
-    `<memory unit='KiB'>${memKiB}</memory><currentMemory unit='KiB'>${memKiB}</currentMemory>${mem}<vcpu>${plan.vcpus}</vcpu>` +
+    `<domain type='kvm'><name>${v[NAME]}</name><uuid>${v[UUID]}</uuid>${guestOsMetadata(plan.guestOs)}` +
+    `<memory unit='KiB'>${v[MEM_KIB]}</memory><currentMemory unit='KiB'>${v[MEM_KIB]}</currentMemory>${mem}<vcpu>${v[VCPUS]}</vcpu>` +
     (snp
       ? `<os firmware='efi'><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${frag.osSnp}</os>`
       : `<os><type arch='x86_64' machine='${escapeXml(plan.machine)}'>hvm</type>${plan.uefi ? frag.osUefi : ''}</os>`) +
@@ -186,4 +191,66 @@ export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: Build
     (enc ? frag.launchSecurity[plan.model!] : '') +
     '</domain>'
   );
+}
+
+/**
+ * A rendered document with its per-guest values cut out: `parts[0]`, value `holes[0]`, `parts[1]`, …
+ * Guests of one shape (devices, model, firmware, memory policy, machine, guest OS) on one host share it,
+ * so a build does the floor's work: a handful of interpolations.
+ */
+interface Template {
+  readonly parts: readonly string[];
+  readonly holes: readonly number[];
+}
+
+const HOLE_MARKS: GuestValues = ['\u00010\u0001', '\u00011\u0001', '\u00012\u0001', '\u00013\u0001', '\u00014\u0001', '\u00015\u0001'];
+const HOLE_RE = /\u0001(\d)\u0001/;
+const MODEL_IX: Readonly<Record<string, number>> = { 'amd-sev': 1, 'amd-sev-es': 2, 'amd-sev-snp': 3 };
+
+function makeTemplate(plan: GuestPlan, frag: HostFragments, opts: BuildOptions): Template {
+  const pieces = renderDomain(plan, frag, opts, HOLE_MARKS).split(HOLE_RE);
+  return { parts: pieces.filter((_, i) => i % 2 === 0), holes: pieces.filter((_, i) => i % 2 === 1).map(Number) };
+}
+
+/** Machine names and guest-OS names come from requests: bound how many of each a host keeps. */
+const NAMES_KEPT = 256;
+const templateCache = new WeakMap<HostFragments, Map<string, Map<string, Array<Template | undefined>>>>();
+
+function templateFor(plan: GuestPlan, frag: HostFragments, opts: BuildOptions): Template | null {
+  const slot = deviceSlot(plan, opts.network ?? 'default');
+  if (slot < 0) return null;
+  const os = plan.guestOs;
+  const ix = ((((slot * 4 + (plan.model ? MODEL_IX[plan.model]! : 0)) * 2 + (plan.uefi ? 1 : 0)) * 2 +
+    (opts.memoryPolicy === 'hard-limit' ? 1 : 0)) * 8) + (os.sev ? 4 : 0) + (os.sevEs ? 2 : 0) + (os.virtioBlkBoot ? 1 : 0);
+  let byMachine = templateCache.get(frag);
+  if (!byMachine) templateCache.set(frag, (byMachine = new Map()));
+  let byOs = byMachine.get(plan.machine);
+  if (!byOs) {
+    byOs = new Map();
+    if (byMachine.size < NAMES_KEPT) byMachine.set(plan.machine, byOs);
+  }
+  let byShape = byOs.get(os.name);
+  if (!byShape) {
+    byShape = [];
+    if (byOs.size < NAMES_KEPT) byOs.set(os.name, byShape);
+  }
+  return (byShape[ix] ??= makeTemplate(plan, frag, opts));
+}
+
+export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
+  const name = escapeXml(plan.name);
+  const v: GuestValues = [
+    name,
+    opts.uuid ?? randomUUID(),
+    String(plan.memoryMiB * 1024),
+    opts.memoryPolicy === 'hard-limit' ? String(hardLimitKiB(plan.memoryMiB, plan.videoModel, plan.uefi)) : '',
+    String(plan.vcpus),
+    `${INSTANCE_DIR}/${name}`,
+  ];
+  const t = templateFor(plan, frag, opts);
+  if (!t) return renderDomain(plan, frag, opts, v);
+  const { parts, holes } = t;
+  let out = parts[0]!;
+  for (let i = 0; i < holes.length; i++) out += v[holes[i]!]! + parts[i + 1]!;
+  return out;
 }

@@ -132,6 +132,21 @@ describe('domain XML builder', () => {
     expect(chooseLoader([])).toBeNull();
   });
 
+  it('a reused shape carries no value of the guest it was first built for', async () => {
+    const { report } = await setup('milan-7003-es8');
+    const shared = hostFragments(report);
+    const plan = (name: string, memory_mb: number, vcpus: number) =>
+      planGuest({ name, flavor: { ...sevFlavor({ 'hw:mem_encryption': 'true' }), memory_mb, vcpus }, image: uefiImage({}) }, report);
+    for (const policy of POLICIES) {
+      buildDomainXml(plan('first-guest', 2048, 2), shared, { memoryPolicy: policy, uuid: '11111111-1111-4111-8111-111111111111' });
+      const second = plan('second&guest', 4096, 4);
+      const opts = { memoryPolicy: policy, uuid: '22222222-2222-4222-8222-222222222222' };
+      // A fresh fragments object has an empty cache: the document as first rendered for this guest.
+      expect(buildDomainXml(second, shared, opts)).toBe(buildDomainXml(second, hostFragments(report), opts));
+      expect(buildDomainXml(second, shared, opts)).not.toMatch(/first-guest|11111111|2097152/);
+    }
+  });
+
   it('escapes names and guest OS facts', async () => {
     const host = new FakeHost(loadProfile('rome-7002'));
     const report = await detectHost(new FakeHostSource(host), filesOf(host), { hw_machine_type: { x86_64: 'q35' } });
