@@ -11,6 +11,7 @@ import { allProfiles } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { requireRealStack } from '../support/real-stack.ts';
 import { python, startFake, virsh, type FakeDaemon } from './helpers.ts';
+import { thrown } from '../support/thrown.ts';
 
 const PROFILES = [...allProfiles()];
 const IN_LIBVIRT_90 = new Set(X86_MODELS.map((m) => m.name).filter((n) => n !== 'EPYC-Genoa'));
@@ -26,15 +27,7 @@ function features(xml: string): Array<[string, string]> {
   return [...xml.matchAll(/<feature policy='(\w+)' name='([^']+)'\/>/g)].map((m) => [m[1]!, m[2]!]);
 }
 
-function errorOf(fn: () => unknown): LibvirtError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LibvirtError) return e;
-    throw e;
-  }
-  throw new Error('expected a LibvirtError');
-}
+const errorOf = (fn: () => unknown): LibvirtError => thrown(LibvirtError, fn);
 
 describe('baseline of each profile host CPU', () => {
   for (const [name, profile] of PROFILES.filter(([, p]) => p.arch !== 'x86_64')) {

@@ -3,16 +3,9 @@ import type { HostReport } from '../../src/driver/detect.ts';
 import { DriverRefusal, REFUSALS, type RefusalCode } from '../../src/driver/refusals.ts';
 import { planGuest, requestText, translateRequest, type Flavor, type Image } from '../../src/driver/request.ts';
 import { plainFlavor, setup, sevFlavor, uefiImage } from './helpers.ts';
+import { thrown } from '../support/thrown.ts';
 
-function refusal(fn: () => unknown): DriverRefusal {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DriverRefusal) return e;
-    throw e;
-  }
-  throw new Error('expected a DriverRefusal');
-}
+const refusal = (fn: () => unknown): DriverRefusal => thrown(DriverRefusal, fn);
 const expectRefusal = (fn: () => unknown, code: RefusalCode, text?: string) => {
   const r = refusal(fn);
   expect(r.code).toBe(code);

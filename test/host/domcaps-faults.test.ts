@@ -3,16 +3,9 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { DomcapsFaults } from '../../fakelibvirt/host/domcaps-faults.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { thrown } from '../support/thrown.ts';
 
-const failure = (f: () => unknown): LibvirtError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof LibvirtError) return e;
-    throw e;
-  }
-  throw new Error('expected a LibvirtError');
-};
+const failure = (fn: () => unknown): LibvirtError => thrown(LibvirtError, fn);
 
 describe('FakeHost.domcaps: a guest arch whose domain capabilities fail', () => {
   it('fails every i686 query with the missing-binary error while x86_64 still answers with SEV', () => {

@@ -9,6 +9,7 @@ import { DomainFlags } from '../../fakelibvirt/libvirt/states.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { guestXml, sevLaunch } from './sev-guests.ts';
+import { thrown } from '../support/thrown.ts';
 
 const { AFFECT_CURRENT: CURRENT, AFFECT_LIVE: LIVE, AFFECT_CONFIG: CONFIG } = DeviceModifyFlags;
 const naplesLaunch = sevLaunch('0x0033', '<cbitpos>47</cbitpos><reducedPhysBits>1</reducedPhysBits>');
@@ -25,15 +26,7 @@ function running(profile = 'milan-7003-es8', launchSecurity: string | null = nul
   return { h, ref };
 }
 
-function failure(fn: () => unknown): LibvirtError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LibvirtError) return e;
-    throw e;
-  }
-  throw new Error('expected a LibvirtError');
-}
+const failure = (fn: () => unknown): LibvirtError => thrown(LibvirtError, fn);
 
 const targets = (h: FakeHost, flags = 0) => [...h.getXMLDesc({ name: 'g', uuid: h.lookupByName('g').uuid }, flags).matchAll(/<target dev='(\w+)'/g)].map((m) => m[1]);
 

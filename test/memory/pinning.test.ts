@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { KvmError } from '../../fakelibvirt/kvm/errno.ts';
 import { HostMemory, MemlockAccount, QEMU_COMM, memlockExceededLog, oomKillLine } from '../../fakelibvirt/memory/pinning.ts';
+import { thrown } from '../support/thrown.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-function kvmErr(fn: () => unknown): KvmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KvmError) return e;
-    throw e;
-  }
-  throw new Error('expected a KvmError');
-}
+const kvmErr = (fn: () => unknown): KvmError => thrown(KvmError, fn);
 
 describe('sev_pin_memory RLIMIT_MEMLOCK rule', () => {
   it('reproduces the real failure: 512 MiB against a 64 MiB limit', () => {
