@@ -7,8 +7,17 @@
  */
 import type { SevDriver } from '../contract.ts';
 import { createReferenceDriver, type ReferenceHost } from '../adapters/reference.ts';
+import type { HostReport, ModelReport } from '../../src/driver/detect.ts';
 import type { ReferenceSevDriver } from '../../src/driver/index.ts';
+import { hostInventory, hostTraits } from '../../src/driver/inventory.ts';
 
 export function brokenReference(name: string, createDriver: (host: ReferenceHost) => ReferenceSevDriver): SevDriver {
   return createReferenceDriver({ name: `broken:${name}`, createDriver });
+}
+
+/** A detection report with changed model facts, and the traits and inventory the driver derives from them. */
+export function withModels(r: HostReport, change: (m: ModelReport, model: 'sev' | 'sevEs') => ModelReport): HostReport {
+  const sev = { ...r.sev, ...change(r.sev, 'sev') };
+  const sevEs = change(r.sevEs, 'sevEs');
+  return { ...r, sev, sevEs, traits: hostTraits(sev, sevEs), inventories: hostInventory(sev, sevEs) };
 }

@@ -9,19 +9,11 @@
  * present the walk succeeds and the report is the reference's (milan-7003-es8 judged in full, and
  * intel-xeon, where there is no SEV to hide, are the controls).
  */
-import type { HostReport, ModelReport } from '../../../src/driver/detect.ts';
+import type { HostReport } from '../../../src/driver/detect.ts';
 import { parseCapabilities } from '../../../src/driver/host-xml.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { hostInventory, hostTraits } from '../../../src/driver/inventory.ts';
-import { brokenReference } from '../broken-reference.ts';
+import { brokenReference, withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
-
-function withoutSev(r: HostReport): HostReport {
-  const off = (m: ModelReport): ModelReport => ({ ...m, available: false, slots: 0 });
-  const sev = { ...r.sev, ...off(r.sev) };
-  const sevEs = off(r.sevEs);
-  return { ...r, sev, sevEs, traits: hostTraits(sev, sevEs), inventories: hostInventory(sev, sevEs) };
-}
 
 class StrictArchWalkDriver extends ReferenceSevDriver {
   protected override async detect(): Promise<HostReport> {
@@ -30,7 +22,7 @@ class StrictArchWalkDriver extends ReferenceSevDriver {
       try {
         await this.libvirt.getDomainCapabilities({ arch });
       } catch {
-        return withoutSev(report);
+        return withModels(report, (m) => ({ ...m, available: false, slots: 0 }));
       }
     }
     return report;

@@ -14,20 +14,16 @@
  * operator setting this driver honours. On naples-7001 the slot count is not knowable (libvirt 6.0,
  * kernel 5.4), so no case there may insist on it: the control.
  */
-import type { HostReport, ModelReport } from '../../../src/driver/detect.ts';
+import type { HostReport } from '../../../src/driver/detect.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { hostInventory, hostTraits } from '../../../src/driver/inventory.ts';
-import { brokenReference } from '../broken-reference.ts';
+import { brokenReference, withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** nova Zed's placeholder for "no limit known". */
 export const UNLIMITED = 2147483647;
 
 function slotsWithoutHardware(r: HostReport, configured: { sev?: number; es?: number }): HostReport {
-  const count = (m: ModelReport, cap: number | undefined): ModelReport => (m.available ? { ...m, slots: cap ?? UNLIMITED } : m);
-  const sev = { ...r.sev, ...count(r.sev, configured.sev) };
-  const sevEs = count(r.sevEs, configured.es);
-  return { ...r, sev, sevEs, traits: hostTraits(sev, sevEs), inventories: hostInventory(sev, sevEs) };
+  return withModels(r, (m, model) => (m.available ? { ...m, slots: (model === 'sev' ? configured.sev : configured.es) ?? UNLIMITED } : m));
 }
 
 class UnlimitedSlotsDriver extends ReferenceSevDriver {
