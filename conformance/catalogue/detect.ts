@@ -3,7 +3,7 @@ import { foreignGuestArch } from '../../fakelibvirt/views/machines.ts';
 import { profileTruth, slotsKnowable, type ProfileTruth } from '../truth.ts';
 import { SEV, PLAIN } from './requests.ts';
 import { SEV_ES_TRAIT, SEV_TRAIT, always, area, needsFreshCacheSev, needsSev } from './helpers.ts';
-import type { Applicability } from './types.ts';
+import type { Applicability, Expectation } from './types.ts';
 
 const noSev = { kind: 'detection', sev: false } as const;
 
@@ -13,6 +13,12 @@ function libvirtBlind(t: ProfileTruth): Applicability {
   if (t.sev !== null) return 'libvirt reports SEV';
   return true;
 }
+
+/** SEV detected, with the C-bit position and address reduction libvirt reports for the host. */
+const sevDetectedWithFacts = (t: ProfileTruth): Expectation[] => [
+  { kind: 'detection', sev: true },
+  { kind: 'sev-facts', cbitpos: t.cbitpos ?? -1, reducedPhysBits: t.reducedPhysBits ?? -1 },
+];
 
 export const DETECT = area('detect', [
   {
@@ -79,8 +85,7 @@ export const DETECT = area('detect', [
     expect: (t) => ({
       kind: 'all',
       of: [
-        { kind: 'detection', sev: true },
-        { kind: 'sev-facts', cbitpos: t.cbitpos ?? -1, reducedPhysBits: t.reducedPhysBits ?? -1 },
+        ...sevDetectedWithFacts(t),
         { kind: 'traits', includes: [SEV_TRAIT], excludes: [] },
         { kind: 'inventory', model: 'amd-sev', total: slotsKnowable(t) ? t.maxGuests : 'present' },
       ],
@@ -109,8 +114,7 @@ export const DETECT = area('detect', [
     expect: (t) => ({
       kind: 'all',
       of: [
-        { kind: 'detection', sev: true },
-        { kind: 'sev-facts', cbitpos: t.cbitpos ?? -1, reducedPhysBits: t.reducedPhysBits ?? -1 },
+        ...sevDetectedWithFacts(t),
       ],
     }),
   },
