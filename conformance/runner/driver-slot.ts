@@ -6,13 +6,58 @@
 import type { z } from 'zod';
 import { DriverDescriptionSchema, OPERATIONS, RefusalSchema, type DriverDescription, type OpParams, type OpResult, type OperationName, type Outcome, type SevDriver } from '../contract.ts';
 import type { DriverFactory } from './driver-spec.ts';
-import { MalformedAnswer } from './outcomes.ts';
+import { MalformedAnswer, RunnerUsageError } from './outcomes.ts';
 
-/** Per-operation time limits (PROTOCOL.md §6); the process adapter enforces its own as well. */
-const TIMEOUT_MS: Record<OperationName, number> = {
-  reportHost: 30_000, validateRequest: 30_000, buildGuestXml: 30_000, spawn: 60_000, lifecycle: 60_000, schedule: 30_000, release: 30_000,
+/** How long the runner waits on a driver before it gives the case up and replaces the driver. */
+export interface DriverLimits {
+  /** Per-operation limits in milliseconds. */
+  readonly opsMs: Readonly<Record<OperationName, number>>;
+  /** Starting a driver (the factory, including a process driver's `hello`). */
+  readonly startMs: number;
+  /** `close()` at a service stop; a driver that does not close in time is abandoned. */
+  readonly closeMs: number;
+}
+
+/** Overrides of some limits (tests use tiny ones); the rest keep their defaults. */
+export interface DriverLimitsOverride {
+  readonly opsMs?: Readonly<Partial<Record<OperationName, number>>>;
+  readonly startMs?: number;
+  readonly closeMs?: number;
+}
+
+/** PROTOCOL.md §6: 30 s per operation, 60 s for spawn and lifecycle; the process adapter enforces its own as well. */
+export const DEFAULT_DRIVER_LIMITS: DriverLimits = {
+  opsMs: { reportHost: 30_000, validateRequest: 30_000, buildGuestXml: 30_000, spawn: 60_000, lifecycle: 60_000, schedule: 30_000, release: 30_000 },
+  startMs: 30_000,
+  closeMs: 10_000,
 };
-const CLOSE_TIMEOUT_MS = 10_000;
+
+function checkLimit(what: string, ms: number): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new RunnerUsageError(`driver limit ${what} must be a positive number of milliseconds, got ${String(ms)}`);
+  return ms;
+}
+
+/** The defaults with `o` applied; a limit that is not a positive finite number is a usage error. */
+export function driverLimits(o: DriverLimitsOverride = {}): DriverLimits {
+  const opsMs = { ...DEFAULT_DRIVER_LIMITS.opsMs };
+  for (const [op, ms] of Object.entries(o.opsMs ?? {}) as Array<[string, number | undefined]>) {
+    if (!Object.hasOwn(opsMs, op)) throw new RunnerUsageError(`driver limit for unknown operation '${op}' (known: ${Object.keys(opsMs).join(', ')})`);
+    if (ms !== undefined) opsMs[op as OperationName] = checkLimit(`opsMs.${op}`, ms);
+  }
+  return {
+    opsMs,
+    startMs: checkLimit('startMs', o.startMs ?? DEFAULT_DRIVER_LIMITS.startMs),
+    closeMs: checkLimit('closeMs', o.closeMs ?? DEFAULT_DRIVER_LIMITS.closeMs),
+  };
+}
+
+/** A driver call that outlived its limit; the case is an error and the driver is replaced. */
+export class DriverTimeout extends Error {
+  override readonly name = 'DriverTimeout';
+}
+
+/** A limit as messages state it (short limits keep their fraction: 0.05 s). */
+const seconds = (ms: number): string => `${ms / 1000} s`;
 
 /** zod issues as one line: `path: message; …`. */
 export function zodLine(e: z.ZodError): string {
@@ -22,7 +67,7 @@ export function zodLine(e: z.ZodError): string {
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new DriverTimeout(`${what} did not answer within ${seconds(ms)}`)), ms);
   });
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
@@ -49,13 +94,24 @@ type Method<K extends OperationName> = (p: OpParams<K>) => Promise<unknown>;
 export class DriverSlot {
   private current: SevDriver | null = null;
   private desc: DriverDescription | null = null;
+  readonly limits: DriverLimits;
 
-  constructor(private readonly factory: DriverFactory) {}
+  constructor(
+    private readonly factory: DriverFactory,
+    limits: DriverLimitsOverride = {},
+  ) {
+    this.limits = driverLimits(limits);
+  }
 
   /** The driver, started if needed; its description is checked against the contract once. */
   async driver(): Promise<SevDriver> {
     if (!this.current) {
-      const d = await withTimeout(this.factory(), 30_000, 'starting the driver');
+      const starting = this.factory();
+      const d = await withTimeout(starting, this.limits.startMs, 'starting the driver').catch((e: unknown) => {
+        // A driver that turns up after its limit belongs to nobody: close it when it does.
+        if (e instanceof DriverTimeout) void starting.then((late) => late.close?.()).catch(() => undefined);
+        throw e;
+      });
       const desc = DriverDescriptionSchema.safeParse(d.describe());
       if (!desc.success) {
         await d.close?.().catch(() => undefined);
@@ -82,7 +138,7 @@ export class DriverSlot {
     const d = await this.driver();
     const method = d[op] as Method<K> | undefined;
     if (typeof method !== 'function') throw new Error(`the driver has no ${op} operation`);
-    const answer = await withTimeout(method.call(d, params), TIMEOUT_MS[op], op);
+    const answer = await withTimeout(method.call(d, params), this.limits.opsMs[op], op);
     return checkAnswer(op, answer);
   }
 
@@ -97,7 +153,7 @@ export class DriverSlot {
   async stop(): Promise<void> {
     const d = this.current;
     this.current = null;
-    if (d?.close) await withTimeout(d.close(), CLOSE_TIMEOUT_MS, 'closing the driver').catch(() => undefined);
+    if (d?.close) await withTimeout(d.close(), this.limits.closeMs, 'closing the driver').catch(() => undefined);
   }
 
   async restart(): Promise<void> {

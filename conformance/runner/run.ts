@@ -10,7 +10,7 @@ import { versionAtLeast } from '../../fakelibvirt/profile/version.ts';
 import type { ProfileTruth } from '../truth.ts';
 import { CaseContext, isHostless, refusalText } from './case-context.ts';
 import type { DriverFactory } from './driver-spec.ts';
-import { DriverSlot } from './driver-slot.ts';
+import { DriverSlot, type DriverLimitsOverride } from './driver-slot.ts';
 import { FakeTarget } from './fake-target.ts';
 import { judge } from './judges/index.ts';
 import { ArrangeFailure, MalformedAnswer, NotApplicable } from './outcomes.ts';
@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly cases?: readonly string[];
   /** Default: a fake target, closed when the run ends. */
   readonly target?: Target;
+  /** Time limits on driver calls (default: PROTOCOL.md §6); tests inject short ones. */
+  readonly limits?: DriverLimitsOverride;
   readonly onResult?: (r: CaseResult) => void;
   readonly onProgress?: (p: { readonly done: number; readonly total: number; readonly profile: string; readonly caseId: string }) => void;
 }
@@ -193,7 +195,7 @@ export async function runConformance(opts: RunOptions): Promise<RunReport> {
   try {
     const profiles = selectProfiles(opts.profiles, target.profileNames());
     const cases = selectCases(opts.cases);
-    const slot = new DriverSlot(opts.driver);
+    const slot = new DriverSlot(opts.driver, opts.limits);
     const runner = new Runner(target, slot);
     const driver = await runner.start();
     const results: CaseResult[] = [];
