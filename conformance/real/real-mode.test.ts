@@ -14,6 +14,10 @@ import { requireSystemLibvirtd } from './system-libvirtd.ts';
 import { detectRealHost } from './detect.ts';
 import { CHECK_DOMAIN_PREFIX, RealTarget, RUNNER_UUID_PREFIX } from './target.ts';
 import { NotApplicable } from '../runner/outcomes.ts';
+import { runConformance } from '../runner/run.ts';
+import { describeAs, sevReport } from '../runner/test/toy-drivers.ts';
+import type { SevDriver } from '../contract.ts';
+import { tinyDomainXml } from './checks.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,6 +106,9 @@ describe.skipIf(!system.available)('real mode against qemu:///system with the re
       expect(host.apply({ do: 'firmware-fault', command: 'LAUNCH_START', status: 'RESOURCE_LIMIT' })).toBe(false);
       expect(host.apply({ do: 'refresh-capability-cache' })).toBe(false);
       expect(host.inspect()).toBeNull();
+      // Which guests run is libvirt's to say: the host's own active domains, ours among none.
+      const active = await host.runningDomains();
+      expect(active).toEqual((await target.connection.listAllDomains(1)).map((d) => d.name));
       await expect(target.open(target.profileNames()[0]!)).rejects.toThrow(NotApplicable);
       await expect(target.open('intel-xeon')).rejects.toThrow(/no 'intel-xeon' host/);
       await host.close();
@@ -109,6 +116,28 @@ describe.skipIf(!system.available)('real mode against qemu:///system with the re
       await target.close();
     }
   });
+
+  it('a driver that refuses spawn yet leaves a guest running fails, seen through libvirt\'s list of active domains', async () => {
+    const target = await RealTarget.open({ uri: URI });
+    try {
+      if (target.detection.truth.sevUsable) return; // the case applies only where there is no SEV
+      const leaked = `${CHECK_DOMAIN_PREFIX}leaked-guest`;
+      const leaky: SevDriver = {
+        describe: describeAs(['reportHost', 'spawn'], 'leaky'),
+        reportHost: async () => sevReport(null),
+        async spawn() {
+          await target.connection.domainCreate(await target.connection.defineXML(tinyDomainXml(leaked, target.domainType)));
+          return { code: 'NO_SEV_HOST', message: 'no SEV on this host' };
+        },
+      };
+      const r = await runConformance({ driver: async () => leaky, target, cases: ['boot.no-sev-host-refuses-spawn'] });
+      expect(r.results.map((x) => [x.status, x.reason])).toEqual([['fail', `spawn refused with NO_SEV_HOST, yet a guest was left running on the host (${leaked})`]]);
+      // The case's clean-up removed it.
+      expect((await target.connection.listAllDomains()).map((d) => d.name)).not.toContain(leaked);
+    } finally {
+      await target.close();
+    }
+  }, 60_000);
 
   it('start-system-libvirtd.sh is idempotent: a second run keeps the running daemon', () => {
     const pid = existsSync('/run/libvirtd.pid') ? readFileSync('/run/libvirtd.pid', 'utf8').trim() : null;

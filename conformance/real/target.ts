@@ -3,7 +3,7 @@
  * itself (detect.ts). It can do none of the fake's runtime control — kernel parameters, firmware
  * faults and capability caches belong to the machine's owner — so `apply` answers false for them
  * and those cases are not applicable; it cannot look inside QEMU, so `inspect` is null. What the
- * driver boots is judged through libvirt's own view. Every case starts from the state the host had
+ * driver boots is judged through libvirt's own view (`runningDomains`). Every case starts from the state the host had
  * when the target was opened: domains the case's driver left behind (the runner's instance UUIDs)
  * and the real-mode checks' own domains are destroyed and undefined when the case closes.
  */
@@ -19,6 +19,9 @@ import { HostFactsError } from './host-files.ts';
 /** UUID prefix of the runner's instances (runner/requests.ts InstanceNames) and name prefix of our checks' domains. */
 export const RUNNER_UUID_PREFIX = '5e0c0000-0000-4000-8000-';
 export const CHECK_DOMAIN_PREFIX = 'sevharness-real-';
+
+/** virConnectListAllDomainsFlags: VIR_CONNECT_LIST_DOMAINS_ACTIVE. */
+const LIST_ACTIVE = 1;
 
 /** virDomainUndefineFlagsValues: MANAGED_SAVE | SNAPSHOTS_METADATA | NVRAM. */
 const UNDEFINE_ALL = 1 | 2 | 4;
@@ -165,6 +168,11 @@ class RealTargetHost implements TargetHost {
 
   inspect(): HostSnapshot | null {
     return null;
+  }
+
+  /** libvirt's own list of active domains (the host's other guests included). */
+  async runningDomains(): Promise<readonly string[]> {
+    return (await this.target.connection.listAllDomains(LIST_ACTIVE)).map((d) => d.name);
   }
 
   /** The seam is synchronous and libvirt is not: a real host's XML is not available here. */

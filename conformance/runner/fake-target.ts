@@ -128,6 +128,10 @@ class FakeTargetHost implements TargetHost {
     return this.host.inspect();
   }
 
+  async runningDomains(): Promise<readonly string[]> {
+    return this.host.inspect().guests.filter((g) => g.state !== 'shut off').map((g) => g.name);
+  }
+
   domainXml(nameOrUuid: string): string | null {
     for (const lookup of [() => this.host.lookupByUuid(nameOrUuid), () => this.host.lookupByName(nameOrUuid)]) {
       try {

@@ -4,6 +4,8 @@
  * `TargetHost` is what the driver is pointed at and what the runner may control or look into.
  * The fake target builds hosts from hardware profiles; a real target (one libvirt host) can neither
  * inject faults nor look inside QEMU, so it answers `false` / `null` and those cases do not apply.
+ * Which guests run is libvirt's to say, so both targets answer `runningDomains()` (asynchronously:
+ * a real host answers over its connection).
  */
 import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import type { HostAction } from '../catalogue/types.ts';
@@ -33,6 +35,11 @@ export interface TargetHost {
   apply(action: HostAction): boolean;
   /** The host's inside view (ASIDs, pinned memory, guests); null where the target cannot look. */
   inspect(): HostSnapshot | null;
+  /**
+   * Names of the host's active domains (running or paused, libvirt's ACTIVE), whoever started
+   * them; null when the target cannot tell. Judges use it to see which guests run.
+   */
+  runningDomains(): Promise<readonly string[] | null>;
   /** A domain's current XML by name or uuid; null when unknown or the target cannot look. */
   domainXml(nameOrUuid: string): string | null;
   close(): Promise<void>;

@@ -27,11 +27,11 @@ export const judgeMemory: Judge<'memory'> = async (exp, ctx) => {
       continue;
     }
     if (!isRefusal(r)) {
-      const harmed = othersRunning(ctx, before);
+      const harmed = await othersRunning(ctx, before);
       return fail(`guest ${i} of ${exp.guestMiB} MiB was scheduled and started beyond the host's pinnable memory${harmed ? `; ${harmed}` : ''}`);
     }
     if (!exp.then.includes(r.code)) return fail(`guest ${i} refused at spawn with ${refusalText(r)}, expected ${exp.then.join(' or ')}`);
   }
-  const harmed = othersRunning(ctx, ctx.booted.map((g) => g.spawned.domainName));
+  const harmed = await othersRunning(ctx, ctx.booted.map((g) => g.spawned.domainName));
   return harmed ? fail(`the refused guest harmed the others: ${harmed}`) : PASS;
 };

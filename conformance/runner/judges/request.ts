@@ -48,18 +48,18 @@ export function codeMatches(code: RefusalCode, exp: { code: RefusalCode; alterna
 export const expectedCodes = (exp: { code: RefusalCode; alternatives?: readonly RefusalCode[] }): string => [exp.code, ...(exp.alternatives ?? [])].join(' or ');
 
 export const judgeRefusal: Judge<'refusal'> = async (exp, ctx) => {
-  const running = runningCount(ctx);
+  const before = exp.op === 'spawn' ? await ctx.host.runningDomains() : null;
   const { outcome, accepted } = await callForRefusal(exp.op, ctx);
   if (!isRefusal(outcome)) return fail(`expected ${exp.op} refused with ${expectedCodes(exp)}, driver ${accepted}`);
   if (!codeMatches(outcome.code, exp)) return fail(`expected ${exp.op} refused with ${expectedCodes(exp)}, driver refused ${refusalText(outcome)}`);
-  if (exp.op === 'spawn' && running !== null && runningCount(ctx)! > running) {
-    return fail(`spawn refused with ${outcome.code}, yet a guest was left running on the host`);
-  }
-  return PASS;
+  if (exp.op !== 'spawn') return PASS;
+  if (before === null) return { ok: true, note: 'the target cannot list running domains: not checked that the refused spawn left nothing running' };
+  const left = await startedSince(ctx, before);
+  return left.length ? fail(`spawn refused with ${outcome.code}, yet a guest was left running on the host (${left.join(', ')})`) : PASS;
 };
 
-/** Guests running on the case's host, where the target can look. */
-export function runningCount(ctx: CaseContext): number | null {
-  const snap = ctx.host.inspect();
-  return snap ? snap.guests.filter((g) => g.state === 'running').length : null;
+/** Active domains on the case's host that were not active in `before` (the host's own guests are in `before`). */
+export async function startedSince(ctx: CaseContext, before: readonly string[]): Promise<string[]> {
+  const was = new Set(before);
+  return ((await ctx.host.runningDomains()) ?? []).filter((n) => !was.has(n));
 }

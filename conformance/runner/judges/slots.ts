@@ -5,18 +5,18 @@
  */
 import { isRefusal, type BootRequest } from '../../contract.ts';
 import { refusalText, type CaseContext } from '../case-context.ts';
-import { fail, PASS, type Verdict } from '../outcomes.ts';
+import { fail, NotApplicable, PASS, type Verdict } from '../outcomes.ts';
 import { withMemory } from '../requests.ts';
-import { inspectOrSkip } from './boot.ts';
 import type { Judge } from './types.ts';
 
 /** Small enough that 1007 of them pin less than the smallest profile's pinnable memory. */
 export const SLOT_GUEST_MIB = 128;
 
-/** Whether every one of `names` still runs on the case's host; a reason when not. */
-export function othersRunning(ctx: CaseContext, names: readonly string[]): string | null {
-  const snap = inspectOrSkip(ctx, 'whether the other guests still run');
-  const running = new Set(snap.guests.filter((g) => g.state === 'running').map((g) => g.name));
+/** Whether every one of `names` is still active on the case's host; a reason when not. */
+export async function othersRunning(ctx: CaseContext, names: readonly string[]): Promise<string | null> {
+  const active = await ctx.host.runningDomains();
+  if (active === null) throw new NotApplicable('the target cannot list running domains (whether the other guests still run)');
+  const running = new Set(active);
   const gone = names.filter((n) => !running.has(n));
   return gone.length ? `${gone.length} earlier guest(s) no longer run (${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', …' : ''})` : null;
 }
@@ -41,7 +41,7 @@ export const judgeSlots: Judge<'slots'> = async (exp, ctx) => {
     // A spawn that fails at the host is acceptable when it harms nobody (the catalogue's "or its spawn fails without harming others").
     if (next.code !== 'HOST_FAULT') return fail(`guest ${exp.total + 1} refused with ${refusalText(next)}, expected ${exp.then.join(' or ')}`);
   }
-  const harmed = othersRunning(ctx, first);
+  const harmed = await othersRunning(ctx, first);
   if (harmed) return fail(`after refusing guest ${exp.total + 1}: ${harmed}`);
 
   if (exp.reuseAfterDelete) {
