@@ -5,6 +5,7 @@
  * one small, separately tested thing.
  */
 import type { FirmwareCommand } from './commands.ts';
+import { RuleList } from '../faults/rule-list.ts';
 
 export interface FirmwareOverride {
   readonly command: FirmwareCommand;
@@ -16,39 +17,27 @@ export interface FirmwareOverride {
   readonly handle?: number;
 }
 
-interface LiveRule {
-  readonly rule: FirmwareOverride;
-  remaining: number;
-}
-
 export class OverrideList {
-  private rules: LiveRule[] = [];
+  private readonly rules = new RuleList<FirmwareOverride>(1);
 
   /** Prepends the rules; like `server.use(a, b)`, `a` is consulted before `b` and before older rules. */
   use(...rules: FirmwareOverride[]): void {
     for (const r of rules) {
       if (!Number.isInteger(r.status) || r.status <= 0) throw new RangeError(`override status must be a non-zero firmware status (got ${r.status})`);
     }
-    this.rules = [...rules.map((rule) => ({ rule, remaining: rule.times ?? 1 })), ...this.rules];
+    this.rules.use(rules);
   }
 
   reset(): void {
-    this.rules = [];
+    this.rules.reset();
   }
 
   /** The status a matching rule injects for this call, consuming one use of it; null if none. */
   take(command: FirmwareCommand, handle: number | null): number | null {
-    const i = this.rules.findIndex(
-      (l) => l.rule.command === command && (l.rule.handle === undefined || l.rule.handle === handle),
-    );
-    if (i < 0) return null;
-    const live = this.rules[i]!;
-    live.remaining -= 1;
-    if (live.remaining <= 0) this.rules.splice(i, 1);
-    return live.rule.status;
+    return this.rules.take((r) => r.command === command && (r.handle === undefined || r.handle === handle))?.status ?? null;
   }
 
   get pending(): number {
-    return this.rules.length;
+    return this.rules.pending;
   }
 }

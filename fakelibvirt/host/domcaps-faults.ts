@@ -5,6 +5,7 @@
  * rule fails every matching query unless `times` limits it, since a missing binary stays missing.
  */
 import type { LibvirtError } from '../../src/libvirt/errors.ts';
+import { RuleList } from '../faults/rule-list.ts';
 
 export interface DomcapsFault {
   /** The guest architecture whose queries fail (e.g. i686, armv7l). */
@@ -13,41 +14,28 @@ export interface DomcapsFault {
   readonly times?: number;
 }
 
-interface LiveRule {
-  readonly arch: string;
-  remaining: number;
-}
-
 export class DomcapsFaults {
-  private rules: LiveRule[] = [];
+  /** A missing binary stays missing: a rule fails every matching query unless `times` limits it. */
+  private readonly rules = new RuleList<DomcapsFault>(Infinity);
 
   /** Prepends the rules; newer rules are consulted first. */
   use(...faults: DomcapsFault[]): void {
     for (const f of faults) {
       if (typeof f.arch !== 'string' || f.arch === '') throw new TypeError('a domcaps fault needs an architecture name');
-      const times = f.times ?? Infinity;
-      if (!(times >= 1) || (Number.isFinite(times) && !Number.isInteger(times))) {
-        throw new RangeError(`domcaps fault times must be a positive integer or Infinity (got ${f.times})`);
-      }
     }
-    this.rules = [...faults.map((f) => ({ arch: f.arch, remaining: f.times ?? Infinity })), ...this.rules];
+    this.rules.use(faults);
   }
 
   reset(): void {
-    this.rules = [];
+    this.rules.reset();
   }
 
   /** Throws `error()` when a rule matches this query's arch, consuming one use of it. */
   check(arch: string, error: () => LibvirtError): void {
-    const i = this.rules.findIndex((r) => r.arch === arch);
-    if (i < 0) return;
-    const live = this.rules[i]!;
-    live.remaining -= 1;
-    if (live.remaining <= 0) this.rules.splice(i, 1);
-    throw error();
+    if (this.rules.take((r) => r.arch === arch)) throw error();
   }
 
   get pending(): number {
-    return this.rules.length;
+    return this.rules.pending;
   }
 }
