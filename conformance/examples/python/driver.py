@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """An example SEV driver for the sevharness conformance suite, in standard-library Python.
 
-It speaks conformance/PROTOCOL.md (JSON lines on stdin/stdout) and implements host detection:
-`hello`, `reportHost` and `shutdown`. Everything it knows comes from two places, as a compute
-service's would: the kvm_amd kernel parameters under the sysroot, and libvirt's domain capabilities
-fetched over libvirt's own RPC protocol (libvirt_rpc.py).
+It speaks conformance/PROTOCOL.md (JSON lines on stdin/stdout) and implements host detection and
+request validation: `hello`, `reportHost`, `validateRequest` and `shutdown`. Everything it knows
+about a host comes from two places, as a compute service's would: the kvm_amd kernel parameters
+under the sysroot, and libvirt's capabilities and domain capabilities fetched over libvirt's own RPC
+protocol (libvirt_rpc.py). The request rules are in validation.py.
 """
 import json
 import os
@@ -13,14 +14,17 @@ import traceback
 import xml.etree.ElementTree as ET
 
 from libvirt_rpc import LibvirtConnection, LibvirtError
+from validation import KnownHosts, Refusal, validate_request
 
 PROTOCOL = 1
-DESCRIPTION = {"protocol": PROTOCOL, "name": "python-example", "version": "0.1.0", "ops": ["reportHost"], "models": []}
+DESCRIPTION = {"protocol": PROTOCOL, "name": "python-example", "version": "0.1.0", "ops": ["reportHost", "validateRequest"], "models": []}
 
 # oslo's bool_from_string: the kernel prints 1/0 for int parameters (< 5.13) and Y/N for bools.
 TRUE_WORDS = {"1", "t", "true", "on", "y", "yes"}
 # What nova reports when it cannot learn the number of ASIDs: "effectively unlimited".
 UNLIMITED = 2147483647
+# What this process learnt about the hosts it reported (their machine types), by report.
+KNOWN_HOSTS = KnownHosts()
 SLOT_SHAPE = {"min_unit": 1, "max_unit": 1, "step_size": 1, "allocation_ratio": 1.0, "reserved": 0}
 RESOURCE_CLASS = "MEM_ENCRYPTION_CONTEXT"
 TRAITS = {"amd-sev": "HW_CPU_X86_AMD_SEV", "amd-sev-es": "HW_CPU_X86_AMD_SEV_ES", "amd-sev-snp": "HW_CPU_X86_AMD_SEV_SNP"}
@@ -54,13 +58,25 @@ def misc_capacity(sysroot):
     return {w[0]: int(w[1]) for w in lines if len(w) == 2 and w[1].isdigit()}
 
 
-def domain_capabilities(uri):
+def domain_capabilities(conn):
     """Domain capabilities XML of x86_64/q35/kvm (the default machine if q35 is refused)."""
-    with LibvirtConnection(uri) as conn:
-        try:
-            return conn.domain_capabilities(arch="x86_64", machine="q35", virttype="kvm")
-        except LibvirtError:
-            return conn.domain_capabilities(arch="x86_64", virttype="kvm")
+    try:
+        return conn.domain_capabilities(arch="x86_64", machine="q35", virttype="kvm")
+    except LibvirtError:
+        return conn.domain_capabilities(arch="x86_64", virttype="kvm")
+
+
+def x86_machines(conn):
+    """The x86_64 machine types QEMU offers, aliases (q35) and versions (pc-q35-7.2); None if unknown."""
+    try:
+        root = ET.fromstring(conn.capabilities())
+    except LibvirtError:
+        return None
+    names = set()
+    for arch in root.findall("./guest/arch[@name='x86_64']"):
+        for machine in arch.iter("machine"):
+            names.update(n for n in (machine.text, machine.get("canonical")) if n)
+    return names
 
 
 def sev_feature(domcaps_xml):
@@ -103,8 +119,11 @@ def report_host(params):
     cap = config.get("maxEncryptedGuests")
     warnings = []
     sev_param, es_param, snp_param = (kernel_param(sysroot, p) for p in ("sev", "sev_es", "sev_snp"))
+    machines = None
     try:
-        feature, sectypes = sev_feature(domain_capabilities(params["uri"]))
+        with LibvirtConnection(params["uri"]) as conn:
+            machines = x86_machines(conn)
+            feature, sectypes = sev_feature(domain_capabilities(conn))
     except LibvirtError as e:
         warnings.append(f"libvirt could not describe x86_64 KVM guests: {e}")
         feature, sectypes = None, []
@@ -152,7 +171,9 @@ def report_host(params):
     sev = None
     if platform and feature["cbitpos"] is not None and feature["reducedPhysBits"] is not None:
         sev = {"cbitpos": feature["cbitpos"], "reducedPhysBits": feature["reducedPhysBits"]}
-    return {"traits": traits, "inventories": inventories, "warnings": warnings, "models": models, "sev": sev}
+    report = {"traits": traits, "inventories": inventories, "warnings": warnings, "models": models, "sev": sev}
+    KNOWN_HOSTS.remember(report, machines)  # validateRequest gets the report back, not the host
+    return report
 
 
 # ---- the protocol loop ----------------------------------------------------------------------
@@ -173,7 +194,29 @@ def check_report_params(params):
     return report_host(params)
 
 
-OPS = {"hello": hello, "reportHost": check_report_params, "shutdown": lambda params: {}}
+def require(ok, what):
+    if not ok:
+        raise ProtocolError("BAD_REQUEST", f"validateRequest needs {what}")
+
+
+def is_str_map(v):
+    return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+
+
+def check_validate_params(params):
+    flavor, image, config, host = (params.get(k) for k in ("flavor", "image", "config", "host"))
+    require(isinstance(flavor, dict) and isinstance(flavor.get("name"), str), "a flavor object with a name")
+    require(is_str_map(flavor.get("extraSpecs")), "flavor.extraSpecs: an object of strings")
+    require(isinstance(image, dict) and isinstance(image.get("name"), str), "an image object with a name")
+    require(isinstance(image.get("properties"), dict), "image.properties: an object")
+    require(isinstance(config, dict) and is_str_map(config.get("machineTypes")), "config.machineTypes: an object of strings")
+    require(host is None or (isinstance(host, dict) and isinstance(host.get("inventories"), dict)),
+            "host, when given, to be a host report")
+    offered = KNOWN_HOSTS.offered_machines(host) if host is not None else None
+    return validate_request(flavor, image, config, host, offered)
+
+
+OPS = {"hello": hello, "reportHost": check_report_params, "validateRequest": check_validate_params, "shutdown": lambda params: {}}
 
 
 def answer(request):
@@ -184,7 +227,7 @@ def answer(request):
         return {"error": {"code": "BAD_REQUEST", "message": "params must be an object"}}
     try:
         return {"result": OPS[op](params)}
-    except ProtocolError as e:
+    except (ProtocolError, Refusal) as e:  # a refusal is an answer too, with its refusal code
         return {"error": {"code": e.code, "message": str(e)}}
     except Exception as e:  # the driver failed: details on stderr, the runner reports INTERNAL
         traceback.print_exc(file=sys.stderr)

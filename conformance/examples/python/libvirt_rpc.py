@@ -1,8 +1,8 @@
 """A minimal libvirt remote-protocol client in standard-library Python.
 
 It speaks just enough of libvirt's RPC (XDR over a UNIX socket, 28-byte framing) to open a
-connection, ask for the domain capabilities and close again -- what a driver needs to learn
-whether the host offers SEV, without libvirt-python.
+connection, ask for the capabilities and domain capabilities and close again -- what a driver
+needs to learn whether the host offers SEV and which machine types, without libvirt-python.
 """
 import socket
 import struct
@@ -16,6 +16,7 @@ STATUS_OK, STATUS_ERROR = 0, 1
 # Procedure numbers of remote_protocol.x.
 PROC_CONNECT_OPEN = 1
 PROC_CONNECT_CLOSE = 2
+PROC_CONNECT_GET_CAPABILITIES = 7
 PROC_AUTH_LIST = 66
 PROC_CONNECT_GET_DOMAIN_CAPABILITIES = 342
 
@@ -130,6 +131,10 @@ class LibvirtConnection:
             pass  # closing anyway
         finally:
             self.sock.close()
+
+    def capabilities(self):
+        """The host's capabilities XML (guest arches and the machine types QEMU offers)."""
+        return XdrReader(self.call(PROC_CONNECT_GET_CAPABILITIES)).string()
 
     def domain_capabilities(self, arch=None, machine=None, virttype=None, emulatorbin=None):
         args = b"".join(pack_opt_string(s) for s in (emulatorbin, arch, machine, virttype)) + pack_uint(0)
