@@ -3,8 +3,9 @@
  * per defined domain, DIR/<uuid>.xml, holding its inactive XML. Files are replaced atomically
  * (write a temporary file, then rename) so a daemon killed mid-write never leaves half a domain.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../../src/fs/make-dirs.ts';
 import type { FakeHost } from '../host/fake-host.ts';
 import { DomainFlags, LifecycleEvent } from '../libvirt/states.ts';
 
@@ -15,7 +16,7 @@ export interface LoadResult {
 
 export class DomainStore {
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   }
 
   private file(uuid: string): string {

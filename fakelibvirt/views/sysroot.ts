@@ -3,8 +3,9 @@
  * misc cgroup capacity, kernel release and command line), plus `sysroot.json` recording the
  * facts a plain file cannot carry (device node type, mode, owner).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../../src/fs/make-dirs.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
 import { formatCpuinfo } from './cpuinfo.ts';
@@ -64,7 +65,7 @@ export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevSt
   const files = sysrootFiles(profile, kernel);
   for (const [path, { content }] of files) {
     const target = join(dir, path);
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     writeFileSync(target, content);
   }
   const manifest: SysrootManifest = { profile: profile.name, entries: [...files.values()].map((f) => f.entry) };

@@ -37,6 +37,11 @@ const processIo: CliIo = {
   err: (t) => void process.stderr.write(t),
 };
 
+/** A failed system call (EACCES, ENOTDIR, EADDRINUSE, …): its message names the call and the path. */
+function isSystemError(e: unknown): e is Error {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { syscall?: unknown }).syscall === 'string';
+}
+
 /** Runs one CLI invocation; returns the exit status (2 for usage errors). */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -57,7 +62,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`sevharness ${cmd.name}: ${e.message}\nusage: sevharness ${cmd.name} ${cmd.usage}\n`);
       return 2;
     }
-    if (isLibvirtError(e) || e instanceof ProfileError) {
+    if (isLibvirtError(e) || e instanceof ProfileError || isSystemError(e)) {
       io.err(`error: ${e.message}\n`);
       return 1;
     }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -31,5 +34,20 @@ describe('sevharness CLI', () => {
     expect((await run('capabilities', '--profile', 'rome-7002', '--bogus')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
     expect((await run('help')).code).toBe(0);
+  });
+});
+
+describe('sevharness CLI on paths it cannot write', () => {
+  it('sysroot --dir under /proc fails with the system error instead of looping in mkdir -p', async () => {
+    const r = await run('sysroot', '--profile', 'rome-7002', '--dir', '/proc/sevharness-no-such/root');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: ENOENT: no such file or directory, mkdir '\/proc\/sevharness-no-such'\n$/);
+  });
+  it('sysroot --dir below a plain file names ENOTDIR and the path, with no stack trace', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sevharness-cli-')), 'plain');
+    writeFileSync(file, '');
+    const r = await run('sysroot', '--profile', 'rome-7002', '--dir', join(file, 'root'));
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ENOTDIR: not a directory, mkdir '${join(file, 'root')}'\n`);
   });
 });

@@ -3,7 +3,7 @@
  * built from the hardware profiles, prints a case × profile table and the wall time, and writes
  * JUnit/JSON reports on request. Exit 0 only when nothing failed or errored.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { resolveDriverSpec } from '../../../conformance/runner/driver-spec.ts';
 import { RunnerUsageError } from '../../../conformance/runner/outcomes.ts';
@@ -16,6 +16,7 @@ import { runConformance } from '../../../conformance/runner/run.ts';
 import type { RunReport } from '../../../conformance/runner/types.ts';
 import { HostFactsError } from '../../../conformance/real/host-files.ts';
 import { runRealMode } from '../../../conformance/real/run.ts';
+import { makeDirs } from '../../fs/make-dirs.ts';
 import { optionalString, UsageError, type Command } from '../command.ts';
 
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -78,7 +79,7 @@ export const conformanceCommand: Command = {
       io.out(formatTable(report, { verbose: values.verbose === true }));
       for (const { kind, file } of reports) {
         const path = resolve(file);
-        mkdirSync(dirname(path), { recursive: true });
+        makeDirs(dirname(path));
         writeFileSync(path, kind === 'junit' ? formatJunit(report) : formatJson(report));
       }
       return report.counts.fail + report.counts.error === 0 ? 0 : 1;

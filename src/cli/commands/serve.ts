@@ -2,7 +2,7 @@
  * `sevharness serve`: one fake libvirtd per hardware profile, each on its own UNIX socket with its
  * host's sysroot written next to it, until SIGINT/SIGTERM.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FakeLibvirtd } from '../../../fakelibvirt/daemon/server.ts';
@@ -10,6 +10,7 @@ import { DomainStore } from '../../../fakelibvirt/daemon/persistence.ts';
 import { FakeHost } from '../../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
+import { makeDirs } from '../../fs/make-dirs.ts';
 import { optionalString, UsageError, type CliIo, type Command, type ParsedValues } from '../command.ts';
 
 interface Served {
@@ -62,7 +63,7 @@ async function start(values: ParsedValues): Promise<Served[]> {
     for (const [i, name] of profiles.entries()) {
       const profile = loadProfile(name);
       const dir = join(base, profile.name);
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const host = new FakeHost(profile);
       const sysroot = join(dir, 'sysroot');
       materializeSysroot(profile, host.kernel, sysroot);
