@@ -64,6 +64,14 @@ with L.LibvirtConnection(sys.argv[1]) as c:
       ]);
     });
 
+    it('fetches the same capabilities (guest arches, machine types) the fake host describes', async () => {
+      const out = await py(`
+with L.LibvirtConnection(sys.argv[1]) as c:
+    print(json.dumps(c.capabilities()))`, fake.uri);
+      expect(out).toBe(fake.host.capabilities());
+      expect(out).toMatch(/<machine canonical='pc-q35-[\d.]+'[^>]*>q35<\/machine>/);
+    });
+
     it("raises libvirt's error (code, domain, message) and keeps the connection usable", async () => {
       const out = await py(`
 with L.LibvirtConnection(sys.argv[1]) as c:
