@@ -54,17 +54,25 @@ export function splitCommandLine(line: string): string[] {
   return words;
 }
 
+/** What a would-be driver object lacks, for the refusal message. */
+function missingMembers(x: unknown): string {
+  if (typeof x !== 'object' || x === null) return `it is ${x === null ? 'null' : typeof x}`;
+  const d = x as Record<string, unknown>;
+  const missing = ['describe', 'reportHost'].filter((k) => typeof d[k] !== 'function');
+  return `it has no ${missing.map((k) => `${k}()`).join(' and no ')}`;
+}
+
 /** The factory a module's default export stands for: a driver (shared), or a function making one. */
 export function factoryFromExport(exported: unknown, source: string): DriverFactory {
   if (isSevDriver(exported)) return async () => exported;
   if (typeof exported === 'function') {
     return async () => {
       const made: unknown = await (exported as () => unknown)();
-      if (!isSevDriver(made)) throw new Error(`${source}: the default export's result is not a SevDriver (needs describe() and reportHost())`);
+      if (!isSevDriver(made)) throw new Error(`${source}: the default export's result is not a SevDriver: ${missingMembers(made)}`);
       return made;
     };
   }
-  throw new RunnerUsageError(`${source}: the default export is neither a SevDriver nor a function returning one`);
+  throw new RunnerUsageError(`${source}: the default export is neither a SevDriver nor a function returning one: ${missingMembers(exported)}`);
 }
 
 /** Resolves a `--driver` value into a driver factory. */
@@ -78,7 +86,12 @@ export async function resolveDriverSpec(spec: string, cwd: string = process.cwd(
   if (MODULE_PATH.test(trimmed) && !/\s/.test(trimmed)) {
     const file = resolve(cwd, trimmed);
     if (!existsSync(file)) throw new RunnerUsageError(`driver module not found: ${file}`);
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (e) {
+      throw new RunnerUsageError(`driver module ${trimmed} failed to load: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
     return factoryFromExport(mod.default, trimmed);
   }
   const argv = splitCommandLine(trimmed);

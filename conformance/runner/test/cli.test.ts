@@ -55,6 +55,17 @@ describe('driver specs', () => {
     await expect(resolveDriverSpec('./missing.js', dir)).rejects.toThrow(/driver module not found/);
   });
 
+  it('a module that fails to load, or exports an object without the driver methods, is a usage error naming what is wrong', async () => {
+    writeFileSync(join(dir, 'broken.mjs'), 'export default {{{\n');
+    writeFileSync(join(dir, 'plain.mjs'), 'export default { name: "x", reportHost() {} };\n');
+    const broken = await cli('--driver', join(dir, 'broken.mjs'));
+    expect(broken.status).toBe(2);
+    expect(broken.err).toMatch(/^sevharness conformance: driver module .*broken\.mjs failed to load: \w*Error: .*(Unexpected token|invalid JS syntax)/); // vitest parses imports itself
+    const plain = await cli('--driver', join(dir, 'plain.mjs'));
+    expect(plain.status).toBe(2);
+    expect(plain.err).toContain('plain.mjs: the default export is neither a SevDriver nor a function returning one: it has no describe()\n');
+  });
+
   it("'ref' is the reference driver", async () => {
     const d = await (await resolveDriverSpec('ref'))();
     expect(d.describe().ops).toContain('spawn');
