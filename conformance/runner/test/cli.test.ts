@@ -156,6 +156,15 @@ describe('sevharness conformance', () => {
     expect(r.out).toContain('✗ detect.kernel-param-missing [intel-xeon]: expected SEV detected: no, driver reported yes');
   });
 
+  it('an unwritable --report path fails before the run, with the system error and nothing printed', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const r = await cli('--cases', 'detect.sev-es', '--report', `junit=${join(file, 'r.xml')}`);
+    expect(r.status).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`error: EEXIST: file already exists, mkdir '${file}'\n`);
+  });
+
   it('exit 2 with a clear message on usage errors', async () => {
     for (const [args, msg] of [
       [['--profiles', 'epyc-9999'], /unknown profile: epyc-9999/],
@@ -166,6 +175,8 @@ describe('sevharness conformance', () => {
       [['--target', 'real', '--profiles', 'rome-7002'], /--profiles does not apply to --target real/],
       [['--driver', './nowhere.js'], /driver module not found/],
       [['--jobs', '0'], /--jobs must be a positive integer/],
+      [['--profiles', ''], /--profiles names nothing/],
+      [['--cases', ' , ,'], /--cases names nothing/],
     ] as const) {
       const r = await cli(...args);
       expect(r.status, args.join(' ')).toBe(2);

@@ -17,9 +17,25 @@ import type { RunReport } from '../../../conformance/runner/types.ts';
 import { HostFactsError } from '../../../conformance/real/host-files.ts';
 import { runRealMode } from '../../../conformance/real/run.ts';
 import { makeDirs } from '../../fs/make-dirs.ts';
-import { optionalString, UsageError, type Command } from '../command.ts';
+import { optionalString, UsageError, type Command, type ParsedValues } from '../command.ts';
 
-const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+/** A comma list option; given but naming nothing (`--profiles ''`) is refused rather than read as "all". */
+function listOption(values: ParsedValues, key: string): string[] | undefined {
+  const v = optionalString(values, key);
+  if (v === undefined) return undefined;
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${key} names nothing; leave it out to run them all`);
+  return items;
+}
+
+/** Makes each report's directory and file before the run, so an unwritable path fails in a second, not after it. */
+function prepareReportFiles(reports: readonly { file: string }[]): void {
+  for (const { file } of reports) {
+    const path = resolve(file);
+    makeDirs(dirname(path));
+    writeFileSync(path, '');
+  }
+}
 
 export const conformanceCommand: Command = {
   name: 'conformance',
@@ -48,14 +64,17 @@ export const conformanceCommand: Command = {
     if (!/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
     const jobs = Number(jobsText);
     if (jobs > 1 && target === 'real') throw new UsageError('--jobs applies only to --target fake (a real host is one profile)');
+    const profiles = listOption(values, 'profiles');
+    const cases = listOption(values, 'cases');
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
+      prepareReportFiles(reports);
       const driver = await resolveDriverSpec(optionalString(values, 'driver') ?? 'ref', process.cwd());
       const tty = process.stdout.isTTY === true;
       const progress = tty ? { onProgress: (p: { done: number; total: number; profile: string; caseId: string }) => io.err(`\r\x1b[K[${p.done + 1}/${p.total}] ${p.profile} ${p.caseId}`) } : {};
       let report: RunReport;
       if (target === 'real') {
-        const real = await runRealMode({ uri: uri ?? 'qemu:///system', ...(sysroot !== undefined && { sysroot }), driver, cases: list(optionalString(values, 'cases')), ...progress });
+        const real = await runRealMode({ uri: uri ?? 'qemu:///system', ...(sysroot !== undefined && { sysroot }), driver, cases, ...progress });
         io.err(`real host: ${real.summary}\n`);
         if (values.verbose === true) for (const d of real.derivations) io.err(`  ${d}\n`);
         report = real.report;
@@ -63,24 +82,22 @@ export const conformanceCommand: Command = {
         report = await runConformanceParallel({
           driverSpec: optionalString(values, 'driver') ?? 'ref',
           jobs,
-          profiles: list(optionalString(values, 'profiles')),
-          cases: list(optionalString(values, 'cases')),
+          profiles,
+          cases,
           ...progress,
         });
       } else {
         report = await runConformance({
           driver,
-          profiles: list(optionalString(values, 'profiles')),
-          cases: list(optionalString(values, 'cases')),
+          profiles,
+          cases,
           ...progress,
         });
       }
       if (tty) io.err('\r\x1b[K');
       io.out(formatTable(report, { verbose: values.verbose === true }));
       for (const { kind, file } of reports) {
-        const path = resolve(file);
-        makeDirs(dirname(path));
-        writeFileSync(path, kind === 'junit' ? formatJunit(report) : formatJson(report));
+        writeFileSync(resolve(file), kind === 'junit' ? formatJunit(report) : formatJson(report));
       }
       return report.counts.fail + report.counts.error === 0 ? 0 : 1;
     } catch (e) {
