@@ -176,6 +176,8 @@ describe('sevharness conformance', () => {
       [['--driver', './nowhere.js'], /driver module not found/],
       [['--jobs', '0'], /--jobs must be a positive integer/],
       [['--profiles', ''], /--profiles names nothing/],
+      [['--target', 'real', '--uri', 'bogus'], /--uri: cannot parse connection URI 'bogus'/],
+      [['--target', 'real', '--uri', 'qemu+ssh://host/system'], /--uri: transport 'ssh' is not supported/],
       [['--cases', ' , ,'], /--cases names nothing/],
     ] as const) {
       const r = await cli(...args);

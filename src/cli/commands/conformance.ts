@@ -17,6 +17,7 @@ import type { RunReport } from '../../../conformance/runner/types.ts';
 import { HostFactsError } from '../../../conformance/real/host-files.ts';
 import { runRealMode } from '../../../conformance/real/run.ts';
 import { makeDirs } from '../../fs/make-dirs.ts';
+import { parseUri, UriError } from '../../libvirt/uri.ts';
 import { optionalString, UsageError, type Command, type ParsedValues } from '../command.ts';
 
 /** A comma list option; given but naming nothing (`--profiles ''`) is refused rather than read as "all". */
@@ -26,6 +27,16 @@ function listOption(values: ParsedValues, key: string): string[] | undefined {
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${key} names nothing; leave it out to run them all`);
   return items;
+}
+
+/** A URI the client could never open is a mistake in the command line, found before anything runs. */
+function checkUri(uri: string): void {
+  try {
+    parseUri(uri);
+  } catch (e) {
+    if (e instanceof UriError) throw new UsageError(`--uri: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Makes each report's directory and file before the run, so an unwritable path fails in a second, not after it. */
@@ -57,6 +68,7 @@ export const conformanceCommand: Command = {
     if (target !== 'fake' && target !== 'real') throw new UsageError(`--target must be fake or real, not '${target}'`);
     const uri = optionalString(values, 'uri');
     if (uri !== undefined && target !== 'real') throw new UsageError('--uri applies only to --target real');
+    if (uri !== undefined) checkUri(uri);
     const sysroot = optionalString(values, 'sysroot');
     if (sysroot !== undefined && target !== 'real') throw new UsageError('--sysroot applies only to --target real');
     if (target === 'real' && values.profiles !== undefined) throw new UsageError('--profiles does not apply to --target real: the host itself is the profile');
