@@ -3,7 +3,7 @@
  * optionally a read-only one), keeps one Connection per client, and knows bytes and procedures,
  * never SEV: every answer comes from the host model.
  */
-import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, rmSync } from 'node:fs';
 import { connect as dial, createServer, type Server, type Socket } from 'node:net';
 import type { FakeHost } from '../host/fake-host.ts';
 import { SecretStore } from '../libvirt/secret-store.ts';
@@ -21,11 +21,18 @@ export interface FakeLibvirtdOptions {
   readonly secrets?: SecretStore;
 }
 
+/** A socket path the daemon may not take: a live daemon answers there, or something that is not a socket sits there. */
+export class SocketPathError extends Error {
+  override readonly name = 'SocketPathError';
+}
+
 export class FakeLibvirtd implements DaemonState {
   readonly host: FakeHost;
   readonly secrets: SecretStore;
   private readonly opts: FakeLibvirtdOptions;
   private readonly servers: Server[] = [];
+  /** Socket files this daemon created: the only ones close() may remove. */
+  private readonly bound: string[] = [];
   private readonly connections = new Set<Connection>();
   private nextCallbackId = 0;
   private listening = false;
@@ -77,8 +84,9 @@ export class FakeLibvirtd implements DaemonState {
     });
     // Never let a server-level error (e.g. EMFILE on accept) take the process down.
     server.on('error', () => undefined);
-    chmodSync(path, mode);
     this.servers.push(server);
+    this.bound.push(path);
+    chmodSync(path, mode);
   }
 
   private accept(sock: Socket, readOnly: boolean): void {
@@ -94,14 +102,21 @@ export class FakeLibvirtd implements DaemonState {
     for (const c of this.connections) c.close();
     this.connections.clear();
     await Promise.all(closed);
-    for (const p of [this.opts.socketPath, this.opts.readOnlySocketPath]) if (p) rmSync(p, { force: true });
+    // Only our own sockets: a daemon that failed to start must not delete a live daemon's socket.
+    for (const p of this.bound.splice(0)) rmSync(p, { force: true });
     this.listening = false;
   }
 }
 
-/** A socket file nobody answers on is left over from a dead daemon; one that answers is in use. */
+/** A socket file nobody answers on is left over from a dead daemon; one that answers is in use; any other file is not ours to delete. */
 async function removeStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return;
+  }
+  if (!isSocket) throw new SocketPathError(`${path} exists and is not a socket; not replacing it`);
   const inUse = await new Promise<boolean>((resolve) => {
     const s = dial(path);
     s.once('connect', () => {
@@ -110,7 +125,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     });
     s.once('error', () => resolve(false));
   });
-  if (inUse) throw new Error(`${path} is in use by another daemon`);
+  if (inUse) throw new SocketPathError(`${path} is in use by another daemon`);
   rmSync(path, { force: true });
 }
 

@@ -3,6 +3,7 @@
  * new module plus a row in COMMANDS.
  */
 import { parseArgs } from 'node:util';
+import { SocketPathError } from '../../fakelibvirt/daemon/server.ts';
 import { ProfileError } from '../../fakelibvirt/profile/load.ts';
 import { isLibvirtError } from '../libvirt/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
@@ -62,7 +63,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`sevharness ${cmd.name}: ${e.message}\nusage: sevharness ${cmd.name} ${cmd.usage}\n`);
       return 2;
     }
-    if (isLibvirtError(e) || e instanceof ProfileError || isSystemError(e)) {
+    if (isLibvirtError(e) || e instanceof ProfileError || e instanceof SocketPathError || isSystemError(e)) {
       io.err(`error: ${e.message}\n`);
       return 1;
     }

@@ -33,6 +33,8 @@ describe('sevharness CLI', () => {
     expect((await run('capabilities', '--profile', 'nope')).code).toBe(2);
     expect((await run('capabilities', '--profile', 'rome-7002', '--bogus')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
+    const twice = await run('serve', '--profile', 'rome-7002', '--profile', 'rome-7002');
+    expect([twice.code, twice.err.split('\n')[0]]).toEqual([2, 'sevharness serve: --profile rome-7002 is given twice; each profile is served once']);
     expect((await run('help')).code).toBe(0);
   });
 });

@@ -50,6 +50,9 @@ function untilSignal(): Promise<string> {
 async function start(values: ParsedValues): Promise<Served[]> {
   const profiles = strings(values, 'profile');
   if (profiles.length === 0) throw new UsageError('at least one --profile is required');
+  // Each profile owns <base>/<name> (sysroot, socket, stored domains): two hosts there would overwrite each other.
+  const twice = profiles.find((p, i) => profiles.indexOf(p) !== i);
+  if (twice !== undefined) throw new UsageError(`--profile ${twice} is given twice; each profile is served once`);
   for (const p of profiles) {
     if (!p.endsWith('.json') && !allProfiles().has(p)) throw new UsageError(`unknown profile '${p}'; known: ${[...allProfiles().keys()].join(', ')}`);
   }
