@@ -34,9 +34,9 @@ const parser = new XMLParser({
   jPath: false,
 });
 
-function detailError(source: string, line: number, text: string, xml: string, column: number): LibvirtError {
+function detailError(source: string, line: number, text: string, xml: string, column: number, emptyContext = ''): LibvirtError {
   const lines = xml.split('\n');
-  const context = xml.length === 0 ? '(null)' : (lines[line - 1] ?? '');
+  const context = xml.length === 0 ? '(null)' : (lines[line - 1] || emptyContext);
   const caret = `${'-'.repeat(Math.max(0, column))}^`;
   return new LibvirtError({
     code: VirErrorNumber.XML_DETAIL,
@@ -98,6 +98,33 @@ function checkEntities(xml: string, source: string): void {
   }
 }
 
+/**
+ * A document that ends inside an element: libxml2 names the innermost open element and the line it
+ * opened on, and points at the end of the data (libvirt prints an empty last line as "(null)").
+ */
+function prematureEnd(xml: string, source: string): LibvirtError {
+  const open: { name: string; line: number }[] = [];
+  const tag = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<(\/?)([^\s/>]+)[^>]*?(\/?)>/g;
+  for (let m = tag.exec(xml); m !== null; m = tag.exec(xml)) {
+    const [, closing, name, selfClosing] = m;
+    if (name === undefined || selfClosing === '/') continue;
+    if (closing === '/') open.pop();
+    else open.push({ name, line: lineCount(xml, m.index) });
+  }
+  const lines = xml.split('\n');
+  const last = lines[lines.length - 1]!;
+  // A start tag cut off by the end (`<disk`) has its own text.
+  const tail = /<([^\s/>!?]+)[^>]*$/.exec(xml);
+  if (tail?.[1] !== undefined) {
+    return detailError(source, lines.length, `Couldn't find end of Start Tag ${tail[1]} line ${lineCount(xml, tail.index)}`, xml, last.length, '(null)');
+  }
+  const innermost = open[open.length - 1] ?? { name: '', line: 1 };
+  return detailError(source, lines.length, `Premature end of data in tag ${innermost.name} line ${innermost.line}`, xml, last.length, '(null)');
+}
+
+/** fast-xml-parser's ways of saying the document ended with elements still open. */
+const UNCLOSED = /^Unclosed tag '|^Invalid '\[.*\]' found/s;
+
 function libxml2Wording(msg: string): string {
   let m = /^Expected closing tag '([^']+)' \(opened in line (\d+)[^)]*\) instead of closing tag '([^']+)'/.exec(msg);
   if (m) return `Opening and ending tag mismatch: ${m[1]} line ${m[2]} and ${m[3]}`;
@@ -154,6 +181,7 @@ export function parseXmlDocument(xml: string, source: string): XmlNode {
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { msg, line, col } = valid.err;
+    if (UNCLOSED.test(msg)) throw prematureEnd(xml, source);
     throw detailError(source, line, libxml2Wording(msg), xml, col);
   }
   const roots = toNodes(parser.parse(xml) as unknown[]);

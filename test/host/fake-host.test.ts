@@ -219,6 +219,10 @@ describe("libvirt's launchSecurity rules and lifecycle", () => {
 describe('bad input leaves the host unchanged', () => {
   const cases: Array<[string, string, number, RegExp]> = [
     ['malformed XML', "<domain type='kvm'>\n  <name>x</nam>\n</domain>", VirErrorNumber.XML_DETAIL, /^\(domain_definition\):2: Opening and ending tag mismatch: name line 2 and nam\n {2}<name>x<\/nam>\n-+\^$/],
+    // What libvirt 9.0 + libxml2 print for the same documents (checked against virsh -c test:///default).
+    ['document ending inside nested elements', "<domain type='kvm'>\n  <devices>\n    <disk>\n", VirErrorNumber.XML_DETAIL, /^\(domain_definition\):4: Premature end of data in tag disk line 3\n\(null\)\n\^$/],
+    ['document ending inside its root on one line', "<domain type='kvm'><name>x</name>", VirErrorNumber.XML_DETAIL, /^\(domain_definition\):1: Premature end of data in tag domain line 1\n<domain type='kvm'><name>x<\/name>\n-{33}\^$/],
+    ['document ending inside a start tag', "<domain type='kvm'>\n  <devices>\n    <disk", VirErrorNumber.XML_DETAIL, /^\(domain_definition\):3: Couldn't find end of Start Tag disk line 3\n {4}<disk\n-{9}\^$/],
     ['unknown launchSecurity type', guestXml({ name: 'u', launchSecurity: "<launchSecurity type='tdx'><policy>1</policy></launchSecurity>" }), VirErrorNumber.XML_ERROR, /Invalid value for attribute 'type'/],
     ['oversized XML', guestXml({ name: 'big', metadata: `<description>${'x'.repeat(4 * 1024 * 1024)}</description>` }), VirErrorNumber.INVALID_ARG, /larger than/],
     ['deep nesting', `<domain type='kvm'><name>d</name>${'<a>'.repeat(300)}${'</a>'.repeat(300)}</domain>`, VirErrorNumber.XML_DETAIL, /Excessive depth in document: 256 use XML_PARSE_HUGE option/],
