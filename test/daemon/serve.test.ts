@@ -1,10 +1,10 @@
 /** `sevharness serve` as a process: announcement, socket mode, read-only socket, state-dir persistence. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { requireRealStack } from '../support/real-stack.ts';
 import { guestXml, PLAIN_GUEST, virsh } from './helpers.ts';
 
@@ -22,6 +22,8 @@ interface Announced {
 interface Serving {
   readonly child: ChildProcess;
   readonly lines: Announced[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
   stop(): Promise<number | null>;
 }
 
@@ -30,6 +32,8 @@ async function serve(args: string[], profiles: number): Promise<Serving> {
   const child = spawn(process.execPath, [CLI, 'serve', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const lines: Announced[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
   const rl = createInterface({ input: child.stdout! });
   await new Promise<void>((resolveReady, reject) => {
     rl.on('line', (l) => {
@@ -41,6 +45,7 @@ async function serve(args: string[], profiles: number): Promise<Serving> {
   return {
     child,
     lines,
+    stderr: () => stderr,
     async stop() {
       child.kill('SIGTERM');
       return exited;
@@ -108,6 +113,25 @@ describe.skipIf(!stack.available)('sevharness serve', () => {
       expect(readdirSync(join(state, 'milan-7003-es8', 'domains'))).toEqual([]);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('--state-dir: a stored definition the host rejects is reported on stderr and kept on disk; the others load', async () => {
+    const state = tmp();
+    const domains = join(state, 'milan-7003-es8', 'domains');
+    mkdirSync(domains, { recursive: true });
+    writeFileSync(join(domains, `${PLAIN_GUEST.uuid}.xml`), guestXml(PLAIN_GUEST));
+    const broken = join(domains, '0b9f3c2e-1d4a-4e8b-9c7d-2a1b3c4d5e6f.xml');
+    writeFileSync(broken, "<domain type='kvm'><name>broken</name>");
+    const s = await serve(['--profile', 'milan-7003-es8', '--state-dir', state], 1);
+    try {
+      // stderr is a separate pipe from the announcement on stdout: wait for its line to arrive.
+      await vi.waitFor(() => expect(s.stderr()).toContain('\n'));
+      expect(s.stderr()).toBe(`sevharness serve: milan-7003-es8: stored domain ${broken} was not loaded: (domain_definition):1: Premature end of data in tag domain line 1\n<domain type='kvm'><name>broken</name>\n${'-'.repeat(38)}^\n`);
+      expect((await virsh(s.lines[0]!.uri, 'list', '--all', '--name')).stdout.trim()).toBe('plainguest');
+      expect(existsSync(broken)).toBe(true);
+    } finally {
+      await s.stop();
     }
   });
 });

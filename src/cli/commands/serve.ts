@@ -47,7 +47,7 @@ function untilSignal(): Promise<string> {
   });
 }
 
-async function start(values: ParsedValues): Promise<Served[]> {
+async function start(values: ParsedValues, io: CliIo): Promise<Served[]> {
   const profiles = strings(values, 'profile');
   if (profiles.length === 0) throw new UsageError('at least one --profile is required');
   // Each profile owns <base>/<name> (sysroot, socket, stored domains): two hosts there would overwrite each other.
@@ -73,7 +73,8 @@ async function start(values: ParsedValues): Promise<Served[]> {
       let untrack: (() => void) | null = null;
       if (stateDir) {
         const store = new DomainStore(join(dir, 'domains'));
-        store.load(host);
+        // Like libvirtd, a stored definition the host rejects is skipped, but said out loud and its file kept.
+        for (const f of store.load(host).failed) io.err(`sevharness serve: ${profile.name}: stored domain ${join(store.dir, f.file)} was not loaded: ${f.error}\n`);
         untrack = store.track(host);
       }
       const roSocket = roSockets[i];
@@ -124,7 +125,7 @@ export const serveCommand: Command = {
   },
   async run(values, _positionals, io) {
     const stopped = untilSignal();
-    const served = await start(values);
+    const served = await start(values, io);
     announce(served, values.json === true, io);
     await stopped;
     await stop(served);
