@@ -31,6 +31,15 @@ export interface ConformanceSuiteOptions {
   readonly target?: Target;
 }
 
+/**
+ * The message of a failed case: it names the case and profile itself, as the CLI table does, so it
+ * stands alone in CI logs and reporters that print messages without test titles.
+ */
+export function failureMessage(caseId: string, profile: string, r: Pick<CaseResult, 'status' | 'reason' | 'driverLog'>): string {
+  const log = r.driverLog ? `\n--- driver log ---\n${r.driverLog}` : '';
+  return `${caseId} [${profile}]: ${r.status === 'error' ? 'error: ' : ''}${r.reason ?? 'no reason given'}${log}`;
+}
+
 export function describeConformance(opts: ConformanceSuiteOptions): void {
   const target = opts.target ?? new FakeTarget();
   const profiles = selectProfiles(opts.profiles, target.profileNames());
@@ -62,10 +71,7 @@ export function describeConformance(opts: ConformanceSuiteOptions): void {
             if (!r) throw new Error(`no result for ${c.id} on ${profile}`);
             if (r.status === 'not-applicable') t.skip(`not applicable: ${r.reason ?? ''}`);
             if (r.status === 'not-implemented') t.skip(`not implemented: ${r.reason ?? ''}`);
-            if (r.status === 'fail' || r.status === 'error') {
-              const log = r.driverLog ? `\n--- driver log ---\n${r.driverLog}` : '';
-              throw new Error(`${r.status === 'error' ? 'error: ' : ''}${r.reason ?? 'no reason given'}${log}`);
-            }
+            if (r.status === 'fail' || r.status === 'error') throw new Error(failureMessage(c.id, profile, r));
           });
         }
       });
