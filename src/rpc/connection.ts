@@ -61,6 +61,8 @@ export class RpcConnection extends EventEmitter<ConnectionEvents> {
   private readonly callTimeoutMs: number;
   private nextSerial = 0;
   private closedWith: Error | null = null;
+  /** Whether any well-framed packet has arrived: tells a broken daemon from a socket that is not one. */
+  private framedAny = false;
 
   constructor(stream: Duplex, opts: RpcConnectionOptions = {}) {
     super();
@@ -137,10 +139,13 @@ export class RpcConnection extends EventEmitter<ConnectionEvents> {
     try {
       messages = this.decoder.push(chunk);
     } catch (e) {
-      this.shutdown(e instanceof Error ? e : new Error(String(e)));
+      const why = e instanceof Error ? e.message : String(e);
+      // Garbage before any packet means the socket is not a libvirt daemon at all: say so.
+      this.shutdown(new Error(this.framedAny ? why : `the server does not speak libvirt's RPC protocol: ${why}`));
       this.stream.destroy();
       return;
     }
+    if (messages.length > 0) this.framedAny = true;
     for (const m of messages) this.dispatch(m);
   }
 
