@@ -314,7 +314,7 @@ class ProcessDriverImpl {
     } catch (e) {
       const timedOut = e instanceof ProcessDriverError && e.code === 'TIMEOUT';
       const why = e instanceof Error ? e.message : String(e);
-      throw new ProcessDriverError(timedOut ? 'TIMEOUT' : 'START_FAILED', `driver ${JSON.stringify(this.command.join(' '))} did not start: ${why}`);
+      throw new ProcessDriverError(timedOut ? 'TIMEOUT' : 'START_FAILED', `${JSON.stringify(this.command.join(' '))} failed its hello: ${why}`);
     }
     const fail = (code: DriverErrorCode | AdapterErrorCode, why: string) => new ProcessDriverError(code, this.withTail(`hello: ${why}`));
     if ('error' in response) {
