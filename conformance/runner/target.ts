@@ -11,17 +11,6 @@ import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import type { HostAction } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';
 
-/** The host actions a target performs itself; the rest (config, boots, restarts) are the runner's. */
-export type HostControl = Extract<HostAction, { do: 'set-kernel-param' | 'stale-capability-cache' | 'refresh-capability-cache' | 'firmware-fault' | 'domcaps-fault' }>;
-
-export const HOST_CONTROLS: ReadonlySet<HostAction['do']> = new Set([
-  'set-kernel-param', 'stale-capability-cache', 'refresh-capability-cache', 'firmware-fault', 'domcaps-fault',
-]);
-
-export function isHostControl(a: HostAction): a is HostControl {
-  return HOST_CONTROLS.has(a.do);
-}
-
 export interface TargetHost {
   /** The profile the host was built from (fake) or stands for (real). */
   readonly name: string;
@@ -31,7 +20,10 @@ export interface TargetHost {
   readonly sysroot: string;
   /** The host's truth at the start of the case. */
   readonly truth: ProfileTruth;
-  /** Performs a host action; false when this target cannot (the case is then not applicable). */
+  /**
+   * Performs a host action the runner does not do itself (config, boots and restarts are the
+   * runner's); false when this target cannot (the case is then not applicable).
+   */
   apply(action: HostAction): boolean;
   /** The host's inside view (ASIDs, pinned memory, guests); null where the target cannot look. */
   inspect(): HostSnapshot | null;
