@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
-import { LibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
+import { isLibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
 
 /** A domain as the driver names it: libvirt identifies domains by UUID, the name is for humans. */
 export interface DomainHandle {
@@ -59,10 +59,8 @@ export const XML_INACTIVE = 2;
 /** virDomainDeviceModifyFlags: VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG. */
 export const AFFECT_LIVE_AND_CONFIG = 3;
 
-const isNoDomain = (e: unknown) => e instanceof LibvirtError && e.code === VirErrorNumber.NO_DOMAIN;
-
 /** virDomainUndefineFlagsValues: MANAGED_SAVE (1) | NVRAM (4); a deleted guest keeps neither. */
-const UNDEFINE_NVRAM = 1 | 4;
+const UNDEFINE_WITH_NVRAM_AND_SAVE = 1 | 4;
 
 /** In-process: calls FakeHost directly; errors are the same `LibvirtError`s the wire carries. */
 export class FakeHostSource implements LibvirtSource {
@@ -90,7 +88,7 @@ export class FakeHostSource implements LibvirtSource {
     this.host.destroy(dom);
   }
   async undefine(dom: DomainHandle): Promise<void> {
-    this.host.undefine(dom, UNDEFINE_NVRAM);
+    this.host.undefine(dom, UNDEFINE_WITH_NVRAM_AND_SAVE);
   }
   async suspend(dom: DomainHandle): Promise<void> {
     this.host.suspend(dom);
@@ -115,7 +113,7 @@ export class FakeHostSource implements LibvirtSource {
       const r = this.host.lookupByUuid(uuid);
       return { name: r.name, uuid };
     } catch (e) {
-      if (isNoDomain(e)) return null;
+      if (isLibvirtError(e, VirErrorNumber.NO_DOMAIN)) return null;
       throw e;
     }
   }
@@ -156,7 +154,7 @@ export class WireSource implements LibvirtSource {
     await this.client.destroy(await this.ref(dom));
   }
   async undefine(dom: DomainHandle): Promise<void> {
-    await this.client.undefineFlags(await this.ref(dom), UNDEFINE_NVRAM);
+    await this.client.undefineFlags(await this.ref(dom), UNDEFINE_WITH_NVRAM_AND_SAVE);
   }
   async suspend(dom: DomainHandle): Promise<void> {
     await this.client.suspend(await this.ref(dom));
@@ -181,7 +179,7 @@ export class WireSource implements LibvirtSource {
       const r = await this.client.lookupByUUID(uuid);
       return { name: r.name, uuid: uuidString(r.uuid) };
     } catch (e) {
-      if (isNoDomain(e)) return null;
+      if (isLibvirtError(e, VirErrorNumber.NO_DOMAIN)) return null;
       throw e;
     }
   }

@@ -11,7 +11,7 @@ import { MODELS, poolKey, type EncryptionModel } from './inventory.ts';
 import { DriverRefusal, refuse } from './refusals.ts';
 import { planGuest, type Flavor, type GuestPlan, type Image } from './request.ts';
 import { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
-import { LibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
+import { isLibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
 
 export interface BootRequest {
   readonly uuid: string;
@@ -321,7 +321,7 @@ export class ReferenceSevDriver {
     try {
       await this.libvirt.attachDevice(i.dom, device, AFFECT_LIVE_AND_CONFIG);
     } catch (e) {
-      if (!(e instanceof LibvirtError && e.code === VirErrorNumber.NO_SUPPORT)) throw e;
+      if (!isLibvirtError(e, VirErrorNumber.NO_SUPPORT)) throw e;
       await this.libvirt.defineXML(withDevice(current, device));
       mode = 'config';
     }
