@@ -9,13 +9,13 @@
  * code path with the QEMU driver.
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { escapeText } from '../views/xml.ts';
 import { child, children, parseXmlDocument, type XmlNode } from './xml-tree.ts';
 import { X86_FEATURE_ORDER, X86_MODELS, X86_NON_MIGRATABLE, type X86CpuModel } from './x86-cpu-map.ts';
 
 /** virConnectBaselineCPUFlags. */
 export const BaselineCpuFlag = { EXPAND_FEATURES: 1, MIGRATABLE: 2 } as const;
 const KNOWN_FLAGS = BaselineCpuFlag.EXPAND_FEATURES | BaselineCpuFlag.MIGRATABLE;
-
 
 const X86_ARCHES = new Set(['x86_64', 'i686']);
 const ARM_ARCHES = new Set(['aarch64', 'armv7l', 'armv6l']);
@@ -76,8 +76,6 @@ function resolveX86(cpu: ParsedCpu): HostCpu {
   return { model, vendor: cpu.vendor, features };
 }
 
-const escapeText = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** One vendor for all CPUs, and whether every CPU named it (only then does the result name it). */
 function commonVendor(cpus: readonly HostCpu[]): { vendor: string | null; output: boolean } {
   let vendor: string | null = null;
@@ -115,13 +113,16 @@ function describeWith(model: X86CpuModel, data: ReadonlySet<string>): Decoded {
 /** The guest model that describes `data` with the fewest required + disabled features. */
 function decode(data: ReadonlySet<string>, vendor: string | null): Decoded {
   let best: Decoded | null = null;
+  let bestSize = Infinity;
   for (const model of X86_MODELS) {
     if (!model.decodeGuest) continue;
     if (vendor !== null && model.vendor !== null && model.vendor !== vendor) continue;
     const candidate = describeWith(model, data);
-    const size = candidate.required.length + candidate.model.features.filter((f) => !data.has(f)).length;
-    const bestSize = best ? best.required.length + best.model.features.filter((f) => !data.has(f)).length : Infinity;
-    if (size < bestSize) best = candidate;
+    const size = candidate.required.length + model.features.filter((f) => !data.has(f)).length;
+    if (size < bestSize) {
+      best = candidate;
+      bestSize = size;
+    }
   }
   if (!best) throw cpuError(VirErrorNumber.OPERATION_FAILED, 'Cannot find suitable CPU model for given data');
   return best;
