@@ -6,13 +6,14 @@
  * subclass; the contract answers are whatever the changed driver naturally produces.
  */
 import type { SevDriver } from '../contract.ts';
-import { createReferenceDriver, type ReferenceHost } from '../adapters/reference.ts';
+import { createReferenceDriver } from '../adapters/reference.ts';
 import type { HostReport, ModelReport } from '../../src/driver/detect.ts';
-import type { ReferenceSevDriver } from '../../src/driver/index.ts';
 import { hostInventory, hostTraits } from '../../src/driver/inventory.ts';
+import type { BrokenDriverSpec } from './types.ts';
 
-export function brokenReference(name: string, createDriver: (host: ReferenceHost) => ReferenceSevDriver): SevDriver {
-  return createReferenceDriver({ name: `broken:${name}`, createDriver });
+/** The reference adapter around the spec's variant, describing itself as `broken:<name>`. */
+export function brokenReference(spec: Pick<BrokenDriverSpec, 'name' | 'variant'>): SevDriver {
+  return createReferenceDriver({ name: `broken:${spec.name}`, createDriver: spec.variant });
 }
 
 /** A detection report with changed model facts, and the traits and inventory the driver derives from them. */

@@ -1,5 +1,6 @@
 /** A deliberately broken driver and the failures the suite must report for it, as data. */
-import type { SevDriver } from '../contract.ts';
+import type { ReferenceHost } from '../adapters/reference.ts';
+import type { ReferenceSevDriver } from '../../src/driver/index.ts';
 
 /** These cases fail on these profiles, for this reason. */
 export interface FailureGroup {
@@ -21,7 +22,11 @@ export interface BrokenDriverSpec {
   readonly name: string;
   /** The one thing it gets wrong, in a sentence. */
   readonly bug: string;
-  readonly create: () => SevDriver;
+  /**
+   * The reference driver with the bug, for one host (a subclass, or the stock class over other
+   * doors); `brokenReference` puts it behind the unchanged reference adapter.
+   */
+  readonly variant: (host: ReferenceHost) => ReferenceSevDriver;
   /**
    * Where the self-test judges it: the profiles and areas that must catch it, the controls where the
    * bug is invisible, and the whole catalogue on at least one SEV and one non-SEV profile, so that

@@ -14,7 +14,6 @@
  */
 import type { HostReport } from '../../../src/driver/detect.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 const HARD_CODED_CBITPOS = 47;
@@ -39,7 +38,7 @@ const SEV_BOOTS = [
 export const HARDCODED_CBITPOS: BrokenDriverSpec = {
   name: 'hardcoded-cbitpos-47',
   bug: 'reports and writes cbitpos 47 on every host instead of the value in domain capabilities',
-  create: () => brokenReference('hardcoded-cbitpos-47', (h) => new HardcodedCbitposDriver(h.libvirt, h.files, h.config)),
+  variant: (h) => new HardcodedCbitposDriver(h.libvirt, h.files, h.config),
   // Every boot fails at once on the C-bit-51 hosts, so even their slot cases are cheap here.
   runs: [{ profiles: ['milan-7003-253', 'milan-7003-all-es', 'naples-7001', 'intel-xeon'] }],
   expectedFailures: [

@@ -13,7 +13,6 @@
 import { KVM_AMD_PARAM_DIR } from '../../../src/driver/detect.ts';
 import type { HostFiles } from '../../../src/driver/host-source.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 const SEV_PARAM = `${KVM_AMD_PARAM_DIR}/sev`;
@@ -28,7 +27,7 @@ class SevParamAssumedOn implements HostFiles {
 export const IGNORES_KERNEL_PARAM: BrokenDriverSpec = {
   name: 'ignores-kernel-param',
   bug: 'treats SEV as on whenever domain capabilities report it, never reading the kvm_amd sev parameter',
-  create: () => brokenReference('ignores-kernel-param', (h) => new ReferenceSevDriver(h.libvirt, new SevParamAssumedOn(h.files), h.config)),
+  variant: (h) => new ReferenceSevDriver(h.libvirt, new SevParamAssumedOn(h.files), h.config),
   runs: [
     { profiles: ['naples-7001', 'rome-7002-sev-off'] },
     { profiles: ['milan-7003-253'], cases: ['detect', 'inventory', 'faults'] },

@@ -16,7 +16,6 @@
 import type { GuestPlan } from '../../../src/driver/request.ts';
 import { WireSource, type DomainHandle } from '../../../src/driver/host-source.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** What the builder emits without its IOMMU lines: the attribute and the `<driver>` element go. */
@@ -43,7 +42,7 @@ class NoIommuDevices extends WireSource {
 export const NO_IOMMU: BrokenDriverSpec = {
   name: 'no-iommu',
   bug: "leaves iommu='on' off every virtio device (boot-time and hot-plugged)",
-  create: () => brokenReference('no-iommu', (h) => new NoIommuDriver(new NoIommuDevices(h.client), h.files, h.config)),
+  variant: (h) => new NoIommuDriver(new NoIommuDevices(h.client), h.files, h.config),
   runs: [
     { profiles: ['naples-7001', 'intel-xeon'] },
     // The QEMU ≥ 6.0 control: the areas that catch it on naples must pass here, bar the agent case.

@@ -11,7 +11,6 @@
 import { WireSource } from '../../../src/driver/host-source.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { refuse } from '../../../src/driver/refusals.ts';
-import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** virDomainMigrateFlags: VIR_MIGRATE_LIVE. */
@@ -37,7 +36,7 @@ class UnguardedDriver extends ReferenceSevDriver {
 export const NO_LIFECYCLE_GUARD: BrokenDriverSpec = {
   name: 'no-lifecycle-guard',
   bug: 'suspends and live-migrates SEV guests like any other guest (no OPERATION_NOT_SUPPORTED_FOR_SEV guard)',
-  create: () => brokenReference('no-lifecycle-guard', (h) => new UnguardedDriver(h.libvirt, h.files, h.config)),
+  variant: (h) => new UnguardedDriver(h.libvirt, h.files, h.config),
   runs: [{ profiles: ['milan-7003-253', 'intel-xeon'] }],
   expectedFailures: [
     {

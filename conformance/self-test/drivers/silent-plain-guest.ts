@@ -14,7 +14,6 @@
  */
 import { FLAG, IMAGE_FLAG, IMAGE_MODEL, MODEL_SPEC } from '../../catalogue/requests.ts';
 import { DriverRefusal, ReferenceSevDriver, type BootRequest, type DriverConfig, type GuestPlan } from '../../../src/driver/index.ts';
-import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 type Request = Omit<BootRequest, 'uuid'>;
@@ -45,7 +44,7 @@ class SilentPlainGuestDriver extends ReferenceSevDriver {
 export const SILENT_PLAIN_GUEST: BrokenDriverSpec = {
   name: 'silent-plain-guest',
   bug: 'builds and boots an unencrypted guest when an SEV request reaches a host without SEV (nova Zed)',
-  create: () => brokenReference('silent-plain-guest', (h) => new SilentPlainGuestDriver(h.libvirt, h.files, h.config)),
+  variant: (h) => new SilentPlainGuestDriver(h.libvirt, h.files, h.config),
   runs: [
     { profiles: ['intel-xeon', 'milan-7003-253'] },
     { profiles: ['rome-7002-stale-cache'], cases: ['detect', 'xml', 'boot', 'faults'] },

@@ -12,7 +12,7 @@
 import type { HostReport } from '../../../src/driver/detect.ts';
 import { parseCapabilities } from '../../../src/driver/host-xml.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { brokenReference, withModels } from '../broken-reference.ts';
+import { withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 class StrictArchWalkDriver extends ReferenceSevDriver {
@@ -32,7 +32,7 @@ class StrictArchWalkDriver extends ReferenceSevDriver {
 export const STRICT_ARCH_WALK: BrokenDriverSpec = {
   name: 'strict-arch-walk',
   bug: "gives up SEV detection when the domain-capabilities query of any guest arch fails, instead of skipping that arch",
-  create: () => brokenReference('strict-arch-walk', (h) => new StrictArchWalkDriver(h.libvirt, h.files, h.config)),
+  variant: (h) => new StrictArchWalkDriver(h.libvirt, h.files, h.config),
   runs: [
     { profiles: ['milan-7003-es8', 'intel-xeon'] },
     { profiles: ['rome-7002', 'genoa-9004'], cases: ['detect'] },

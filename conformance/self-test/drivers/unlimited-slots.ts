@@ -16,7 +16,7 @@
  */
 import type { HostReport } from '../../../src/driver/detect.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { brokenReference, withModels } from '../broken-reference.ts';
+import { withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** nova Zed's placeholder for "no limit known". */
@@ -35,7 +35,7 @@ class UnlimitedSlotsDriver extends ReferenceSevDriver {
 export const UNLIMITED_SLOTS: BrokenDriverSpec = {
   name: 'unlimited-slots',
   bug: 'never reads maxGuests/maxESGuests and reports 2147483647 slots unless the operator sets a number (nova Zed)',
-  create: () => brokenReference('unlimited-slots', (h) => new UnlimitedSlotsDriver(h.libvirt, h.files, h.config)),
+  variant: (h) => new UnlimitedSlotsDriver(h.libvirt, h.files, h.config),
   runs: [
     { profiles: ['naples-7001', 'intel-xeon'] },
     { profiles: ['milan-7003-253'], cases: ['detect', 'inventory', 'slots', 'scheduling'] },

@@ -12,7 +12,6 @@
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { EncryptionModel } from '../../../src/driver/inventory.ts';
 import type { GuestPlan } from '../../../src/driver/request.ts';
-import { brokenReference } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** SNP keeps its own policy; only the two SEV models get the weak one. */
@@ -31,7 +30,7 @@ class WeakPolicyDriver extends ReferenceSevDriver {
 export const WEAK_POLICY_DRIVER: BrokenDriverSpec = {
   name: 'weak-policy',
   bug: 'launches SEV guests with policy 0x0001 (0x0005 for SEV-ES): key sharing allowed, not bound to the platform',
-  create: () => brokenReference('weak-policy', (h) => new WeakPolicyDriver(h.libvirt, h.files, h.config)),
+  variant: (h) => new WeakPolicyDriver(h.libvirt, h.files, h.config),
   runs: [
     { profiles: ['milan-7003-253', 'intel-xeon'] },
     { profiles: ['milan-7003-all-es'], cases: ['detect', 'xml', 'boot', 'memory'] },
