@@ -111,12 +111,7 @@ export const DETECT = area('detect', [
     novaScenario: [6],
     ops: ['reportHost'],
     appliesTo: needsFreshCacheSev,
-    expect: (t) => ({
-      kind: 'all',
-      of: [
-        ...sevDetectedWithFacts(t),
-      ],
-    }),
+    expect: (t) => ({ kind: 'all', of: sevDetectedWithFacts(t) }),
   },
   {
     id: 'detect.sev-es',
