@@ -156,11 +156,11 @@ export function contractReportOf(r: HostReport, sevCappedToZero = false): Contra
   };
 }
 
-/** `trait:NAME=required` flavor extra specs: traits a plain request may still demand. */
-function traitSpecs(flavor: BootRequest['flavor']): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(flavor.extraSpecs)) if (k.startsWith('trait:') && v === 'required') out.push(k.slice('trait:'.length));
-  return out;
+/** The model's required traits plus the flavor's `trait:NAME=required` extra specs, which a plain request may demand too. */
+function requiredTraitsOf(modelTraits: readonly string[], flavor: BootRequest['flavor']): string[] {
+  const out = new Set(modelTraits);
+  for (const [k, v] of Object.entries(flavor.extraSpecs)) if (k.startsWith('trait:') && v === 'required') out.add(k.slice('trait:'.length));
+  return [...out];
 }
 
 const refusalOf = (e: DriverRefusal): Refusal => ({ code: e.code, message: e.message });
@@ -284,7 +284,7 @@ export class ReferenceDriverAdapter implements SevDriver {
       }
       return {
         resources: model ? { [inventoryKey(model)]: 1 } : {},
-        requiredTraits: [...new Set([...requiredTraits, ...traitSpecs(p.flavor)])],
+        requiredTraits: requiredTraitsOf(requiredTraits, p.flavor),
         model,
         ...(machineType !== undefined && { machineType }),
       };
@@ -419,7 +419,7 @@ export class ReferenceDriverAdapter implements SevDriver {
       this.claims.delete(uuid); // a reschedule replaces the instance's earlier claim
       const demand = {
         resources: { ...(model ? { [inventoryKey(model)]: 1 } : {}), [RC_MEMORY_MB]: p.request.flavor.memoryMiB },
-        requiredTraits: [...new Set([...requiredTraits, ...traitSpecs(p.request.flavor)])],
+        requiredTraits: requiredTraitsOf(requiredTraits, p.request.flavor),
       };
       const sched = new IndexedScheduler();
       for (const h of p.hosts) {
