@@ -182,6 +182,9 @@ function parseParams<K extends OperationName>(op: K, p: unknown): z.infer<(typeo
   return r.data as z.infer<(typeof OPERATIONS)[K]['params']>;
 }
 
+/** The contract operations this adapter implements, as describe() lists them and the constructor binds them. */
+const ADAPTER_OPS = ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release'] as const satisfies readonly OperationName[];
+
 export class ReferenceDriverAdapter implements SevDriver {
   private readonly hosts = new Map<string, HostEntry>();
   private readonly claims = new Map<string, Claim>();
@@ -192,7 +195,7 @@ export class ReferenceDriverAdapter implements SevDriver {
     this.name = options.name ?? REFERENCE_DRIVER_NAME;
     this.createDriver = options.createDriver ?? stockDriver;
     // Callers may take an operation off the object (`const v = driver.validateRequest`).
-    for (const op of ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release', 'close', 'describe'] as const) {
+    for (const op of [...ADAPTER_OPS, 'close', 'describe'] as const) {
       (this as Record<typeof op, unknown>)[op] = (this[op] as (...a: unknown[]) => unknown).bind(this);
     }
   }
@@ -201,7 +204,7 @@ export class ReferenceDriverAdapter implements SevDriver {
     return {
       name: this.name,
       version: String(PROTOCOL_VERSION) + '.0.0',
-      ops: ['reportHost', 'validateRequest', 'buildGuestXml', 'spawn', 'lifecycle', 'schedule', 'release'],
+      ops: [...ADAPTER_OPS],
       models: ['amd-sev', 'amd-sev-es', 'amd-sev-snp'],
       behaviour: 'master',
     };
