@@ -107,6 +107,11 @@ export class CaseContext {
     await this.report();
   }
 
+  /** The driver's guest XML for the case's request on this (reported) host, for a new instance. */
+  async buildGuestXml(): Promise<Outcome<OpResult<'buildGuestXml'>>> {
+    return this.slot.call('buildGuestXml', { request: this.request, host: await this.report(), instance: this.newInstance() });
+  }
+
   /** Spawns a guest through the driver; a success is remembered as booted. */
   async spawn(request: BootRequest = this.request, host: TargetHost = this.host): Promise<Outcome<Spawned> & object> {
     const instance = this.newInstance();

@@ -27,8 +27,7 @@ async function callForRefusal(op: OperationName, ctx: CaseContext): Promise<{ ou
       return { outcome: r, accepted: isRefusal(r) ? '' : `accepted it (model ${r.model ?? 'none'})` };
     }
     case 'buildGuestXml': {
-      const host = await ctx.report();
-      const r = await ctx.call('buildGuestXml', { request: ctx.request, host, instance: ctx.newInstance() });
+      const r = await ctx.buildGuestXml();
       const launch = !isRefusal(r) && /<launchSecurity\b/.test(r.xml) ? 'with' : 'without';
       return { outcome: r, accepted: `built guest XML (${launch} launchSecurity)` };
     }

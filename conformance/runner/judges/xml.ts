@@ -12,8 +12,7 @@ import type { Judge } from './types.ts';
 /** The XML under judgement: what the last lifecycle step left, else a fresh buildGuestXml. */
 async function subjectXml(ctx: CaseContext): Promise<string | Verdict> {
   if (ctx.xmlSubject !== null) return ctx.xmlSubject;
-  const host = await ctx.report();
-  const r = await ctx.call('buildGuestXml', { request: ctx.request, host, instance: ctx.newInstance() });
+  const r = await ctx.buildGuestXml();
   if (isRefusal(r)) return fail(`expected guest XML, buildGuestXml refused ${refusalText(r)}`);
   return r.xml;
 }
