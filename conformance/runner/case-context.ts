@@ -127,6 +127,11 @@ export class CaseContext {
     return r;
   }
 
+  /** Domain names of the guests the case booted and has not deleted. */
+  bootedNames(): string[] {
+    return this.booted.map((g) => g.spawned.domainName);
+  }
+
   /** Encrypted-guest slots the case's own guests occupy on a host, by inventory key. */
   bootedAllocations(host: TargetHost): Record<string, number> {
     const out: Record<string, number> = {};

@@ -10,7 +10,7 @@ import type { Judge } from './types.ts';
 
 export const judgeHostUnharmed: Judge<'host-unharmed'> = async (_exp, ctx) => {
   const snap = inspectOrSkip(ctx, 'ASIDs in use');
-  const ours = new Set(ctx.booted.map((g) => g.spawned.domainName));
+  const ours = new Set(ctx.bootedNames());
   const leaked = snap.asids.inUse.filter((a) => !ours.has(a.domain));
   if (leaked.length) return fail(`${leaked.length} ASID(s) leaked by the failed operation (${leaked.map((a) => `${a.asid} held by ${a.domain}`).join(', ')})`);
   const next = await ctx.spawn();

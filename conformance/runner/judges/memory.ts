@@ -20,7 +20,7 @@ export const judgeMemory: Judge<'memory'> = async (exp, ctx) => {
       if (!exp.then.includes(placed.code)) return fail(`guest ${i} refused by the scheduler with ${refusalText(placed)}, expected ${exp.then.join(' or ')}`);
       break;
     }
-    const before = ctx.booted.map((g) => g.spawned.domainName);
+    const before = ctx.bootedNames();
     const r = await ctx.spawn(request);
     if (i <= exp.fit) {
       if (isRefusal(r)) return fail(`guest ${i} of ${exp.guestMiB} MiB (${exp.fit} fit) was refused at spawn: ${refusalText(r)}`);
@@ -32,6 +32,6 @@ export const judgeMemory: Judge<'memory'> = async (exp, ctx) => {
     }
     if (!exp.then.includes(r.code)) return fail(`guest ${i} refused at spawn with ${refusalText(r)}, expected ${exp.then.join(' or ')}`);
   }
-  const harmed = await othersRunning(ctx, ctx.booted.map((g) => g.spawned.domainName));
+  const harmed = await othersRunning(ctx, ctx.bootedNames());
   return harmed ? fail(`the refused guest harmed the others: ${harmed}`) : PASS;
 };

@@ -33,7 +33,7 @@ export const judgeSlots: Judge<'slots'> = async (exp, ctx) => {
   const request = withMemory(ctx.request, SLOT_GUEST_MIB);
   const stop = await fill(ctx, request, exp.total, exp.model);
   if (stop) return stop;
-  const first = ctx.booted.map((g) => g.spawned.domainName);
+  const first = ctx.bootedNames();
 
   const next = await ctx.spawn(request);
   if (!isRefusal(next)) return fail(`guest ${exp.total + 1} booted beyond the ${exp.total} ${exp.model} slots (domain ${next.domainName})`);
