@@ -105,11 +105,20 @@ function checkEntities(xml: string, source: string): void {
 function prematureEnd(xml: string, source: string): LibvirtError {
   const open: { name: string; line: number }[] = [];
   const tag = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<(\/?)([^\s/>]+)[^>]*?(\/?)>/g;
+  // Tags come in document order, so the line count carries on from the previous tag (counting from
+  // the start for each tag made a long unclosed document take minutes).
+  let line = 1;
+  let counted = 0;
   for (let m = tag.exec(xml); m !== null; m = tag.exec(xml)) {
     const [, closing, name, selfClosing] = m;
     if (name === undefined || selfClosing === '/') continue;
-    if (closing === '/') open.pop();
-    else open.push({ name, line: lineCount(xml, m.index) });
+    if (closing === '/') {
+      open.pop();
+      continue;
+    }
+    for (let nl = xml.indexOf('\n', counted); nl >= 0 && nl < m.index; nl = xml.indexOf('\n', nl + 1)) line++;
+    counted = m.index;
+    open.push({ name, line });
   }
   const lines = xml.split('\n');
   const last = lines[lines.length - 1]!;
