@@ -6,7 +6,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DriverDescription } from '../contract.ts';
-import { CASES } from '../catalogue/index.ts';
 import { FakeTarget } from './fake-target.ts';
 import { selectCases, selectProfiles } from './select.ts';
 import { countStatuses, type CaseResult, type RunReport } from './types.ts';
@@ -50,14 +49,16 @@ export async function runConformanceParallel(opts: ParallelRunOptions): Promise<
   const probe = new FakeTarget();
   let profiles: readonly string[];
   let queue: string[];
+  let caseCount: number;
   try {
     profiles = selectProfiles(opts.profiles, probe.profileNames());
-    selectCases(opts.cases, CASES);
+    // Checked here so that an unknown case fails the run before any worker starts.
+    caseCount = selectCases(opts.cases).length;
     queue = byCost(profiles, probe);
   } finally {
     await probe.close();
   }
-  const total = profiles.length * selectCases(opts.cases, CASES).length;
+  const total = profiles.length * caseCount;
   const reports = new Map<string, RunReport>();
   let done = 0;
   const setup: WorkerSetup = { driverSpec: opts.driverSpec, cwd: opts.cwd ?? process.cwd(), ...(opts.cases && { cases: opts.cases }) };
