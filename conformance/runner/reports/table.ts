@@ -50,8 +50,8 @@ export function formatTable(r: RunReport, opts: { verbose?: boolean } = {}): str
   out.push(`legend: ${(Object.entries(MARKS) as Array<[CaseStatus, string]>).map(([s, m]) => `${m} ${s}`).join(', ')}`);
   const problems = reasonLines(r.results, ['fail', 'error']);
   if (problems.length) out.push('', 'failures and errors:', ...problems);
-  const unimplemented = reasonLines(r.results, ['not-implemented']);
   if (opts.verbose) {
+    const unimplemented = reasonLines(r.results, ['not-implemented']);
     if (unimplemented.length) out.push('', 'not implemented:', ...unimplemented);
     const na = reasonLines(r.results, ['not-applicable']);
     if (na.length) out.push('', 'not applicable:', ...na);
