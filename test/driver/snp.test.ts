@@ -21,7 +21,9 @@ import { connect } from '../../src/libvirt/client.ts';
 import { FakeHostSource, ReferenceSevDriver, SysrootFiles, WireSource } from '../../src/driver/index.ts';
 import { startFake } from '../daemon/helpers.ts';
 import { buildDomainXml, hostFragments } from '../../src/driver/builder.ts';
+import { DriverRefusal } from '../../src/driver/refusals.ts';
 import { planGuest } from '../../src/driver/request.ts';
+import { thrown } from '../support/thrown.ts';
 import { filesOf, setup, sevFlavor, uefiImage } from './helpers.ts';
 
 const SNP_FLAVOR = sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': 'amd-sev-snp' });
@@ -114,14 +116,7 @@ describe('SEV-SNP guest XML', () => {
 
   it('refusals: no stateless firmware; a host without SNP; a guest without SEV-ES support', async () => {
     const { report } = await setup('genoa-9004');
-    const codeOf = (fn: () => unknown) => {
-      try {
-        fn();
-        return 'ok';
-      } catch (e) {
-        return (e as { code?: string }).code;
-      }
-    };
+    const codeOf = (fn: () => unknown) => thrown(DriverRefusal, fn).code;
     expect(codeOf(() => planGuest({ name: 'x', flavor: SNP_FLAVOR, image: uefiImage() }, report))).toBe('STATELESS_FIRMWARE_REQUIRED');
     const old = uefiImage({ hw_firmware_stateless: true }, { guest_os: { name: 'rhel8', sev: true, sev_es: false, virtio_blk_boot: true } });
     expect(codeOf(() => planGuest({ name: 'x', flavor: SNP_FLAVOR, image: old }, report))).toBe('GUEST_OS_NOT_SEV_CAPABLE');

@@ -8,6 +8,7 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { DEFAULT_SNP_POLICY, parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { thrown } from '../support/thrown.ts';
 import { guestXml } from './sev-guests.ts';
 
 const snpLaunch = (policy: string | null = '0x30000', attrs = "authorKey='no' vcek='yes'", extra = '') =>
@@ -20,26 +21,14 @@ const genoa = () => new FakeHost(loadProfile('genoa-9004'));
 
 function startFailure(h: FakeHost, xml: string): LibvirtError {
   const ref = h.defineXML(xml);
-  try {
-    h.create(ref);
-  } catch (e) {
-    if (e instanceof LibvirtError) return e;
-    throw e;
-  }
-  throw new Error('start unexpectedly succeeded');
+  return thrown(LibvirtError, () => h.create(ref));
 }
 
 describe('libvirt: <launchSecurity type="sev-snp">', () => {
   it('libvirt < 10.5 refuses the type with its enum error (same text as real libvirt 9.0)', () => {
     for (const profile of ['milan-7003-es8', 'turin-9005']) {
       const h = new FakeHost(loadProfile(profile));
-      let err: unknown;
-      try {
-        h.defineXML(snpGuest('x'));
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(LibvirtError);
+      const err = thrown(LibvirtError, () => h.defineXML(snpGuest('x')));
       expect(err).toMatchObject({ code: VirErrorNumber.XML_ERROR, domain: VirErrorDomain.XML, message: "XML error: Invalid value for attribute 'type' in element 'launchSecurity': 'sev-snp'." });
     }
   });
