@@ -3,7 +3,7 @@
  * status) and as markdown with every failure explained by the nova finding behind it.
  */
 import { AREA_TITLES, AREAS, caseById, type Area } from '../../catalogue/index.ts';
-import type { CaseResult, CaseStatus, RunReport } from '../../runner/types.ts';
+import { countStatuses, type CaseResult, type CaseStatus, type RunReport } from '../../runner/types.ts';
 import { NOVA_FINDINGS } from './findings.ts';
 
 /** case id → profile → status. */
@@ -53,8 +53,7 @@ const oneLine = (s: string | undefined, max = 300): string => {
 };
 
 function countsLine(results: readonly CaseResult[]): string {
-  const c: Record<CaseStatus, number> = { pass: 0, fail: 0, 'not-applicable': 0, 'not-implemented': 0, error: 0 };
-  for (const r of results) c[r.status]++;
+  const c = countStatuses(results);
   return `${c.pass} pass, ${c.fail} fail, ${c.error} error, ${c['not-implemented']} not implemented, ${c['not-applicable']} not applicable`;
 }
 
