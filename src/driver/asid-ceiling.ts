@@ -21,13 +21,14 @@ export const EPYC_ASID_CEILINGS: readonly Generation[] = [
 ];
 
 /** The first processor's family and model from /proc/cpuinfo text, or null. */
-export function cpuFamilyModel(cpuinfo: string | null): { family: number; model: number } | null {
+function cpuFamilyModel(cpuinfo: string | null): { family: number; model: number } | null {
   if (!cpuinfo) return null;
   const family = /^cpu family\s*:\s*(\d+)/m.exec(cpuinfo);
   const model = /^model\s*:\s*(\d+)/m.exec(cpuinfo);
   return family && model ? { family: Number(family[1]), model: Number(model[1]) } : null;
 }
 
+/** The EPYC generation of the host's CPU and its SEV ASID count; null for other CPUs or no cpuinfo. */
 export function asidCeiling(cpuinfo: string | null): { generation: string; asids: number } | null {
   const fm = cpuFamilyModel(cpuinfo);
   if (!fm) return null;
