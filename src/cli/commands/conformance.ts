@@ -81,7 +81,8 @@ export const conformanceCommand: Command = {
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
       prepareReportFiles(reports);
-      const driver = await resolveDriverSpec(optionalString(values, 'driver') ?? 'ref', process.cwd());
+      const driverSpec = optionalString(values, 'driver') ?? 'ref';
+      const driver = await resolveDriverSpec(driverSpec, process.cwd());
       const tty = process.stdout.isTTY === true;
       const progress = tty ? { onProgress: (p: { done: number; total: number; profile: string; caseId: string }) => io.err(`\r\x1b[K[${p.done + 1}/${p.total}] ${p.profile} ${p.caseId}`) } : {};
       let report: RunReport;
@@ -91,20 +92,9 @@ export const conformanceCommand: Command = {
         if (values.verbose === true) for (const d of real.derivations) io.err(`  ${d}\n`);
         report = real.report;
       } else if (jobs > 1) {
-        report = await runConformanceParallel({
-          driverSpec: optionalString(values, 'driver') ?? 'ref',
-          jobs,
-          profiles,
-          cases,
-          ...progress,
-        });
+        report = await runConformanceParallel({ driverSpec, jobs, profiles, cases, ...progress });
       } else {
-        report = await runConformance({
-          driver,
-          profiles,
-          cases,
-          ...progress,
-        });
+        report = await runConformance({ driver, profiles, cases, ...progress });
       }
       if (tty) io.err('\r\x1b[K');
       io.out(formatTable(report, { verbose: values.verbose === true }));
