@@ -13,11 +13,11 @@ import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import type { ProfileTruth } from '../truth.ts';
 import type { Target, TargetHost } from '../runner/target.ts';
 import { NotApplicable } from '../runner/outcomes.ts';
+import { RUNNER_UUID_PREFIX } from '../runner/requests.ts';
 import { detectRealHost, type RealHostDetection } from './detect.ts';
 import { HostFactsError } from './host-files.ts';
 
-/** UUID prefix of the runner's instances (runner/requests.ts InstanceNames) and name prefix of our checks' domains. */
-export const RUNNER_UUID_PREFIX = '5e0c0000-0000-4000-8000-';
+/** Name prefix of the real-mode checks' own domains (the runner's instances are known by RUNNER_UUID_PREFIX). */
 export const CHECK_DOMAIN_PREFIX = 'sevharness-real-';
 
 /** virConnectListAllDomainsFlags: VIR_CONNECT_LIST_DOMAINS_ACTIVE. */

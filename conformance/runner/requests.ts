@@ -49,13 +49,16 @@ export function requestedModel(req: BootRequest): string | null {
   return typeof spec === 'string' ? spec : null;
 }
 
+/** What every instance UUID the runner hands out starts with: the real target cleans up by it. */
+export const RUNNER_UUID_PREFIX = '5e0c0000-0000-4000-8000-';
+
 /** Run-wide instance identities: unique for the driver's whole life, stable from run to run. */
 export class InstanceNames {
   private n = 0;
 
   next(): InstanceRef {
     const n = ++this.n;
-    return { uuid: `5e0c0000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`, name: `conformance-${n}` };
+    return { uuid: `${RUNNER_UUID_PREFIX}${n.toString(16).padStart(12, '0')}`, name: `conformance-${n}` };
   }
 }
 
