@@ -29,9 +29,9 @@ export async function validateDomainXml(docs: readonly string[]): Promise<Array<
     const stderr = await new Promise<string>((resolve) => {
       execFile(XMLLINT, ['--noout', '--relaxng', DOMAIN_RNG, ...files], { maxBuffer: 64 << 20 }, (_err, _out, err) => resolve(String(err)));
     });
+    const lines = stderr.split('\n');
     const verdict = new Map<string, string | null>();
     files.forEach((f, i) => {
-      const lines = stderr.split('\n');
       if (lines.includes(`${f} validates`)) {
         verdict.set(unique[i]!, null);
         return;
