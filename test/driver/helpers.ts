@@ -1,15 +1,23 @@
 /** Shared set-up for driver tests: a FakeHost per profile with its sysroot files and a detected report. */
+import { join } from 'node:path';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { sysrootFiles } from '../../fakelibvirt/views/sysroot.ts';
+import { materializeSysroot, sysrootFiles } from '../../fakelibvirt/views/sysroot.ts';
 import { detectHost, type DriverConfig, type HostReport } from '../../src/driver/detect.ts';
-import { FakeHostSource, MapFiles } from '../../src/driver/host-source.ts';
+import { FakeHostSource, MapFiles, SysrootFiles } from '../../src/driver/host-source.ts';
 import type { Flavor, Image } from '../../src/driver/request.ts';
 
 export function filesOf(host: FakeHost, edit?: (m: Map<string, string>) => void): MapFiles {
   const m = new Map([...sysrootFiles(host.profile, host.kernel)].map(([k, v]) => [k, v.content] as const));
   edit?.(m);
   return new MapFiles(m);
+}
+
+/** The host's files written to disk under `dir`/root, read as a driver on a real host reads them. */
+export function sysrootOf(host: FakeHost, dir: string): SysrootFiles {
+  const root = join(dir, 'root');
+  materializeSysroot(host.profile, host.kernel, root);
+  return new SysrootFiles(root);
 }
 
 export async function setup(profile: string, config: DriverConfig = { hw_machine_type: { x86_64: 'q35' } }, edit?: (m: Map<string, string>) => void) {

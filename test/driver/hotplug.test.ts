@@ -5,19 +5,18 @@
  * and in the persistent definition, so a hard reboot keeps it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { connect } from '../../src/libvirt/client.ts';
-import { FakeHostSource, SysrootFiles, WireSource, XML_INACTIVE } from '../../src/driver/host-source.ts';
+import { FakeHostSource, WireSource, XML_INACTIVE } from '../../src/driver/host-source.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, ReferenceSevDriver, volumeDeviceXml, withDevice } from '../../src/driver/index.ts';
 import { startFake } from '../daemon/helpers.ts';
-import { filesOf, plainFlavor, sevFlavor, uefiImage } from './helpers.ts';
+import { filesOf, plainFlavor, sevFlavor, sysrootOf, uefiImage } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sev-hotplug-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,10 +79,7 @@ describe('hot-plug device XML', () => {
     const fake = await startFake('naples-7001');
     const client = await connect(fake.uri);
     try {
-      const sysroot = join(fake.dir, 'root');
-      mkdirSync(sysroot);
-      materializeSysroot(fake.host.profile, fake.host.kernel, sysroot);
-      const driver = new ReferenceSevDriver(new WireSource(client), new SysrootFiles(sysroot), { hw_machine_type: { x86_64: 'q35' }, num_memory_encrypted_guests: fake.host.sevView!.maxGuests });
+      const driver = new ReferenceSevDriver(new WireSource(client), sysrootOf(fake.host, fake.dir), { hw_machine_type: { x86_64: 'q35' }, num_memory_encrypted_guests: fake.host.sevView!.maxGuests });
       await driver.init();
       const uuid = 'c0ffee00-0000-4000-8000-0000000000b4';
       const inst = await driver.spawn({ uuid, name: 'wire', flavor: sevFlavor(), image: uefiImage() });

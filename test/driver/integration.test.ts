@@ -5,17 +5,14 @@
  * range, pinned memory, launch policy, guest firmware state, no guest fault, no crash.
  * One daemon per profile; every guest is destroyed and undefined before the next.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allProfiles } from '../../fakelibvirt/profile/load.ts';
-import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
-import { SysrootFiles, WireSource } from '../../src/driver/host-source.ts';
+import { WireSource } from '../../src/driver/host-source.ts';
 import { ReferenceSevDriver } from '../../src/driver/index.ts';
 import type { Image } from '../../src/driver/request.ts';
 import { startFake, type FakeDaemon } from '../daemon/helpers.ts';
-import { sevFlavor, uefiImage } from './helpers.ts';
+import { sevFlavor, sysrootOf, uefiImage } from './helpers.ts';
 
 /** Device and guest-OS variants of the request (image properties, harness guest facts). */
 const VARIANTS: ReadonlyArray<{ id: string; props: Record<string, string>; guestOs?: Image['guest_os'] }> = [
@@ -52,11 +49,8 @@ describe('reference driver boots every request variant through the socket', () =
     const fake = await startFake(profile);
     const client = await connect(fake.uri);
     open.push({ fake, client });
-    const sysroot = join(fake.dir, 'root');
-    mkdirSync(sysroot);
-    materializeSysroot(fake.host.profile, fake.host.kernel, sysroot);
     const source = new WireSource(client);
-    const files = new SysrootFiles(sysroot);
+    const files = sysrootOf(fake.host, fake.dir);
     // Libvirt < 8.0 without the misc cgroup (Naples) cannot tell the driver the slot count: state it.
     const view = fake.host.sevView!;
     const stated = fake.host.domainCapabilities().includes('<maxGuests>') ? {} : { num_memory_encrypted_guests: view.maxGuests };

@@ -16,15 +16,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
-import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { connect } from '../../src/libvirt/client.ts';
-import { FakeHostSource, ReferenceSevDriver, SysrootFiles, WireSource } from '../../src/driver/index.ts';
+import { FakeHostSource, ReferenceSevDriver, WireSource } from '../../src/driver/index.ts';
 import { startFake } from '../daemon/helpers.ts';
 import { buildDomainXml, hostFragments } from '../../src/driver/builder.ts';
 import { DriverRefusal } from '../../src/driver/refusals.ts';
 import { planGuest } from '../../src/driver/request.ts';
 import { thrown } from '../support/thrown.ts';
-import { filesOf, setup, sevFlavor, uefiImage } from './helpers.ts';
+import { filesOf, setup, sevFlavor, sysrootOf, uefiImage } from './helpers.ts';
 
 const SNP_FLAVOR = sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': 'amd-sev-snp' });
 
@@ -94,9 +93,7 @@ describe('SEV-SNP guest XML', () => {
     const fake = await startFake('genoa-9004');
     const client = await connect(fake.uri);
     try {
-      const sysroot = join(fake.dir, 'root');
-      materializeSysroot(fake.host.profile, fake.host.kernel, sysroot);
-      const driver = new ReferenceSevDriver(new WireSource(client), new SysrootFiles(sysroot), { hw_machine_type: { x86_64: 'q35' } });
+      const driver = new ReferenceSevDriver(new WireSource(client), sysrootOf(fake.host, fake.dir), { hw_machine_type: { x86_64: 'q35' } });
       await driver.init();
       const inst = await driver.spawn({ uuid: 'c0ffee00-0000-4000-8000-0000000000ac', name: 'snp-wire', flavor: SNP_FLAVOR, image: uefiImage({ hw_firmware_stateless: true }) });
       expectSnpGuest(fake.host, 'snp-wire');
