@@ -13,10 +13,13 @@ export type DriverFactory = () => Promise<SevDriver>;
 
 const MODULE_PATH = /\.(m?js|ts)$/;
 
+/** The methods every driver has; the other operations are optional (PROTOCOL.md). */
+const REQUIRED_METHODS = ['describe', 'reportHost'] as const;
+
 export function isSevDriver(x: unknown): x is SevDriver {
   if (typeof x !== 'object' || x === null) return false;
   const d = x as Record<string, unknown>;
-  return typeof d.describe === 'function' && typeof d.reportHost === 'function';
+  return REQUIRED_METHODS.every((k) => typeof d[k] === 'function');
 }
 
 /** Splits a command line as a POSIX shell would for plain words, quotes and backslashes (no expansion). */
@@ -58,7 +61,7 @@ export function splitCommandLine(line: string): string[] {
 function missingMembers(x: unknown): string {
   if (typeof x !== 'object' || x === null) return `it is ${x === null ? 'null' : typeof x}`;
   const d = x as Record<string, unknown>;
-  const missing = ['describe', 'reportHost'].filter((k) => typeof d[k] !== 'function');
+  const missing = REQUIRED_METHODS.filter((k) => typeof d[k] !== 'function');
   return `it has no ${missing.map((k) => `${k}()`).join(' and no ')}`;
 }
 
