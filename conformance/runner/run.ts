@@ -48,7 +48,8 @@ function givenOf(c: Case, truth: ProfileTruth): Given {
   return typeof c.given === 'function' ? c.given(truth) : (c.given ?? {});
 }
 
-interface Outcome {
+/** How one case ended, before it becomes a CaseResult (the contract's Outcome is a driver answer). */
+interface CaseOutcome {
   readonly status: CaseStatus;
   readonly reason?: string;
   readonly schemaChecks?: readonly string[];
@@ -102,7 +103,7 @@ class Runner {
     return missing;
   }
 
-  async runCase(c: Case, profile: string, truth: ProfileTruth): Promise<Outcome> {
+  async runCase(c: Case, profile: string, truth: ProfileTruth): Promise<CaseOutcome> {
     const applies = c.appliesTo(truth);
     if (applies !== true) return { status: 'not-applicable', reason: applies };
     if (this.startError) return { status: 'error', reason: this.startError };
