@@ -21,13 +21,13 @@ export class RuleList<R extends CountedRule> {
   constructor(private readonly defaultTimes: number) {}
 
   use(rules: readonly R[]): void {
-    for (const r of rules) {
-      const times = r.times ?? this.defaultTimes;
-      if (!(times >= 1) || (Number.isFinite(times) && !Number.isInteger(times))) {
-        throw new RangeError(`a fault rule's times must be a positive integer or Infinity (got ${r.times})`);
+    const added = rules.map((rule) => ({ rule, remaining: rule.times ?? this.defaultTimes }));
+    for (const { rule, remaining } of added) {
+      if (!(remaining >= 1) || (Number.isFinite(remaining) && !Number.isInteger(remaining))) {
+        throw new RangeError(`a fault rule's times must be a positive integer or Infinity (got ${rule.times})`);
       }
     }
-    this.rules = [...rules.map((rule) => ({ rule, remaining: rule.times ?? this.defaultTimes })), ...this.rules];
+    this.rules = [...added, ...this.rules];
   }
 
   reset(): void {

@@ -1,8 +1,7 @@
 /**
  * msw-style faults for virConnectGetDomainCapabilities: `use()` makes queries for one guest
  * architecture fail as libvirt does when that arch's QEMU binary cannot be examined (removed or
- * broken after libvirtd listed it in `<capabilities>`), `reset()` restores normal answers. A
- * rule fails every matching query unless `times` limits it, since a missing binary stays missing.
+ * broken after libvirtd listed it in `<capabilities>`), `reset()` restores normal answers.
  */
 import type { LibvirtError } from '../../src/libvirt/errors.ts';
 import { RuleList } from '../faults/rule-list.ts';
