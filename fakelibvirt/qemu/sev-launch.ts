@@ -219,7 +219,10 @@ export interface FirmwareImage {
 const FIRMWARE_IMAGES = new Map<string, FirmwareImage>();
 const MAX_CACHED_IMAGES = 64;
 
-/** The image for a loader path, made once per path (a host has a handful of firmware files). */
+/**
+ * The firmware bytes QEMU would map for a loader path: deterministic per path, so measurements
+ * repeat; made once per path (a host has a handful of firmware files) and never written to.
+ */
 export function firmwareImageOf(path: string): FirmwareImage {
   let img = FIRMWARE_IMAGES.get(path);
   if (!img) {
@@ -231,9 +234,4 @@ export function firmwareImageOf(path: string): FirmwareImage {
     FIRMWARE_IMAGES.set(path, img);
   }
   return img;
-}
-
-/** The firmware bytes QEMU would map: deterministic per image path, so measurements repeat (a copy). */
-export function firmwareImageFor(path: string): Buffer {
-  return Buffer.from(firmwareImageOf(path).bytes);
 }

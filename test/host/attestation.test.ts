@@ -4,7 +4,7 @@ import { seededTransportKeys } from '../../fakelibvirt/firmware/guest-context.ts
 import { secretMac, verifyMeasurement } from '../../fakelibvirt/firmware/measurement.ts';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { firmwareImageFor } from '../../fakelibvirt/qemu/sev-launch.ts';
+import { firmwareImageOf } from '../../fakelibvirt/qemu/sev-launch.ts';
 import { guestXml } from './sev-guests.ts';
 
 /** The guest owner's side of an SEV launch, done offline from the fake's outputs. */
@@ -20,7 +20,7 @@ describe('launch attestation as a guest owner does it', () => {
     const handle = host.guest('att')!.sev!.handle;
     const { tik, tek } = seededTransportKeys(seed, handle);
     // The owner knows the firmware image it expects; the launch digest is SHA-256 over it.
-    const digest = createHash('sha256').update(firmwareImageFor(loader)).digest();
+    const digest = createHash('sha256').update(firmwareImageOf(loader).bytes).digest();
     const expected = { apiMajor: 1, apiMinor: 52, build: 4, policy: 0x33, digest, tik };
     expect(verifyMeasurement(expected, blob)).toBe(true);
     expect(verifyMeasurement({ ...expected, policy: 0x37 }, blob)).toBe(false);
