@@ -235,7 +235,7 @@ const VIDEO_DEFAULT_KIB: Record<string, (n: XmlNode) => number> = {
 };
 
 /** libvirt's disk target buses (virDomainDiskBus), as the 9.0 parser accepts them. */
-export const DISK_BUSES: ReadonlySet<string> = new Set(['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd']);
+const DISK_BUSES: ReadonlySet<string> = new Set(['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd']);
 
 /** virErrorNumber values the device parser raises that the shared error table does not name. */
 const VIR_ERR_NO_TARGET = 20;
@@ -500,7 +500,7 @@ export function isVirtioDevice(d: DeviceDef): boolean {
 }
 
 /** A `<channel>` or `<console>` with a virtio target: a port of the virtio-serial bus. */
-export function isVirtioSerialPort(d: DeviceDef): boolean {
+function isVirtioSerialPort(d: DeviceDef): boolean {
   return (d.kind === 'channel' || d.kind === 'console') && d.model === 'virtio';
 }
 

@@ -38,7 +38,7 @@ function pciDevices(def: DomainDef): readonly DeviceDef[] {
  * device needs iommu='on' (VIRTIO_F_ACCESS_PLATFORM) or its DMA misses the bounce buffers. One rule
  * for boot and hot-plug: `devices` are the ones the guest gets at this moment.
  */
-export function virtioIommuFaults(devices: readonly DeviceDef[], qemuVersion: string): GuestFault[] {
+function virtioIommuFaults(devices: readonly DeviceDef[], qemuVersion: string): GuestFault[] {
   if (versionAtLeast(qemuVersion, 6, 0)) return [];
   return devices
     .filter((d) => isVirtioDevice(d) && !d.iommu)

@@ -74,7 +74,7 @@ export function vendorName(profile: HardwareProfile): 'AMD' | 'Intel' | 'ARM' {
  * Huge page sizes in KiB the kernel offers (/sys/kernel/mm/hugepages): 2 MiB, and 1 GiB with
  * pdpe1gb on x86; arm64 with 4 KiB granules has contiguous-bit sizes 64 KiB and 32 MiB as well.
  */
-export function hugePageSizes(profile: HardwareProfile): number[] {
+function hugePageSizes(profile: HardwareProfile): number[] {
   if (profile.arch === 'aarch64') return [64, 2048, 32768, 1048576];
   return profile.cpu.flags.includes('pdpe1gb') ? [2048, 1048576] : [2048];
 }

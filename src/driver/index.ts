@@ -39,7 +39,7 @@ export type AttachMode = 'live' | 'config';
 const LAUNCH_SECURITY_RE = /<launchSecurity[\s>]/;
 
 /** The model a domain document launches with: sev-snp type, the ES policy bit, or plain SEV. */
-export function encryptionModelOfXml(xml: string): EncryptionModel | null {
+function encryptionModelOfXml(xml: string): EncryptionModel | null {
   const ls = /<launchSecurity\s[^>]*type=['"]([^'"]+)['"][^]*?<policy>\s*(0x[0-9a-fA-F]+|\d+)\s*<\/policy>/.exec(xml);
   if (!ls) return null;
   if (ls[1] === 'sev-snp') return 'amd-sev-snp';
