@@ -91,6 +91,9 @@ export function checkAnswer<K extends OperationName>(op: K, answer: unknown): Ou
 
 type Method<K extends OperationName> = (p: OpParams<K>) => Promise<unknown>;
 
+/** The error code adapters use for an answer that does not match the contract (conformance/adapters/process.ts). */
+export const MALFORMED_RESULT = 'MALFORMED_RESULT';
+
 export class DriverSlot {
   private current: SevDriver | null = null;
   private desc: DriverDescription | null = null;
@@ -138,7 +141,12 @@ export class DriverSlot {
     const d = await this.driver();
     const method = d[op] as Method<K> | undefined;
     if (typeof method !== 'function') throw new Error(`the driver has no ${op} operation`);
-    const answer = await withTimeout(method.call(d, params), this.limits.opsMs[op], op);
+    const answer = await withTimeout(method.call(d, params), this.limits.opsMs[op], op).catch((e: unknown) => {
+      // An adapter that checks answers itself (the process adapter) reports a wrong-shaped answer as
+      // an error with this code; it is the driver's wrong answer all the same, judged like one.
+      if (e instanceof Error && 'code' in e && e.code === MALFORMED_RESULT) throw new MalformedAnswer(e.message);
+      throw e;
+    });
     return checkAnswer(op, answer);
   }
 

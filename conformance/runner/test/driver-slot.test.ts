@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SevDriver } from '../../contract.ts';
-import { DEFAULT_DRIVER_LIMITS, DriverSlot, driverLimits } from '../driver-slot.ts';
-import { RunnerUsageError } from '../outcomes.ts';
+import { DEFAULT_DRIVER_LIMITS, DriverSlot, driverLimits, MALFORMED_RESULT } from '../driver-slot.ts';
+import { MalformedAnswer, RunnerUsageError } from '../outcomes.ts';
 import { runConformance } from '../run.ts';
 import { describeAs, sysfsDriver } from './toy-drivers.ts';
 
@@ -33,6 +33,21 @@ describe('driver limits', () => {
     expect(() => driverLimits({ opsMs: { spawn: Number.NaN } })).toThrow(/opsMs\.spawn must be a positive number of milliseconds, got NaN/);
     expect(() => new DriverSlot(async () => sysfsDriver(), { opsMs: { boot: 5 } as never })).toThrow(/unknown operation 'boot'/);
     expect(() => new DriverSlot(async () => sysfsDriver(), { startMs: -1 })).toThrow(/startMs/);
+  });
+});
+
+describe('answers an adapter already found malformed', () => {
+  it('are judged as the driver\'s wrong answer (MalformedAnswer), like one the runner finds itself', async () => {
+    const rejecting: SevDriver = {
+      describe: describeAs(['reportHost'], 'checked-by-adapter'),
+      reportHost: async () => {
+        throw Object.assign(new Error("driver's reportHost result does not match the contract: traits"), { code: MALFORMED_RESULT });
+      },
+    };
+    const slot = new DriverSlot(async () => rejecting);
+    const call = slot.call('reportHost', { uri: 'qemu:///system', sysroot: '/', config: { machineTypes: {}, maxEncryptedGuests: null, ovmf: [] } });
+    await expect(call).rejects.toBeInstanceOf(MalformedAnswer);
+    await expect(call).rejects.toThrow(/does not match the contract: traits/);
   });
 });
 
