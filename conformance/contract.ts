@@ -260,6 +260,10 @@ export interface SevDriver {
 
 export const PROTOCOL_VERSION = 1;
 
+/** PROTOCOL.md §6: how long a driver may take, in milliseconds; spawn and lifecycle get `slowOp`. */
+export const PROTOCOL_LIMITS_MS = { hello: 10_000, op: 30_000, slowOp: 60_000, shutdown: 5_000 } as const;
+export const SLOW_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>(['spawn', 'lifecycle']);
+
 export const DriverDescriptionSchema = z.object({
   name: z.string().min(1),
   version: z.string().min(1),

@@ -10,6 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
+  PROTOCOL_LIMITS_MS,
+  SLOW_OPERATIONS,
   DriverDescriptionSchema,
   OPERATIONS,
   PROTOCOL_VERSION,
@@ -36,9 +38,7 @@ export interface ProcessTimeouts {
 }
 
 /** PROTOCOL.md §6, in milliseconds. */
-export const DEFAULT_TIMEOUTS: ProcessTimeouts = { hello: 10_000, op: 30_000, slowOp: 60_000, shutdown: 5_000 };
-
-const SLOW_OPS: ReadonlySet<OperationName> = new Set<OperationName>(['spawn', 'lifecycle']);
+export const DEFAULT_TIMEOUTS: ProcessTimeouts = { ...PROTOCOL_LIMITS_MS };
 
 /** Error codes a driver may answer with besides refusals (PROTOCOL.md §2); they always fail the case. */
 export const DRIVER_ERROR_CODES = ['BAD_REQUEST', 'UNKNOWN_OP', 'INTERNAL', 'PROTOCOL_MISMATCH'] as const;
@@ -244,7 +244,7 @@ class ProcessDriverImpl {
     return this.enqueue(async () => {
       await this.ensureSession();
       const session = this.session!;
-      const response = await session.request(op, checked.data, SLOW_OPS.has(op) ? this.timeouts.slowOp : this.timeouts.op);
+      const response = await session.request(op, checked.data, SLOW_OPERATIONS.has(op) ? this.timeouts.slowOp : this.timeouts.op);
       return this.interpret(op, response);
     });
   }

@@ -4,7 +4,7 @@
  * malformed answer is a `MalformedAnswer`, a hung call a timeout error).
  */
 import type { z } from 'zod';
-import { DriverDescriptionSchema, OPERATIONS, RefusalSchema, type DriverDescription, type OpParams, type OpResult, type OperationName, type Outcome, type SevDriver } from '../contract.ts';
+import { DriverDescriptionSchema, OPERATION_NAMES, OPERATIONS, PROTOCOL_LIMITS_MS, RefusalSchema, SLOW_OPERATIONS, type DriverDescription, type OpParams, type OpResult, type OperationName, type Outcome, type SevDriver } from '../contract.ts';
 import type { DriverFactory } from './driver-spec.ts';
 import { MalformedAnswer, RunnerUsageError } from './outcomes.ts';
 
@@ -27,7 +27,9 @@ export interface DriverLimitsOverride {
 
 /** PROTOCOL.md §6: 30 s per operation, 60 s for spawn and lifecycle; the process adapter enforces its own as well. */
 export const DEFAULT_DRIVER_LIMITS: DriverLimits = {
-  opsMs: { reportHost: 30_000, validateRequest: 30_000, buildGuestXml: 30_000, spawn: 60_000, lifecycle: 60_000, schedule: 30_000, release: 30_000 },
+  opsMs: Object.fromEntries(
+    OPERATION_NAMES.map((op) => [op, SLOW_OPERATIONS.has(op) ? PROTOCOL_LIMITS_MS.slowOp : PROTOCOL_LIMITS_MS.op]),
+  ) as Record<OperationName, number>,
   startMs: 30_000,
   closeMs: 10_000,
 };
