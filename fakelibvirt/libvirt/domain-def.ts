@@ -135,6 +135,16 @@ export function normalizeUuid(text: string): string | null {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** libvirt's error for an attribute value outside its enum (virXMLPropEnum). */
+function invalidAttrValue(element: string, attr: string, value: string): LibvirtError {
+  return LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute '${attr}' in element '${element}': '${value}'.`);
+}
+
+/** A launch-security policy that is missing, not hex, or too wide for its type. */
+function policyError(): LibvirtError {
+  return fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
+}
+
 function parseLaunchSecurity(node: XmlNode, snpKnown: boolean): LaunchSecurity {
   const type = node.attrs.type;
   const known = snpKnown ? ['sev', 'sev-snp', 's390-pv'] : ['sev', 's390-pv'];
@@ -142,7 +152,7 @@ function parseLaunchSecurity(node: XmlNode, snpKnown: boolean): LaunchSecurity {
     throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, "Missing 'type' attribute in element 'launchSecurity'");
   }
   if (!known.includes(type)) {
-    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute 'type' in element 'launchSecurity': '${type}'.`);
+    throw invalidAttrValue('launchSecurity', 'type', type);
   }
   if (type === 's390-pv') {
     throw fromDomain(VirErrorNumber.CONFIG_UNSUPPORTED, 'S390 PV launch security is not supported by this host or kernel');
@@ -156,12 +166,11 @@ function parseLaunchSecurity(node: XmlNode, snpKnown: boolean): LaunchSecurity {
   const cbitpos = uintField('cbitpos', 'cbitpos');
   const reducedPhysBits = uintField('reducedPhysBits', 'reduced-phys-bits');
   const policyText = child(node, 'policy')?.text.trim();
-  const badPolicy = () => fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
-  if (type === 'sev-snp') return parseSnpLaunchSecurity(node, policyText, badPolicy, cbitpos, reducedPhysBits);
-  if (!policyText || !/^(0x)?[0-9a-fA-F]+$/.test(policyText)) throw badPolicy();
+  if (type === 'sev-snp') return parseSnpLaunchSecurity(node, policyText, cbitpos, reducedPhysBits);
+  if (!policyText || !/^(0x)?[0-9a-fA-F]+$/.test(policyText)) throw policyError();
   const hex = policyText.replace(/^0x/i, '');
   const policy = Number.parseInt(hex, 16);
-  if (policy > 0xffffffff) throw fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
+  if (policy > 0xffffffff) throw policyError();
   const kh = node.attrs.kernelHashes;
   const dhCert = child(node, 'dhCert')?.text;
   const session = child(node, 'session')?.text;
@@ -181,7 +190,7 @@ function yesNoAttr(node: XmlNode, name: string): boolean | undefined {
   const v = node.attrs[name];
   if (v === undefined) return undefined;
   if (v !== 'yes' && v !== 'no') {
-    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute '${name}' in element '${node.name}': '${v}'.`);
+    throw invalidAttrValue(node.name, name, v);
   }
   return v === 'yes';
 }
@@ -194,13 +203,12 @@ function yesNoAttr(node: XmlNode, name: string): boolean | undefined {
 function parseSnpLaunchSecurity(
   node: XmlNode,
   policyText: string | undefined,
-  badPolicy: () => LibvirtError,
   cbitpos: number | undefined,
   reducedPhysBits: number | undefined,
 ): LaunchSecurity {
   let policy = DEFAULT_SNP_POLICY;
   if (policyText !== undefined) {
-    if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(policyText)) throw badPolicy();
+    if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(policyText)) throw policyError();
     policy = BigInt(`0x${policyText.replace(/^0x/i, '')}`);
   }
   const blob = (name: string) => child(node, name)?.text.trim() || undefined;
@@ -263,7 +271,7 @@ function checkDiskTarget(n: XmlNode, source: string | undefined): XmlNode {
   }
   const bus = target.attrs.bus;
   if (bus !== undefined && !DISK_BUSES.has(bus)) {
-    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute 'bus' in element 'target': '${bus}'.`);
+    throw invalidAttrValue('target', 'bus', bus);
   }
   return target;
 }
@@ -354,7 +362,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
   const type = root.attrs.type;
   if (!type) throw fromDomain(VirErrorNumber.INTERNAL_ERROR, 'missing domain type attribute');
   if (!['kvm', 'qemu', 'test'].includes(type)) {
-    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute 'type' in element 'domain': '${type}'.`);
+    throw invalidAttrValue('domain', 'type', type);
   }
   const name = child(root, 'name')?.text.trim();
   if (!name) throw new LibvirtError({ code: 21, domain: VirErrorDomain.DOMAIN, message: 'missing name information' });
