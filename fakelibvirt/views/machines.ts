@@ -22,7 +22,7 @@ export function isQ35(m: MachineType): boolean {
 }
 
 /** The i686 guest's emulator: qemu-system-i386 beside qemu-system-x86_64; RHEL's qemu-kvm serves both. */
-export function i686Emulator(profile: HardwareProfile): string {
+function i686Emulator(profile: HardwareProfile): string {
   const e = profile.qemu.emulator;
   return e.endsWith('qemu-system-x86_64') ? e.replace(/qemu-system-x86_64$/, 'qemu-system-i386') : e;
 }
@@ -33,7 +33,7 @@ function armv7lEmulator(profile: HardwareProfile): string {
 }
 
 /** The CPU can run KVM guests: svm or vmx on x86; every arm64 server kernel boots at EL2 with KVM. */
-export function hasHardwareVirt(profile: HardwareProfile): boolean {
+function hasHardwareVirt(profile: HardwareProfile): boolean {
   if (profile.arch === 'aarch64') return true;
   return profile.cpu.flags.includes('svm') || profile.cpu.flags.includes('vmx');
 }
