@@ -269,7 +269,7 @@ export class ReferenceSevDriver {
 
   async shelve(uuid: string): Promise<void> {
     const i = this.guard('shelve', uuid);
-    this.requestOf(i);
+    this.requestOf(i); // refuse before tearing down: unshelve respawns from the request
     await this.teardown(i);
     this.instances.set(uuid, { ...i, state: 'shelved' });
   }
