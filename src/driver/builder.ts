@@ -207,14 +207,30 @@ const HOLE_MARKS: GuestValues = ['\u00010\u0001', '\u00011\u0001', '\u00012\u000
 const HOLE_RE = /\u0001(\d)\u0001/;
 const MODEL_IX: Readonly<Record<string, number>> = { 'amd-sev': 1, 'amd-sev-es': 2, 'amd-sev-snp': 3 };
 
-function makeTemplate(plan: GuestPlan, frag: HostFragments, opts: BuildOptions): Template {
+/** Values no request can produce as a whole, for checking a new template against a full render. */
+const PROBE_VALUES: GuestValues = ['\u0002n\u0002', '\u0002u\u0002', '\u0002m\u0002', '\u0002h\u0002', '\u0002c\u0002', '\u0002d\u0002'];
+
+function fill(t: Template, v: GuestValues): string {
+  let out = t.parts[0]!;
+  for (let i = 0; i < t.holes.length; i++) out += v[t.holes[i]!]! + t.parts[i + 1]!;
+  return out;
+}
+
+/**
+ * Null when the shape cannot be templated: a request-derived string (machine, guest-OS name) that
+ * itself reads as a mark would be cut out as a hole, so every new template must fill back to
+ * exactly what a full render gives.
+ */
+function makeTemplate(plan: GuestPlan, frag: HostFragments, opts: BuildOptions): Template | null {
   const pieces = renderDomain(plan, frag, opts, HOLE_MARKS).split(HOLE_RE);
-  return { parts: pieces.filter((_, i) => i % 2 === 0), holes: pieces.filter((_, i) => i % 2 === 1).map(Number) };
+  const t = { parts: pieces.filter((_, i) => i % 2 === 0), holes: pieces.filter((_, i) => i % 2 === 1).map(Number) };
+  return fill(t, PROBE_VALUES) === renderDomain(plan, frag, opts, PROBE_VALUES) ? t : null;
 }
 
 /** Machine names and guest-OS names come from requests: bound how many of each a host keeps. */
 const NAMES_KEPT = 256;
-const templateCache = new WeakMap<HostFragments, Map<string, Map<string, Array<Template | undefined>>>>();
+/** Per host, machine and guest-OS name, the templates by shape index; null: that shape is rendered whole. */
+const templateCache = new WeakMap<HostFragments, Map<string, Map<string, Array<Template | null | undefined>>>>();
 
 function templateFor(plan: GuestPlan, frag: HostFragments, opts: BuildOptions): Template | null {
   const slot = deviceSlot(plan, opts.network ?? 'default');
@@ -234,7 +250,8 @@ function templateFor(plan: GuestPlan, frag: HostFragments, opts: BuildOptions): 
     byShape = [];
     if (byOs.size < NAMES_KEPT) byOs.set(os.name, byShape);
   }
-  return (byShape[ix] ??= makeTemplate(plan, frag, opts));
+  if (byShape[ix] === undefined) byShape[ix] = makeTemplate(plan, frag, opts);
+  return byShape[ix];
 }
 
 export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: BuildOptions = {}): string {
@@ -248,9 +265,5 @@ export function buildDomainXml(plan: GuestPlan, frag: HostFragments, opts: Build
     `${INSTANCE_DIR}/${name}`,
   ];
   const t = templateFor(plan, frag, opts);
-  if (!t) return renderDomain(plan, frag, opts, v);
-  const { parts, holes } = t;
-  let out = parts[0]!;
-  for (let i = 0; i < holes.length; i++) out += v[holes[i]!]! + parts[i + 1]!;
-  return out;
+  return t ? fill(t, v) : renderDomain(plan, frag, opts, v);
 }

@@ -147,6 +147,14 @@ describe('domain XML builder', () => {
     }
   });
 
+  it('a guest-OS name that reads as a template mark is kept as given, not filled with guest values', async () => {
+    const { report } = await setup('milan-7003-es8');
+    const image = uefiImage({}, { guest_os: { name: 'os\u00010\u0001x', sev: true, sev_es: true, virtio_blk_boot: true } });
+    const plan = planGuest({ name: 'vm', flavor: sevFlavor(), image }, report);
+    const frag = hostFragments(report);
+    for (let build = 0; build < 2; build++) expect(buildDomainXml(plan, frag, { uuid: '33333333-3333-4333-8333-333333333333' })).toContain("name='os\u00010\u0001x'");
+  });
+
   it('escapes names and guest OS facts', async () => {
     const host = new FakeHost(loadProfile('rome-7002'));
     const report = await detectHost(new FakeHostSource(host), filesOf(host), { hw_machine_type: { x86_64: 'q35' } });
