@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
@@ -40,13 +40,16 @@ describe('sevharness CLI', () => {
 });
 
 describe('sevharness CLI on paths it cannot write', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'sevharness-cli-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
   it('sysroot --dir under /proc fails with the system error instead of looping in mkdir -p', async () => {
     const r = await run('sysroot', '--profile', 'rome-7002', '--dir', '/proc/sevharness-no-such/root');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error: ENOENT: no such file or directory, mkdir '\/proc\/sevharness-no-such'\n$/);
   });
   it('sysroot --dir below a plain file names ENOTDIR and the path, with no stack trace', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'sevharness-cli-')), 'plain');
+    const file = join(scratch, 'plain');
     writeFileSync(file, '');
     const r = await run('sysroot', '--profile', 'rome-7002', '--dir', join(file, 'root'));
     expect(r.code).toBe(1);
