@@ -7,7 +7,8 @@ import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { makeDirs } from '../../src/fs/make-dirs.ts';
 import type { FakeHost } from '../host/fake-host.ts';
-import { DomainFlags, LifecycleEvent } from '../libvirt/states.ts';
+import { DomainFlags } from '../../src/libvirt/flags.ts';
+import { LifecycleEvent } from '../libvirt/states.ts';
 
 export interface LoadResult {
   readonly loaded: readonly string[];

@@ -4,7 +4,8 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { DomainDef } from '../libvirt/domain-def.ts';
-import { DomainFlags, DomainState, type DomainState as State } from '../libvirt/states.ts';
+import { DomainFlags } from '../../src/libvirt/flags.ts';
+import { DomainState, type DomainState as State } from '../libvirt/states.ts';
 
 /** What a caller names a domain by; the wire's domain reference carries all three. */
 export interface DomainRef {

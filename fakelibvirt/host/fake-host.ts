@@ -12,12 +12,12 @@ import { param, type TypedParam } from '../../src/libvirt/typed-params.ts';
 import { SevFirmware } from '../firmware/sev-firmware.ts';
 import { AsidPool } from '../kvm/asid-pool.ts';
 import { MiscCgroup } from '../kvm/misc-cgroup.ts';
+import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { attachToConfig, attachToLive, detachFromConfig, detachFromLive, modificationImpact } from '../libvirt/device-modify.ts';
 import { parseDeviceXml, parseDomainXml, type DomainDef } from '../libvirt/domain-def.ts';
 import { formatDomainXml } from '../libvirt/domain-format.ts';
 import { isQ35, validateForQemu } from '../libvirt/qemu-validate.ts';
 import {
-  DomainFlags,
   DomainState,
   EventDetail,
   LifecycleEvent,

@@ -9,11 +9,10 @@
  * qemu_hotplug.c wording and are marked [inference] where no run confirmed them.
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { DeviceModifyFlags } from '../../src/libvirt/flags.ts';
 import { duplicateDiskTargetError, implicitVirtioSerialController, parseDevice, type DeviceDef, type DomainDef, type ParsedDevice } from './domain-def.ts';
 import type { XmlNode } from './xml-tree.ts';
 
-/** virDomainDeviceModifyFlags. */
-export const DeviceModifyFlags = { AFFECT_CURRENT: 0, AFFECT_LIVE: 1, AFFECT_CONFIG: 2 } as const;
 
 /** VIR_ERR_DEVICE_MISSING and its message template (the shared table does not carry it). */
 const VIR_ERR_DEVICE_MISSING = 99;

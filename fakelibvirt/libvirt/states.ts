@@ -68,17 +68,3 @@ export const STATE_NAMES: Record<DomainState, string> = {
   7: 'pmsuspended',
 };
 
-/** Flags of the domain APIs the fake implements (libvirt-domain.h). */
-export const DomainFlags = {
-  START_PAUSED: 1,
-  XML_SECURE: 1,
-  XML_INACTIVE: 2,
-  UNDEFINE_MANAGED_SAVE: 1,
-  UNDEFINE_SNAPSHOTS_METADATA: 2,
-  UNDEFINE_NVRAM: 4,
-  UNDEFINE_KEEP_NVRAM: 8,
-  LIST_ACTIVE: 1,
-  LIST_INACTIVE: 2,
-  LIST_PERSISTENT: 4,
-  LIST_TRANSIENT: 8,
-} as const;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
 import { isLibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
+import { DomainFlags } from '../libvirt/flags.ts';
 
 /** A domain as the driver names it: libvirt identifies domains by UUID, the name is for humans. */
 export interface DomainHandle {
@@ -51,16 +52,8 @@ export interface LibvirtSource {
   listActive(): Promise<DomainHandle[]>;
 }
 
-/** virConnectListAllDomainsFlags: VIR_CONNECT_LIST_DOMAINS_ACTIVE. */
-const LIST_ACTIVE = 1;
-
-/** virDomainXMLFlags: VIR_DOMAIN_XML_INACTIVE (the persistent definition). */
-export const XML_INACTIVE = 2;
-/** virDomainDeviceModifyFlags: VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG. */
-export const AFFECT_LIVE_AND_CONFIG = 3;
-
-/** virDomainUndefineFlagsValues: MANAGED_SAVE (1) | NVRAM (4); a deleted guest keeps neither. */
-const UNDEFINE_WITH_NVRAM_AND_SAVE = 1 | 4;
+/** A deleted guest keeps neither its managed save image nor its NVRAM. */
+const UNDEFINE_WITH_NVRAM_AND_SAVE = DomainFlags.UNDEFINE_MANAGED_SAVE | DomainFlags.UNDEFINE_NVRAM;
 
 /** In-process: calls FakeHost directly; errors are the same `LibvirtError`s the wire carries. */
 export class FakeHostSource implements LibvirtSource {
@@ -118,7 +111,7 @@ export class FakeHostSource implements LibvirtSource {
     }
   }
   async listActive(): Promise<DomainHandle[]> {
-    return this.host.listAllDomains(LIST_ACTIVE).map((r) => ({ name: r.name, uuid: r.uuid }));
+    return this.host.listAllDomains(DomainFlags.LIST_ACTIVE).map((r) => ({ name: r.name, uuid: r.uuid }));
   }
   async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
     this.host.attachDevice(dom, xml, flags);
@@ -184,7 +177,7 @@ export class WireSource implements LibvirtSource {
     }
   }
   async listActive(): Promise<DomainHandle[]> {
-    return (await this.client.listAllDomains(LIST_ACTIVE)).map((r) => ({ name: r.name, uuid: uuidString(r.uuid) }));
+    return (await this.client.listAllDomains(DomainFlags.LIST_ACTIVE)).map((r) => ({ name: r.name, uuid: uuidString(r.uuid) }));
   }
   async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
     await this.client.attachDeviceFlags(await this.ref(dom), xml, flags);

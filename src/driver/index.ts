@@ -5,13 +5,14 @@
 import { buildDomainXml, hostFragments, type HostFragments } from './builder.ts';
 import { detectHost, type DriverConfig, type HostReport } from './detect.ts';
 import { guardOperation, type LifecycleOperation } from './guards.ts';
-import { AFFECT_LIVE_AND_CONFIG, XML_INACTIVE, type DomainHandle, type HostFiles, type LibvirtSource } from './host-source.ts';
+import type { DomainHandle, HostFiles, LibvirtSource } from './host-source.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, volumeDeviceXml, withDevice, type HotplugKind } from './hotplug.ts';
 import { MODELS, poolKey, type EncryptionModel } from './inventory.ts';
 import { DriverRefusal, refuse } from './refusals.ts';
 import { planGuest, type Flavor, type GuestPlan, type Image } from './request.ts';
 import { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
 import { isLibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
+import { DeviceModifyFlags, DomainFlags } from '../libvirt/flags.ts';
 
 export interface BootRequest {
   readonly uuid: string;
@@ -315,11 +316,11 @@ export class ReferenceSevDriver {
    */
   async attach(uuid: string, kind: HotplugKind): Promise<AttachMode> {
     const i = this.guard(kind === 'volume' ? 'attach-volume' : 'attach-interface', uuid);
-    const current = await this.libvirt.getXMLDesc(i.dom, XML_INACTIVE);
+    const current = await this.libvirt.getXMLDesc(i.dom, DomainFlags.XML_INACTIVE);
     const device = kind === 'volume' ? volumeDeviceXml(i.dom.name, nextVirtioDiskTarget(current), i.encrypted) : interfaceDeviceXml(i.encrypted);
     let mode: AttachMode = 'live';
     try {
-      await this.libvirt.attachDevice(i.dom, device, AFFECT_LIVE_AND_CONFIG);
+      await this.libvirt.attachDevice(i.dom, device, DeviceModifyFlags.AFFECT_LIVE | DeviceModifyFlags.AFFECT_CONFIG);
     } catch (e) {
       if (!isLibvirtError(e, VirErrorNumber.NO_SUPPORT)) throw e;
       await this.libvirt.defineXML(withDevice(current, device));

@@ -13,7 +13,8 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { connect } from '../../src/libvirt/client.ts';
-import { FakeHostSource, WireSource, XML_INACTIVE } from '../../src/driver/host-source.ts';
+import { FakeHostSource, WireSource } from '../../src/driver/host-source.ts';
+import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, ReferenceSevDriver, volumeDeviceXml, withDevice } from '../../src/driver/index.ts';
 import { startFake } from '../daemon/helpers.ts';
 import { filesOf, plainFlavor, sevFlavor, sysrootOf, uefiImage } from './helpers.ts';
@@ -61,7 +62,7 @@ describe('hot-plug device XML', () => {
     };
     const expected = { disks: [['vda', true], ['vdb', true], ['vdc', true]], nics: [[true, false], [true, false]] };
     const live = await driver.libvirt.getXMLDesc(inst.dom);
-    const persistent = await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE);
+    const persistent = await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE);
     expect(devicesOf(live)).toEqual(expected);
     expect(devicesOf(persistent)).toEqual(expected);
     const file = join(dir, `${profile}.xml`);
@@ -102,7 +103,7 @@ describe('hot-plug device XML', () => {
     const inst = await driver.spawn({ uuid, name: 'plain', flavor: plainFlavor, image: uefiImage() });
     expect(await driver.attach(uuid, 'interface')).toBe('live');
     expect(await driver.libvirt.getXMLDesc(inst.dom)).toContain('<interface');
-    expect(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE)).not.toContain('iommu');
+    expect(await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE)).not.toContain('iommu');
   });
 
   it('a virtio device hot-plugged without iommu into an SEV guest on QEMU < 6.0 is a guest fault at once (the check can fail)', async () => {
@@ -110,12 +111,12 @@ describe('hot-plug device XML', () => {
     const uuid = 'c0ffee00-0000-4000-8000-0000000000b3';
     const inst = await driver.spawn({ uuid, name: 'bad', flavor: sevFlavor(), image: uefiImage() });
     const nics = (xml: string) => xml.split('<interface').length - 1;
-    const before = nics(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE));
+    const before = nics(await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE));
     await driver.libvirt.attachDevice(inst.dom, interfaceDeviceXml(false), 1);
     expect(host.guest('bad')!.faults.map((f) => f.code)).toEqual(['virtio-without-iommu']);
     expect(nics(await driver.libvirt.getXMLDesc(inst.dom))).toBe(before + 1);
     // Live only: the persistent definition does not have it, so the next boot is clean again.
-    expect(nics(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE))).toBe(before);
+    expect(nics(await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE))).toBe(before);
     await driver.libvirt.destroy(inst.dom);
     await driver.libvirt.create(inst.dom);
     expect(host.guest('bad')!.faults).toEqual([]);
@@ -134,7 +135,7 @@ describe('hot-plug device XML', () => {
     const uuid = 'c0ffee00-0000-4000-8000-0000000000b5';
     const inst = await driver.spawn({ uuid, name: 'old', flavor: sevFlavor(), image: uefiImage() });
     expect(await driver.attach(uuid, 'volume')).toBe('config');
-    expect(await driver.libvirt.getXMLDesc(inst.dom, XML_INACTIVE)).toContain("<target dev='vdb' bus='virtio'/>");
+    expect(await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE)).toContain("<target dev='vdb' bus='virtio'/>");
     expect(await driver.libvirt.getXMLDesc(inst.dom)).not.toContain("dev='vdb'");
   });
 });

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
-import { DeviceModifyFlags, diskNameIndex, hotplugText } from '../../fakelibvirt/libvirt/device-modify.ts';
-import { DomainFlags } from '../../fakelibvirt/libvirt/states.ts';
+import { diskNameIndex, hotplugText } from '../../fakelibvirt/libvirt/device-modify.ts';
+import { DeviceModifyFlags, DomainFlags } from '../../src/libvirt/flags.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { guestXml, sevLaunch } from './sev-guests.ts';

@@ -1,6 +1,5 @@
 /** Domain lookup, listing, definition and information procedures. */
-import { DeviceModifyFlags } from '../../libvirt/device-modify.ts';
-import { DomainFlags } from '../../libvirt/states.ts';
+import { DeviceModifyFlags, DomainFlags } from '../../../src/libvirt/flags.ts';
 import type { HandlerTable } from '../context.ts';
 import { fromWire, toWire, uuidToString } from '../wire.ts';
 
