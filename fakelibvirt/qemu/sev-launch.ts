@@ -197,7 +197,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
  * — SMT must be allowed on an SMT host, the policy's ABI minimum must not exceed the firmware's —
  * come from the SEV-SNP firmware ABI's SNP_LAUNCH_START, not from the shared reference.
  */
-export function snpLaunchStartRefusal(policy: SnpGuestPolicy, ports: Pick<SevLaunchPorts, 'smtActive' | 'firmware'>): { ret: number; fwError: number } | null {
+function snpLaunchStartRefusal(policy: SnpGuestPolicy, ports: Pick<SevLaunchPorts, 'smtActive' | 'firmware'>): { ret: number; fwError: number } | null {
   if (policy.kvmValidity() !== null) return { ret: -22, fwError: 0 };
   const fwTooOld = policy.abiMajor > ports.firmware.apiMajor || (policy.abiMajor === ports.firmware.apiMajor && policy.abiMinor > ports.firmware.apiMinor);
   if ((ports.smtActive && !policy.smt) || fwTooOld) return { ret: -5, fwError: SevStatus.POLICY_FAILURE };
