@@ -10,6 +10,7 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { escapeText } from '../views/xml.ts';
+import { checkFlags } from './check-flags.ts';
 import { child, children, parseXmlDocument, type XmlNode } from './xml-tree.ts';
 import { X86_FEATURE_ORDER, X86_MODELS, X86_NON_MIGRATABLE, type X86CpuModel } from './x86-cpu-map.ts';
 
@@ -137,13 +138,7 @@ function featureLine(policy: 'require' | 'disable', name: string): string {
  * libvirt's code and text.
  */
 export function baselineCpu(xmlCpus: readonly string[], flags: number): string {
-  if ((flags & ~KNOWN_FLAGS) !== 0) {
-    throw LibvirtError.of(
-      VirErrorNumber.INVALID_ARG,
-      VirErrorDomain.QEMU,
-      `unsupported flags (0x${(flags & ~KNOWN_FLAGS).toString(16)}) in function qemuConnectBaselineCPU`,
-    );
-  }
+  checkFlags(flags, KNOWN_FLAGS, 'qemuConnectBaselineCPU', VirErrorDomain.QEMU);
   if (xmlCpus.length === 0) throw cpuError(VirErrorNumber.INVALID_ARG, 'no CPUs given');
   const parsed = xmlCpus.map(parseCpu);
   const arch = parsed[0]!.arch;

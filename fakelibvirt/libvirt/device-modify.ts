@@ -10,6 +10,7 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { DeviceModifyFlags } from '../../src/libvirt/flags.ts';
+import { checkFlags } from './check-flags.ts';
 import { duplicateDiskTargetError, implicitVirtioSerialController, parseDevice, type DeviceDef, type DomainDef, type ParsedDevice } from './domain-def.ts';
 import type { XmlNode } from './xml-tree.ts';
 
@@ -20,8 +21,6 @@ const VIR_ERR_DEVICE_MISSING = 99;
 const qemuErr = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.QEMU, detail);
 
 export const hotplugText = {
-  /** measured: virCheckFlags reports the function name and no "invalid argument" prefix. */
-  unsupportedFlags: (extra: number, fn: string) => `unsupported flags (0x${extra.toString(16)}) in function ${fn}`,
   /** measured */
   notRunning: 'domain is not running',
   /** measured */
@@ -63,8 +62,7 @@ export interface ModificationImpact {
 
 export function modificationImpact(flags: number, state: { active: boolean; persistent: boolean }, fn: string): ModificationImpact {
   const known = DeviceModifyFlags.AFFECT_LIVE | DeviceModifyFlags.AFFECT_CONFIG;
-  const extra = flags & ~known;
-  if (extra !== 0) throw new LibvirtError({ code: VirErrorNumber.INVALID_ARG, domain: VirErrorDomain.QEMU, message: hotplugText.unsupportedFlags(extra, fn) });
+  checkFlags(flags, known, fn, VirErrorDomain.QEMU);
   let live = (flags & DeviceModifyFlags.AFFECT_LIVE) !== 0;
   let config = (flags & DeviceModifyFlags.AFFECT_CONFIG) !== 0;
   if (!live && !config) {
