@@ -1,0 +1,153 @@
+/**
+ * One real libvirt 9.0 QEMU driver in a child process (oracle/libvirt_oracle.py), fed one request
+ * at a time. A request that kills libvirt (some inputs abort it) or hangs is answered as what it
+ * is, `crash` or `hang`, and the next request gets a fresh process.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SERVER = join(HERE, 'libvirt_oracle.py');
+const PRIVATE_DEV = join(HERE, 'private-dev.sh');
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** What real libvirt answered to one request. */
+export type OracleAnswer =
+  | { readonly outcome: 'ok'; readonly xml: string }
+  | { readonly outcome: 'error'; readonly code: number; readonly domain: number; readonly message: string }
+  | { readonly outcome: 'crash'; readonly signal: string | null; readonly exitCode: number | null }
+  | { readonly outcome: 'hang'; readonly seconds: number };
+
+/** The SEV values the oracle's patched QEMU capabilities report (null: QEMU without SEV). */
+export interface OracleSev {
+  readonly cbitpos: number;
+  readonly reducedPhysBits: number;
+  readonly pdh: string;
+  readonly certChain: string;
+  readonly cpu0Id?: string;
+}
+
+/** Why the oracle cannot run here, or null when it can. */
+export function oracleUnavailable(): string | null {
+  if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} is missing`;
+  const probe = spawnSync(SYSTEM_PYTHON, ['-c', 'import libvirt'], { encoding: 'utf8' });
+  if (probe.status !== 0) return 'python3-libvirt is missing (Debian package python3-libvirt)';
+  if (!existsSync('/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so')) {
+    return "libvirt's QEMU driver is missing (Debian package libvirt-daemon-driver-qemu)";
+  }
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'QEMU is missing (Debian package qemu-system-x86)';
+  if (process.getuid?.() !== 0) return 'the oracle needs root (a private mount namespace with its own /dev)';
+  const user = spawnSync('getent', ['passwd', 'libvirt-qemu']);
+  if (user.status !== 0) return "the user 'libvirt-qemu' is missing (scripts/ensure-real-stack.sh creates it)";
+  return null;
+}
+
+/** The command line that runs the oracle server inside its own mount namespace and /dev. */
+function inNamespace(args: readonly string[]): [string, string[]] {
+  return ['unshare', ['--mount', '--propagation', 'private', PRIVATE_DEV, SYSTEM_PYTHON, SERVER, ...args]];
+}
+
+/** Probes QEMU into ROOT's capability cache and, with `sev`, patches it to report SEV. */
+export function prepareRoot(root: string, sev: OracleSev | null): void {
+  const [cmd, args] = inNamespace(['prepare', root, JSON.stringify(sev)]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`oracle: preparing ${root} failed: ${r.stderr || r.error?.message}`);
+}
+
+export class OracleProcess {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private lines: Interface | null = null;
+  private pending: ((line: string | null) => void) | null = null;
+  private readonly queue: string[] = [];
+  private exit: { signal: string | null; code: number | null } | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  private async start(): Promise<void> {
+    const [cmd, args] = inNamespace(['serve', this.root]);
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exit = null;
+    child.stderr.resume(); // libvirt's own log lines: not part of any answer
+    this.lines = createInterface({ input: child.stdout });
+    this.lines.on('line', (line) => this.deliver(line));
+    child.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      this.deliver(null);
+    });
+    const ready = await this.next();
+    if (ready === null || !ready.includes('"ready"')) {
+      throw new Error(`oracle: server for ${this.root} did not start (exit ${JSON.stringify(this.exit)})`);
+    }
+  }
+
+  private deliver(line: string | null): void {
+    const waiter = this.pending;
+    if (waiter) {
+      this.pending = null;
+      waiter(line);
+    } else if (line !== null) {
+      this.queue.push(line);
+    }
+  }
+
+  private next(): Promise<string | null> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.exit) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.pending = resolve;
+    });
+  }
+
+  /** virDomainDefineXML, then the inactive XML of what was defined (and undefine). */
+  async define(xml: string): Promise<OracleAnswer> {
+    return this.request({ op: 'define', xml });
+  }
+
+  private async request(req: object): Promise<OracleAnswer> {
+    if (!this.child || this.exit) await this.start();
+    const child = this.child as ChildProcessWithoutNullStreams;
+    child.stdin.write(`${JSON.stringify(req)}\n`);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.timeoutMs);
+    });
+    const line = await Promise.race([this.next(), timedOut]);
+    clearTimeout(timer);
+    if (line === 'timeout') {
+      this.pending = null;
+      await this.kill();
+      return { outcome: 'hang', seconds: this.timeoutMs / 1000 };
+    }
+    if (line === null) {
+      const exit = this.exit ?? { code: null, signal: null };
+      this.child = null;
+      return { outcome: 'crash', signal: exit.signal, exitCode: exit.code };
+    }
+    return JSON.parse(line) as OracleAnswer;
+  }
+
+  private async kill(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || this.exit) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child && !this.exit) {
+      this.child.stdin.end();
+      await this.kill();
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Re-records the golden outcomes: every corpus document defined on real libvirt 9.0's QEMU driver
+ * twice — once with QEMU capabilities patched to report the SEV profile's values, once as this
+ * machine's QEMU really is (no SEV) — and what libvirt answered written to oracle/records/.
+ *
+ *   node bin/run-ts.js oracle/record.ts                     re-record the whole corpus
+ *   node bin/run-ts.js oracle/record.ts --probe A.xml …     print what libvirt says of these files
+ *
+ * Needs root, /usr/bin/python3 with python3-libvirt, libvirt-daemon-driver-qemu and
+ * qemu-system-x86 (scripts/ensure-real-stack.sh installs them).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { deriveKernel } from '../fakelibvirt/profile/derive.ts';
+import { loadProfile } from '../fakelibvirt/profile/load.ts';
+import { profileSevView } from '../fakelibvirt/views/libvirt-sev.ts';
+import { CORPUS_FILE, RECORDS_DIR, readCorpus, type DefineRecord } from './corpus.ts';
+import { normaliseGenerated } from './normalise.ts';
+import { OracleProcess, SYSTEM_PYTHON, oracleUnavailable, prepareRoot, type OracleAnswer, type OracleSev } from './oracle-process.ts';
+
+/** The SEV profile whose values the patched oracle reports (libvirt 9.0, QEMU 7.2 like the oracle). */
+export const ORACLE_SEV_PROFILE = 'milan-7003-es8';
+export const ORACLE_LIBVIRT = '9.0.0';
+export const DEFINE_RECORDS = join(RECORDS_DIR, `libvirt-${ORACLE_LIBVIRT}-define.jsonl`);
+const META = join(RECORDS_DIR, `libvirt-${ORACLE_LIBVIRT}.json`);
+
+export function oracleSevOf(profileName: string): OracleSev {
+  const profile = loadProfile(profileName);
+  const view = profileSevView(profile, deriveKernel(profile));
+  if (!view) throw new Error(`oracle: profile ${profileName} has no SEV for libvirt to report`);
+  return {
+    cbitpos: view.cbitpos,
+    reducedPhysBits: view.reducedPhysBits,
+    pdh: view.pdh,
+    certChain: view.certChain,
+    ...(view.cpu0Id !== undefined && { cpu0Id: view.cpu0Id }),
+  };
+}
+
+/** Two prepared oracles (SEV-aware and plain) in a scratch directory, removed by close(). */
+export class OraclePair {
+  readonly sev: OracleProcess;
+  readonly plain: OracleProcess;
+  private constructor(private readonly dir: string) {
+    this.sev = new OracleProcess(join(dir, 'sev'));
+    this.plain = new OracleProcess(join(dir, 'plain'));
+  }
+
+  static open(sevProfile = ORACLE_SEV_PROFILE): OraclePair {
+    const why = oracleUnavailable();
+    if (why) throw new Error(`oracle: cannot run: ${why}`);
+    const dir = mkdtempSync(join(tmpdir(), 'sevharness-oracle-'));
+    prepareRoot(join(dir, 'sev'), oracleSevOf(sevProfile));
+    prepareRoot(join(dir, 'plain'), null);
+    return new OraclePair(dir);
+  }
+
+  async define(xml: string): Promise<{ sev: OracleAnswer; plain: OracleAnswer }> {
+    const [sev, plain] = await Promise.all([this.sev.define(xml), this.plain.define(xml)]);
+    return { sev: normaliseAnswer(xml, sev), plain: normaliseAnswer(xml, plain) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.sev.close(), this.plain.close()]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function normaliseAnswer(input: string, a: OracleAnswer): OracleAnswer {
+  return a.outcome === 'ok' ? { outcome: 'ok', xml: normaliseGenerated(input, a.xml) } : a;
+}
+
+function packageVersion(name: string): string {
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', name], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+async function recordCorpus(): Promise<void> {
+  const docs = readCorpus();
+  const started = Date.now();
+  const pair = OraclePair.open();
+  const lines: string[] = [];
+  const counts: Record<string, number> = {};
+  try {
+    for (const [i, doc] of docs.entries()) {
+      const answer = await pair.define(doc.xml);
+      const record: DefineRecord = { id: doc.id, ...answer };
+      lines.push(JSON.stringify(record));
+      for (const k of ['sev', 'plain'] as const) counts[`${k}.${answer[k].outcome}`] = (counts[`${k}.${answer[k].outcome}`] ?? 0) + 1;
+      if (process.stderr.isTTY && i % 50 === 0) process.stderr.write(`\r${i}/${docs.length}`);
+    }
+  } finally {
+    await pair.close();
+  }
+  writeFileSync(DEFINE_RECORDS, `${lines.join('\n')}\n`);
+  const meta = {
+    libvirt: packageVersion('libvirt-daemon-driver-qemu'),
+    qemu: packageVersion('qemu-system-x86'),
+    python3Libvirt: packageVersion('python3-libvirt'),
+    sevProfile: ORACLE_SEV_PROFILE,
+    corpusSha256: createHash('sha256').update(readFileSync(CORPUS_FILE)).digest('hex'),
+    documents: docs.length,
+    counts,
+  };
+  writeFileSync(META, `${JSON.stringify(meta, null, 2)}\n`);
+  console.log(`recorded ${docs.length} documents in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}`);
+}
+
+async function probe(files: readonly string[]): Promise<void> {
+  const pair = OraclePair.open();
+  try {
+    for (const f of files) {
+      const xml = f === '-' ? readFileSync(0, 'utf8') : readFileSync(f, 'utf8');
+      const answer = await pair.define(xml);
+      console.log(JSON.stringify({ file: f, ...answer }, null, 2));
+    }
+  } finally {
+    await pair.close();
+  }
+}
+
+if (process.argv[1]?.endsWith('record.ts')) {
+  const args = process.argv.slice(2);
+  if (args[0] === '--probe') await probe(args.slice(1));
+  else if (args.length === 0) await recordCorpus();
+  else {
+    console.error('usage: record.ts [--probe FILE…]');
+    process.exit(2);
+  }
+}
