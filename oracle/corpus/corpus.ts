@@ -6,7 +6,7 @@ export interface Entry {
   xml: string;
 }
 
-const SLUG = /^[A-Za-z0-9][A-Za-z0-9._=+-]*(\/[A-Za-z0-9._=+-]+)*$/;
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9_.=+-]*(\/[A-Za-z0-9_.=+-]+)*$/;
 
 export class Corpus {
   readonly entries: Entry[] = [];
@@ -29,8 +29,8 @@ export class Corpus {
   }
 }
 
-/** A value as an id fragment: letters, digits, dot and dash kept; anything else as _XX (hex). */
+/** A value as an id fragment: letters, digits, '.', '-' and '_' kept; anything else as +XX (hex). */
 export function slugPart(v: string): string {
   if (v === '') return 'empty';
-  return v.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.codePointAt(0)?.toString(16) ?? ''}`);
+  return v.replace(/[^A-Za-z0-9._-]/g, (c) => `+${c.codePointAt(0)?.toString(16) ?? ''}`);
 }

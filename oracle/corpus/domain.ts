@@ -57,8 +57,8 @@ export interface BaseOptions {
 }
 
 /**
- * The small base document most groups start from: a q35 KVM guest with 1 GiB, 2 vCPUs, one
- * virtio disk. Its parts can be overridden one at a time.
+ * The small base document most groups start from: a q35 KVM guest with 1 GiB, 2 vCPUs, ACPI and
+ * APIC, one virtio disk. Its parts can be overridden one at a time.
  */
 export function base(o: BaseOptions = {}): Domain {
   const name = o.name ?? 'corpus-guest';
@@ -69,6 +69,7 @@ export function base(o: BaseOptions = {}): Domain {
       memory: [t('memory', o.memoryMiB ?? 1024, { unit: 'MiB' })],
       vcpu: [t('vcpu', o.vcpus ?? 2)],
       os: [osNode(o.machine === undefined ? 'q35' : o.machine)],
+      features: [h('features', {}, h('acpi'), h('apic'))],
     },
     devices: o.disk === false ? [] : [virtioDisk(name)],
   };

@@ -6,6 +6,7 @@
 // Only what the corpus needs is interpreted: element, attribute, ref, define (with combine),
 // include, choice, group, interleave, optional, zeroOrMore, oneOrMore, value, data, text, empty.
 
+import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -53,7 +54,7 @@ function toNodes(list: Parsed[]): RngNode[] {
   return out;
 }
 
-function parseFile(path: string): RngNode {
+function parseFile(path: string, text: string): RngNode {
   const parser = new XMLParser({
     preserveOrder: true,
     ignoreAttributes: false,
@@ -63,20 +64,26 @@ function parseFile(path: string): RngNode {
     parseAttributeValue: false,
     trimValues: true,
   });
-  const doc = toNodes(parser.parse(readFileSync(path, 'utf8')) as Parsed[]);
+  const doc = toNodes(parser.parse(text) as Parsed[]);
   const grammar = doc.find((n) => n.tag === 'grammar');
   if (!grammar) throw new Error(`${path}: no <grammar> root`);
   return grammar;
 }
 
-/** All defines reachable from one grammar file through its includes; combine="choice" merges. */
-function loadDefines(dir: string, file: string): Map<string, RngNode> {
+/**
+ * All defines reachable from one grammar file through its includes (combine="choice" merges), and
+ * a digest of the files read, in the order read.
+ */
+function loadDefines(dir: string, file: string): { defines: Map<string, RngNode>; digest: string } {
   const defines = new Map<string, RngNode>();
   const seen = new Set<string>();
+  const hash = createHash('sha256');
   const visit = (f: string): void => {
     if (seen.has(f)) return;
     seen.add(f);
-    const grammar = parseFile(join(dir, f));
+    const text = readFileSync(join(dir, f), 'utf8');
+    hash.update(`${f}\n${text}`);
+    const grammar = parseFile(join(dir, f), text);
     for (const child of grammar.children) {
       if (child.tag === 'include') visit(child.attrs.href ?? '');
     }
@@ -96,7 +103,7 @@ function loadDefines(dir: string, file: string): Map<string, RngNode> {
     }
   };
   visit(file);
-  return defines;
+  return { defines, digest: hash.digest('hex').slice(0, 16) };
 }
 
 /** An attribute, or an optional/group holding only attributes. */
@@ -110,13 +117,17 @@ export class DomainSchema {
   readonly sites: EnumSite[] = [];
   /** Every element path ("devices/disk/target") the grammar allows under <domain>. */
   readonly elementPaths = new Set<string>();
+  /** sha256 (first 16 hex digits) of the grammar files read: which schema the corpus came from. */
+  readonly digest: string;
   private readonly defines: Map<string, RngNode>;
 
   constructor(dir = SCHEMA_DIR) {
     if (!existsSync(join(dir, 'domain.rng'))) {
       throw new Error(`${dir}/domain.rng is missing: install libvirt-common (apt-get install libvirt-daemon)`);
     }
-    this.defines = loadDefines(dir, 'domain.rng');
+    const loaded = loadDefines(dir, 'domain.rng');
+    this.defines = loaded.defines;
+    this.digest = loaded.digest;
     const domain = this.defines.get('domain');
     if (!domain) throw new Error('domain.rng: no <define name="domain">');
     const el = domain.children.find((c) => c.tag === 'element');

@@ -86,8 +86,10 @@ function cpuPart(r: Rng, s: Shape, vcpus: number, numaCells: number, mib: number
     const models = mode === 'custom-qemu64' || s.type === 'qemu' ? ['qemu64', 'kvm64', 'core2duo', 'Nehalem', 'Westmere']
       : ['EPYC', 'EPYC-Rome', 'EPYC-Milan', 'Skylake-Server', 'Cascadelake-Server', 'Haswell-noTSX', 'qemu64'];
     attrs = { mode: 'custom', match: r.pick(['exact', 'exact', 'minimum']), check: r.pick([undefined, 'none', 'partial']) };
-    children.push(t('model', r.pick(models), { fallback: r.pick([undefined, 'allow', 'forbid']) }));
-    if (r.chance(0.3)) children.push(t('vendor', s.type === 'qemu' ? 'AMD' : 'AMD'));
+    const model = r.pick(models);
+    children.push(t('model', model, { fallback: r.pick([undefined, 'allow', 'forbid']) }));
+    const vendor = model.startsWith('EPYC') ? 'AMD' : /lake|Haswell|Nehalem|Westmere|core2duo/.test(model) ? 'Intel' : null;
+    if (vendor && r.chance(0.3)) children.push(t('vendor', vendor));
     if (r.chance(0.4) && s.type === 'kvm') {
       for (const f of r.some(['x2apic', 'hypervisor', 'lahf_lm', 'svm', 'vmx', 'pcid', 'arat'], r.int(1, 3))) {
         children.push(h('feature', { policy: r.pick(['require', 'disable', 'optional']), name: f }));
@@ -547,8 +549,13 @@ function build(i: number): { slug: string; xml: string } {
     s.tags.push('virtiofs');
     mb.push(h('source', { type: 'memfd' }), h('access', { mode: 'shared' }));
   } else if (r.chance(0.12)) {
-    const opts = r.some([h('nosharepages'), h('locked'), h('source', { type: 'anonymous' }), h('allocation', { mode: 'immediate' }), h('discard')], r.int(1, 2));
-    mb.push(...opts);
+    const opts = r.some([
+      r.chance(0.5) ? h('hugepages') : h('hugepages', {}, h('page', { size: r.pick(['2048', '1048576']), unit: 'KiB' })),
+      h('nosharepages'), h('locked'), h('source', { type: 'anonymous' }), h('allocation', { mode: 'immediate' }), h('discard'),
+    ], r.int(1, 2));
+    // hugepages and an anonymous memory source exclude each other.
+    const huge = opts.some((o) => o.name === 'hugepages');
+    mb.push(...opts.filter((o) => !(huge && o.name === 'source')));
   }
   if (mb.length > 0) {
     parts.memoryBacking = [h('memoryBacking', {}, ...mb)];
