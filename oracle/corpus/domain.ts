@@ -57,13 +57,13 @@ export interface BaseOptions {
 }
 
 /**
- * The small base document most groups start from: a q35 KVM guest with 1 GiB, 2 vCPUs, ACPI and
+ * The small base document most groups start from: a q35 guest (TCG: the oracle has no KVM) with 1 GiB, 2 vCPUs, ACPI and
  * APIC, one virtio disk. Its parts can be overridden one at a time.
  */
 export function base(o: BaseOptions = {}): Domain {
   const name = o.name ?? 'corpus-guest';
   return {
-    attrs: { type: o.type ?? 'kvm' },
+    attrs: { type: o.type ?? 'qemu' },
     parts: {
       name: [t('name', name)],
       memory: [t('memory', o.memoryMiB ?? 1024, { unit: 'MiB' })],

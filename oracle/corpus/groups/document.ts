@@ -19,18 +19,18 @@ export function addDocument(c: Corpus): void {
   add('root/capabilities', "<capabilities>\n  <host>\n    <cpu>\n      <arch>x86_64</arch>\n    </cpu>\n  </host>\n</capabilities>\n");
   add('root/domain-inside-wrapper', `<wrapper>\n${xml}</wrapper>\n`);
   add('root/domainsnapshot', `<domainsnapshot>\n  <name>snap1</name>\n${xml}</domainsnapshot>\n`);
-  add('root/prefixed-namespace', xml.replace("<domain type='kvm'>", "<d:domain xmlns:d='http://libvirt.org/schemas/domain/1.0' type='kvm'>").replace('</domain>', '</d:domain>'));
-  add('root/prefixed-undeclared', xml.replace("<domain type='kvm'>", "<d:domain type='kvm'>").replace('</domain>', '</d:domain>'));
-  add('root/default-namespace', xml.replace("<domain type='kvm'>", "<domain xmlns='http://libvirt.org/schemas/domain/1.0' type='kvm'>"));
-  add('root/default-namespace-foreign', xml.replace("<domain type='kvm'>", "<domain xmlns='urn:example:not-libvirt' type='kvm'>"));
-  add('root/qemu-namespace-commandline', xml.replace("<domain type='kvm'>", "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>")
+  add('root/prefixed-namespace', xml.replace("<domain type='qemu'>", "<d:domain xmlns:d='http://libvirt.org/schemas/domain/1.0' type='qemu'>").replace('</domain>', '</d:domain>'));
+  add('root/prefixed-undeclared', xml.replace("<domain type='qemu'>", "<d:domain type='qemu'>").replace('</domain>', '</d:domain>'));
+  add('root/default-namespace', xml.replace("<domain type='qemu'>", "<domain xmlns='http://libvirt.org/schemas/domain/1.0' type='qemu'>"));
+  add('root/default-namespace-foreign', xml.replace("<domain type='qemu'>", "<domain xmlns='urn:example:not-libvirt' type='qemu'>"));
+  add('root/qemu-namespace-commandline', xml.replace("<domain type='qemu'>", "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>")
     .replace('</domain>', "  <qemu:commandline>\n    <qemu:arg value='-no-reboot'/>\n  </qemu:commandline>\n</domain>"));
   add('root/qemu-commandline-undeclared', xml.replace('</domain>', "  <qemu:commandline>\n    <qemu:arg value='-no-reboot'/>\n  </qemu:commandline>\n</domain>"));
-  add('root/foreign-namespaced-attribute', xml.replace("<domain type='kvm'>", "<domain type='kvm' xmlns:x='urn:example:x' x:owner='ops'>"));
-  add('root/unknown-attribute', xml.replace("<domain type='kvm'>", "<domain type='kvm' color='blue'>"));
-  add('root/id-attribute', xml.replace("<domain type='kvm'>", "<domain type='kvm' id='7'>"));
+  add('root/foreign-namespaced-attribute', xml.replace("<domain type='qemu'>", "<domain type='qemu' xmlns:x='urn:example:x' x:owner='ops'>"));
+  add('root/unknown-attribute', xml.replace("<domain type='qemu'>", "<domain type='qemu' color='blue'>"));
+  add('root/id-attribute', xml.replace("<domain type='qemu'>", "<domain type='qemu' id='7'>"));
   add('root/unknown-top-element', xml.replace('</domain>', '  <frobnicate level="3"/>\n</domain>'));
-  add('root/text-inside', xml.replace("<domain type='kvm'>\n", "<domain type='kvm'>\n  stray text\n"));
+  add('root/text-inside', xml.replace("<domain type='qemu'>\n", "<domain type='qemu'>\n  stray text\n"));
 
   // XML declaration.
   add('decl/plain', `<?xml version='1.0'?>\n${xml}`);
@@ -94,7 +94,7 @@ export function addDocument(c: Corpus): void {
   add('dtd/external-entity-unused', `<!DOCTYPE domain [\n  <!ENTITY ext SYSTEM "file:///etc/hostname">\n]>\n${xml}`);
   add('dtd/external-dtd', `<!DOCTYPE domain SYSTEM "http://example.com/libvirt/domain.dtd">\n${xml}`);
   add('dtd/parameter-entity', `<!DOCTYPE domain [\n  <!ENTITY % p "<!ENTITY q 'corpus-guest'>">\n  %p;\n]>\n${rawName('&q;')}`);
-  add('dtd/attlist-default', `<!DOCTYPE domain [\n  <!ATTLIST domain type CDATA "qemu">\n]>\n${xml.replace("<domain type='kvm'>", '<domain>')}`);
+  add('dtd/attlist-default', `<!DOCTYPE domain [\n  <!ATTLIST domain type CDATA "qemu">\n]>\n${xml.replace("<domain type='qemu'>", '<domain>')}`);
 
   // Whitespace and line endings.
   add('space/leading-blank-lines', `\n\n   \n${xml}`);
@@ -105,7 +105,7 @@ export function addDocument(c: Corpus): void {
   add('space/tabs', xml.replace(/^( +)/gm, (m) => '\t'.repeat(m.length / 2)));
   add('space/one-line', xml.replace(/\n\s*/g, ''));
   add('space/attribute-newlines', xml.replace("<target dev='vda' bus='virtio'/>", "<target\n        dev='vda'\n        bus='virtio'\n      />"));
-  add('space/around-equals', xml.replace("<domain type='kvm'>", "<domain type = 'kvm' >"));
+  add('space/around-equals', xml.replace("<domain type='qemu'>", "<domain type = 'qemu' >"));
   add('space/name-padded', rawName('  corpus-guest  '));
   add('space/name-inner-newline', rawName('corpus\nguest'));
   add('space/name-tab', rawName('corpus\tguest'));
@@ -149,8 +149,8 @@ export function addDocument(c: Corpus): void {
   add('empty/whitespace', '  \n\t\n');
   add('empty/decl-only', '<?xml version="1.0"?>\n');
   add('empty/comment-only', '<!-- nothing -->\n');
-  add('empty/root-only', "<domain type='kvm'/>\n");
-  add('empty/root-pair', "<domain type='kvm'></domain>\n");
+  add('empty/root-only', "<domain type='qemu'/>\n");
+  add('empty/root-pair', "<domain type='qemu'></domain>\n");
   add('trailing/text', `${xml}garbage\n`);
   add('trailing/element', `${xml}<extra/>\n`);
   add('trailing/nbsp', `${xml}\u00A0\n`);

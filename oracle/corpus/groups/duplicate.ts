@@ -113,10 +113,10 @@ export function addDuplicate(c: Corpus): void {
 
   // Duplicate attributes: not well-formed XML.
   const xml = domainXml(base());
-  add('attribute/domain-type', xml.replace("<domain type='kvm'>", "<domain type='kvm' type='qemu'>"));
-  add('attribute/domain-type-same', xml.replace("<domain type='kvm'>", "<domain type='kvm' type='kvm'>"));
+  add('attribute/domain-type', xml.replace("<domain type='qemu'>", "<domain type='qemu' type='qemu'>"));
+  add('attribute/domain-type-same', xml.replace("<domain type='qemu'>", "<domain type='qemu' type='kvm'>"));
   add('attribute/memory-unit', xml.replace("<memory unit='MiB'>", "<memory unit='MiB' unit='GiB'>"));
   add('attribute/target-dev', xml.replace("<target dev='vda' bus='virtio'/>", "<target dev='vda' bus='virtio' dev='vdb'/>"));
   add('attribute/type-machine', xml.replace("<type arch='x86_64' machine='q35'>", "<type arch='x86_64' machine='q35' machine='pc'>"));
-  add('attribute/quote-styles', xml.replace("<domain type='kvm'>", '<domain type="kvm" type=\'kvm\'>'));
+  add('attribute/quote-styles', xml.replace("<domain type='qemu'>", '<domain type="kvm" type=\'kvm\'>'));
 }

@@ -42,7 +42,7 @@ function guest(g: Guest): Domain {
   const io = (on: boolean): El | null => (on ? h('driver', { iommu: 'on' }) : null);
   const all = g.iommu === 'all';
   return {
-    attrs: { type: 'kvm' },
+    attrs: { type: 'qemu' },
     parts: {
       name: [t('name', 'sev-guest')],
       memory: [t('memory', 4, { unit: 'GiB' })],

@@ -52,7 +52,7 @@ export function addMalformed(c: Corpus): void {
   add('tag/digit-start', once('<vcpu>2</vcpu>', '<1vcpu>2</1vcpu>'));
   add('tag/empty-name', once('<vcpu>2</vcpu>', '<>2</>'));
   add('tag/lt-at-end', `${xml}<`);
-  add('attr/unquoted', once("<domain type='kvm'>", '<domain type=kvm>'));
+  add('attr/unquoted', once("<domain type='qemu'>", '<domain type=kvm>'));
   add('attr/no-value', once("<graphics type='vnc' autoport='yes'/>", "<graphics type='vnc' autoport/>"));
   add('attr/unterminated-quote', once("<model type='virtio'/>", "<model type='virtio/>"));
   add('attr/mixed-quotes', once("<model type='virtio'/>", "<model type='virtio\"/>"));
