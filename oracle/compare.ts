@@ -7,8 +7,10 @@
  * prints the figures per group and the first N disagreements (with --diff, a line diff of the
  * formatted XML).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readCorpus, readJsonLines, type DefineRecord } from './corpus.ts';
+import { RECORDS_DIR, readCorpus, readJsonLines, type DefineRecord } from './corpus.ts';
 import { fakeHostFor, figuresOf, judgeCorpus, percent, type Judgement, type OracleSide } from './judge.ts';
 import { DEFINE_RECORDS, ORACLE_SEV_PROFILE } from './record.ts';
 
@@ -20,8 +22,14 @@ const { values } = parseArgs({
     verdict: { type: 'string' },
     show: { type: 'string', default: '20' },
     diff: { type: 'boolean', default: false },
+    'write-floors': { type: 'boolean', default: false },
   },
 });
+
+if (values['write-floors']) {
+  writeFloors();
+  process.exit(0);
+}
 
 const side = values.side as OracleSide;
 const records = new Map(readJsonLines<DefineRecord>(DEFINE_RECORDS).map((r) => [r.id, r]));
@@ -74,4 +82,28 @@ function lineDiff(a: string, b: string): string {
     else out.push(`   - ${x[i++]}`);
   }
   return out.join('\n');
+}
+
+/**
+ * Rewrites oracle/records/floors.json from the fake as it is now: the golden test then holds every
+ * later change to at least these figures and to no new permissive answer.
+ */
+function writeFloors(): void {
+  const all = new Map(readJsonLines<DefineRecord>(DEFINE_RECORDS).map((r) => [r.id, r]));
+  const corpus = readCorpus();
+  const floors: Record<string, object> = {};
+  const down = (x: number) => Math.floor(x * 1000) / 1000;
+  for (const s of ['sev', 'plain'] as const) {
+    const js = judgeCorpus(corpus, all, s, fakeHostFor(s, ORACLE_SEV_PROFILE));
+    const f = figuresOf(js);
+    const lsec = js.filter((j) => j.group === 'launchsec');
+    floors[s] = {
+      agreeing: down(f.agreeing / f.documents),
+      formattedAlike: down(f.acceptedByBoth === 0 ? 0 : f.formattedAlike / f.acceptedByBoth),
+      launchSecurityExact: down(lsec.filter((j) => j.verdict === 'exact').length / lsec.length),
+      permissive: js.filter((j) => j.verdict === 'permissive' || j.verdict === 'crash-accepted').map((j) => j.id),
+    };
+  }
+  writeFileSync(join(RECORDS_DIR, 'floors.json'), `${JSON.stringify(floors, null, 1)}\n`);
+  console.log(`wrote ${join(RECORDS_DIR, 'floors.json')}`);
 }

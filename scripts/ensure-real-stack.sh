@@ -20,6 +20,15 @@ command -v xmllint >/dev/null 2>&1 || missing+=(xmllint)
 /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || missing+=(python3-libvirt)
 /usr/bin/python3 -c 'import nova.virt.libvirt.driver, oslotest, wsgi_intercept' >/dev/null 2>&1 || missing+=(python3-nova)
 
+# libvirt's QEMU driver (the system daemon, and the in-process oracle under oracle/) cannot start
+# without the user it runs QEMU as by default; Debian's libvirt-daemon-system would create it.
+if [ "$(id -u)" = 0 ] && ! getent passwd libvirt-qemu >/dev/null; then
+  getent group kvm >/dev/null          || groupadd --system kvm
+  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+  useradd --system --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin -g libvirt-qemu -G kvm libvirt-qemu
+  echo "real stack: created the libvirt-qemu user"
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "real stack: all components present"
   exit 0

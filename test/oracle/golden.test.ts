@@ -1,0 +1,60 @@
+/**
+ * The fake held to real libvirt 9.0's recorded answers for every corpus document (oracle/), on the
+ * SEV profile as the SEV-aware oracle and with SEV off as the plain one. The one rule that never
+ * bends: the fake accepts nothing libvirt refuses, beyond the listed known gaps (each one a
+ * document id, so a new permissive answer fails here by name, and a fixed one must leave the list).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RECORDS_DIR, readCorpus, readJsonLines, type DefineRecord } from '../../oracle/corpus.ts';
+import { fakeHostFor, figuresOf, judgeCorpus, percent, type Judgement, type OracleSide } from '../../oracle/judge.ts';
+import { DEFINE_RECORDS, ORACLE_SEV_PROFILE } from '../../oracle/record.ts';
+
+interface Floors {
+  /** Documents answered alike (refusals exactly), as a fraction. */
+  readonly agreeing: number;
+  /** Accepted documents whose inactive XML is formatted identically, as a fraction. */
+  readonly formattedAlike: number;
+  /** launchSecurity documents answered exactly (refusal texts and formatted XML). */
+  readonly launchSecurityExact: number;
+  /** Documents the fake still accepts though libvirt refuses them: each a gap to close. */
+  readonly permissive: readonly string[];
+}
+
+const FLOORS = JSON.parse(readFileSync(join(RECORDS_DIR, 'floors.json'), 'utf8')) as Record<OracleSide, Floors>;
+const docs = readCorpus();
+const records = new Map(readJsonLines<DefineRecord>(DEFINE_RECORDS).map((r) => [r.id, r]));
+
+describe.each(['sev', 'plain'] as const)('define on the fake vs real libvirt 9.0 (%s)', (side) => {
+  const floors = FLOORS[side];
+  let judged: Judgement[] = [];
+
+  it('every corpus document has a record', () => {
+    expect(docs.filter((d) => !records.has(d.id)).map((d) => d.id)).toEqual([]);
+    expect(docs.length).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('never accepts what libvirt refuses, beyond the listed gaps', () => {
+    judged = judgeCorpus(docs, records, side, fakeHostFor(side, ORACLE_SEV_PROFILE));
+    const f = figuresOf(judged);
+    const lsec = judged.filter((j) => j.group === 'launchsec');
+    console.log(
+      `[oracle ${side}] ${f.documents} documents: agree ${percent(f.agreeing, f.documents)}, permissive ${f.permissive}, ` +
+        `formatted alike ${percent(f.formattedAlike, f.acceptedByBoth)} of ${f.acceptedByBoth} accepted by both, ` +
+        `launchSecurity exact ${percent(lsec.filter((j) => j.verdict === 'exact').length, lsec.length)}; ${JSON.stringify(f.byVerdict)}`,
+    );
+    const permissive = judged.filter((j) => j.verdict === 'permissive' || j.verdict === 'crash-accepted').map((j) => j.id);
+    const known = new Set(floors.permissive);
+    expect(permissive.filter((id) => !known.has(id)), 'newly permissive (fix the fake; never list a new gap by hand)').toEqual([]);
+    expect(floors.permissive.filter((id) => !permissive.includes(id)), 'closed gaps still listed: node bin/run-ts.js oracle/compare.ts --write-floors').toEqual([]);
+  });
+
+  it('agrees with libvirt at least as often as recorded in floors.json', () => {
+    const f = figuresOf(judged);
+    expect(f.agreeing / f.documents).toBeGreaterThanOrEqual(floors.agreeing);
+    expect(f.formattedAlike / f.acceptedByBoth).toBeGreaterThanOrEqual(floors.formattedAlike);
+    const lsec = judged.filter((j) => j.group === 'launchsec');
+    expect(lsec.filter((j) => j.verdict === 'exact').length / lsec.length).toBeGreaterThanOrEqual(floors.launchSecurityExact);
+  });
+});
