@@ -1,7 +1,7 @@
 /**
  * The fake against the recorded oracle, for a person at a terminal:
  *
- *   node bin/run-ts.js oracle/compare.ts [--side sev|plain] [--group G] [--id-prefix P]
+ *   node bin/run-ts.js oracle/compare.ts [--side sev|plain] [--group G] [--id-prefix P] [--corpus C --records R]
  *        [--verdict permissive,message,…] [--show N] [--diff]
  *
  * prints the figures per group and the first N disagreements (with --diff, a line diff of the
@@ -17,6 +17,8 @@ import { DEFINE_RECORDS, ORACLE_SEV_PROFILE } from './record.ts';
 const { values } = parseArgs({
   options: {
     side: { type: 'string', default: 'sev' },
+    corpus: { type: 'string' },
+    records: { type: 'string' },
     group: { type: 'string' },
     'id-prefix': { type: 'string' },
     verdict: { type: 'string' },
@@ -32,8 +34,8 @@ if (values['write-floors']) {
 }
 
 const side = values.side as OracleSide;
-const records = new Map(readJsonLines<DefineRecord>(DEFINE_RECORDS).map((r) => [r.id, r]));
-const docs = readCorpus().filter(
+const records = new Map(readJsonLines<DefineRecord>(values.records ?? DEFINE_RECORDS).map((r) => [r.id, r]));
+const docs = readCorpus(values.corpus).filter(
   (d) => (!values.group || d.group === values.group) && (!values['id-prefix'] || d.id.startsWith(values['id-prefix'])),
 );
 const judged = judgeCorpus(docs, records, side, fakeHostFor(side, ORACLE_SEV_PROFILE));
@@ -48,7 +50,7 @@ const row = (label: string, js: readonly Judgement[]) => {
       `format ${String(v.format).padStart(4)} (alike ${percent(f.formattedAlike, f.acceptedByBoth)} of ${f.acceptedByBoth})`,
   );
 };
-console.log(`side ${side}: fake ${ORACLE_SEV_PROFILE}${side === 'plain' ? ' with kvm_amd.sev=0' : ''} against ${DEFINE_RECORDS}`);
+console.log(`side ${side}: fake ${ORACLE_SEV_PROFILE}${side === 'plain' ? ' with kvm_amd.sev=0' : ''} against ${values.records ?? DEFINE_RECORDS}`);
 for (const g of groups) row(g, judged.filter((j) => j.group === g));
 row('all', judged);
 

@@ -4,6 +4,7 @@
  * machine's QEMU really is (no SEV) — and what libvirt answered written to oracle/records/.
  *
  *   node bin/run-ts.js oracle/record.ts                     re-record the whole corpus
+ *   node bin/run-ts.js oracle/record.ts --corpus C --out R  record another corpus (JSON lines)
  *   node bin/run-ts.js oracle/record.ts --probe A.xml …     print what libvirt says of these files
  *
  * Needs root, /usr/bin/python3 with python3-libvirt, libvirt-daemon-driver-qemu and
@@ -78,8 +79,8 @@ function packageVersion(name: string): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
-async function recordCorpus(): Promise<void> {
-  const docs = readCorpus();
+async function recordCorpus(corpusFile: string, out: string): Promise<void> {
+  const docs = readCorpus(corpusFile);
   const started = Date.now();
   const pair = OraclePair.open();
   const lines: string[] = [];
@@ -95,7 +96,11 @@ async function recordCorpus(): Promise<void> {
   } finally {
     await pair.close();
   }
-  writeFileSync(DEFINE_RECORDS, `${lines.join('\n')}\n`);
+  writeFileSync(out, `${lines.join('\n')}\n`);
+  if (out !== DEFINE_RECORDS) {
+    console.log(`recorded ${docs.length} documents into ${out}`);
+    return;
+  }
   const meta = {
     libvirt: packageVersion('libvirt-daemon-driver-qemu'),
     qemu: packageVersion('qemu-system-x86'),
@@ -124,10 +129,15 @@ async function probe(files: readonly string[]): Promise<void> {
 
 if (process.argv[1]?.endsWith('record.ts')) {
   const args = process.argv.slice(2);
+  const option = (name: string, fallback: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+  };
   if (args[0] === '--probe') await probe(args.slice(1));
-  else if (args.length === 0) await recordCorpus();
-  else {
-    console.error('usage: record.ts [--probe FILE…]');
+  else if (args.every((a, i) => (i % 2 === 0 ? a === '--corpus' || a === '--out' : true))) {
+    await recordCorpus(option('--corpus', CORPUS_FILE), option('--out', DEFINE_RECORDS));
+  } else {
+    console.error('usage: record.ts [--corpus FILE --out FILE] | --probe FILE…');
     process.exit(2);
   }
 }
