@@ -12,8 +12,10 @@ export interface XmlNode {
   readonly name: string;
   readonly attrs: Record<string, string>;
   readonly children: XmlNode[];
-  /** Concatenated text content directly under this element (trimmed). */
+  /** Concatenated text content directly under this element (each piece trimmed). */
   text: string;
+  /** The same text untrimmed, as libvirt's XPath string() and virXMLNodeContentString read it. */
+  readonly raw?: string;
 }
 
 /** libxml2 refuses documents nested deeper than this without XML_PARSE_HUGE. */
@@ -26,12 +28,16 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   processEntities: false,
-  trimValues: true,
+  // Values as written: libvirt reads attributes and element text untrimmed (' sev' is not 'sev').
+  trimValues: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
   commentPropName: '#comment',
   // No callback reads tag paths: skip building the path string for every element.
   jPath: false,
+  // checkDepth has already refused anything deeper than libxml2 allows; fast-xml-parser's own
+  // default (100) would turn 101–256 levels into an internal error.
+  maxNestedTags: LIBXML2_MAX_DEPTH + 1,
 });
 
 function detailError(source: string, line: number, text: string, xml: string, column: number, emptyContext = ''): LibvirtError {
@@ -51,6 +57,7 @@ function detailError(source: string, line: number, text: string, xml: string, co
  */
 function checkDepth(xml: string, source: string): void {
   let depth = 0;
+  const gt = forwardSearch(xml, '>');
   for (let i = xml.indexOf('<'); i >= 0; i = xml.indexOf('<', i + 1)) {
     const next = xml.charCodeAt(i + 1);
     if (next === 47 /* / */) {
@@ -58,7 +65,7 @@ function checkDepth(xml: string, source: string): void {
       continue;
     }
     if (next === 33 /* ! */ || next === 63 /* ? */) continue;
-    const close = xml.indexOf('>', i);
+    const close = gt(i);
     if (close < 0) return; // the validator reports the unterminated tag
     if (xml.charCodeAt(close - 1) !== 47) depth++;
     if (depth > LIBXML2_MAX_DEPTH) {
@@ -67,6 +74,19 @@ function checkDepth(xml: string, source: string): void {
       throw detailError(source, line, `Excessive depth in document: ${LIBXML2_MAX_DEPTH} use XML_PARSE_HUGE option`, xml, close + 1 - lineStart);
     }
   }
+}
+
+/**
+ * indexOf for a scan that only moves forward: the answer for `from` stays valid until `from`
+ * passes it, so a document full of '<' with one '>' at the end is searched once, not once per '<'.
+ */
+function forwardSearch(xml: string, needle: string): (from: number) => number {
+  let found = -2;
+  return (from) => {
+    if (found === -1 || (found >= from && found !== -2)) return found;
+    found = xml.indexOf(needle, from);
+    return found;
+  };
 }
 
 /** 1 + the newlines before `end`. */
@@ -102,31 +122,80 @@ function checkEntities(xml: string, source: string): void {
  */
 function prematureEnd(xml: string, source: string): LibvirtError {
   const open: { name: string; line: number }[] = [];
-  const tag = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<(\/?)([^\s/>]+)[^>]*?(\/?)>/g;
   // Tags come in document order, so the line count carries on from the previous tag (counting from
   // the start for each tag made a long unclosed document take minutes).
   let line = 1;
   let counted = 0;
-  for (let m = tag.exec(xml); m !== null; m = tag.exec(xml)) {
-    const [, closing, name, selfClosing] = m;
-    if (name === undefined || selfClosing === '/') continue;
-    if (closing === '/') {
+  for (const t of tags(xml)) {
+    if (t.selfClosing) continue;
+    if (t.closing) {
       open.pop();
       continue;
     }
-    for (let nl = xml.indexOf('\n', counted); nl >= 0 && nl < m.index; nl = xml.indexOf('\n', nl + 1)) line++;
-    counted = m.index;
-    open.push({ name, line });
+    for (let nl = xml.indexOf('\n', counted); nl >= 0 && nl < t.at; nl = xml.indexOf('\n', nl + 1)) line++;
+    counted = t.at;
+    open.push({ name: t.name, line });
   }
   const lines = xml.split('\n');
   const last = lines[lines.length - 1]!;
   // A start tag cut off by the end (`<disk`) has its own text.
-  const tail = /<([^\s/>!?]+)[^>]*$/.exec(xml);
-  if (tail?.[1] !== undefined) {
-    return detailError(source, lines.length, `Couldn't find end of Start Tag ${tail[1]} line ${lineCount(xml, tail.index)}`, xml, last.length, '(null)');
+  const tail = unterminatedStartTag(xml);
+  if (tail !== null) {
+    return detailError(source, lines.length, `Couldn't find end of Start Tag ${tail.name} line ${lineCount(xml, tail.at)}`, xml, last.length, '(null)');
   }
   const innermost = open[open.length - 1] ?? { name: '', line: 1 };
   return detailError(source, lines.length, `Premature end of data in tag ${innermost.name} line ${innermost.line}`, xml, last.length, '(null)');
+}
+
+const isSpace = (c: string) => /\s/.test(c);
+
+/**
+ * The element tags of a document in order, skipping comments, CDATA, declarations and processing
+ * instructions: a scanner in place of a regular expression that backtracked over every '<' and
+ * froze the daemon on a long unterminated tag. Each search only moves forward, so the whole scan
+ * is linear in the document. A tag needs a '>' after its name; a '<' without one is passed over.
+ */
+function* tags(xml: string): Generator<{ at: number; name: string; closing: boolean; selfClosing: boolean }> {
+  const gt = forwardSearch(xml, '>');
+  const commentEnd = forwardSearch(xml, '-->');
+  const cdataEnd = forwardSearch(xml, ']]>');
+  for (let i = xml.indexOf('<'); i >= 0; ) {
+    const close = gt(i);
+    if (close < 0) return; // nothing after here can be a complete tag
+    if (xml.startsWith('<!--', i) && commentEnd(i + 4) >= 0) {
+      i = xml.indexOf('<', commentEnd(i + 4) + 3);
+      continue;
+    }
+    if (xml.startsWith('<![CDATA[', i) && cdataEnd(i + 9) >= 0) {
+      i = xml.indexOf('<', cdataEnd(i + 9) + 3);
+      continue;
+    }
+    const c = xml[i + 1];
+    if (c === '?' || c === '!') {
+      i = xml.indexOf('<', close + 1);
+      continue;
+    }
+    const closing = c === '/';
+    const nameStart = closing ? i + 2 : i + 1;
+    let nameEnd = nameStart;
+    while (nameEnd < close && xml[nameEnd] !== '/' && !isSpace(xml[nameEnd]!)) nameEnd++;
+    if (nameEnd === nameStart) {
+      i = xml.indexOf('<', i + 1);
+      continue;
+    }
+    yield { at: i, name: xml.slice(nameStart, nameEnd), closing, selfClosing: xml[close - 1] === '/' };
+    i = xml.indexOf('<', close + 1);
+  }
+}
+
+/** The first start tag that no '>' ever ends (`<disk` at the end of the data), or null. */
+function unterminatedStartTag(xml: string): { at: number; name: string } | null {
+  for (let i = xml.indexOf('<', xml.lastIndexOf('>') + 1); i >= 0; i = xml.indexOf('<', i + 1)) {
+    let end = i + 1;
+    while (end < xml.length && !'/>!?'.includes(xml[end]!) && !isSpace(xml[end]!)) end++;
+    if (end > i + 1) return { at: i, name: xml.slice(i + 1, end) };
+  }
+  return null;
 }
 
 /** fast-xml-parser's ways of saying the document ended with elements still open. */
@@ -161,11 +230,17 @@ function toNodes(items: unknown[]): XmlNode[] {
       if (key === ':@' || key === '#text' || key === '#comment') continue;
       const raw = item[':@'] as Record<string, string> | undefined;
       const attrs: Record<string, string> = {};
-      if (raw) for (const k in raw) attrs[k] = decodeEntities(String(raw[k]));
+      // XML attribute-value normalisation: a literal tab, newline or CR (CRLF as one) reads as a space.
+      if (raw) for (const k in raw) attrs[k] = decodeEntities(String(raw[k]).replace(/\r\n|[\t\n\r]/g, ' '));
       const kids = item[key] as Record<string, unknown>[];
       let text = '';
-      for (const k of kids) if ('#text' in k) text += String(k['#text']);
-      out.push({ name: key, attrs, children: toNodes(kids), text: decodeEntities(text) });
+      let rawText = '';
+      for (const k of kids) {
+        if (!('#text' in k)) continue;
+        rawText += String(k['#text']);
+        text += String(k['#text']).trim();
+      }
+      out.push({ name: key, attrs, children: toNodes(kids), text: decodeEntities(text), raw: decodeEntities(rawText.replace(/\r\n?/g, '\n')) });
     }
   }
   return out;
