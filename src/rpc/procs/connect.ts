@@ -46,7 +46,7 @@ export const ConnectProcs = {
   AUTH_POLKIT: call(70, VOID, struct([['complete', int]])),
   NODE_GET_FREE_MEMORY: call(102, VOID, struct([['freeMem', uhyper]])),
   NODE_GET_CELLS_FREE_MEMORY: call(
-    103,
+    101,
     struct([['startCell', int], ['maxcells', int]]),
     struct([['cells', array(uhyper, Limits.NODE_MAX_CELLS)]]),
   ),
