@@ -1,8 +1,33 @@
-/** The parsers of the device kinds other than disk/controller/filesystem/hostdev, by element name. */
+/**
+ * The device kinds other than disk/controller/filesystem/hostdev: their parsers by element name,
+ * and their validation (run on the canonical devices after post-parse, as virDomainDefValidate's
+ * per-device callbacks and the QEMU driver's are).
+ */
 import type { XmlNode } from '../../xml-tree.ts';
-import type { DomainDraft } from '../draft.ts';
+import type { DomainDraft, DraftStep } from '../draft.ts';
+import { parseChardev } from './chardev.ts';
+import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
+import { parseVideo, validateVideos } from './video.ts';
 
-export const DEVICE_B_PARSERS: Record<string, (input: XmlNode, draft: DomainDraft) => XmlNode> = {
+type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
+
+export const DEVICE_B_PARSERS: Record<string, Parser> = {
   interface: parseInterface,
+  serial: parseChardev,
+  parallel: parseChardev,
+  console: parseChardev,
+  channel: parseChardev,
+  input: parseInput,
+  video: parseVideo,
+};
+
+const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
+  input: validateInput,
+};
+
+/** The per-device validation of these kinds, in device order. */
+export const validateDevicesB: DraftStep = (d) => {
+  for (const dev of d.devices) VALIDATORS[dev.name]?.(dev, d);
+  validateVideos(d);
 };
