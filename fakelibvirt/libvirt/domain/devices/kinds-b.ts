@@ -8,6 +8,7 @@ import type { DomainDraft, DraftStep } from '../draft.ts';
 import { parseChardev } from './chardev.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
+import { parseIommu, parseMemballoon, parseRng, parseVsock, parseWatchdog } from './misc.ts';
 import { parseVideo, validateVideos } from './video.ts';
 
 type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
@@ -20,6 +21,11 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
   channel: parseChardev,
   input: parseInput,
   video: parseVideo,
+  watchdog: parseWatchdog,
+  memballoon: parseMemballoon,
+  rng: parseRng,
+  iommu: parseIommu,
+  vsock: parseVsock,
 };
 
 const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {

@@ -1,0 +1,103 @@
+/**
+ * The small device kinds' parse checks, in virDomainDefParseXML's terms: watchdog, memballoon, rng,
+ * iommu, vsock (the single-device rules are counted over the whole document before the first one
+ * is parsed, as libvirt does). Elements are kept as written once they pass; their canonical forms
+ * are not rebuilt yet.
+ */
+import { child, children, type XmlNode } from '../../xml-tree.ts';
+import { strToUIntPositive } from '../c-numbers.ts';
+import { inputDevices, type DomainDraft } from '../draft.ts';
+import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
+import { checkChrSourceType } from './chardev.ts';
+import { domainXmlError, internalError, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
+
+const WATCHDOG_MODELS = ['i6300esb', 'ib700', 'diag288'];
+const WATCHDOG_ACTIONS = ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'];
+const MEMBALLOON_MODELS = ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-non-transitional'] as const;
+const RNG_MODELS = ['virtio', 'virtio-transitional', 'virtio-non-transitional'];
+const RNG_BACKENDS = ['random', 'egd', 'builtin'];
+const IOMMU_MODELS = ['intel', 'smmuv3', 'virtio'] as const;
+const VSOCK_MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
+
+/** The kinds of which a domain may have one; the error libvirt raises for a second. */
+function single(d: DomainDraft, kind: string, error: () => Error): void {
+  if (inputDevices(d, kind).length > 1) throw error();
+}
+
+export function parseWatchdog(n: XmlNode, d: DomainDraft): XmlNode {
+  single(d, 'watchdog', () => internalError('only a single watchdog device is supported'));
+  const model = n.attrs.model;
+  if (model === undefined) throw internalError('watchdog must contain model name');
+  if (!WATCHDOG_MODELS.includes(model)) throw unsupported(`unknown watchdog model '${model}'`);
+  const action = n.attrs.action;
+  if (action !== undefined && !WATCHDOG_ACTIONS.includes(action)) throw unsupported(`unknown watchdog action '${action}'`);
+  parseDeviceInfo(n);
+  return n;
+}
+
+export function parseMemballoon(n: XmlNode, d: DomainDraft): XmlNode {
+  single(d, 'memballoon', () => internalError('only a single memory balloon device is supported'));
+  propEnum(n, 'model', MEMBALLOON_MODELS, { required: true });
+  propTristateSwitch(n, 'autodeflate');
+  propTristateSwitch(n, 'freePageReporting');
+  const stats = child(n, 'stats');
+  if (stats) propInt(stats, 'period', 0);
+  parseDeviceInfo(n);
+  virtioOptions(child(n, 'driver'));
+  return n;
+}
+
+export function parseRng(n: XmlNode, _d: DomainDraft): XmlNode {
+  const model = n.attrs.model;
+  if (model === undefined) throw domainXmlError('missing RNG device model');
+  if (!RNG_MODELS.includes(model)) throw unsupported(`unknown RNG model '${model}'`);
+  const rate = child(n, 'rate');
+  const bytes = rate?.attrs.bytes;
+  const rateBytes = bytes === undefined ? 0 : strToUIntPositive(bytes, 10);
+  if (rateBytes === null) throw domainXmlError('invalid RNG rate bytes value');
+  const period = rate?.attrs.period;
+  if (rateBytes > 0 && period !== undefined && strToUIntPositive(period, 10) === null) throw domainXmlError('invalid RNG rate period value');
+  const backends = children(n, 'backend');
+  if (backends.length !== 1) throw domainXmlError('only one RNG backend is supported');
+  const backend = backends[0]!;
+  const bmodel = backend.attrs.model;
+  if (bmodel === undefined) throw domainXmlError('missing RNG device backend model');
+  if (!RNG_BACKENDS.includes(bmodel)) throw unsupported(`unknown RNG backend model '${bmodel}'`);
+  if (bmodel === 'egd') {
+    const type = backend.attrs.type;
+    if (type === undefined) throw domainXmlError('missing EGD backend type');
+    try {
+      checkChrSourceType(backend);
+    } catch {
+      throw unsupported(`unknown backend type '${type}' for egd`);
+    }
+  }
+  parseDeviceInfo(n);
+  virtioOptions(child(n, 'driver'));
+  return n;
+}
+
+export function parseIommu(n: XmlNode, d: DomainDraft): XmlNode {
+  single(d, 'iommu', () => domainXmlError('only a single IOMMU device is supported'));
+  propEnum(n, 'model', IOMMU_MODELS, { required: true });
+  const driver = child(n, 'driver');
+  if (driver) {
+    for (const a of ['intremap', 'caching_mode', 'iotlb', 'eim']) propTristateSwitch(driver, a);
+    propUInt(driver, 'aw_bits', 10);
+  }
+  parseDeviceInfo(n);
+  return n;
+}
+
+export function parseVsock(n: XmlNode, d: DomainDraft): XmlNode {
+  single(d, 'vsock', () => domainXmlError('only a single vsock device is supported'));
+  propEnum(n, 'model', VSOCK_MODELS);
+  const cid = child(n, 'cid');
+  if (cid) {
+    propUInt(cid, 'address', 10, { nonzero: true });
+    propTristateBool(cid, 'auto');
+  }
+  parseDeviceInfo(n);
+  virtioOptions(child(n, 'driver'));
+  return n;
+}
