@@ -1,7 +1,13 @@
 /**
  * One client connection: splits the byte stream into packets, answers keepalive, routes CALLs
  * through the dispatch table, and relays the host's lifecycle events to the callbacks this client
- * registered. A protocol violation closes only this connection; nothing here throws to the server.
+ * registered. A protocol violation, a reply too large to encode or any other failure closes only
+ * this connection; nothing here throws to the server.
+ *
+ * Flow control is libvirtd's: at most `maxClientRequests` replies may be waiting to leave for the
+ * socket; at that limit the daemon stops reading this client (the kernel's socket buffer then
+ * pushes back on it) and resumes as its replies drain. So a client that pipelines calls and never
+ * reads the replies holds a bounded amount of the daemon's memory.
  */
 import type { Socket } from 'node:net';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
@@ -14,6 +20,7 @@ import { encode } from '../../src/xdr/index.ts';
 import type { LifecycleEventRecord } from '../host/fake-host.ts';
 import type { CallContext, ConnectionState, DaemonState } from './context.ts';
 import { dispatchCall, rpcError } from './dispatch.ts';
+import type { DaemonLimits } from './limits.ts';
 import { toWire } from './wire.ts';
 
 /** VIR_DOMAIN_EVENT_ID_LIFECYCLE: the only event ID the host model produces. */
@@ -32,6 +39,7 @@ let nextConnectionId = 1;
 
 export class Connection implements ConnectionState {
   readonly id = nextConnectionId++;
+  private readonly limits: DaemonLimits;
   opened = false;
   uri = 'qemu:///system';
   readOnly: boolean;
@@ -40,6 +48,13 @@ export class Connection implements ConnectionState {
 
   private readonly decoder = new FrameDecoder();
   private readonly ctx: CallContext;
+  /** Packets received and not yet handled (they arrived in the chunk that reached the limit). */
+  private queue: Message[] = [];
+  private queueHead = 0;
+  /** Replies written but not yet flushed to the socket. */
+  private unflushed = 0;
+  private readPaused = false;
+  private pumping = false;
   private readonly callbacks = new Map<number, Callback>();
   private readonly legacy = new Set<number>();
   private unsubscribe: (() => void) | null = null;
@@ -49,9 +64,10 @@ export class Connection implements ConnectionState {
   constructor(
     private readonly socket: Socket,
     private readonly daemon: DaemonState,
-    opts: { readonly readOnly: boolean },
+    opts: { readonly readOnly: boolean; readonly limits: DaemonLimits },
   ) {
     this.readOnly = opts.readOnly;
+    this.limits = opts.limits;
     this.ctx = { host: daemon.host, conn: this, daemon };
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A client that vanishes mid-call only ends its own connection.
@@ -70,17 +86,44 @@ export class Connection implements ConnectionState {
   }
 
   private receive(chunk: Buffer): void {
-    let messages: Message[];
     try {
-      messages = this.decoder.push(chunk);
+      for (const m of this.decoder.push(chunk)) this.queue.push(m);
     } catch {
       // Bad length word or header: the stream can no longer be framed (virNetServerClient closes too).
       this.close();
       return;
     }
-    for (const m of messages) {
-      if (this.socket.destroyed) return;
-      this.handle(m);
+    this.pump();
+  }
+
+  /** Handles queued packets while the client is under its request limit, and reads only while it is. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queueHead < this.queue.length && this.unflushed < this.limits.maxClientRequests && !this.socket.destroyed) {
+        const m = this.queue[this.queueHead]!;
+        this.queue[this.queueHead++] = undefined as never;
+        this.handle(m);
+      }
+    } catch {
+      // A failure the handlers did not turn into a reply: this connection ends, the daemon serves on.
+      this.close();
+    } finally {
+      this.pumping = false;
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
+    if (this.socket.destroyed) return;
+    const full = this.queueHead < this.queue.length || this.unflushed >= this.limits.maxClientRequests;
+    if (full && !this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    } else if (!full && this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
     }
   }
 
@@ -105,17 +148,38 @@ export class Connection implements ConnectionState {
       this.sendError(h, rpcError(`Unexpected message status ${h.status}`));
       return;
     }
-    this.held = [];
-    const reply = dispatchCall(this.ctx, h.proc, h.serial, m.payload);
-    const events = this.held;
-    this.held = null;
-    this.send(reply);
-    for (const e of events) this.send(e);
+    // Events raised by the call go out after its reply, as the real daemon's queue orders them.
+    const events: Buffer[] = [];
+    this.held = events;
+    let reply: Buffer | null;
+    try {
+      reply = dispatchCall(this.ctx, h.proc, h.serial, m.payload);
+    } finally {
+      this.held = null;
+    }
+    // A reply that cannot be encoded even as an error (a message over 4 MiB): libvirtd 9.0 closes
+    // that client's connection and serves everyone else.
+    if (reply === null) {
+      this.close();
+      return;
+    }
+    this.sendReply(reply);
+    for (const e of events) this.emitEvent(e);
   }
 
   private sendError(h: MessageHeader, err: LibvirtError): void {
     const header = { prog: h.prog, vers: h.vers, proc: h.proc, type: MessageType.REPLY, serial: h.serial, status: MessageStatus.ERROR };
-    this.send(encodeMessage(header, encode(RemoteError, libvirtErrorToRemote(err))));
+    this.sendReply(encodeMessage(header, encode(RemoteError, libvirtErrorToRemote(err))));
+  }
+
+  /** A reply counts against the client's request limit until it has left for the socket. */
+  private sendReply(packet: Buffer): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.unflushed++;
+    this.socket.write(packet, () => {
+      this.unflushed--;
+      if (!this.pumping) this.pump();
+    });
   }
 
   private send(packet: Buffer): void {
@@ -169,8 +233,16 @@ export class Connection implements ConnectionState {
   }
 
   private emitEvent(packet: Buffer): void {
-    if (this.held) this.held.push(packet);
-    else this.send(packet);
+    if (this.held) {
+      this.held.push(packet);
+      return;
+    }
+    if (this.socket.writableLength > this.limits.maxPendingEventBytes) {
+      // A client that registered for events and stopped reading: dropped rather than buffered without end.
+      this.close();
+      return;
+    }
+    this.send(packet);
   }
 
   private cleanup(): void {

@@ -3,12 +3,13 @@
  * optionally a read-only one), keeps one Connection per client, and knows bytes and procedures,
  * never SEV: every answer comes from the host model.
  */
-import { chmodSync, lstatSync, rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { connect as dial, createServer, type Server, type Socket } from 'node:net';
 import type { FakeHost } from '../host/fake-host.ts';
 import { SecretStore } from '../libvirt/secret-store.ts';
 import { Connection } from './connection.ts';
 import type { DaemonState } from './context.ts';
+import { LIBVIRTD_DEFAULT_LIMITS, type DaemonLimits } from './limits.ts';
 
 export interface FakeLibvirtdOptions {
   /** The read-write socket. */
@@ -19,6 +20,8 @@ export interface FakeLibvirtdOptions {
   readonly readOnlySocketPath?: string;
   readonly readOnlySocketMode?: number;
   readonly secrets?: SecretStore;
+  /** libvirtd's processing limits; each defaults to libvirtd's (limits.ts). */
+  readonly limits?: Partial<DaemonLimits>;
 }
 
 /** A socket path the daemon may not take: a live daemon answers there, or something that is not a socket sits there. */
@@ -34,6 +37,9 @@ export class FakeLibvirtd implements DaemonState {
   /** Socket files this daemon created: the only ones close() may remove. */
   private readonly bound: string[] = [];
   private readonly connections = new Set<Connection>();
+  /** Accepted sockets waiting for a free client slot, unread (libvirtd leaves them in its listen backlog). */
+  private readonly waiting: Array<{ sock: Socket; readOnly: boolean }> = [];
+  readonly limits: DaemonLimits;
   private nextCallbackId = 0;
   private listening = false;
 
@@ -41,6 +47,7 @@ export class FakeLibvirtd implements DaemonState {
     this.host = host;
     this.opts = opts;
     this.secrets = opts.secrets ?? new SecretStore();
+    this.limits = { ...LIBVIRTD_DEFAULT_LIMITS, ...opts.limits };
   }
 
   /** `qemu+unix:///system?socket=…` for the read-write socket. */
@@ -56,9 +63,14 @@ export class FakeLibvirtd implements DaemonState {
     return this.opts.socketPath;
   }
 
-  /** Clients currently connected. */
+  /** Clients currently served. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Clients connected but waiting for a slot (max_clients reached). */
+  get waitingCount(): number {
+    return this.waiting.length;
   }
 
   allocateCallbackId(): number {
@@ -77,28 +89,59 @@ export class FakeLibvirtd implements DaemonState {
     const server = createServer((sock) => this.accept(sock, readOnly));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, () => {
+      server.once('listening', () => {
         server.off('error', reject);
         resolve();
       });
+      // The socket file is born with its final mode: bind() runs inside listen(), synchronously,
+      // under a umask that leaves exactly `mode`. Changing the mode afterwards by path would follow
+      // a symlink swapped in by whoever owns the socket's directory.
+      withUmask(0o777 & ~mode, () => server.listen(path));
     });
     // Never let a server-level error (e.g. EMFILE on accept) take the process down.
     server.on('error', () => undefined);
     this.servers.push(server);
     this.bound.push(path);
-    chmodSync(path, mode);
   }
 
   private accept(sock: Socket, readOnly: boolean): void {
-    const conn = new Connection(sock, this, { readOnly });
+    sock.on('error', () => undefined);
+    if (this.connections.size < this.limits.maxClients) {
+      this.serve(sock, readOnly);
+    } else if (this.waiting.length < this.limits.maxQueuedClients) {
+      // Unread until a slot frees: to the client this is libvirtd's listen backlog.
+      const entry = { sock, readOnly };
+      this.waiting.push(entry);
+      sock.once('close', () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+      });
+    } else {
+      sock.destroy();
+    }
+  }
+
+  private serve(sock: Socket, readOnly: boolean): void {
+    const conn = new Connection(sock, this, { readOnly, limits: this.limits });
     this.connections.add(conn);
-    sock.once('close', () => this.connections.delete(conn));
+    sock.once('close', () => {
+      this.connections.delete(conn);
+      this.admitWaiting();
+    });
+  }
+
+  private admitWaiting(): void {
+    while (this.connections.size < this.limits.maxClients && this.waiting.length > 0) {
+      const next = this.waiting.shift()!;
+      if (!next.sock.destroyed) this.serve(next.sock, next.readOnly);
+    }
   }
 
   /** Stops listening, drops every client and removes the socket files. */
   async close(): Promise<void> {
     const servers = this.servers.splice(0);
     const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const w of this.waiting.splice(0)) w.sock.destroy();
     for (const c of this.connections) c.close();
     this.connections.clear();
     await Promise.all(closed);
@@ -127,6 +170,24 @@ async function removeStaleSocket(path: string): Promise<void> {
   });
   if (inUse) throw new SocketPathError(`${path} is in use by another daemon`);
   rmSync(path, { force: true });
+}
+
+/**
+ * Runs `f` (which must create its files synchronously) under `mask`. process.umask is refused in
+ * worker threads; there the process's own umask applies.
+ */
+function withUmask<T>(mask: number, f: () => T): T {
+  let old: number | null = null;
+  try {
+    old = process.umask(mask);
+  } catch {
+    old = null;
+  }
+  try {
+    return f();
+  } finally {
+    if (old !== null) process.umask(old);
+  }
 }
 
 /** Creates and starts a daemon. */
