@@ -1,0 +1,35 @@
+/**
+ * What libvirt's QEMU driver knows about the host while it parses a domain: the emulator and its
+ * machine types per guest architecture, the virtualisation types it can run, the launch-security
+ * types QEMU reports, and the versions that gate behaviour. Built from a profile (and the host's
+ * current SEV state), never from the document.
+ */
+import type { HardwareProfile } from '../../profile/schema.ts';
+import { versionAtLeast } from '../../profile/version.ts';
+import { guestArches, type GuestArchName, type MachineType } from '../../views/machines.ts';
+
+export interface DomainContext {
+  readonly profile: HardwareProfile;
+  /** Guest architectures with their emulator and whether a kvm domain is offered. */
+  readonly arches: readonly { readonly arch: GuestArchName; readonly emulator: string; readonly kvm: boolean }[];
+  /** The x86_64/aarch64 QEMU's machine types (canonical names, aliases, limits). */
+  readonly machines: readonly MachineType[];
+  /** Launch-security types QEMU offers right now (`sev`, `sev-snp`), empty without SEV. */
+  readonly sectypes: readonly string[];
+  /** libvirt knows `<launchSecurity type='sev-snp'>` (10.5.0+). */
+  readonly snpKnown: boolean;
+  readonly libvirtAtLeast: (major: number, minor: number, micro?: number) => boolean;
+  readonly qemuAtLeast: (major: number, minor: number, micro?: number) => boolean;
+}
+
+export function domainContext(profile: HardwareProfile, sectypes: readonly string[]): DomainContext {
+  return {
+    profile,
+    arches: guestArches(profile),
+    machines: profile.qemu.machineTypes,
+    sectypes,
+    snpKnown: versionAtLeast(profile.libvirt.version, 10, 5),
+    libvirtAtLeast: (a, b, c = 0) => versionAtLeast(profile.libvirt.version, a, b, c),
+    qemuAtLeast: (a, b, c = 0) => versionAtLeast(profile.qemu.version, a, b, c),
+  };
+}

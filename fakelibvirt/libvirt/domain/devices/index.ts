@@ -1,0 +1,52 @@
+/**
+ * The devices of a domain: libvirt parses them kind by kind (`./devices/disk` across the whole
+ * document, then controllers, …), so the first error is from the first kind in this order, not the
+ * first device in the document; it formats them kind by kind in its own order.
+ */
+import type { XmlNode } from '../../xml-tree.ts';
+import { inputDevices, type DomainDraft, type DraftStep } from '../draft.ts';
+import { DEVICE_B_PARSERS } from './kinds-b.ts';
+import { parseController } from './controller.ts';
+import { parseDisk } from './disk.ts';
+
+/** Turns one `<KIND>` element as written into its canonical form, or throws libvirt's error. */
+export type DeviceParser = (input: XmlNode, draft: DomainDraft) => XmlNode;
+
+/** Device parsers by element name; a kind without one is kept as written (not modelled yet). */
+const PARSERS: Partial<Record<string, DeviceParser>> = { ...DEVICE_B_PARSERS, disk: parseDisk, controller: parseController };
+
+/** virDomainDefParseXML's device order (launchSecurity is parsed between shmem and memory). */
+export const DEVICE_PARSE_ORDER: readonly string[] = [
+  'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'parallel', 'serial', 'console',
+  'channel', 'input', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'watchdog', 'memballoon', 'rng', 'tpm',
+  'nvram', 'hub', 'redirdev', 'redirfilter', 'panic', 'shmem', 'memory', 'iommu', 'vsock',
+];
+
+/** virDomainDefFormatInternal's device order. */
+export const DEVICE_FORMAT_ORDER: readonly string[] = [
+  'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial', 'parallel', 'console',
+  'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'redirdev', 'redirfilter', 'hub',
+  'watchdog', 'memballoon', 'rng', 'nvram', 'panic', 'shmem', 'memory', 'iommu', 'vsock',
+];
+
+function parseKind(kind: string): DraftStep {
+  return (d) => {
+    const parse = PARSERS[kind];
+    for (const input of inputDevices(d, kind)) d.devices.push(parse ? parse(input, d) : input);
+  };
+}
+
+const parseEmulator: DraftStep = (d) => {
+  const e = inputDevices(d, 'emulator')[0];
+  if (e !== undefined && e.text !== '') d.emulator = e.text;
+};
+
+/** The device steps in libvirt's order, with `launchSecurity` in its place among them. */
+export function deviceParseSteps(launchSecurity: DraftStep): DraftStep[] {
+  const steps: DraftStep[] = [parseEmulator];
+  for (const kind of DEVICE_PARSE_ORDER) {
+    if (kind === 'memory') steps.push(launchSecurity);
+    steps.push(parseKind(kind));
+  }
+  return steps;
+}

@@ -1,0 +1,80 @@
+/**
+ * A domain definition while libvirt's QEMU driver works on it: the document as written, and the
+ * canonical parts built from it — each one already in the form libvirt formats back. Parse steps
+ * read `input` and fill the parts; post-parse steps add defaults and devices; validation reads the
+ * parts; the formatter only assembles them in libvirt's order.
+ */
+import { element, type XmlNode } from '../xml-tree.ts';
+import type { DomainContext } from './context.ts';
+
+export interface DomainDraft {
+  /** The `<domain>` element as written. */
+  readonly input: XmlNode;
+  readonly ctx: DomainContext;
+  /** Attributes of the formatted root element (type, and xmlns declarations libvirt keeps). */
+  readonly rootAttrs: Record<string, string>;
+  /** Canonical top-level elements by element name (several for e.g. `seclabel`). */
+  readonly top: Map<string, XmlNode[]>;
+  /** `<devices><emulator>`: filled from the input or the capabilities in post-parse. */
+  emulator: string | undefined;
+  /** Canonical devices, in the order libvirt keeps them (per kind, document order within a kind). */
+  readonly devices: XmlNode[];
+}
+
+export type DraftStep = (draft: DomainDraft) => void;
+
+export function newDraft(input: XmlNode, ctx: DomainContext): DomainDraft {
+  return { input, ctx, rootAttrs: {}, top: new Map(), emulator: undefined, devices: [] };
+}
+
+/** The first element of that name under `<domain>` as written (libvirt's `./name[1]`). */
+export function inputFirst(d: DomainDraft, name: string): XmlNode | undefined {
+  return d.input.children.find((c) => c.name === name && c.ns === undefined);
+}
+
+/** Every element of that name under `<domain>` as written. */
+export function inputAll(d: DomainDraft, name: string): XmlNode[] {
+  return d.input.children.filter((c) => c.name === name && c.ns === undefined);
+}
+
+/** `./devices/KIND` across every `<devices>` element, as libvirt's XPath selects them. */
+export function inputDevices(d: DomainDraft, kind: string): XmlNode[] {
+  const out: XmlNode[] = [];
+  for (const devs of inputAll(d, 'devices')) for (const c of devs.children) if (c.name === kind && c.ns === undefined) out.push(c);
+  return out;
+}
+
+/** Sets the canonical top-level element(s) of that name. */
+export function setTop(d: DomainDraft, name: string, ...nodes: XmlNode[]): void {
+  if (nodes.length === 0) d.top.delete(name);
+  else d.top.set(name, nodes);
+}
+
+export function getTop(d: DomainDraft, name: string): XmlNode | undefined {
+  return d.top.get(name)?.[0];
+}
+
+/** A canonical node: attributes in the order given (undefined ones dropped), children, text. */
+export function node(name: string, attrs: Record<string, string | number | undefined> = {}, kids: (XmlNode | undefined | null | false)[] = [], text = ''): XmlNode {
+  const a: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = String(v);
+  return element(name, a, kids.filter((k): k is XmlNode => !!k), text);
+}
+
+export const textNode = (name: string, text: string | number, attrs: Record<string, string | number | undefined> = {}): XmlNode =>
+  node(name, attrs, [], String(text));
+
+/**
+ * Keeps top-level elements as written. A stand-in for parts whose libvirt parse is not modelled
+ * yet: it neither checks nor normalises, so the golden corpus shows where it is still used.
+ */
+export function passthrough(...names: string[]): DraftStep {
+  return (d) => {
+    for (const name of names) {
+      const nodes = inputAll(d, name);
+      if (nodes.length > 0) setTop(d, name, ...nodes);
+    }
+  };
+}
+
+export const noop: DraftStep = () => {};
