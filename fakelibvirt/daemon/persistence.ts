@@ -1,51 +1,66 @@
 /**
  * Persistent domain definitions on disk, as libvirt keeps /etc/libvirt/qemu/<name>.xml: one file
- * per defined domain, DIR/<uuid>.xml, holding its inactive XML. Files are replaced atomically
- * (write a temporary file, then rename) so a daemon killed mid-write never leaves half a domain.
+ * per defined domain, DIR/<uuid>.xml, holding exactly the inactive XML the domain formatter returns.
+ * Files are written under a random temporary name with O_EXCL|O_NOFOLLOW, synced, renamed into
+ * place and the directory synced (src/fs/own-files.ts), so a daemon killed at any instant leaves
+ * every acknowledged definition whole, and a link planted in the directory is never written or read
+ * through. Temporary files a killed daemon left behind are removed when the store opens.
  */
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirs } from '../../src/fs/make-dirs.ts';
+import { readOwnFile, removeOwnFile, sweepTemporaryFiles, UnsafePathError, writeOwnFile } from '../../src/fs/own-files.ts';
 import type { FakeHost } from '../host/fake-host.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { LifecycleEvent } from '../libvirt/states.ts';
 
+/**
+ * The largest stored definition read back. A definition arrives in at most 4 MiB (the RPC string
+ * limit) and libvirt's formatting re-indents it by at most ~18× (libxml2 indents 60 columns at
+ * most: 3 bytes of `<b>` become a 64-byte line); anything larger was not written by this daemon.
+ */
+export const MAX_STORED_BYTES = 80 << 20;
+
 export interface LoadResult {
   readonly loaded: readonly string[];
   readonly failed: ReadonlyArray<{ readonly file: string; readonly error: string }>;
+  /** Temporary files of an interrupted write, removed. */
+  readonly swept: readonly string[];
 }
 
 export class DomainStore {
+  /** `dir` must already exist as a real directory (ensureOwnDir); a symlink there is refused. */
   constructor(readonly dir: string) {
-    makeDirs(dir);
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink() || !st.isDirectory()) throw new UnsafePathError(`${dir} is not a directory of its own; not storing domains there`);
   }
 
   private file(uuid: string): string {
     return join(this.dir, `${uuid}.xml`);
   }
 
-  /** Re-defines every stored domain on the host; a file the host rejects is reported, not fatal. */
+  /** Re-defines every stored domain on the host; a file the host rejects (or a link) is reported, not fatal. */
   load(host: FakeHost): LoadResult {
+    const swept = sweepTemporaryFiles(this.dir);
     const loaded: string[] = [];
     const failed: { file: string; error: string }[] = [];
     for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.xml')).sort()) {
       try {
-        loaded.push(host.defineXML(readFileSync(join(this.dir, f), 'utf8')).name);
+        loaded.push(host.defineXML(readOwnFile(join(this.dir, f), MAX_STORED_BYTES)).name);
       } catch (e) {
-        failed.push({ file: f, error: e instanceof Error ? e.message : String(e) });
+        const code = e instanceof Error && 'code' in e ? e.code : undefined;
+        const error = code === 'ELOOP' ? 'it is a symbolic link; not following it' : e instanceof Error ? e.message : String(e);
+        failed.push({ file: f, error });
       }
     }
-    return { loaded, failed };
+    return { loaded, failed, swept };
   }
 
   write(uuid: string, xml: string): void {
-    const tmp = join(this.dir, `.${uuid}.xml.${process.pid}.tmp`);
-    writeFileSync(tmp, xml);
-    renameSync(tmp, this.file(uuid));
+    writeOwnFile(this.file(uuid), xml, { mode: 0o600 });
   }
 
   remove(uuid: string): void {
-    rmSync(this.file(uuid), { force: true });
+    removeOwnFile(this.file(uuid));
   }
 
   /** Keeps the directory in step with the host's definitions; returns the unsubscribe function. */

@@ -3,9 +3,9 @@
  * misc cgroup capacity, kernel release and command line), plus `sysroot.json` recording the
  * facts a plain file cannot carry (device node type, mode, owner).
  */
-import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../../src/fs/make-dirs.ts';
+import { ensureOwnDir, writeOwnFile } from '../../src/fs/own-files.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
 import { formatCpuinfo } from './cpuinfo.ts';
@@ -60,15 +60,20 @@ export function sysrootFiles(profile: HardwareProfile, kernel: KernelSevState): 
   return files;
 }
 
-/** Writes the tree under `dir` and returns its manifest (also written as `sysroot.json`). */
+/**
+ * Writes the tree under `dir` and returns its manifest (also written as `sysroot.json`). Nothing
+ * inside `dir` is followed: a file is replaced by rename (a planted symlink is replaced, not
+ * written through) and a symlinked directory on the way is refused.
+ */
 export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevState, dir: string): SysrootManifest {
   const files = sysrootFiles(profile, kernel);
+  makeDirs(dir);
   for (const [path, { content }] of files) {
     const target = join(dir, path);
-    makeDirs(dirname(target));
-    writeFileSync(target, content);
+    ensureOwnDir(dir, dirname(target));
+    writeOwnFile(target, content, { durable: false });
   }
   const manifest: SysrootManifest = { profile: profile.name, entries: [...files.values()].map((f) => f.entry) };
-  writeFileSync(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeOwnFile(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
   return manifest;
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SocketPathError } from '../../fakelibvirt/daemon/server.ts';
 import { ProfileError } from '../../fakelibvirt/profile/load.ts';
+import { UnsafePathError } from '../fs/own-files.ts';
 import { isLibvirtError } from '../libvirt/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
 import { capabilitiesCommand } from './commands/capabilities.ts';
@@ -63,7 +64,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`sevharness ${cmd.name}: ${e.message}\nusage: sevharness ${cmd.name} ${cmd.usage}\n`);
       return 2;
     }
-    if (isLibvirtError(e) || e instanceof ProfileError || e instanceof SocketPathError || isSystemError(e)) {
+    if (isLibvirtError(e) || e instanceof ProfileError || e instanceof SocketPathError || e instanceof UnsafePathError || isSystemError(e)) {
       io.err(`error: ${e.message}\n`);
       return 1;
     }

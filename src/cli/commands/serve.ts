@@ -11,6 +11,7 @@ import { FakeHost } from '../../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
 import { makeDirs } from '../../fs/make-dirs.ts';
+import { ensureOwnDir } from '../../fs/own-files.ts';
 import { optionalString, UsageError, type CliIo, type Command, type ParsedValues } from '../command.ts';
 
 interface Served {
@@ -66,12 +67,15 @@ async function start(values: ParsedValues, io: CliIo): Promise<Served[]> {
     for (const [i, name] of profiles.entries()) {
       const profile = loadProfile(name);
       const dir = join(base, profile.name);
-      makeDirs(dir);
+      makeDirs(base);
+      // Below the base everything is the daemon's own: a symlink planted there is refused, not followed.
+      ensureOwnDir(base, dir);
       const host = new FakeHost(profile);
       const sysroot = join(dir, 'sysroot');
       materializeSysroot(profile, host.kernel, sysroot);
       let untrack: (() => void) | null = null;
       if (stateDir) {
+        ensureOwnDir(base, join(dir, 'domains'));
         const store = new DomainStore(join(dir, 'domains'));
         // Like libvirtd, a stored definition the host rejects is skipped, but said out loud and its file kept.
         for (const f of store.load(host).failed) io.err(`sevharness serve: ${profile.name}: stored domain ${join(store.dir, f.file)} was not loaded: ${f.error}\n`);
