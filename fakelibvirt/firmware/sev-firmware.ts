@@ -64,6 +64,9 @@ const fail = (command: FirmwareCommand, status: number, detail?: string): never 
   throw new SevFirmwareError(command, status, detail);
 };
 
+/** Commands the firmware's log keeps (each guest start issues about six). */
+export const COMMAND_LOG_MAX = 10_000;
+
 export class SevFirmware {
   readonly apiMajor: number;
   readonly apiMinor: number;
@@ -319,8 +322,9 @@ export class SevFirmware {
 
   // ---- inspection ----
 
+  /** The most recent COMMAND_LOG_MAX commands, oldest first (`seq` keeps counting across the ones dropped). */
   commandLog(): readonly CommandLogEntry[] {
-    return [...this.log];
+    return this.log.slice(-COMMAND_LOG_MAX);
   }
 
   clearLog(): void {
@@ -400,6 +404,8 @@ export class SevFirmware {
 
   private record(command: FirmwareCommand, handle: number | null, status: number, injected: boolean): void {
     this.log.push({ seq: ++this.seq, command, id: COMMAND_IDS[command], handle, status, statusName: statusName(status), injected });
+    // Bounded: a long-running daemon starting guests for days keeps only the recent history.
+    if (this.log.length >= 2 * COMMAND_LOG_MAX) this.log.splice(0, this.log.length - COMMAND_LOG_MAX);
   }
 }
 
