@@ -83,8 +83,8 @@ export const parseLifecycle: DraftStep = (d) => {
   const onPoweroff = action(d, 'on_poweroff', LIFECYCLE_ACTIONS, 'destroy');
   const onCrash = action(d, 'on_crash', LIFECYCLE_ACTIONS, 'destroy');
   const onLockfailure = action(d, 'on_lockfailure', LOCK_FAILURE_ACTIONS, 'default');
-  const pm = inputFirst(d, 'pm');
-  const pmChild = (name: string) => pm?.children.find((c) => c.name === name);
+  // virXPathNode("./pm/suspend-to-mem"): the first such element under any <pm>.
+  const pmChild = (name: string) => d.input.children.filter((c) => c.name === 'pm').flatMap((p) => p.children).find((c) => c.name === name);
   const s3n = pmChild('suspend-to-mem');
   const s3 = s3n && propTristateBool(s3n, 'enabled');
   const s4n = pmChild('suspend-to-disk');

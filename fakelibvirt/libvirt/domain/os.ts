@@ -7,7 +7,7 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
-import { inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
+import { inputAll, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
 import { propEnum, propInt, propTristateBool, propUInt, xmlError } from './props.ts';
 
 /** virDomainOS. */
@@ -100,11 +100,10 @@ const xpathString = (n: XmlNode | undefined): string | undefined => {
 /** virXMLNodeContentString: the text content, '' when empty. */
 const contentString = (n: XmlNode): string => n.raw ?? n.text;
 
-const osChild = (d: DomainDraft, name: string): XmlNode | undefined => inputFirst(d, 'os')?.children.find((c) => c.name === name);
-const osChildren = (d: DomainDraft, name: string): XmlNode[] => {
-  const os = inputFirst(d, 'os');
-  return os ? os.children.filter((c) => c.name === name) : [];
-};
+/** `./os/NAME` across every `<os>` element, as libvirt's XPath selects them. */
+const osChildren = (d: DomainDraft, name: string): XmlNode[] =>
+  inputAll(d, 'os').flatMap((os) => os.children.filter((c) => c.name === name));
+const osChild = (d: DomainDraft, name: string): XmlNode | undefined => osChildren(d, name)[0];
 
 /** virDomainDefParseCaps after its virt-type check (general.parseIds): OS type, arch, machine. */
 export const parseCaps: DraftStep = (d) => {
@@ -443,7 +442,11 @@ function loaderNode(l: Loader): XmlNode | false {
 function nvramNode(l: Loader): XmlNode | false {
   const n = l.nvram;
   if (l.nvramTemplate === undefined && n === undefined) return false;
-  if (n?.type !== undefined) return node('nvram', { template: l.nvramTemplate, type: n.type }, [n.source!]);
+  if (n?.type !== undefined) {
+    // An empty <source/> is not written (virXMLFormatElement).
+    const source = n.source && (Object.keys(n.source.attrs).length > 0 || n.source.children.length > 0) ? n.source : undefined;
+    return node('nvram', { template: l.nvramTemplate, type: n.type }, [source]);
+  }
   return textNode('nvram', n?.path ?? '', { template: l.nvramTemplate });
 }
 
