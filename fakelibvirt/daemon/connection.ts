@@ -37,6 +37,13 @@ interface Callback {
 
 let nextConnectionId = 1;
 
+export interface ConnectionStats {
+  readonly unflushedReplies: number;
+  readonly queuedPackets: number;
+  readonly unsentBytes: number;
+  readonly readPaused: boolean;
+}
+
 export class Connection implements ConnectionState {
   readonly id = nextConnectionId++;
   private readonly limits: DaemonLimits;
@@ -55,6 +62,7 @@ export class Connection implements ConnectionState {
   private unflushed = 0;
   private readPaused = false;
   private pumping = false;
+  private pumpScheduled = false;
   private readonly callbacks = new Map<number, Callback>();
   private readonly legacy = new Set<number>();
   private unsubscribe: (() => void) | null = null;
@@ -79,6 +87,11 @@ export class Connection implements ConnectionState {
     return this.socket.destroyed;
   }
 
+  /** What this client holds of the daemon's memory: replies in flight, packets waiting, unsent bytes. */
+  get stats(): ConnectionStats {
+    return { unflushedReplies: this.unflushed, queuedPackets: this.queue.length - this.queueHead, unsentBytes: this.socket.writableLength, readPaused: this.readPaused };
+  }
+
   /** Drops the connection (daemon shutdown or protocol violation). */
   close(): void {
     this.socket.destroy();
@@ -96,12 +109,17 @@ export class Connection implements ConnectionState {
     this.pump();
   }
 
-  /** Handles queued packets while the client is under its request limit, and reads only while it is. */
+  /**
+   * Handles the next queued packet while the client is under its request limit, and reads only while
+   * it is. One packet per turn of the event loop: a client with a backlog of expensive calls takes
+   * its turn with everyone else instead of running them back to back.
+   */
   private pump(): void {
-    if (this.pumping) return;
+    this.pumpScheduled = false;
+    if (this.pumping || this.socket.destroyed) return;
     this.pumping = true;
     try {
-      while (this.queueHead < this.queue.length && this.unflushed < this.limits.maxClientRequests && !this.socket.destroyed) {
+      if (this.queueHead < this.queue.length && this.unflushed < this.limits.maxClientRequests) {
         const m = this.queue[this.queueHead]!;
         this.queue[this.queueHead++] = undefined as never;
         this.handle(m);
@@ -117,7 +135,9 @@ export class Connection implements ConnectionState {
       this.queueHead = 0;
     }
     if (this.socket.destroyed) return;
-    const full = this.queueHead < this.queue.length || this.unflushed >= this.limits.maxClientRequests;
+    const backlog = this.queueHead < this.queue.length;
+    if (backlog && this.unflushed < this.limits.maxClientRequests) this.schedulePump();
+    const full = backlog || this.unflushed >= this.limits.maxClientRequests;
     if (full && !this.readPaused) {
       this.readPaused = true;
       this.socket.pause();
@@ -125,6 +145,12 @@ export class Connection implements ConnectionState {
       this.readPaused = false;
       this.socket.resume();
     }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pump());
   }
 
   private handle(m: Message): void {
@@ -178,7 +204,7 @@ export class Connection implements ConnectionState {
     this.unflushed++;
     this.socket.write(packet, () => {
       this.unflushed--;
-      if (!this.pumping) this.pump();
+      this.schedulePump();
     });
   }
 

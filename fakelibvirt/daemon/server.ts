@@ -7,7 +7,7 @@ import { lstatSync, rmSync } from 'node:fs';
 import { connect as dial, createServer, type Server, type Socket } from 'node:net';
 import type { FakeHost } from '../host/fake-host.ts';
 import { SecretStore } from '../libvirt/secret-store.ts';
-import { Connection } from './connection.ts';
+import { Connection, type ConnectionStats } from './connection.ts';
 import type { DaemonState } from './context.ts';
 import { LIBVIRTD_DEFAULT_LIMITS, type DaemonLimits } from './limits.ts';
 
@@ -66,6 +66,11 @@ export class FakeLibvirtd implements DaemonState {
   /** Clients currently served. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Per served client: what it holds of the daemon's memory (for tests and the soak run). */
+  clientStats(): ConnectionStats[] {
+    return [...this.connections].map((c) => c.stats);
   }
 
   /** Clients connected but waiting for a slot (max_clients reached). */

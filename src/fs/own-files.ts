@@ -14,7 +14,8 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constan
 
 /** Temporary files end with this; `sweepTemporaryFiles` removes the ones a killed writer left. */
 export const TEMP_SUFFIX = '.tmp';
-const TEMP_PATTERN = /^\..*\.[0-9a-f]{16}\.tmp$/;
+/** Ours (16 hex digits), and the pid-named ones earlier versions wrote. */
+const TEMP_PATTERN = /^\..*\.(?:[0-9a-f]{16}|\d+)\.tmp$/;
 
 /** A symlink, or something other than a directory, where the tree needs one of its directories. */
 export class UnsafePathError extends Error {
