@@ -1,0 +1,209 @@
+/**
+ * The guest `<cpu>` as libvirt parses it (conf/cpu_conf.c virCPUDefParseXML, numa_conf.c for its
+ * cells) and as the QEMU driver completes it in post-parse (qemuDomainDefSetDefaultCPU and
+ * qemuDomainDefCPUPostParse): mode, match/check/migratable defaults, model fallback, topology,
+ * features, and the default qemu64 model an x86 guest gets when it names none.
+ */
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
+import type { XmlNode } from '../xml-tree.ts';
+import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
+import { getTop, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
+import { propEnum, propTristateSwitch, propUInt } from './props.ts';
+import { attrString, parseMemoryKiB, stringOf } from './scaled.ts';
+
+/** virCPUMode, virCPUMatch, virCPUCheck, virCPUFallback, virCPUFeaturePolicy (VIR_ENUM_IMPL order). */
+const CPU_MODES = ['custom', 'host-model', 'host-passthrough', 'maximum'] as const;
+const CPU_MATCH = ['minimum', 'exact', 'strict'] as const;
+const CPU_CHECK = ['default', 'none', 'partial', 'full'] as const;
+const CPU_FALLBACK = ['allow', 'forbid'] as const;
+const FEATURE_POLICIES = ['force', 'require', 'optional', 'disable', 'forbid'] as const;
+/** virDomainMemoryAccess, virTristateBool for a cell's memAccess / discard. */
+const CELL_MEM_ACCESS = ['default', 'shared', 'private'] as const;
+
+const cpuError = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.CPU, detail);
+const domainError = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.DOMAIN, detail);
+
+export interface CpuState {
+  mode: (typeof CPU_MODES)[number];
+  match: string | undefined;
+  check: string | undefined;
+  migratable: string | undefined;
+  model: string | undefined;
+  fallback: string | undefined;
+  vendorId: string | undefined;
+  vendor: string | undefined;
+  topology: { sockets: number; dies: number; cores: number; threads: number } | undefined;
+  /** Kept as written: cache, maxphysaddr (not modelled yet). */
+  extra: XmlNode[];
+  features: XmlNode[];
+  cells: { id: number; cpus: Set<number>; memory: bigint; attrs: Record<string, string | undefined> }[];
+}
+
+const cpus = new WeakMap<DomainDraft, CpuState>();
+
+export const cpuOf = (d: DomainDraft): CpuState | undefined => cpus.get(d);
+
+/** virCPUDefParseXML for `./cpu[1]` of a guest. */
+export const parseCpu: DraftStep = (d) => {
+  const el = inputFirst(d, 'cpu');
+  if (!el) return;
+  const modeText = el.attrs.mode;
+  const mode = modeText === undefined ? 'custom' : (CPU_MODES as readonly string[]).includes(modeText) ? (modeText as CpuState['mode']) : undefined;
+  if (mode === undefined) throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, `Invalid mode attribute '${modeText}'`);
+  const migratable = propTristateSwitch(el, 'migratable');
+  if (migratable !== undefined && mode !== 'host-passthrough' && mode !== 'maximum') {
+    throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, "Attribute migratable is only allowed for 'host-passthrough' / 'maximum' CPU mode");
+  }
+  const match = propEnum(el, 'match', CPU_MATCH);
+  const check = propEnum(el, 'check', CPU_CHECK);
+  const modelEl = el.children.find((c) => c.name === 'model');
+  const model = stringOf(modelEl);
+  let fallback: string | undefined;
+  let vendorId: string | undefined;
+  if (mode !== 'host-passthrough' && mode !== 'maximum') {
+    fallback = attrString(modelEl, 'fallback');
+    if (fallback !== undefined && !(CPU_FALLBACK as readonly string[]).includes(fallback)) {
+      throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, 'Invalid fallback attribute');
+    }
+    vendorId = attrString(modelEl, 'vendor_id');
+    if (vendorId !== undefined && vendorId.length !== 12) throw cpuError(VirErrorNumber.XML_ERROR, 'vendor_id must be exactly 12 characters long');
+    if (vendorId?.includes(',')) throw cpuError(VirErrorNumber.XML_ERROR, 'vendor id is invalid');
+  }
+  const vendor = stringOf(el.children.find((c) => c.name === 'vendor'));
+  if (vendor !== undefined && model === undefined) throw cpuError(VirErrorNumber.XML_ERROR, 'CPU vendor specified without CPU model');
+  const topoEl = el.children.find((c) => c.name === 'topology');
+  const topology = topoEl && {
+    sockets: propUInt(topoEl, 'sockets', 10, { required: true, nonzero: true })!,
+    dies: propUInt(topoEl, 'dies', 10, { nonzero: true }) ?? 1,
+    cores: propUInt(topoEl, 'cores', 10, { required: true, nonzero: true })!,
+    threads: propUInt(topoEl, 'threads', 10, { required: true, nonzero: true })!,
+  };
+  const features = parseFeatures(el, mode, model);
+  const extra = el.children.filter((c) => c.name === 'cache' || c.name === 'maxphysaddr');
+  const cells = parseNumaCells(el);
+  cpus.set(d, { mode, match, check, migratable, model, fallback, vendorId, vendor, topology, extra, features, cells });
+};
+
+function parseFeatures(el: XmlNode, mode: string, model: string | undefined): XmlNode[] {
+  const nodes = el.children.filter((c) => c.name === 'feature');
+  if (nodes.length > 0 && model === undefined && mode === 'custom') {
+    throw cpuError(VirErrorNumber.XML_ERROR, 'Non-empty feature list specified without CPU model');
+  }
+  const out: XmlNode[] = [];
+  const seen = new Set<string>();
+  for (const f of nodes) {
+    const p = f.attrs.policy;
+    if (p !== undefined && !(FEATURE_POLICIES as readonly string[]).includes(p)) throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, 'Invalid CPU feature policy');
+    const name = f.attrs.name;
+    if (!name) throw cpuError(VirErrorNumber.XML_ERROR, 'Invalid CPU feature name');
+    if (seen.has(name)) throw cpuError(VirErrorNumber.XML_ERROR, `CPU feature '${name}' specified more than once`);
+    seen.add(name);
+    out.push(node('feature', { policy: p ?? 'require', name }));
+  }
+  return out;
+}
+
+/** virDomainNumaDefParseXML's cells (memory scaled, cpus a bitmap, ids contiguous from 0). */
+function parseNumaCells(el: XmlNode): CpuState['cells'] {
+  const numa = el.children.find((c) => c.name === 'numa');
+  const cellNodes = numa?.children.filter((c) => c.name === 'cell') ?? [];
+  const cells: CpuState['cells'] = [];
+  const ids = new Set<number>();
+  cellNodes.forEach((c, i) => {
+    const id = propUInt(c, 'id', 10) ?? i;
+    if (id >= cellNodes.length) {
+      throw domainError(VirErrorNumber.XML_ERROR, "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed");
+    }
+    if (ids.has(id)) throw domainError(VirErrorNumber.XML_ERROR, `Duplicate NUMA cell info for cell id '${id}'`);
+    ids.add(id);
+    let set = new Set<number>();
+    const cpusText = c.attrs.cpus;
+    if (cpusText !== undefined) {
+      const bits = parseBitmap(cpusText);
+      if (bits === null) throw bitmapError(cpusText);
+      set = bits;
+    }
+    const memory = parseMemoryKiB('./@memory', attrString(c, 'memory'), attrString(c, 'unit'), true);
+    const memAccess = propEnum(c, 'memAccess', CELL_MEM_ACCESS, { nonzero: true });
+    const discard = c.attrs.discard === undefined ? undefined : propEnum(c, 'discard', ['absent', 'yes', 'no'], { nonzero: true });
+    cells.push({ id, cpus: set, memory, attrs: { memAccess, discard } });
+  });
+  return cells;
+}
+
+/** The vCPU checks against the NUMA cells, made right after they are parsed. */
+export function checkNumaAgainstVcpus(d: DomainDraft, maxVcpus: number): void {
+  const cells = cpus.get(d)?.cells ?? [];
+  let total = 0;
+  let maxId = 0;
+  for (const c of cells) {
+    total += c.cpus.size;
+    for (const b of c.cpus) maxId = Math.max(maxId, b);
+  }
+  if (total > maxVcpus) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'Number of CPUs in <numa> exceeds the <vcpu> count');
+  if (maxId >= maxVcpus) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'CPU IDs in <numa> exceed the <vcpu> count');
+}
+
+/**
+ * The QEMU driver's CPU post-parse: an x86 guest without a CPU model gets qemu64 (fallback forbid,
+ * match exact, check none); check and migratable take their per-mode defaults.
+ */
+export const postParseCpu: DraftStep = (d) => {
+  let c = cpus.get(d);
+  const arch = inputFirst(d, 'os')?.children.find((k) => k.name === 'type')?.attrs.arch ?? 'x86_64';
+  const x86 = arch === 'x86_64' || arch === 'i686';
+  if (x86 && (!c || (c.mode === 'custom' && c.model === undefined))) {
+    c ??= { mode: 'custom', match: undefined, check: undefined, migratable: undefined, model: undefined, fallback: undefined, vendorId: undefined, vendor: undefined, topology: undefined, extra: [], features: [], cells: [] };
+    c.model = 'qemu64';
+    c.fallback = 'forbid';
+    c.match ??= 'exact';
+    c.check ??= 'none';
+    cpus.set(d, c);
+  }
+  if (!c) return;
+  if (c.mode === 'custom' && c.model === undefined && c.check !== undefined && c.check !== 'default') {
+    throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, 'check attribute specified for CPU with no model');
+  }
+  if (c.check === undefined || c.check === 'default') c.check = c.mode === 'host-model' ? 'partial' : c.mode === 'custom' && c.model === undefined ? undefined : 'none';
+  if (c.mode === 'host-passthrough' && c.migratable === undefined) c.migratable = 'on';
+  setTop(d, 'cpu', formatCpu(c));
+};
+
+/** virCPUDefFormatBufFull for a guest CPU, with its NUMA cells. */
+function formatCpu(c: CpuState): XmlNode {
+  const withAttrs = c.mode !== 'custom' || c.model !== undefined;
+  const formatModel = c.mode === 'custom' || c.mode === 'host-model';
+  const attrs = withAttrs
+    ? {
+        mode: c.mode,
+        match: c.mode === 'custom' ? (c.match ?? 'exact') : undefined,
+        check: c.check,
+        migratable: c.mode === 'host-passthrough' || c.mode === 'maximum' ? c.migratable : undefined,
+      }
+    : {};
+  const t = c.topology;
+  const cells = [...c.cells].sort((a, b) => a.id - b.id);
+  return node('cpu', attrs, [
+    formatModel && (c.model !== undefined || c.vendorId !== undefined) &&
+      (c.model !== undefined
+        ? textNode('model', c.model, { fallback: c.fallback ?? 'allow', vendor_id: c.vendorId })
+        : node('model', { vendor_id: c.vendorId })),
+    formatModel && c.vendor !== undefined && textNode('vendor', c.vendor),
+    t && node('topology', { sockets: t.sockets, dies: t.dies, cores: t.cores, threads: t.threads }),
+    ...c.extra,
+    ...c.features,
+    cells.length > 0 &&
+      node('numa', {}, cells.map((cell) => node('cell', { id: cell.id, cpus: formatBitmap(cell.cpus), memory: String(cell.memory), unit: 'KiB', ...cell.attrs }))),
+  ]);
+}
+
+/** The vCPU count the topology describes (virDomainDefGetVcpusTopology); undefined without one. */
+export function topologyVcpus(d: DomainDraft): number | undefined {
+  const t = cpus.get(d)?.topology;
+  if (!t) return undefined;
+  const n = BigInt(t.sockets) * BigInt(t.dies) * BigInt(t.cores) * BigInt(t.threads);
+  if (n > 4294967295n) throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, 'cpu topology results in more than 4294967295 cpus');
+  return Number(n);
+}
+
+export const hasNuma = (d: DomainDraft): boolean => (getTop(d, 'cpu')?.children ?? []).some((c) => c.name === 'numa');

@@ -1,0 +1,144 @@
+/**
+ * The domain's identity as libvirt parses it (conf/domain_conf.c virDomainDefParseIDs and the
+ * virt-type half of virDomainDefParseCaps): the root's `type`, name, uuid, genid, title,
+ * description and metadata, with libvirt's texts and its canonical forms (UUIDs in dashed lower
+ * case, a UUID generated when none is given, metadata reduced to one namespaced element per URI).
+ */
+import { randomUUID } from 'node:crypto';
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
+import type { XmlNode } from '../xml-tree.ts';
+import { inputAll, inputFirst, node, setTop, textNode, type DraftStep } from './draft.ts';
+import { stringOf } from './scaled.ts';
+
+/** virDomainVirt (VIR_ENUM_IMPL order); "none" parses but no driver runs it. */
+export const VIRT_TYPES = [
+  'none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp',
+  'parallels', 'bhyve', 'vz', 'hvf',
+] as const;
+
+const VIR_ERR_NO_NAME = 21;
+
+const domainError = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.DOMAIN, detail);
+
+/**
+ * virUUIDParse: 32 hex digits, '-' or ' ' allowed anywhere between digit pairs, white space
+ * around; canonical form 8-4-4-4-12 lower case. Null when malformed.
+ */
+export function parseUuid(text: string): string | null {
+  let i = 0;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  let hex = '';
+  while (hex.length < 32) {
+    const c = text[i];
+    if (c === undefined) return null;
+    if (c === '-' || c === ' ') {
+      i++;
+      continue;
+    }
+    const pair = text.slice(i, i + 2);
+    if (!/^[0-9a-fA-F]{2}$/.test(pair)) return null;
+    hex += pair.toLowerCase();
+    i += 2;
+  }
+  if (!/^\s*$/.test(text.slice(i))) return null;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** virDomainDefParseIDs, then the domain type (the first check of virDomainDefParseCaps). */
+export const parseIds: DraftStep = (d) => {
+  // An inactive definition ignores `id`; libvirt formats only `type` and the namespaces it knows.
+  const name = stringOf(inputFirst(d, 'name'));
+  if (name === undefined) throw new LibvirtError({ code: VIR_ERR_NO_NAME, domain: VirErrorDomain.DOMAIN, message: 'missing name information' });
+  setTop(d, 'name', textNode('name', name));
+
+  const uuidText = stringOf(inputFirst(d, 'uuid'));
+  const uuid = uuidText === undefined ? randomUUID() : parseUuid(uuidText);
+  if (uuid === null) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'malformed uuid element');
+  setTop(d, 'uuid', textNode('uuid', uuid));
+
+  const genids = inputAll(d, 'genid');
+  if (genids.length > 1) throw domainError(VirErrorNumber.XML_ERROR, "element 'genid' can only appear once");
+  if (genids.length === 1) {
+    const text = stringOf(genids[0]);
+    const genid = text === undefined ? randomUUID() : parseUuid(text);
+    if (genid === null) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'malformed genid element');
+    setTop(d, 'genid', textNode('genid', genid));
+  }
+
+  const type = d.input.attrs.type;
+  if (type === undefined || type === '') throw domainError(VirErrorNumber.INTERNAL_ERROR, 'missing domain type attribute');
+  if (!(VIRT_TYPES as readonly string[]).includes(type)) throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, `invalid domain type ${type}`);
+  d.rootAttrs.type = type;
+  // The QEMU driver's own namespace (qemu:commandline …) is the only one kept on the root.
+  for (const [k, v] of Object.entries(d.input.attrs)) if (k.startsWith('xmlns:') && v === QEMU_NAMESPACE) d.rootAttrs[k] = v;
+};
+
+const QEMU_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0';
+
+/** Title (no newlines) and description, read right after the OS capabilities. */
+export const parseTitle: DraftStep = (d) => {
+  const title = stringOf(inputFirst(d, 'title'));
+  if (title !== undefined && title.includes('\n')) throw domainError(VirErrorNumber.XML_ERROR, "Domain title can't contain newlines");
+  if (title !== undefined) setTop(d, 'title', textNode('title', title));
+  const description = stringOf(inputFirst(d, 'description'));
+  if (description !== undefined) setTop(d, 'description', textNode('description', description));
+};
+
+/** The namespace URI an element's prefix (or the default namespace) resolves to, within `scope`. */
+function namespaceOf(el: XmlNode, scope: readonly XmlNode[]): string | undefined {
+  const colon = el.name.indexOf(':');
+  const decl = colon < 0 ? 'xmlns' : `xmlns:${el.name.slice(0, colon)}`;
+  for (const n of [el, ...scope]) if (n.attrs[decl] !== undefined) return n.attrs[decl] || undefined;
+  return undefined;
+}
+
+/**
+ * `./metadata[1]`, copied; post-parse (virXMLNodeSanitizeNamespaces) drops children without a
+ * namespace and every later child sharing an earlier one's namespace URI.
+ */
+export const parseMetadata: DraftStep = (d) => {
+  const meta = inputFirst(d, 'metadata');
+  if (!meta) return;
+  const seen = new Set<string>();
+  const kept: XmlNode[] = [];
+  for (const c of meta.children) {
+    const ns = namespaceOf(c, [meta, d.input]);
+    if (ns === undefined || seen.has(ns)) continue;
+    seen.add(ns);
+    kept.push(withNamespace(c, meta, d.input));
+  }
+  setTop(d, 'metadata', node('metadata', {}, kept));
+};
+
+/** A kept element carries its own namespace declaration, as libxml2's copy reconciles it. */
+function withNamespace(el: XmlNode, ...scope: XmlNode[]): XmlNode {
+  const colon = el.name.indexOf(':');
+  const decl = colon < 0 ? 'xmlns' : `xmlns:${el.name.slice(0, colon)}`;
+  if (el.attrs[decl] !== undefined) return el;
+  const uri = namespaceOf(el, scope);
+  return uri === undefined ? el : { ...el, attrs: { [decl]: uri, ...el.attrs } };
+}
+
+export const postParse: DraftStep = () => {};
+
+/**
+ * The name checks that come after post-parse: '/' (virDomainDefPostParseCheckFeatures, the QEMU
+ * driver lacks NAME_SLASH) and the domain type against what the emulator runs (qemuValidateDomainDef).
+ */
+export const validate: DraftStep = (d) => {
+  const name = d.top.get('name')?.[0]?.text ?? '';
+  if (name.includes('/')) throw domainError(VirErrorNumber.XML_ERROR, `name ${name} cannot contain '/'`);
+  const type = d.rootAttrs.type!;
+  const arch = inputFirst(d, 'os')?.children.find((c) => c.name === 'type')?.attrs.arch ?? 'x86_64';
+  const supported = type === 'qemu' || (type === 'kvm' && d.ctx.arches.some((a) => a.arch === arch && a.kvm));
+  if (!supported) {
+    const emulator = d.emulator ?? d.ctx.arches[0]?.emulator ?? '';
+    throw LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, `Emulator '${emulator}' does not support virt type '${type}'`);
+  }
+};
+
+/** qemuDomainDefineXMLFlags, after the whole parse: a name may not hold a newline. */
+export const checkDefineName: DraftStep = (d) => {
+  const name = d.top.get('name')?.[0]?.text ?? '';
+  if (name.includes('\n')) throw LibvirtError.of(VirErrorNumber.XML_DETAIL, VirErrorDomain.XML, 'invalid char in name: \n');
+};
