@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { DomainState, ShutoffReason } from '../../fakelibvirt/libvirt/states.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
@@ -209,7 +210,8 @@ describe("libvirt's launchSecurity rules and lifecycle", () => {
     expect(() => h.create(ref)).toThrow('Requested operation is not valid: domain is already running');
     expect(() => h.defineXML(guestXml({ name: 'g' }))).toThrow(/^operation failed: domain 'g' already exists with uuid [0-9a-f-]{36}$/);
     expect(() => h.lookupByName('nope')).toThrow("Domain not found: no domain with matching name 'nope'");
-    h.undefine(ref); // running: becomes transient, disappears on stop
+    // running: becomes transient, disappears on stop; libvirt gave the pflash loader an NVRAM file, kept here
+    h.undefine(ref, DomainFlags.UNDEFINE_KEEP_NVRAM);
     expect(h.isPersistent(ref)).toBe(false);
     h.destroy(ref);
     expect(h.listAllDomains()).toEqual([]);
@@ -229,7 +231,9 @@ describe('bad input leaves the host unchanged', () => {
     // Two lines: the error names line 2 and puts the caret after the 257th opening tag of that line.
     ['deep nesting on line 2', `<domain type='kvm'><name>d</name>\n${'<a>'.repeat(300)}${'</a>'.repeat(300)}</domain>`, VirErrorNumber.XML_DETAIL, new RegExp(`^\\(domain_definition\\):2: Excessive depth in document: 256 use XML_PARSE_HUGE option\\n(<a>){300}.*\\n-{${255 * 3 + 3}}\\^$`)],
     ['trailing content', "<domain type='kvm'><name>t</name></domain> junk", VirErrorNumber.XML_DETAIL, /Extra content at the end of the document/],
-    ['entity declaration', "<!DOCTYPE d [<!ENTITY x 'boom'>]><domain type='kvm'><name>&x;</name><memory>1024</memory><os><type>hvm</type></os></domain>", VirErrorNumber.XML_DETAIL, /entity declarations are refused/],
+    // libvirt expands internal entities; a billion-laughs document trips libxml2's density check
+    // inside the first entity whose references outgrow its text (measured on libvirt 9.0).
+    ['entity expansion bomb', `<!DOCTYPE d [<!ENTITY l0 'lol'>${Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('')}]><domain type='kvm'><name>&l9;</name><memory>1024</memory><os><type>hvm</type></os></domain>`, VirErrorNumber.XML_DETAIL, /^at line 1: Detected an entity reference loop\n(&l1;){10}\n-{4}\^$/],
     ['undefined entity', "<domain type='kvm'><name>&x;</name><memory>1024</memory><os><type>hvm</type></os></domain>", VirErrorNumber.XML_DETAIL, /^\(domain_definition\):1: Entity 'x' not defined\n<domain.*\n-{28}\^$/],
     ['no memory', "<domain type='kvm'><name>m</name><os><type>hvm</type></os></domain>", VirErrorNumber.XML_ERROR, /Memory size must be specified/],
   ];

@@ -27,7 +27,7 @@ export function guestXml(o: GuestXmlOptions): string {
   ${o.memory ?? '<memoryBacking><locked/></memoryBacking>'}
   <os><type arch='x86_64' machine='${o.machine ?? 'q35'}'>hvm</type>${loader}</os>
   <features><acpi/>${o.features ?? ''}</features>
-  <devices>${o.devices ?? "<disk type='file' device='disk'><driver name='qemu' type='raw'/><target dev='sda' bus='sata'/></disk>"}</devices>
+  <devices>${o.devices ?? "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/guest.img'/><target dev='sda' bus='sata'/></disk>"}</devices>
   ${o.launchSecurity === null ? '' : (o.launchSecurity ?? sevLaunch())}
 </domain>`;
 }
