@@ -90,6 +90,8 @@ export function guestXml(o: GuestOptions): string {
       ? ["    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>", `    <nvram>/var/lib/libvirt/qemu/nvram/${o.name}_VARS.fd</nvram>`]
       : []),
     '  </os>',
+    // libvirt's QEMU driver refuses UEFI (the pflash loader) on x86 without ACPI.
+    ...(o.sev ? ['  <features><acpi/></features>'] : []),
     ...(o.sev ? ["  <launchSecurity type='sev'><policy>0x0033</policy></launchSecurity>"] : []),
     '</domain>',
   ];

@@ -185,7 +185,8 @@ describe.skipIf(!stack.available)('virsh against the fake libvirtd', () => {
   describe('migration between two fake hosts', () => {
     let dest: FakeDaemon;
     beforeEach(async () => {
-      dest = await startFake('milan-7003-253');
+      // The same QEMU on both ends: libvirt refuses a machine type (pc-q35-7.2) the destination lacks.
+      dest = await startFake('milan-7003-es8');
     });
     afterEach(async () => {
       await dest.close();
