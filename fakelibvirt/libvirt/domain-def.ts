@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { child, parseXmlDocument, type XmlNode } from './xml-tree.ts';
+import { child, nodeName, parseXmlDocument, type XmlNode } from './xml-tree.ts';
 
 /** libvirt refuses RPC strings above this size; the in-process API applies the same bound. */
 export const MAX_XML_BYTES = 4 * 1024 * 1024;
@@ -356,8 +356,9 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
     throw LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.DOMAIN, `XML document is larger than the ${MAX_XML_BYTES} byte limit`);
   }
   const root = parseXmlDocument(xml, 'domain_definition');
-  if (root.name !== 'domain') {
-    throw fromDomain(VirErrorNumber.XML_ERROR, `unexpected root element <${root.name}>, expecting <domain>`);
+  // virXMLParseHelper compares libxml2's node name: the local part when the prefix is declared.
+  if (nodeName(root) !== 'domain') {
+    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `expecting root element of 'domain', not '${nodeName(root)}'`);
   }
   const type = root.attrs.type;
   if (!type) throw fromDomain(VirErrorNumber.INTERNAL_ERROR, 'missing domain type attribute');
