@@ -1,0 +1,183 @@
+/**
+ * The devices libvirt 9.0 and its QEMU driver add or complete at define, in virDomainDefPostParse's
+ * order: controller indexes (virDomainAssignControllerIndexes), the machine's default controllers
+ * (qemuDomainDefAddDefaultDevices), each disk's and controller's post-parse, the duplicate-controller
+ * check, the controllers the disks and virtio ports imply (virDomainDefAddImplicitControllers).
+ * Validation of these devices (common, then the QEMU driver's) is here too.
+ */
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
+import { child } from '../xml-tree.ts';
+import { getTop, type DomainDraft, type DraftStep } from './draft.ts';
+import { controllerModelOf, formatController, type ControllerModel } from './devices/controller.ts';
+import { domainXmlError } from './devices/device-info.ts';
+import { diskModelOf } from './devices/disk.ts';
+import { driveAddress, postParseDisks, validateDisk, validateDiskSet } from './devices/disk-rules.ts';
+
+const qemuUnsupported = (message: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, message);
+
+/** 256 buses of 32 slots: the most PCI devices one domain's hierarchy can address. */
+const MAX_PCI_SLOTS = 256 * 32;
+const noPciSlot = (type: string) =>
+  LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, `a PCI slot is needed to connect a controller of type '${type}', but none is available`);
+
+/** QEMU_USB_XHCI_MAXPORTS. */
+const XHCI_MAX_PORTS = 15;
+
+export function machineOf(d: DomainDraft): string {
+  const type = child(getTop(d, 'os') ?? { name: 'os', attrs: {}, children: [], text: '' }, 'type');
+  return type?.attrs.machine ?? '';
+}
+
+/** qemuDomainIsQ35 / qemuDomainIsI440FX (on the canonical machine name). */
+export const isQ35 = (machine: string) => machine === 'q35' || machine.startsWith('pc-q35-');
+export const isI440fx = (machine: string) =>
+  machine === 'pc' || machine.startsWith('pc-0.') || machine.startsWith('pc-1.') || machine.startsWith('pc-i440fx-') || machine.startsWith('rhel');
+
+const controllers = (d: DomainDraft) =>
+  d.devices.map((n) => controllerModelOf(n)).filter((m): m is ControllerModel => m !== undefined);
+
+/** Replaces a controller's node after its model changed. */
+function refresh(d: DomainDraft, m: ControllerModel): void {
+  const i = d.devices.findIndex((n) => controllerModelOf(n) === m);
+  if (i >= 0) d.devices[i] = formatController(m);
+}
+
+/**
+ * virDomainControllerInsertPreAlloced: after the last controller of the type, or before the first
+ * one of the type with a higher index.
+ */
+export function insertController(d: DomainDraft, m: ControllerModel): void {
+  let insertAt = -1;
+  for (let i = d.devices.length - 1; i >= 0; i--) {
+    const c = controllerModelOf(d.devices[i]!);
+    if (!c || c.type !== m.type) continue;
+    if (m.idx === -1) {
+      insertAt = i + 1;
+      break;
+    }
+    if (c.idx > m.idx) insertAt = i;
+  }
+  const n = formatController(m);
+  if (insertAt < 0) d.devices.push(n);
+  else d.devices.splice(insertAt, 0, n);
+}
+
+const findController = (d: DomainDraft, type: string, idx: number) => controllers(d).find((c) => c.type === type && c.idx === idx);
+
+/** virDomainDefAddController. */
+function addController(d: DomainDraft, type: string, idx: number, model?: string): ControllerModel {
+  const m: ControllerModel = { type, idx, model, driver: {}, pci: {}, info: [] };
+  insertController(d, m);
+  return m;
+}
+
+/** virDomainAssignControllerIndexes (the USB2 companion grouping is not modelled: lowest unused index). */
+function assignControllerIndexes(d: DomainDraft): void {
+  for (const c of controllers(d)) {
+    if (c.idx !== -1) continue;
+    const used = new Set(controllers(d).filter((o) => o.type === c.type && o !== c).map((o) => o.idx));
+    let idx = c.type === 'pci' && c.model !== 'pci-root' && c.model !== 'pcie-root' ? 1 : 0;
+    while (used.has(idx)) idx++;
+    c.idx = idx;
+    refresh(d, c);
+  }
+}
+
+/** qemuDomainDefAddDefaultDevices for x86 (the controller half). */
+function addDefaultControllers(d: DomainDraft): void {
+  const machine = machineOf(d);
+  if (machine === 'isapc') return;
+  const q35 = isQ35(machine);
+  if (!findController(d, 'usb', 0)) addController(d, 'usb', 0, q35 ? 'qemu-xhci' : undefined);
+  if (q35 && !findController(d, 'sata', 0)) addController(d, 'sata', 0);
+  const root = findController(d, 'pci', 0);
+  const want = q35 ? 'pcie-root' : isI440fx(machine) ? 'pci-root' : undefined;
+  if (want === undefined) return;
+  if (root) {
+    if (root.model !== want) {
+      throw domainXmlError(
+        `The PCI controller with index='0' must be model='${want}' for this machine type, but model='${root.model ?? '(null)'}' was found instead`,
+      );
+    }
+  } else addController(d, 'pci', 0, want);
+}
+
+/** qemuDomainControllerDefPostParse (x86 with QEMU 7.2's devices). */
+function postParseController(d: DomainDraft, c: ControllerModel): void {
+  const machine = machineOf(d);
+  if (c.type === 'scsi' && c.model === undefined) c.model = 'lsilogic';
+  if (c.type === 'usb') {
+    if (c.model === undefined) c.model = 'piix3-uhci';
+    if (c.model === 'qusb1' || c.model === 'qusb2') throw qemuUnsupported("USB controller model type 'qusb1' or 'qusb2' is not supported in qemu");
+    if ((c.model === 'nec-xhci' || c.model === 'qemu-xhci') && (c.ports ?? -1) > XHCI_MAX_PORTS) {
+      throw qemuUnsupported(`'${c.model}' controller only supports up to '${XHCI_MAX_PORTS}' ports`);
+    }
+  }
+  if (c.type === 'pci') {
+    if ((c.model === 'pci-root' || c.model === 'pcie-root') && c.idx !== 0) {
+      throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.QEMU, 'pci-root and pcie-root controllers should have index 0');
+    }
+    if (c.model === 'pci-expander-bus' && !isI440fx(machine)) throw qemuUnsupported('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
+    if (c.model === 'pcie-expander-bus' && !isQ35(machine)) throw qemuUnsupported('pcie-expander-bus controllers are not supported with this machine type');
+  }
+  refresh(d, c);
+}
+
+/** virDomainDefRejectDuplicateControllers (several USB controllers may share an index). */
+function rejectDuplicateControllers(d: DomainDraft): void {
+  const seen = new Set<string>();
+  for (const c of controllers(d)) {
+    if (c.type === 'usb') continue;
+    const key = `${c.type}/${c.idx}`;
+    if (seen.has(key)) throw domainXmlError(`Multiple '${c.type}' controllers with index '${c.idx}'`);
+    seen.add(key);
+  }
+}
+
+/** virDomainDefAddImplicitControllers: one controller per drive-address controller index, virtio-serial. */
+function addImplicitControllers(d: DomainDraft): void {
+  const disks = d.devices.map((n) => diskModelOf(n)).filter((m) => m !== undefined);
+  for (const [type, bus] of [['scsi', 'scsi'], ['fdc', 'fdc'], ['ide', 'ide'], ['sata', 'sata']] as const) {
+    let max = -1;
+    for (const m of disks) {
+      const a = m.bus === bus ? driveAddress(m) : undefined;
+      if (a) max = Math.max(max, Number(a.controller));
+    }
+    // Each of these controllers takes a PCI slot (SATA/SCSI) or cannot exist twice (IDE/FDC): more
+    // than the 256 buses' slots can hold never gets through address assignment (libvirt 9.0 spends
+    // hours trying before it gives up).
+    if (max >= MAX_PCI_SLOTS) throw noPciSlot(type);
+    for (let i = 0; i <= max; i++) if (!findController(d, type, i)) addController(d, type, i);
+  }
+  const virtioPort = d.devices.some(
+    (n) => (n.name === 'channel' || n.name === 'console') && child(n, 'target')?.attrs.type === 'virtio',
+  );
+  if (virtioPort && !controllers(d).some((c) => c.type === 'virtio-serial')) addController(d, 'virtio-serial', 0);
+  // Implicit SCSI controllers get the QEMU driver's default model afterwards.
+  for (const c of controllers(d)) if (c.type === 'scsi' && c.model === undefined) postParseController(d, c);
+}
+
+export const postParse: DraftStep = (d) => {
+  assignControllerIndexes(d);
+  addDefaultControllers(d);
+  postParseDisks(d);
+  for (const c of controllers(d)) postParseController(d, c);
+  rejectDuplicateControllers(d);
+  addImplicitControllers(d);
+};
+
+/** qemuValidateDomainDeviceDefControllerIDE. */
+function validateController(d: DomainDraft, c: ControllerModel): void {
+  if (c.type !== 'ide') return;
+  const builtin = isI440fx(machineOf(d));
+  if (c.idx === 0 && builtin) return;
+  throw qemuUnsupported(builtin ? 'Only a single IDE controller is supported for this machine type' : 'IDE controllers are unsupported for this QEMU binary or machine type');
+}
+
+/** The per-device validation of disks and controllers (libvirt's device iteration order), then the disk set. */
+export const validate: DraftStep = (d) => {
+  const disks = d.devices.map((n) => diskModelOf(n)).filter((m) => m !== undefined);
+  for (const m of disks) validateDisk(m, d);
+  for (const c of controllers(d)) validateController(d, c);
+  validateDiskSet(disks);
+};
