@@ -6,6 +6,7 @@
 import type { XmlNode } from '../../xml-tree.ts';
 import type { DomainDraft, DraftStep } from '../draft.ts';
 import { parseChardev } from './chardev.ts';
+import { parseGraphics, validateGraphics } from './graphics.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
 import { parseIommu, parseMemballoon, parseRng, parseVsock, parseWatchdog } from './misc.ts';
@@ -20,6 +21,7 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
   console: parseChardev,
   channel: parseChardev,
   input: parseInput,
+  graphics: parseGraphics,
   video: parseVideo,
   watchdog: parseWatchdog,
   memballoon: parseMemballoon,
@@ -30,6 +32,7 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
 
 const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   input: validateInput,
+  graphics: validateGraphics,
 };
 
 /** The per-device validation of these kinds, in device order. */
