@@ -9,7 +9,8 @@ QEMU driver (Debian: libvirt-daemon-driver-qemu, qemu-system-x86).
     libvirt_oracle.py serve ROOT              answer JSON-lines requests on stdin
 
 libvirt 9.0 opens one embed root per process, so each root has its own server. Each request
-{"op": "define", "xml": "..."} gets one reply line. A request that kills libvirt (some inputs make libvirt 9.0 abort) kills this process; the
+{"op": "define", "xml": "..."} (also "scenario", "capabilities",
+"domcapabilities") gets one reply line. A request that kills libvirt (some inputs make libvirt 9.0 abort) kills this process; the
 caller restarts it and records the crash. Runs inside a private mount namespace with a /dev of its
 own (oracle/private-dev.sh), so every machine shows libvirt the same devices.
 """
@@ -22,11 +23,13 @@ import threading
 
 import libvirt
 
+# stdio_handler "file": QEMU's log goes straight to a file, so start needs no virtlogd daemon.
 QEMU_CONF = """user = "root"
 group = "root"
 security_driver = "none"
 cgroup_controllers = [ ]
 namespaces = [ ]
+stdio_handler = "file"
 """
 X86_EMULATOR = "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
 # libvirt's inactive XML names the embed root in the paths it generates; records name the
@@ -121,6 +124,74 @@ def define(conn, root, xml):
     return {"outcome": "ok", "xml": normalise(formatted, root)}
 
 
+# Lifecycle scenarios (oracle/lifecycle/): one domain defined from "xml", then each step run on it.
+# A step is [name, *args]; its answer is the return value (JSON-able) or libvirt's error.
+STEPS = {
+    "create": lambda d, flags=0: d.createWithFlags(flags),
+    "resume": lambda d: d.resume(),
+    "suspend": lambda d: d.suspend(),
+    "shutdown": lambda d, flags=0: d.shutdownFlags(flags),
+    "reboot": lambda d, flags=0: d.reboot(flags),
+    "reset": lambda d, flags=0: d.reset(flags),
+    "destroy": lambda d, flags=0: d.destroyFlags(flags),
+    "undefineFlags": lambda d, flags=0: d.undefineFlags(flags),
+    "getXMLDesc": lambda d, flags=0: d.XMLDesc(flags),
+    "setMemory": lambda d, kib: d.setMemory(kib),
+    "setMemoryFlags": lambda d, kib, flags: d.setMemoryFlags(kib, flags),
+    "setMaxMemory": lambda d, kib: d.setMaxMemory(kib),
+    "setVcpus": lambda d, n: d.setVcpus(n),
+    "setVcpusFlags": lambda d, n, flags: d.setVcpusFlags(n, flags),
+    "getVcpusFlags": lambda d, flags=0: d.vcpusFlags(flags),
+    "getMaxVcpus": lambda d: d.maxVcpus(),
+    "getMaxMemory": lambda d: d.maxMemory(),
+    # cpuTime is the QEMU process's: not comparable, so it is left out.
+    "getInfo": lambda d: d.info()[:4],
+    "getState": lambda d, flags=0: d.state(flags),
+    "isActive": lambda d: d.isActive(),
+    "isPersistent": lambda d: d.isPersistent(),
+}
+
+
+def scenario(conn, root, xml, steps):
+    try:
+        dom = conn.defineXML(xml)
+    except libvirt.libvirtError as e:
+        return {"outcome": "error", "define": error_of(e), "steps": []}
+    answers = []
+    try:
+        for step in steps:
+            try:
+                ret = STEPS[step[0]](dom, *step[1:])
+                if isinstance(ret, str):
+                    ret = normalise(ret, root)
+                answers.append({"outcome": "ok", "ret": ret})
+            except libvirt.libvirtError as e:
+                answers.append(error_of(e))
+    finally:
+        try:
+            if dom.isActive():
+                dom.destroy()
+        except libvirt.libvirtError:
+            pass
+        try:
+            dom.undefineFlags(UNDEFINE_ALL)
+        except libvirt.libvirtError:
+            pass
+    return {"outcome": "ok", "steps": answers}
+
+
+def host_view(conn, req):
+    try:
+        if req["op"] == "capabilities":
+            xml = conn.getCapabilities()
+        else:
+            xml = conn.getDomainCapabilities(req.get("emulator"), req.get("arch"), req.get("machine"),
+                                             req.get("virttype"), req.get("flags", 0))
+    except libvirt.libvirtError as e:
+        return error_of(e)
+    return {"outcome": "ok", "xml": xml}
+
+
 def serve(path):
     # A request that makes libvirt allocate without bound (<vcpu>-1</vcpu>) must fail fast, not
     # push the machine into swap: the address space is capped, so glib aborts at once.
@@ -136,6 +207,10 @@ def serve(path):
         req = json.loads(line)
         if req["op"] == "define":
             reply = define(conn, path, req["xml"])
+        elif req["op"] == "scenario":
+            reply = scenario(conn, path, req["xml"], req["steps"])
+        elif req["op"] in ("capabilities", "domcapabilities"):
+            reply = host_view(conn, req)
         else:
             reply = {"outcome": "error", "message": f"oracle: unknown op {req['op']}"}
         out.write(json.dumps(reply) + "\n")

@@ -21,6 +21,17 @@ export type OracleAnswer =
   | { readonly outcome: 'crash'; readonly signal: string | null; readonly exitCode: number | null }
   | { readonly outcome: 'hang'; readonly seconds: number };
 
+/** One lifecycle step: a libvirt API name and its arguments after the domain. */
+export type ScenarioStep = readonly [string, ...(number | string)[]];
+/** One step's answer: its return value (JSON) or libvirt's error. */
+export type StepAnswer =
+  | { readonly outcome: 'ok'; readonly ret: unknown }
+  | { readonly outcome: 'error'; readonly code: number; readonly domain: number; readonly message: string };
+export type ScenarioAnswer =
+  | { readonly outcome: 'ok'; readonly steps: readonly StepAnswer[] }
+  | { readonly outcome: 'error'; readonly define: StepAnswer; readonly steps: readonly [] }
+  | Extract<OracleAnswer, { outcome: 'crash' | 'hang' }>;
+
 /** The SEV values the oracle's patched QEMU capabilities report (null: QEMU without SEV). */
 export interface OracleSev {
   readonly cbitpos: number;
@@ -109,6 +120,24 @@ export class OracleProcess {
   /** virDomainDefineXML, then the inactive XML of what was defined (and undefine). */
   async define(xml: string): Promise<OracleAnswer> {
     return this.request({ op: 'define', xml });
+  }
+
+  /**
+   * Defines `xml`, runs each step ([API name, ...args], oracle/libvirt_oracle.py's STEPS) on that
+   * domain, then destroys and undefines it.
+   */
+  async scenario(xml: string, steps: readonly ScenarioStep[]): Promise<ScenarioAnswer> {
+    return (await this.request({ op: 'scenario', xml, steps })) as unknown as ScenarioAnswer;
+  }
+
+  /** virConnectGetCapabilities. */
+  async capabilities(): Promise<OracleAnswer> {
+    return this.request({ op: 'capabilities' });
+  }
+
+  /** virConnectGetDomainCapabilities. */
+  async domainCapabilities(q: { emulator?: string; arch?: string; machine?: string; virttype?: string }): Promise<OracleAnswer> {
+    return this.request({ op: 'domcapabilities', ...q });
   }
 
   private async request(req: object): Promise<OracleAnswer> {

@@ -12,9 +12,22 @@ import { param, type TypedParam } from '../../src/libvirt/typed-params.ts';
 import { SevFirmware } from '../firmware/sev-firmware.ts';
 import { AsidPool } from '../kvm/asid-pool.ts';
 import { MiscCgroup } from '../kvm/misc-cgroup.ts';
-import { DomainFlags } from '../../src/libvirt/flags.ts';
+import { DeviceModifyFlags, DomainFlags } from '../../src/libvirt/flags.ts';
 import { attachToConfig, attachToLive, detachFromConfig, detachFromLive, modificationImpact } from '../libvirt/device-modify.ts';
 import { parseDeviceXml, parseDomainXml, type DomainDef } from '../libvirt/domain-def.ts';
+import { exclusiveFlags, memoryArg, nonZeroArg, requireFlag } from '../libvirt/api-args.ts';
+import { checkFlags } from '../libvirt/check-flags.ts';
+import {
+  checkBalloonDevice,
+  checkBalloonTarget,
+  memoryOf,
+  resizeText,
+  setMaxMemoryConfig,
+  setMaxVcpusConfig,
+  setVcpuCount,
+  vcpusOf,
+  withMemory,
+} from '../libvirt/domain-resize.ts';
 import { formatDomainXml } from '../libvirt/domain-format.ts';
 import { isQ35, validateForQemu } from '../libvirt/qemu-validate.ts';
 import {
@@ -53,6 +66,10 @@ type Obj = DomainObj<GuestRuntime>;
 
 const opInvalid = (domain: VirErrorDomain, detail: string) => LibvirtError.of(VirErrorNumber.OPERATION_INVALID, domain, detail);
 const notRunning = () => opInvalid(VirErrorDomain.DOMAIN, 'domain is not running');
+const qemuErr = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.QEMU, detail);
+const { AFFECT_LIVE: LIVE, AFFECT_CONFIG: CONFIG } = DeviceModifyFlags;
+/** VIR_ERR_AGENT_UNRESPONSIVE (virerror.h); the shared table does not carry it. */
+const VIR_ERR_AGENT_UNRESPONSIVE = 86;
 
 export interface DomainInfo {
   readonly state: number;
@@ -95,6 +112,8 @@ export class FakeHost {
   private readonly listeners = new Set<LifecycleListener>();
   private readonly configListeners = new Set<(domain: DomainRef) => void>();
   private readonly qemu: QemuProcessManager;
+  /** vCPUs hot-plugged into each running guest since its start: the ones it can unplug. */
+  private readonly hotplugged = new WeakMap<GuestRuntime, number>();
   /** Save images by path, as `virsh save` would leave them on the host's disk. */
   private readonly saveImages = new Map<string, DomainDef>();
 
@@ -107,7 +126,8 @@ export class FakeHost {
     this.cpuid = decodeCpuid(profile);
     this.kernelOverrides = { ...opts.kernelOverrides };
     this.kernelState = deriveKernel(profile, this.kernelOverrides);
-    this.sevCache = libvirtSevView(profile, this.kernelState, { cacheStale: profile.libvirt.capabilityCacheStale });
+    // A fake daemon starts as a real one usually does: with capabilities from its cache file.
+    this.sevCache = libvirtSevView(profile, this.kernelState, { cacheStale: profile.libvirt.capabilityCacheStale, warmCache: true });
     this.firmware = profile.firmware
       ? new SevFirmware({
           apiMajor: profile.firmware.apiMajor,
@@ -277,7 +297,8 @@ export class FakeHost {
     return this.domains.resolve(ref);
   }
 
-  getState(ref: DomainHandle): { state: number; reason: number } {
+  getState(ref: DomainHandle, flags = 0): { state: number; reason: number } {
+    checkFlags(flags, 0, 'qemuDomainGetState', VirErrorDomain.QEMU);
     const o = this.obj(ref);
     return { state: o.state, reason: o.reason };
   }
@@ -285,11 +306,12 @@ export class FakeHost {
   getInfo(ref: DomainHandle): DomainInfo {
     const o = this.obj(ref);
     const def = o.liveDef ?? o.def;
+    const mem = memoryOf(def);
     return {
       state: o.state,
-      maxMemKiB: BigInt(def.memoryKiB),
-      memoryKiB: BigInt(def.memoryKiB),
-      nrVirtCpu: def.vcpus,
+      maxMemKiB: BigInt(mem.totalKiB),
+      memoryKiB: BigInt(mem.currentKiB),
+      nrVirtCpu: vcpusOf(def).current,
       cpuTimeNs: o.runtime ? this.qemu.cpuTimeNs(o.runtime) : 0n,
     };
   }
@@ -315,6 +337,8 @@ export class FakeHost {
   }
 
   getXMLDesc(ref: DomainHandle, flags = 0): string {
+    // SECURE | INACTIVE | UPDATE_CPU | MIGRATABLE
+    checkFlags(flags, 0xf, 'qemuDomainGetXMLDesc', VirErrorDomain.QEMU);
     const o = this.obj(ref);
     const inactive = (flags & DomainFlags.XML_INACTIVE) !== 0;
     if (isActive(o) && !inactive && o.liveDef) return formatDomainXml(o.liveDef, { id: o.id });
@@ -346,6 +370,11 @@ export class FakeHost {
   }
 
   undefine(ref: DomainHandle, flags = 0): void {
+    // MANAGED_SAVE | SNAPSHOTS_METADATA | NVRAM | KEEP_NVRAM | CHECKPOINTS_METADATA | TPM | KEEP_TPM (9.0)
+    checkFlags(flags, 0x7f, 'qemuDomainUndefineFlags', VirErrorDomain.QEMU);
+    if (flags & DomainFlags.UNDEFINE_NVRAM && flags & DomainFlags.UNDEFINE_KEEP_NVRAM) {
+      throw opInvalid(VirErrorDomain.QEMU, 'cannot both keep and delete nvram');
+    }
     const o = this.obj(ref);
     if (!o.persistent) throw opInvalid(VirErrorDomain.QEMU, 'cannot undefine transient domain');
     if (o.hasManagedSave && !(flags & DomainFlags.UNDEFINE_MANAGED_SAVE)) {
@@ -369,6 +398,8 @@ export class FakeHost {
 
   /** virDomainCreateWithFlags; `createXML` starts a transient domain the same way. */
   create(ref: DomainHandle, flags = 0): DomainRef {
+    // PAUSED | AUTODESTROY | BYPASS_CACHE | FORCE_BOOT | RESET_NVRAM (VALIDATE is createXML's only)
+    checkFlags(flags, 0x2f, 'qemuDomainCreateWithFlags', VirErrorDomain.QEMU);
     const o = this.obj(ref);
     if (isActive(o)) throw opInvalid(VirErrorDomain.QEMU, 'domain is already running');
     const restoring = o.hasManagedSave;
@@ -394,9 +425,12 @@ export class FakeHost {
     const paused = (flags & DomainFlags.START_PAUSED) !== 0;
     // Re-run define-time validation against the capabilities of this moment.
     validateForQemu(o.def, { profile: this.profile, sectypes: this.sectypes() });
+    // libvirt validates again at start, against the capabilities of this moment.
     const started = this.qemu.start(o.def, { paused, sevView: this.sevCache });
     o.id = this.domains.allocateId();
-    o.liveDef = started.liveDef;
+    // The guest runs no balloon driver, so QEMU reports its whole memory as the balloon's actual
+    // size and libvirt shows that as the live current memory (measured on a TCG guest).
+    o.liveDef = withMemory(started.liveDef, { totalKiB: started.liveDef.memoryKiB, currentKiB: started.liveDef.memoryKiB });
     o.runtime = started.runtime;
     if (paused) this.setState(o, DomainState.PAUSED, PausedReason.USER);
     else this.setState(o, DomainState.RUNNING, how === 'restored' ? RunningReason.RESTORED : how === 'migrated' ? RunningReason.MIGRATED : RunningReason.BOOTED);
@@ -428,24 +462,58 @@ export class FakeHost {
     if (!o.persistent) this.domains.remove(o);
   }
 
-  destroy(ref: DomainHandle): void {
+  destroy(ref: DomainHandle, flags = 0): void {
+    checkFlags(flags, 0x3, 'qemuDomainDestroyFlags', VirErrorDomain.QEMU); // GRACEFUL | REMOVE_LOGS
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     this.stopObj(o, ShutoffReason.DESTROYED, EventDetail.STOPPED_DESTROYED);
   }
 
-  /** ACPI shutdown; the fake guest honours it at once. A guest that never booted ignores it. */
-  shutdown(ref: DomainHandle): void {
+  /**
+   * ACPI shutdown; the fake guest honours it at once. A guest that never booted ignores it.
+   * The ACPI path wants a running (not paused) guest and says so in the QEMU driver's words.
+   */
+  shutdown(ref: DomainHandle, flags = 0): void {
+    checkFlags(flags, DomainFlags.POWER_ACPI | DomainFlags.POWER_GUEST_AGENT, 'qemuDomainShutdownFlags', VirErrorDomain.QEMU);
     const o = this.obj(ref);
-    if (!isActive(o)) throw notRunning();
-    if (o.state === DomainState.PAUSED || (o.runtime && o.runtime.faults.length > 0)) return;
+    this.guestAgentFirst(o, flags);
+    if (o.state !== DomainState.RUNNING) throw opInvalid(VirErrorDomain.QEMU, 'domain is not running');
+    if (o.runtime && o.runtime.faults.length > 0) return;
     this.emit(o, LifecycleEvent.SHUTDOWN, EventDetail.SHUTDOWN_FINISHED);
     this.stopObj(o, ShutoffReason.SHUTDOWN, EventDetail.STOPPED_SHUTDOWN);
   }
 
-  reboot(ref: DomainHandle): void {
+  reboot(ref: DomainHandle, flags = 0): void {
+    checkFlags(flags, DomainFlags.POWER_ACPI | DomainFlags.POWER_GUEST_AGENT, 'qemuDomainReboot', VirErrorDomain.QEMU);
     const o = this.obj(ref);
+    this.guestAgentFirst(o, flags);
     if (!isActive(o)) throw notRunning();
+  }
+
+  /** virDomainReset: QEMU's system_reset; the guest goes on in its state. */
+  reset(ref: DomainHandle, flags = 0): void {
+    checkFlags(flags, 0, 'qemuDomainReset', VirErrorDomain.QEMU);
+    if (!isActive(this.obj(ref))) throw notRunning();
+  }
+
+  /**
+   * Shutdown and reboot with the GUEST_AGENT flag try the agent first; the fake guest never runs
+   * one, so the call fails when the agent alone was asked for and falls back to ACPI otherwise.
+   */
+  private guestAgentFirst(o: Obj, flags: number): void {
+    if (flags & DomainFlags.POWER_GUEST_AGENT && !(flags & DomainFlags.POWER_ACPI)) throw this.agentUnavailable(o);
+  }
+
+  /** qemuDomainAgentAvailable's refusal for a guest whose agent never connects. */
+  private agentUnavailable(o: Obj): LibvirtError {
+    if (o.state !== DomainState.RUNNING) return opInvalid(VirErrorDomain.QEMU, 'domain is not running');
+    const channel = (o.liveDef ?? o.def).tree.children
+      .find((c) => c.name === 'devices')
+      ?.children.some((d) => d.name === 'channel' && d.children.some((t) => t.name === 'target' && t.attrs.name === 'org.qemu.guest_agent.0'));
+    if (channel) {
+      return new LibvirtError({ code: VIR_ERR_AGENT_UNRESPONSIVE as VirErrorNumber, domain: VirErrorDomain.QEMU, message: 'Guest agent is not responding: QEMU guest agent is not connected' });
+    }
+    return qemuErr(VirErrorNumber.ARGUMENT_UNSUPPORTED, 'QEMU guest agent is not configured');
   }
 
   suspend(ref: DomainHandle): void {
@@ -459,6 +527,7 @@ export class FakeHost {
   resume(ref: DomainHandle): void {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
+    if (o.state === DomainState.RUNNING) throw opInvalid(VirErrorDomain.QEMU, 'domain is already running');
     if (o.state !== DomainState.PAUSED) return;
     // The first run of an SEV guest ends its launch: LAUNCH_FINISH.
     if (o.runtime) this.qemu.resume(o.runtime);
@@ -505,6 +574,102 @@ export class FakeHost {
     this.startObj(o, 0, 'restored');
     this.saveImages.delete(path);
     return refOf(o);
+  }
+
+  // ---- memory and vCPUs (qemuDomainSetMemoryFlags, qemuDomainSetVcpusFlags) ------------------------
+
+  /** virDomainObjGetDefs: the live and persistent definitions a call with these flags changes. */
+  private defsFor(o: Obj, flags: number, fn: string): { live: DomainDef | null; config: DomainDef | null } {
+    const impact = modificationImpact(flags & (LIVE | CONFIG), { active: isActive(o), persistent: o.persistent }, fn);
+    return { live: impact.live ? (o.liveDef ?? o.def) : null, config: impact.config ? this.persistentDef(o) : null };
+  }
+
+  getMaxMemory(ref: DomainHandle): bigint {
+    const o = this.obj(ref);
+    return BigInt(memoryOf(o.liveDef ?? o.def).totalKiB);
+  }
+
+  /**
+   * virDomainSetMemoryFlags. MEM_MAXIMUM changes the persistent size only; otherwise the balloon
+   * target is set. The fake guest runs no balloon driver, so a live change leaves its memory as it
+   * was (as a TCG guest without an OS measured); the persistent current size is written.
+   */
+  setMemoryFlags(ref: DomainHandle, kib: number | bigint, flags: number, api = 'virDomainSetMemoryFlags'): void {
+    const n = memoryArg(kib, api);
+    checkFlags(flags, LIVE | CONFIG | DomainFlags.MEM_MAXIMUM, 'qemuDomainSetMemoryFlags', VirErrorDomain.QEMU);
+    const o = this.obj(ref);
+    const { live, config } = this.defsFor(o, flags, 'qemuDomainSetMemoryFlags');
+    if (flags & DomainFlags.MEM_MAXIMUM) {
+      if (live) throw qemuErr(VirErrorNumber.OPERATION_INVALID, resizeText.maxMemoryLive);
+      if (config) this.setPersistentDef(o, setMaxMemoryConfig(config, n));
+      return;
+    }
+    checkBalloonTarget(n, live, config);
+    if (live) checkBalloonDevice(live);
+    if (config) this.setPersistentDef(o, withMemory(config, { totalKiB: config.memoryKiB, currentKiB: n }));
+  }
+
+  setMemory(ref: DomainHandle, kib: number | bigint): void {
+    this.setMemoryFlags(ref, kib, LIVE, 'virDomainSetMemory');
+  }
+
+  setMaxMemory(ref: DomainHandle, kib: number | bigint): void {
+    this.setMemoryFlags(ref, kib, DomainFlags.MEM_MAXIMUM, 'virDomainSetMaxMemory');
+  }
+
+  /** virDomainGetVcpusFlags; the guest-agent count needs an agent the fake guest never runs. */
+  getVcpusFlags(ref: DomainHandle, flags = 0): number {
+    exclusiveFlags(flags, LIVE, 'VIR_DOMAIN_AFFECT_LIVE', CONFIG, 'VIR_DOMAIN_AFFECT_CONFIG');
+    checkFlags(flags, LIVE | CONFIG | DomainFlags.VCPU_MAXIMUM | DomainFlags.VCPU_GUEST, 'qemuDomainGetVcpusFlags', VirErrorDomain.QEMU);
+    const o = this.obj(ref);
+    const { live, config } = this.defsFor(o, flags, 'qemuDomainGetVcpusFlags');
+    const def = (live ?? config) as DomainDef;
+    if (flags & DomainFlags.VCPU_GUEST) {
+      if (!isActive(o)) throw qemuErr(VirErrorNumber.INVALID_ARG, 'vCPU count provided by the guest agent can only be requested for live domains');
+      throw this.agentUnavailable(o);
+    }
+    const v = vcpusOf(def);
+    return flags & DomainFlags.VCPU_MAXIMUM ? v.max : v.current;
+  }
+
+  getMaxVcpus(ref: DomainHandle): number {
+    return this.getVcpusFlags(ref, LIVE | DomainFlags.VCPU_MAXIMUM);
+  }
+
+  /**
+   * virDomainSetVcpusFlags. A live change hot-plugs vCPUs; only those plugged since start can be
+   * unplugged (libvirt leaves the boot vCPUs without a hot-plug alias), and QEMU refuses the
+   * unplug on a machine started without ACPI.
+   */
+  setVcpusFlags(ref: DomainHandle, nvcpus: number, flags: number, api = 'virDomainSetVcpusFlags'): void {
+    requireFlag(flags, DomainFlags.VCPU_MAXIMUM, 'VIR_DOMAIN_VCPU_MAXIMUM', CONFIG, 'VIR_DOMAIN_AFFECT_CONFIG');
+    exclusiveFlags(flags, DomainFlags.VCPU_GUEST, 'VIR_DOMAIN_VCPU_GUEST', CONFIG, 'VIR_DOMAIN_AFFECT_CONFIG');
+    nonZeroArg(nvcpus, 'nvcpus', api);
+    const known = LIVE | CONFIG | DomainFlags.VCPU_MAXIMUM | DomainFlags.VCPU_GUEST | DomainFlags.VCPU_HOTPLUGGABLE;
+    checkFlags(flags, known, 'qemuDomainSetVcpusFlags', VirErrorDomain.QEMU);
+    const o = this.obj(ref);
+    const { live, config } = this.defsFor(o, flags, 'qemuDomainSetVcpusFlags');
+    if (flags & DomainFlags.VCPU_GUEST) throw this.agentUnavailable(o);
+    if (flags & DomainFlags.VCPU_MAXIMUM) {
+      if (live) throw qemuErr(VirErrorNumber.OPERATION_UNSUPPORTED, resizeText.maxVcpusLive);
+      if (config) this.setPersistentDef(o, setMaxVcpusConfig(config, nvcpus));
+      return;
+    }
+    const newLive = live && setVcpuCount(live, nvcpus, 'live');
+    const newConfig = config && setVcpuCount(config, nvcpus, 'persistent');
+    if (live && newLive && o.runtime) {
+      const current = vcpusOf(live).current;
+      const plugged = this.hotplugged.get(o.runtime) ?? 0;
+      if (current - nvcpus > plugged) throw qemuErr(VirErrorNumber.CONFIG_UNSUPPORTED, resizeText.noHotplugVcpus);
+      if (nvcpus < current && !live.features.has('acpi')) throw qemuErr(VirErrorNumber.INTERNAL_ERROR, resizeText.unplugNoAcpi);
+      this.hotplugged.set(o.runtime, plugged + nvcpus - current);
+      o.liveDef = newLive;
+    }
+    if (newConfig) this.setPersistentDef(o, newConfig);
+  }
+
+  setVcpus(ref: DomainHandle, nvcpus: number): void {
+    this.setVcpusFlags(ref, nvcpus, LIVE, 'virDomainSetVcpus');
   }
 
   // ---- devices --------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ const SINCE = {
   sgx: [8, 10, 0],
   hyperv: [8, 0, 0],
   memfd: [4, 10, 0],
+  tpmExternal: [9, 0, 0],
 } as const satisfies Record<string, readonly [number, number, number]>;
 
 export interface ResolvedDomainCaps {
@@ -113,7 +114,7 @@ function os(profile: HardwareProfile, machine: MachineType): XmlNode {
   ]);
 }
 
-function devices(machine: MachineType, arm: boolean): XmlNode {
+function devices(profile: HardwareProfile, machine: MachineType, arm: boolean): XmlNode {
   const virtioModels = ['virtio', 'virtio-transitional', 'virtio-non-transitional'];
   // The ARM virt board has no IDE controller and QEMU's ARM builds no qxl or tpm-crb.
   const ide = !arm && !isQ35(machine);
@@ -136,7 +137,12 @@ function devices(machine: MachineType, arm: boolean): XmlNode {
     ]),
     el('rng', { supported: 'yes' }, [enumEl('model', virtioModels), enumEl('backendModel', ['random', 'egd', 'builtin'])]),
     el('filesystem', { supported: 'yes' }, [enumEl('driverType', ['path', 'handle', 'virtiofs'])]),
-    el('tpm', { supported: 'yes' }, [enumEl('model', arm ? ['tpm-tis'] : ['tpm-tis', 'tpm-crb']), enumEl('backendModel', ['passthrough', 'emulator'])]),
+    // With swtpm installed libvirt offers the emulator backend and, from 9.0, the external one
+    // (an swtpm it does not start) under the same condition (virQEMUCapsFillDomainDeviceTPMCaps).
+    el('tpm', { supported: 'yes' }, [
+      enumEl('model', arm ? ['tpm-tis'] : ['tpm-tis', 'tpm-crb']),
+      enumEl('backendModel', ['passthrough', 'emulator', ...(versionAtLeast(profile.libvirt.version, ...SINCE.tpmExternal) ? ['external'] : [])]),
+    ]),
     el('redirdev', { supported: 'yes' }, [enumEl('bus', ['usb'])]),
     el('channel', { supported: 'yes' }, [enumEl('type', ['pty', 'unix', 'spicevmc'])]),
   ]);
@@ -205,7 +211,7 @@ export function domainCapabilitiesXml(profile: HardwareProfile, sev: LibvirtSevV
     os(profile, r.machine),
     arm ? armDomcapsCpu(profile, r.virttype) : domcapsCpu(profile, r.virttype),
     el('memoryBacking', { supported: 'yes' }, [enumEl('sourceType', ['file', 'anonymous', ...(memfd ? ['memfd'] : [])])]),
-    devices(r.machine, arm),
+    devices(profile, r.machine, arm),
     features(profile, arm ? null : sev, arm),
   ]);
   return formatXml(doc);

@@ -32,7 +32,18 @@ export interface LibvirtSevView {
 export interface LibvirtSevOptions {
   /** libvirt's QEMU capabilities cache predates SEV being enabled (libvirt < 6.5 only). */
   readonly cacheStale: boolean;
+  /**
+   * The daemon read its capabilities from the cache file instead of probing QEMU since it started
+   * (the usual state). libvirt 8.4–9.0 write cpu0Id to that file but never read it back, so a warm
+   * cache reports no cpu0Id in domcapabilities or nodesevinfo: measured on 9.0 (the oracle's
+   * patched cache holds cpu0Id; its domcapabilities omit it), and read in 9.0's
+   * virQEMUCapsParseSEVInfo; later releases unmeasured, so they keep it.
+   */
+  readonly warmCache?: boolean;
 }
+
+/** The libvirt releases whose cache parser drops cpu0Id (8.4 added it; 9.0 measured). */
+const CPU0ID_NOT_CACHED_BEFORE = [9, 1, 0] as const;
 
 /** Version gates of the SEV facts libvirt reports (libvirt-protocol.md §12). */
 export const LIBVIRT_SEV_SINCE = {
@@ -50,7 +61,7 @@ export const QEMU_SEV_SINCE = {
 export function libvirtSevView(
   profile: HardwareProfile,
   kernel: KernelSevState,
-  { cacheStale }: LibvirtSevOptions,
+  { cacheStale, warmCache = false }: LibvirtSevOptions,
 ): LibvirtSevView | null {
   if (cacheStale || qemuSevProbeFailure(profile, kernel) !== null) return null;
   const cpuid = decodeCpuid(profile);
@@ -59,7 +70,8 @@ export function libvirtSevView(
   const qv = profile.qemu.version;
   const id = platformIdentity(profile);
   const snp = kernel.snpEnabled && versionAtLeast(qv, ...QEMU_SEV_SINCE.snp) && versionAtLeast(lv, ...LIBVIRT_SEV_SINCE.snp);
-  const withCpu0Id = versionAtLeast(lv, ...LIBVIRT_SEV_SINCE.cpu0Id) && versionAtLeast(qv, ...QEMU_SEV_SINCE.cpu0Id);
+  const lostInCache = warmCache && !versionAtLeast(lv, ...CPU0ID_NOT_CACHED_BEFORE);
+  const withCpu0Id = versionAtLeast(lv, ...LIBVIRT_SEV_SINCE.cpu0Id) && versionAtLeast(qv, ...QEMU_SEV_SINCE.cpu0Id) && !lostInCache;
   return {
     cbitpos: cpuid.cbitpos,
     reducedPhysBits: GUEST_REDUCED_PHYS_BITS,

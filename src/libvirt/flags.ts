@@ -16,6 +16,14 @@ export const DomainFlags = {
   LIST_INACTIVE: 2,
   LIST_PERSISTENT: 4,
   LIST_TRANSIENT: 8,
+  /** virDomainMemoryModFlags / virDomainVcpuFlags (beside AFFECT_LIVE and AFFECT_CONFIG). */
+  MEM_MAXIMUM: 4,
+  VCPU_MAXIMUM: 4,
+  VCPU_GUEST: 8,
+  VCPU_HOTPLUGGABLE: 16,
+  /** virDomainShutdownFlagValues / virDomainRebootFlagValues. */
+  POWER_ACPI: 1,
+  POWER_GUEST_AGENT: 2,
 } as const;
 
 /** virDomainDeviceModifyFlags. */

@@ -34,14 +34,19 @@ export const domainHandlers: HandlerTable = {
   DOMAIN_DETACH_DEVICE_FLAGS: ({ host }, { dom, xml, flags }) => host.detachDevice(fromWire(dom), xml, flags),
 
   DOMAIN_GET_XML_DESC: ({ host }, { dom, flags }) => ({ xml: host.getXMLDesc(fromWire(dom), flags) }),
-  DOMAIN_GET_STATE: ({ host }, { dom }) => host.getState(fromWire(dom)),
+  DOMAIN_GET_STATE: ({ host }, { dom, flags }) => host.getState(fromWire(dom), flags),
   DOMAIN_GET_INFO: ({ host }, { dom }) => {
     const i = host.getInfo(fromWire(dom));
     return { state: i.state, maxMem: i.maxMemKiB, memory: i.memoryKiB, nrVirtCpu: i.nrVirtCpu, cpuTime: i.cpuTimeNs };
   },
-  DOMAIN_GET_MAX_MEMORY: ({ host }, { dom }) => ({ memory: host.getInfo(fromWire(dom)).maxMemKiB }),
-  DOMAIN_GET_VCPUS_FLAGS: ({ host }, { dom }) => ({ num: host.getInfo(fromWire(dom)).nrVirtCpu }),
-  DOMAIN_GET_MAX_VCPUS: ({ host }, { dom }) => ({ num: host.getInfo(fromWire(dom)).nrVirtCpu }),
+  DOMAIN_GET_MAX_MEMORY: ({ host }, { dom }) => ({ memory: host.getMaxMemory(fromWire(dom)) }),
+  DOMAIN_GET_VCPUS_FLAGS: ({ host }, { dom, flags }) => ({ num: host.getVcpusFlags(fromWire(dom), flags) }),
+  DOMAIN_GET_MAX_VCPUS: ({ host }, { dom }) => ({ num: host.getMaxVcpus(fromWire(dom)) }),
+  DOMAIN_SET_MEMORY: ({ host }, { dom, memory }) => host.setMemory(fromWire(dom), memory),
+  DOMAIN_SET_MAX_MEMORY: ({ host }, { dom, memory }) => host.setMaxMemory(fromWire(dom), memory),
+  DOMAIN_SET_MEMORY_FLAGS: ({ host }, { dom, memory, flags }) => host.setMemoryFlags(fromWire(dom), memory, flags),
+  DOMAIN_SET_VCPUS: ({ host }, { dom, nvcpus }) => host.setVcpus(fromWire(dom), nvcpus),
+  DOMAIN_SET_VCPUS_FLAGS: ({ host }, { dom, nvcpus, flags }) => host.setVcpusFlags(fromWire(dom), nvcpus, flags),
   DOMAIN_IS_ACTIVE: ({ host }, { dom }) => ({ active: host.isActive(fromWire(dom)) ? 1 : 0 }),
   DOMAIN_IS_PERSISTENT: ({ host }, { dom }) => ({ persistent: host.isPersistent(fromWire(dom)) ? 1 : 0 }),
   DOMAIN_IS_UPDATED: ({ host }, { dom }) => {
