@@ -14,7 +14,8 @@ import { thrown } from '../support/thrown.ts';
 const { AFFECT_CURRENT: CURRENT, AFFECT_LIVE: LIVE, AFFECT_CONFIG: CONFIG } = DeviceModifyFlags;
 const naplesLaunch = sevLaunch('0x0033', '<cbitpos>47</cbitpos><reducedPhysBits>1</reducedPhysBits>');
 
-const disk = (dev: string, bus = 'virtio', iommu = true) =>
+// libvirt refuses the virtio driver options (iommu …) on a disk of another bus.
+const disk = (dev: string, bus = 'virtio', iommu = bus === 'virtio') =>
   `<disk type='file' device='disk'><driver name='qemu' type='raw'${iommu ? " iommu='on'" : ''}/><source file='/img/${dev}.img'/><target dev='${dev}' bus='${bus}'/></disk>`;
 const nic = (iommu: boolean, mac?: string) =>
   `<interface type='network'>${mac ? `<mac address='${mac}'/>` : ''}<source network='default'/><model type='virtio'/>${iommu ? "<driver iommu='on'/><rom enabled='no'/>" : ''}</interface>`;
