@@ -117,6 +117,12 @@ const Qemu = z.object({
   machineTypes: z.array(MachineType).min(1),
   /** OVMF firmware images installed on the host (code + vars pairs). */
   ovmf: z.array(z.object({ code: z.string().startsWith('/'), vars: z.string().startsWith('/') })),
+  /**
+   * swtpm, the TPM emulator libvirt starts for `<tpm><backend type='emulator'>`, with the TPM
+   * versions its swtpm_setup supports. Absent: not installed, and libvirt refuses every emulator
+   * TPM ("TPM version '…' is not supported") — as on milan-7003-es8 and the oracle's stack.
+   */
+  swtpm: z.object({ versions: z.array(z.enum(['1.2', '2.0'])).min(1) }).optional(),
 });
 
 const Memory = z.object({

@@ -138,10 +138,15 @@ function devices(profile: HardwareProfile, machine: MachineType, arm: boolean): 
     el('rng', { supported: 'yes' }, [enumEl('model', virtioModels), enumEl('backendModel', ['random', 'egd', 'builtin'])]),
     el('filesystem', { supported: 'yes' }, [enumEl('driverType', ['path', 'handle', 'virtiofs'])]),
     // With swtpm installed libvirt offers the emulator backend and, from 9.0, the external one
-    // (an swtpm it does not start) under the same condition (virQEMUCapsFillDomainDeviceTPMCaps).
+    // (an swtpm it does not start) under the same condition, and the TPM versions swtpm_setup
+    // supports (virQEMUCapsFillDomainDeviceTPMCaps).
     el('tpm', { supported: 'yes' }, [
       enumEl('model', arm ? ['tpm-tis'] : ['tpm-tis', 'tpm-crb']),
-      enumEl('backendModel', ['passthrough', 'emulator', ...(versionAtLeast(profile.libvirt.version, ...SINCE.tpmExternal) ? ['external'] : [])]),
+      enumEl('backendModel', [
+        'passthrough',
+        ...(profile.qemu.swtpm ? ['emulator', ...(versionAtLeast(profile.libvirt.version, ...SINCE.tpmExternal) ? ['external'] : [])] : []),
+      ]),
+      profile.qemu.swtpm && enumEl('backendVersion', (['1.2', '2.0'] as const).filter((v) => profile.qemu.swtpm!.versions.includes(v))),
     ]),
     el('redirdev', { supported: 'yes' }, [enumEl('bus', ['usb'])]),
     el('channel', { supported: 'yes' }, [enumEl('type', ['pty', 'unix', 'spicevmc'])]),

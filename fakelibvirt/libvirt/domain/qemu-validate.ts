@@ -11,6 +11,7 @@ import { getTop, type DomainDraft, type DraftStep } from './draft.ts';
 import { launchSecurityOf, validateLaunchSecurity } from './launch-security.ts';
 import { osOf } from './os.ts';
 import { isX86 } from './os-validate.ts';
+import { validateTpmSet } from './devices/tpm.ts';
 
 const unsupported = (message: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, message);
 
@@ -48,5 +49,6 @@ function validatePanics(d: DomainDraft): void {
 export const validate: DraftStep = (d) => {
   validateCachetune(d);
   validatePanics(d);
+  validateTpmSet(d);
   validateLaunchSecurity(launchSecurityOf(d), d.ctx);
 };

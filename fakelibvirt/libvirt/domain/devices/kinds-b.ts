@@ -7,6 +7,7 @@ import type { XmlNode } from '../../xml-tree.ts';
 import type { DomainDraft, DraftStep } from '../draft.ts';
 import { parseChardev } from './chardev.ts';
 import { parseGraphics, validateGraphics } from './graphics.ts';
+import { parseTpm, validateTpm } from './tpm.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
 import { parseIommu, parseMemballoon, parseRng, parseVsock, parseWatchdog } from './misc.ts';
@@ -22,6 +23,7 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
   channel: parseChardev,
   input: parseInput,
   graphics: parseGraphics,
+  tpm: parseTpm,
   video: parseVideo,
   watchdog: parseWatchdog,
   memballoon: parseMemballoon,
@@ -33,6 +35,7 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
 const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   input: validateInput,
   graphics: validateGraphics,
+  tpm: validateTpm,
 };
 
 /** The per-device validation of these kinds, in device order. */
