@@ -104,8 +104,9 @@ def error_of(e):
 
 def normalise(xml, root):
     """Paths under the embed root read as the system daemon's."""
-    return (xml.replace(os.path.join(root, "lib", "nvram"), "/var/lib/libvirt/qemu/nvram")
-               .replace(os.path.join(root, "lib"), "/var/lib/libvirt/qemu")
+    # embed: ROOT/lib/qemu is the system daemon's /var/lib/libvirt/qemu (NVRAM, channels, …)
+    return (xml.replace(os.path.join(root, "lib", "qemu"), "/var/lib/libvirt/qemu")
+               .replace(os.path.join(root, "lib"), "/var/lib/libvirt")
                .replace(root, ""))
 
 
@@ -113,7 +114,8 @@ def define(conn, root, xml):
     try:
         dom = conn.defineXML(xml)
     except libvirt.libvirtError as e:
-        return error_of(e)
+        # e.g. a name libvirt cannot store names the file under the embed root
+        return {**error_of(e), "message": normalise(e.get_error_message(), root)}
     try:
         formatted = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     finally:

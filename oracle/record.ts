@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { deriveKernel } from '../fakelibvirt/profile/derive.ts';
 import { loadProfile } from '../fakelibvirt/profile/load.ts';
@@ -127,7 +128,7 @@ async function probe(files: readonly string[]): Promise<void> {
   }
 }
 
-if (process.argv[1]?.endsWith('record.ts')) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const args = process.argv.slice(2);
   const option = (name: string, fallback: string) => {
     const i = args.indexOf(name);
