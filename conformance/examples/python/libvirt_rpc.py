@@ -21,7 +21,6 @@ PROC_AUTH_LIST = 66
 PROC_CONNECT_GET_DOMAIN_CAPABILITIES = 342
 
 AUTH_NONE = 0
-CONNECT_READ_ONLY = 1
 DEFAULT_SYSTEM_SOCKET = "/var/run/libvirt/libvirt-sock"
 # URI parameters the client consumes; the daemon sees the URI without them.
 CLIENT_PARAMS = {"socket", "mode", "name", "command", "netcat", "no_verify", "no_tty", "keyfile", "pkipath", "known_hosts", "auth"}
@@ -113,7 +112,9 @@ class LibvirtConnection:
             types = [auth.int() for _ in range(auth.uint())]
             if types and AUTH_NONE not in types:
                 raise LibvirtError(-1, -1, f"authentication types {types} are not supported by this client")
-            self.call(PROC_CONNECT_OPEN, pack_opt_string(self.name) + pack_uint(CONNECT_READ_ONLY))
+            # Read-write: libvirt (since 5.4.1, CVE-2019-10167) refuses virConnectGetDomainCapabilities
+            # on a read-only connection ('read only access prevents ...').
+            self.call(PROC_CONNECT_OPEN, pack_opt_string(self.name) + pack_uint(0))
         except BaseException:
             self.sock.close()
             raise
