@@ -8,6 +8,7 @@ import type { DomainDraft, DraftStep } from '../draft.ts';
 import { parseChardev } from './chardev.ts';
 import { parseGraphics, validateGraphics } from './graphics.ts';
 import { parseTpm, validateTpm } from './tpm.ts';
+import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
 import { parseIommu, parseMemballoon, parseRng, parseVsock, parseWatchdog } from './misc.ts';
@@ -24,6 +25,8 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
   input: parseInput,
   graphics: parseGraphics,
   tpm: parseTpm,
+  sound: parseSound,
+  audio: parseAudio,
   video: parseVideo,
   watchdog: parseWatchdog,
   memballoon: parseMemballoon,
@@ -36,6 +39,8 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   input: validateInput,
   graphics: validateGraphics,
   tpm: validateTpm,
+  sound: validateSound,
+  audio: validateAudio,
 };
 
 /** The per-device validation of these kinds, in device order. */
