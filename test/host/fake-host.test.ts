@@ -269,7 +269,7 @@ describe('runtime control', () => {
 
   it('records the faults of QEMU < 6.0 (virtio without iommu), i440fx with transitional virtio, and BIOS firmware', () => {
     const h = host('naples-7001'); // QEMU 4.2.1
-    const disk = "<disk type='file' device='disk'><target dev='sda' bus='sata'/></disk>";
+    const disk = "<disk type='file' device='disk'><source file='/img/sda.img'/><target dev='sda' bus='sata'/></disk>";
     h.create(h.defineXML(guestXml({ name: 'noiommu', launchSecurity: naplesLaunch(), devices: `${disk}<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>` })));
     h.create(h.defineXML(guestXml({ name: 'iommu', launchSecurity: naplesLaunch(), devices: `${disk}<rng model='virtio'><backend model='random'>/dev/urandom</backend><driver iommu='on'/></rng>` })));
     h.create(h.defineXML(guestXml({ name: 'pc', machine: 'pc', launchSecurity: naplesLaunch(), devices: `${disk}<memballoon model='virtio'><driver iommu='on'/></memballoon>` })));
@@ -287,7 +287,7 @@ describe('runtime control', () => {
 
   it('QEMU < 6.0: a virtio channel needs iommu on its virtio-serial controller, not on itself (implicit controller included)', () => {
     const h = host('naples-7001');
-    const disk = "<disk type='file' device='disk'><target dev='sda' bus='sata'/></disk>";
+    const disk = "<disk type='file' device='disk'><source file='/img/sda.img'/><target dev='sda' bus='sata'/></disk>";
     const agent = "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
     h.create(h.defineXML(guestXml({ name: 'ctl-iommu', launchSecurity: naplesLaunch(), devices: `${disk}<controller type='virtio-serial' index='0'><driver iommu='on'/></controller>${agent}` })));
     h.create(h.defineXML(guestXml({ name: 'ctl-bare', launchSecurity: naplesLaunch(), devices: `${disk}<controller type='virtio-serial' index='0'/>${agent}` })));
@@ -310,7 +310,7 @@ describe('runtime control', () => {
       name: 'f',
       metadata: old,
       features: '<vmcoreinfo/>',
-      devices: "<disk type='file' device='disk'><target dev='vda' bus='virtio'/><driver iommu='on'/></disk><interface type='network'><source network='default'/><model type='virtio'/><driver iommu='on'/></interface>",
+      devices: "<disk type='file' device='disk'><source file='/img/vda.img'/><target dev='vda' bus='virtio'/><driver iommu='on'/></disk><interface type='network'><source network='default'/><model type='virtio'/><driver iommu='on'/></interface>",
     })));
     expect(h.inspect().guests[0]?.faults).toEqual(['virtio-blk-boot-disk', 'ipxe-rom-not-sev-aware', 'vmcoreinfo-needs-dma']);
   });
