@@ -123,6 +123,11 @@ function parseNumaCells(el: XmlNode): CpuState['cells'] {
       if (bits === null) throw bitmapError(cpusText);
       set = bits;
     }
+    for (const other of cells) {
+      if ([...set].some((b) => other.cpus.has(b))) {
+        throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, `NUMA cells ${id} and ${other.id} have overlapping vCPU ids`);
+      }
+    }
     const memory = parseMemoryKiB('./@memory', attrString(c, 'memory'), attrString(c, 'unit'), true);
     const memAccess = propEnum(c, 'memAccess', CELL_MEM_ACCESS, { nonzero: true });
     const discard = c.attrs.discard === undefined ? undefined : propEnum(c, 'discard', ['absent', 'yes', 'no'], { nonzero: true });
@@ -154,7 +159,7 @@ export const postParseCpu: DraftStep = (d) => {
   const x86 = arch === 'x86_64' || arch === 'i686';
   if (x86 && (!c || (c.mode === 'custom' && c.model === undefined))) {
     c ??= { mode: 'custom', match: undefined, check: undefined, migratable: undefined, model: undefined, fallback: undefined, vendorId: undefined, vendor: undefined, topology: undefined, extra: [], features: [], cells: [] };
-    c.model = 'qemu64';
+    c.model = arch === 'i686' ? 'qemu32' : 'qemu64';
     c.fallback = 'forbid';
     c.match ??= 'exact';
     c.check ??= 'none';

@@ -7,6 +7,7 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
+import { cpuOf } from './cpu.ts';
 import { strToUInt, strToUIntPositive, strToULongLong } from './c-numbers.ts';
 import { getTop, inputAll, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
 import { propTristateSwitch } from './props.ts';
@@ -160,10 +161,7 @@ function parseBlkiotune(d: DomainDraft): void {
 
 /** Guest NUMA memory in KiB (the canonical `<cpu><numa>` cells). */
 function numaMemoryKiB(d: DomainDraft): bigint {
-  const numa = getTop(d, 'cpu')?.children.find((c) => c.name === 'numa');
-  let sum = 0n;
-  for (const cell of numa?.children ?? []) if (cell.name === 'cell') sum += BigInt(cell.attrs.memory ?? '0');
-  return sum;
+  return (cpuOf(d)?.cells ?? []).reduce((sum, cell) => sum + cell.memory, 0n);
 }
 
 /** `<devices><memory>` modules' sizes in KiB (hot-pluggable DIMMs count towards the total). */
@@ -237,7 +235,7 @@ function validateMemoryHotplug(d: DomainDraft): void {
     if (nmems) throw qemuError("cannot use/hotplug a memory device when domain 'maxMemory' is not defined");
     return;
   }
-  if (!getTop(d, 'cpu')?.children.some((c) => c.name === 'numa')) {
+  if ((cpuOf(d)?.cells.length ?? 0) === 0) {
     throw qemuError('At least one numa node has to be configured when enabling memory hotplug');
   }
   if (nmems > m.slots) throw qemuError(`memory device count '${nmems}' exceeds slots count '${m.slots}'`);

@@ -187,7 +187,20 @@ export const postParse: DraftStep = (d) => {
   for (const [id, s] of v.individual ?? []) {
     if (s.hotpluggable === 'no' && !s.online) throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, `vcpu '${id}' is both offline and not hotpluggable`);
   }
+  // numatune placement='auto' makes the vCPU placement auto too, unless something pins them.
+  const numaAuto = inputAll(d, 'numatune').some((n) => n.children.find((c) => c.name === 'memory')?.attrs.placement === 'auto');
+  const pinned = v.cpuset !== undefined || v.pins.size > 0 || d.top.get('cputune')?.[0]?.children.some((c) => c.name === 'emulatorpin');
+  if (numaAuto && !pinned) v.placement = 'auto';
   setTop(d, 'vcpu', textNode('vcpu', v.max, { placement: v.placement, cpuset: v.cpuset, current: v.current !== v.max ? v.current : undefined }));
+  if (v.individual) {
+    const list: XmlNode[] = [];
+    for (let id = 0; id < v.max; id++) {
+      const s = v.individual.get(id) ?? { online: false, hotpluggable: undefined, order: undefined };
+      const hotpluggable = s.hotpluggable ?? (s.online ? 'no' : 'yes');
+      list.push(node('vcpu', { id, enabled: s.online ? 'yes' : 'no', hotpluggable, order: s.order || undefined }));
+    }
+    setTop(d, 'vcpus', node('vcpus', {}, list));
+  }
 };
 
 const CGROUP_PERIOD = [1000n, 1000000n] as const;
