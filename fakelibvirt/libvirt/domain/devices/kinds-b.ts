@@ -8,6 +8,7 @@ import type { DomainDraft, DraftStep } from '../draft.ts';
 import { parseChardev } from './chardev.ts';
 import { parseGraphics, validateGraphics } from './graphics.ts';
 import { parseTpm, validateTpm } from './tpm.ts';
+import { parseHub, parsePanic, parseRedirdev, parseShmem, parseSmartcard, postParseShmem, rejectDuplicatePanics, validateShmem } from './peripherals.ts';
 import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
@@ -27,6 +28,11 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
   tpm: parseTpm,
   sound: parseSound,
   audio: parseAudio,
+  panic: parsePanic,
+  hub: parseHub,
+  redirdev: parseRedirdev,
+  smartcard: parseSmartcard,
+  shmem: parseShmem,
   video: parseVideo,
   watchdog: parseWatchdog,
   memballoon: parseMemballoon,
@@ -41,10 +47,14 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   tpm: validateTpm,
   sound: validateSound,
   audio: validateAudio,
+  shmem: validateShmem,
 };
 
 /** The per-device validation of these kinds, in device order. */
 export const validateDevicesB: DraftStep = (d) => {
+  // Post-parse refusals of these kinds (libvirt raises them before any device is validated).
+  for (const dev of d.devices) if (dev.name === 'shmem') postParseShmem(dev);
+  rejectDuplicatePanics(d);
   for (const dev of d.devices) VALIDATORS[dev.name]?.(dev, d);
   validateVideos(d);
 };
