@@ -63,6 +63,8 @@ export class Connection implements ConnectionState {
   private readPaused = false;
   private pumping = false;
   private pumpScheduled = false;
+  /** The last reply still waiting for the durability barrier, if any. */
+  private outbox: Promise<void> | null = null;
   private readonly callbacks = new Map<number, Callback>();
   private readonly legacy = new Set<number>();
   private unsubscribe: (() => void) | null = null;
@@ -189,8 +191,7 @@ export class Connection implements ConnectionState {
       this.close();
       return;
     }
-    this.sendReply(reply);
-    for (const e of events) this.emitEvent(e);
+    this.sendReply(reply, events);
   }
 
   private sendError(h: MessageHeader, err: LibvirtError): void {
@@ -198,13 +199,34 @@ export class Connection implements ConnectionState {
     this.sendReply(encodeMessage(header, encode(RemoteError, libvirtErrorToRemote(err))));
   }
 
-  /** A reply counts against the client's request limit until it has left for the socket. */
-  private sendReply(packet: Buffer): void {
+  /**
+   * A reply counts against the client's request limit until it has left for the socket. It leaves
+   * only once what the call changed is on disk (the daemon's durability barrier, when it keeps
+   * state), and never before an earlier reply of this connection; the call's events follow it.
+   */
+  private sendReply(packet: Buffer, events: readonly Buffer[] = []): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     this.unflushed++;
-    this.socket.write(packet, () => {
-      this.unflushed--;
-      this.schedulePump();
+    const send = () => {
+      if (this.socket.destroyed || !this.socket.writable) {
+        this.unflushed--;
+        return;
+      }
+      this.socket.write(packet, () => {
+        this.unflushed--;
+        this.schedulePump();
+      });
+      for (const e of events) this.emitEvent(e);
+    };
+    const barrier = this.daemon.durable();
+    if (barrier === null && this.outbox === null) {
+      send();
+      return;
+    }
+    const next = Promise.all([this.outbox, barrier]).then(send, send);
+    this.outbox = next;
+    void next.then(() => {
+      if (this.outbox === next) this.outbox = null;
     });
   }
 

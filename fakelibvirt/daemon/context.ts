@@ -29,6 +29,8 @@ export interface DaemonState {
   readonly secrets: SecretStore;
   /** A fresh callbackID; unique across the daemon, as libvirt's event state hands them out. */
   allocateCallbackId(): number;
+  /** Resolves when every state change so far is on disk; null when none is pending (or no state is kept). */
+  durable(): Promise<void> | null;
 }
 
 export interface CallContext {

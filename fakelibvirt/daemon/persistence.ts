@@ -5,10 +5,13 @@
  * place and the directory synced (src/fs/own-files.ts), so a daemon killed at any instant leaves
  * every acknowledged definition whole, and a link planted in the directory is never written or read
  * through. Temporary files a killed daemon left behind are removed when the store opens.
+ *
+ * Writes run in order on libuv's thread pool, so the daemon keeps serving while they reach the
+ * disk; `flushed()` is the barrier the daemon holds a reply behind until its change is durable.
  */
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readOwnFile, removeOwnFile, sweepTemporaryFiles, UnsafePathError, writeOwnFile } from '../../src/fs/own-files.ts';
+import { readOwnFile, removeOwnFileAsync, sweepTemporaryFiles, UnsafePathError, writeOwnFileAsync } from '../../src/fs/own-files.ts';
 import type { FakeHost } from '../host/fake-host.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { LifecycleEvent } from '../libvirt/states.ts';
@@ -55,20 +58,43 @@ export class DomainStore {
     return { loaded, failed, swept };
   }
 
-  write(uuid: string, xml: string): void {
-    writeOwnFile(this.file(uuid), xml, { mode: 0o600 });
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  /** Write failures (disk full, a directory gone): reported here, the daemon serves on. */
+  onError: (e: unknown) => void = () => undefined;
+
+  /** Queues a whole-file write of a definition; it reaches the disk in the order queued. */
+  write(uuid: string, xml: string): Promise<void> {
+    return this.enqueue(() => writeOwnFileAsync(this.file(uuid), xml, { mode: 0o600 }));
   }
 
-  remove(uuid: string): void {
-    removeOwnFile(this.file(uuid));
+  remove(uuid: string): Promise<void> {
+    return this.enqueue(() => removeOwnFileAsync(this.file(uuid)));
+  }
+
+  /** Resolves when every write queued so far is on disk; null when none is pending. */
+  flushed(): Promise<void> | null {
+    return this.pending > 0 ? this.chain : null;
+  }
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    this.pending++;
+    this.chain = this.chain.then(op).then(
+      () => void this.pending--,
+      (e: unknown) => {
+        this.pending--;
+        this.onError(e);
+      },
+    );
+    return this.chain;
   }
 
   /** Keeps the directory in step with the host's definitions; returns the unsubscribe function. */
   track(host: FakeHost): () => void {
-    const save = (d: { uuid: string; name: string }) => this.write(d.uuid, host.getXMLDesc(d, DomainFlags.XML_INACTIVE));
+    const save = (d: { uuid: string; name: string }) => void this.write(d.uuid, host.getXMLDesc(d, DomainFlags.XML_INACTIVE));
     const offLifecycle = host.onLifecycle((e) => {
       if (e.event === LifecycleEvent.DEFINED) save(e.domain);
-      else if (e.event === LifecycleEvent.UNDEFINED) this.remove(e.domain.uuid);
+      else if (e.event === LifecycleEvent.UNDEFINED) void this.remove(e.domain.uuid);
     });
     // A device attached with AFFECT_CONFIG changes the definition without a DEFINED event.
     const offConfig = host.onConfigChange(save);

@@ -20,6 +20,11 @@ export interface FakeLibvirtdOptions {
   readonly readOnlySocketPath?: string;
   readonly readOnlySocketMode?: number;
   readonly secrets?: SecretStore;
+  /**
+   * The state store's barrier (DomainStore.flushed): replies wait for it, so a call is answered
+   * only once what it changed is on disk.
+   */
+  readonly durable?: () => Promise<void> | null;
   /** libvirtd's processing limits; each defaults to libvirtd's (limits.ts). */
   readonly limits?: Partial<DaemonLimits>;
 }
@@ -80,6 +85,10 @@ export class FakeLibvirtd implements DaemonState {
 
   allocateCallbackId(): number {
     return this.nextCallbackId++;
+  }
+
+  durable(): Promise<void> | null {
+    return this.opts.durable?.() ?? null;
   }
 
   async listen(): Promise<void> {

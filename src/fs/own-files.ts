@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
@@ -69,6 +70,48 @@ export function writeOwnFile(path: string, content: string | Uint8Array, opts: W
     throw e;
   }
   if (durable) syncDir(dir);
+}
+
+/**
+ * writeOwnFile off the event loop (libuv's thread pool does the writes and the fsyncs), for a
+ * server that must keep answering while it makes a change durable.
+ */
+export async function writeOwnFileAsync(path: string, content: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
+  const { mode = 0o644, durable = true } = opts;
+  const dir = dirname(path);
+  const tmp = join(dir, `.${path.slice(dir.length + 1)}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+  const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    await fh.writeFile(content);
+    if (durable) await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  if (durable) await syncDirAsync(dir);
+}
+
+/** removeOwnFile off the event loop. */
+export async function removeOwnFileAsync(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await syncDirAsync(dirname(path));
+}
+
+async function syncDirAsync(dir: string): Promise<void> {
+  const fh = await open(dir, O_RDONLY | O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Removes `path` (a symlink itself, never its target) and makes the removal durable. */

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { FakeLibvirtd, type FakeLibvirtdOptions } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { decodeError, encodeCall } from '../../src/rpc/codec.ts';
 import { MessageStatus, MessageType, REMOTE_PROGRAM } from '../../src/rpc/constants.ts';
 import type { RemoteError } from '../../src/rpc/errors.ts';
@@ -69,37 +68,101 @@ export async function errorOf(c: RawClient, serial: number): Promise<RemoteError
   return r.header.status === MessageStatus.ERROR ? decodeError(r.payload) : null;
 }
 
+const BYSTANDER = new URL('./bystander.mjs', import.meta.url).pathname;
+
+export interface Latency {
+  readonly count: number;
+  readonly median: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
 /**
  * Another client calling getLibVersion in a loop while an attack runs: the daemon must keep
- * answering it. `stop()` returns every round-trip time in milliseconds.
+ * answering it. It runs in its own process (bystander.mjs), so what it measures is the daemon,
+ * not the event loop of the test that attacks it. `stop()` summarises the round-trip times.
  */
 export class Bystander {
-  private readonly times: number[] = [];
-  private running = true;
-  private loop: Promise<void> = Promise.resolve();
+  private constructor(
+    private readonly child: import('node:child_process').ChildProcess,
+    private readonly output: Promise<string>,
+  ) {}
 
-  private constructor(private readonly client: LibvirtClient) {}
-
-  static async start(uri: string, intervalMs = 5): Promise<Bystander> {
-    const b = new Bystander(await connect(uri));
-    b.loop = b.run(intervalMs);
-    return b;
+  /** `target`: a socket path, or a `qemu+unix:///system?socket=…` URI. */
+  static async start(target: string, intervalMs = 5): Promise<Bystander> {
+    const { spawn } = await import('node:child_process');
+    const socketPath = target.includes('socket=') ? target.slice(target.indexOf('socket=') + 7) : target;
+    const child = spawn(process.execPath, [BYSTANDER, socketPath, String(intervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    let ready: () => void = () => undefined;
+    const isReady = new Promise<void>((r) => (ready = r));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('ready\n')) ready();
+    });
+    const output = new Promise<string>((r) => child.once('exit', () => r(out)));
+    await Promise.race([isReady, output.then(() => Promise.reject(new Error(`bystander exited: ${out}`)))]);
+    return new Bystander(child, output);
   }
 
-  private async run(intervalMs: number): Promise<void> {
-    while (this.running) {
-      const t0 = performance.now();
-      await this.client.getLibVersion();
-      this.times.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
+  async stop(): Promise<Latency> {
+    this.child.stdin!.end();
+    const out = await this.output;
+    const { times, failures } = JSON.parse(out.slice('ready\n'.length)) as { times: number[]; failures: number };
+    if (failures > 0) throw new Error(`the bystander's getLibVersion failed ${failures} times`);
+    const sorted = [...times].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+    return { count: sorted.length, median: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
   }
+}
 
-  async stop(): Promise<{ count: number; max: number; p99: number }> {
-    this.running = false;
-    await this.loop;
-    await this.client.close();
-    const sorted = [...this.times].sort((a, b) => a - b);
-    return { count: sorted.length, max: sorted[sorted.length - 1] ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
-  }
+// ---- `sevharness serve` as a child process ------------------------------------------------------
+
+export interface Announced {
+  readonly uri: string;
+  readonly socket: string;
+  readonly sysroot: string;
+  readonly profile: string;
+  readonly readOnlyUri?: string;
+}
+
+export interface ServeChild {
+  readonly child: import('node:child_process').ChildProcess;
+  readonly announced: Announced;
+  stderr(): string;
+  /** The daemon's resident set in MiB, from /proc. */
+  rssMiB(): number;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+const CLI = new URL('../../bin/sevharness.js', import.meta.url).pathname;
+
+/** Starts `sevharness serve --json ARGS` for one profile and waits for its announcement. */
+export async function serveChild(args: readonly string[]): Promise<ServeChild> {
+  const { spawn } = await import('node:child_process');
+  const { createInterface } = await import('node:readline');
+  const { readFileSync } = await import('node:fs');
+  const child = spawn(process.execPath, [CLI, 'serve', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+  const announced = await new Promise<Announced>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l) as Announced));
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return {
+    child,
+    announced,
+    stderr: () => stderr,
+    rssMiB() {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) / 1024 : Number.NaN;
+    },
+    async kill(signal) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
 }

@@ -19,6 +19,7 @@ interface Served {
   readonly daemon: FakeLibvirtd;
   readonly sysroot: string;
   readonly untrack: (() => void) | null;
+  readonly store: DomainStore | null;
 }
 
 function strings(values: ParsedValues, key: string): string[] {
@@ -74,20 +75,24 @@ async function start(values: ParsedValues, io: CliIo): Promise<Served[]> {
       const sysroot = join(dir, 'sysroot');
       materializeSysroot(profile, host.kernel, sysroot);
       let untrack: (() => void) | null = null;
+      let store: DomainStore | null = null;
       if (stateDir) {
         ensureOwnDir(base, join(dir, 'domains'));
-        const store = new DomainStore(join(dir, 'domains'));
+        const s = new DomainStore(join(dir, 'domains'));
         // Like libvirtd, a stored definition the host rejects is skipped, but said out loud and its file kept.
-        for (const f of store.load(host).failed) io.err(`sevharness serve: ${profile.name}: stored domain ${join(store.dir, f.file)} was not loaded: ${f.error}\n`);
-        untrack = store.track(host);
+        for (const f of s.load(host).failed) io.err(`sevharness serve: ${profile.name}: stored domain ${join(s.dir, f.file)} was not loaded: ${f.error}\n`);
+        s.onError = (e) => io.err(`sevharness serve: ${profile.name}: could not store a domain: ${e instanceof Error ? e.message : String(e)}\n`);
+        untrack = s.track(host);
+        store = s;
       }
       const roSocket = roSockets[i];
       const daemon = new FakeLibvirtd(host, {
         socketPath: resolve(sockets[i] ?? join(dir, 'libvirt-sock')),
         socketMode: mode,
         ...(roSocket !== undefined && { readOnlySocketPath: resolve(roSocket) }),
+        ...(store !== null && { durable: () => store.flushed() }),
       });
-      served.push({ profile: profile.name, daemon, sysroot, untrack });
+      served.push({ profile: profile.name, daemon, sysroot, untrack, store });
       await daemon.listen();
     }
   } catch (e) {
@@ -101,6 +106,7 @@ async function stop(served: readonly Served[]): Promise<void> {
   for (const s of served) {
     s.untrack?.();
     await s.daemon.close();
+    await s.store?.flushed();
   }
 }
 
