@@ -8,7 +8,7 @@ import { child, children, type XmlNode } from '../../xml-tree.ts';
 import { strToUInt } from '../c-numbers.ts';
 import type { DomainDraft } from '../draft.ts';
 import { propEnum, propTristateBool, propUInt } from '../props.ts';
-import { domainXmlError, parseDeviceInfo, unsupported } from './device-info.ts';
+import { domainXmlError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 
 /** virDomainChrType ("null" is entry 0 and accepted). */
 export const CHR_TYPES = [
@@ -79,4 +79,31 @@ export function parseChrSource(n: XmlNode): void {
   const protocol = type === 'tcp' ? child(n, 'protocol')?.attrs.type : undefined;
   if (protocol !== undefined && !['raw', 'telnet', 'telnets', 'tls'].includes(protocol)) throw unsupported(`Unknown protocol '${protocol}'`);
   if (s && type === 'file') propEnum(s, 'append', ['absent', 'on', 'off'] as const, { nonzero: true });
+}
+
+/** virDomainDefAddConsoleCompat's rule: a console after the first cannot be a serial port. */
+export function checkConsoles(d: DomainDraft): void {
+  const consoles = d.devices.filter((n) => n.name === 'console');
+  for (const c of consoles.slice(1)) {
+    if (child(c, 'target')?.attrs.type === 'serial') throw unsupported('Only the first console can be a serial port');
+  }
+}
+
+/** qemuValidateDomainDefConsole: QEMU's x86 builds drive serial and virtio consoles only. */
+export function validateConsoleTargets(d: DomainDraft): void {
+  for (const c of d.devices.filter((n) => n.name === 'console')) {
+    const type = child(c, 'target')?.attrs.type ?? 'none';
+    if (type === 'sclp') throw qemuUnsupported('sclpconsole is not supported in this QEMU binary');
+    if (type === 'sclplm') throw qemuUnsupported('sclplmconsole is not supported in this QEMU binary');
+    // An unset target type becomes 'serial' (or 'virtio') in post-parse.
+    if (type !== 'none' && type !== 'serial' && type !== 'virtio') throw qemuUnsupported(`unsupported console target type ${type}`);
+  }
+}
+
+/** qemuValidateDomainChrSourceDef's spice rule: spicevmc and spiceport need a spice server. */
+export function validateChrSource(n: XmlNode, d: DomainDraft): void {
+  const type = n.attrs.type;
+  if ((type === 'spicevmc' || type === 'spiceport') && !d.devices.some((g) => g.name === 'graphics' && g.attrs.type === 'spice')) {
+    throw qemuUnsupported(`chardev '${type}' not supported without spice graphics`);
+  }
 }

@@ -5,7 +5,7 @@
  */
 import type { XmlNode } from '../../xml-tree.ts';
 import type { DomainDraft, DraftStep } from '../draft.ts';
-import { parseChardev } from './chardev.ts';
+import { checkConsoles, parseChardev, validateChrSource, validateConsoleTargets } from './chardev.ts';
 import { parseGraphics, validateGraphics } from './graphics.ts';
 import { parseTpm, validateTpm } from './tpm.ts';
 import { parseHub, parsePanic, parseRedirdev, parseShmem, parseSmartcard, postParseShmem, rejectDuplicatePanics, validateShmem } from './peripherals.ts';
@@ -48,6 +48,10 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   sound: validateSound,
   audio: validateAudio,
   shmem: validateShmem,
+  serial: validateChrSource,
+  parallel: validateChrSource,
+  console: validateChrSource,
+  channel: validateChrSource,
 };
 
 /** The per-device validation of these kinds, in device order. */
@@ -55,6 +59,8 @@ export const validateDevicesB: DraftStep = (d) => {
   // Post-parse refusals of these kinds (libvirt raises them before any device is validated).
   for (const dev of d.devices) if (dev.name === 'shmem') postParseShmem(dev);
   rejectDuplicatePanics(d);
+  checkConsoles(d);
+  validateConsoleTargets(d);
   for (const dev of d.devices) VALIDATORS[dev.name]?.(dev, d);
   validateVideos(d);
 };
