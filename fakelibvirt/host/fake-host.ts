@@ -14,7 +14,6 @@ import { AsidPool } from '../kvm/asid-pool.ts';
 import { MiscCgroup } from '../kvm/misc-cgroup.ts';
 import { DeviceModifyFlags, DomainFlags } from '../../src/libvirt/flags.ts';
 import { attachToConfig, attachToLive, detachFromConfig, detachFromLive, modificationImpact } from '../libvirt/device-modify.ts';
-import { parseDeviceXml, parseDomainXml, type DomainDef } from '../libvirt/domain-def.ts';
 import { exclusiveFlags, memoryArg, nonZeroArg, requireFlag } from '../libvirt/api-args.ts';
 import { checkFlags } from '../libvirt/check-flags.ts';
 import {
@@ -28,8 +27,10 @@ import {
   vcpusOf,
   withMemory,
 } from '../libvirt/domain-resize.ts';
+import { defineDomainXml, parseDeviceXml, type DomainDef } from '../libvirt/domain-def.ts';
+import { domainContext } from '../libvirt/domain/context.ts';
 import { formatDomainXml } from '../libvirt/domain-format.ts';
-import { isQ35, validateForQemu } from '../libvirt/qemu-validate.ts';
+import { isQ35, validateAtStart } from '../libvirt/qemu-validate.ts';
 import {
   DomainState,
   EventDetail,
@@ -348,9 +349,7 @@ export class FakeHost {
   // ---- define / undefine ----------------------------------------------------------------------
 
   private parse(xml: string): DomainDef {
-    const def = parseDomainXml(xml, { snpKnown: versionAtLeast(this.profile.libvirt.version, 10, 5) });
-    validateForQemu(def, { profile: this.profile, sectypes: this.sectypes() });
-    return def;
+    return defineDomainXml(xml, domainContext(this.profile, this.sectypes()));
   }
 
   defineXML(xml: string): DomainRef {
@@ -423,9 +422,8 @@ export class FakeHost {
 
   private startObj(o: Obj, flags: number, how: 'booted' | 'restored' | 'migrated'): void {
     const paused = (flags & DomainFlags.START_PAUSED) !== 0;
-    // Re-run define-time validation against the capabilities of this moment.
-    validateForQemu(o.def, { profile: this.profile, sectypes: this.sectypes() });
     // libvirt validates again at start, against the capabilities of this moment.
+    validateAtStart(o.def, domainContext(this.profile, this.sectypes()));
     const started = this.qemu.start(o.def, { paused, sevView: this.sevCache });
     o.id = this.domains.allocateId();
     // The guest runs no balloon driver, so QEMU reports its whole memory as the balloon's actual

@@ -5,6 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import type { DomainContext } from './domain/context.ts';
+import { defineDomain } from './domain/define.ts';
+import { duplicateDiskTargetError as diskTargetDuplicated } from './domain/devices/disk-rules.ts';
+import { parseUuid } from './domain/general.ts';
+import { strToUInt } from './domain/c-numbers.ts';
+import { attrString, elementKiB, MEMORY_PARAM_UNLIMITED, parseMemoryLimitKiB, stringOf } from './domain/scaled.ts';
+import { canonicalLaunchSecurity } from './domain/launch-security.ts';
 import { child, nodeName, parseXmlDocument, type XmlNode } from './xml-tree.ts';
 
 /** libvirt refuses RPC strings above this size; the in-process API applies the same bound. */
@@ -110,127 +117,62 @@ export interface DomainDef {
 const fromDomain = (code: number, detail: string) =>
   LibvirtError.of(code as VirErrorNumber, VirErrorDomain.DOMAIN, detail);
 
-const UNIT_FACTORS: Record<string, number> = {
-  b: 1, bytes: 1, kb: 1000, k: 1024, kib: 1024, mb: 1e6, m: 1024 ** 2, mib: 1024 ** 2,
-  gb: 1e9, g: 1024 ** 3, gib: 1024 ** 3, tb: 1e12, t: 1024 ** 4, tib: 1024 ** 4,
-};
-
-/** A scaled integer (`<memory unit='GiB'>4</memory>`) in KiB, as libvirt stores it. */
-function scaledKiB(node: XmlNode, what: string): number {
-  const unit = (node.attrs.unit ?? 'KiB').toLowerCase();
-  const factor = UNIT_FACTORS[unit];
-  if (factor === undefined) throw fromDomain(VirErrorNumber.XML_ERROR, `unknown unit '${node.attrs.unit}' for ${what}`);
-  if (!/^\d+$/.test(node.text)) throw fromDomain(VirErrorNumber.XML_ERROR, `Invalid value '${node.text}' for element or attribute './${what}[1]'`);
-  return Math.ceil((Number(node.text) * factor) / 1024);
-}
-
 const yes = (v: string | undefined) => v === 'yes' || v === 'on';
-
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-export function normalizeUuid(text: string): string | null {
-  const t = text.trim();
-  if (!UUID_RE.test(t)) return null;
-  const h = t.replace(/-/g, '').toLowerCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 /** libvirt's error for an attribute value outside its enum (virXMLPropEnum). */
 function invalidAttrValue(element: string, attr: string, value: string): LibvirtError {
   return LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `Invalid value for attribute '${attr}' in element '${element}': '${value}'.`);
 }
 
-/** A launch-security policy that is missing, not hex, or too wide for its type. */
-function policyError(): LibvirtError {
-  return fromDomain(VirErrorNumber.XML_ERROR, 'failed to get launch security policy');
-}
-
-function parseLaunchSecurity(node: XmlNode, snpKnown: boolean): LaunchSecurity {
-  const type = node.attrs.type;
-  const known = snpKnown ? ['sev', 'sev-snp', 's390-pv'] : ['sev', 's390-pv'];
-  if (type === undefined) {
-    throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, "Missing 'type' attribute in element 'launchSecurity'");
-  }
-  if (!known.includes(type)) {
-    throw invalidAttrValue('launchSecurity', 'type', type);
-  }
-  if (type === 's390-pv') {
-    throw fromDomain(VirErrorNumber.CONFIG_UNSUPPORTED, 'S390 PV launch security is not supported by this host or kernel');
-  }
-  const uintField = (name: string, label: string): number | undefined => {
-    const n = child(node, name);
-    if (!n) return undefined;
-    if (!/^\d+$/.test(n.text)) throw fromDomain(VirErrorNumber.XML_ERROR, `Invalid format for launch security ${label}`);
-    return Number(n.text);
+/**
+ * The launch-security fields the host acts on, read from the canonical element (parsed and checked
+ * by domain/launch-security.ts). Null for s390-pv, which QEMU validation refuses on x86.
+ */
+function launchSecurityOf(node: XmlNode): LaunchSecurity | null {
+  const text = (name: string) => child(node, name)?.text;
+  // libvirt formats these unsigned ints with %d: a value past INT_MAX reads back negative.
+  const uint = (name: string) => {
+    const t = text(name);
+    return t === undefined ? undefined : (Number(t) + 2 ** 32) % 2 ** 32;
   };
-  const cbitpos = uintField('cbitpos', 'cbitpos');
-  const reducedPhysBits = uintField('reducedPhysBits', 'reduced-phys-bits');
-  const policyText = child(node, 'policy')?.text.trim();
-  if (type === 'sev-snp') return parseSnpLaunchSecurity(node, policyText, cbitpos, reducedPhysBits);
-  if (!policyText || !/^(0x)?[0-9a-fA-F]+$/.test(policyText)) throw policyError();
-  const hex = policyText.replace(/^0x/i, '');
-  const policy = Number.parseInt(hex, 16);
-  if (policy > 0xffffffff) throw policyError();
-  const kh = node.attrs.kernelHashes;
-  const dhCert = child(node, 'dhCert')?.text;
-  const session = child(node, 'session')?.text;
-  return {
-    type: 'sev',
-    policy,
+  const bool = (name: string) => (node.attrs[name] === undefined ? undefined : node.attrs[name] === 'yes');
+  const cbitpos = uint('cbitpos');
+  const reducedPhysBits = uint('reducedPhysBits');
+  const kernelHashes = bool('kernelHashes');
+  const common = {
     ...(cbitpos !== undefined && { cbitpos }),
     ...(reducedPhysBits !== undefined && { reducedPhysBits }),
-    ...(kh !== undefined && { kernelHashes: yes(kh) }),
-    ...(dhCert && { dhCert }),
-    ...(session && { session }),
+    ...(kernelHashes !== undefined && { kernelHashes }),
   };
-}
-
-/** A yes/no attribute as libvirt's tristate-bool parser reads it; anything else is its enum error. */
-function yesNoAttr(node: XmlNode, name: string): boolean | undefined {
-  const v = node.attrs[name];
-  if (v === undefined) return undefined;
-  if (v !== 'yes' && v !== 'no') {
-    throw invalidAttrValue(node.name, name, v);
+  if (node.attrs.type === 'sev') {
+    const dhCert = text('dhCert');
+    const session = text('session');
+    return {
+      type: 'sev',
+      policy: Number.parseInt(text('policy') ?? '0', 16),
+      ...common,
+      ...(dhCert !== undefined && { dhCert }),
+      ...(session !== undefined && { session }),
+    };
   }
-  return v === 'yes';
-}
-
-/**
- * `<launchSecurity type='sev-snp'>` as libvirt 10.5+ documents it (formatdomain "Launch Security"):
- * attributes authorKey, vcek, kernelHashes; children cbitpos, reducedPhysBits, policy (64-bit hex,
- * optional), guestVisibleWorkarounds, idBlock, idAuth, hostData (base64, passed to QEMU unchecked).
- */
-function parseSnpLaunchSecurity(
-  node: XmlNode,
-  policyText: string | undefined,
-  cbitpos: number | undefined,
-  reducedPhysBits: number | undefined,
-): LaunchSecurity {
-  let policy = DEFAULT_SNP_POLICY;
-  if (policyText !== undefined) {
-    if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(policyText)) throw policyError();
-    policy = BigInt(`0x${policyText.replace(/^0x/i, '')}`);
-  }
-  const blob = (name: string) => child(node, name)?.text.trim() || undefined;
-  const authorKey = yesNoAttr(node, 'authorKey');
-  const vcek = yesNoAttr(node, 'vcek');
-  const kernelHashes = yesNoAttr(node, 'kernelHashes');
-  const gvw = blob('guestVisibleWorkarounds');
-  const idBlock = blob('idBlock');
-  const idAuth = blob('idAuth');
-  const hostData = blob('hostData');
+  if (node.attrs.type !== 'sev-snp') return null;
+  const policy = text('policy');
+  const authorKey = bool('authorKey');
+  const vcek = bool('vcek');
+  const gvw = text('guestVisibleWorkarounds');
+  const idBlock = text('idBlock');
+  const idAuth = text('idAuth');
+  const hostData = text('hostData');
   return {
     type: 'sev-snp',
-    policy,
-    ...(cbitpos !== undefined && { cbitpos }),
-    ...(reducedPhysBits !== undefined && { reducedPhysBits }),
+    policy: policy === undefined ? DEFAULT_SNP_POLICY : BigInt(policy),
+    ...common,
     ...(authorKey !== undefined && { authorKey }),
     ...(vcek !== undefined && { vcek }),
-    ...(kernelHashes !== undefined && { kernelHashes }),
-    ...(gvw && { guestVisibleWorkarounds: gvw }),
-    ...(idBlock && { idBlock }),
-    ...(idAuth && { idAuth }),
-    ...(hostData && { hostData }),
+    ...(gvw !== undefined && { guestVisibleWorkarounds: gvw }),
+    ...(idBlock !== undefined && { idBlock }),
+    ...(idAuth !== undefined && { idAuth }),
+    ...(hostData !== undefined && { hostData }),
   };
 }
 
@@ -351,7 +293,8 @@ export interface ParseOptions {
   readonly snpKnown: boolean;
 }
 
-export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
+/** The document's `<domain>` element, or libvirt's error for a document that is not one. */
+function domainElement(xml: string): XmlNode {
   if (Buffer.byteLength(xml, 'utf8') > MAX_XML_BYTES) {
     throw LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.DOMAIN, `XML document is larger than the ${MAX_XML_BYTES} byte limit`);
   }
@@ -360,34 +303,43 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
   if (nodeName(root) !== 'domain') {
     throw LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, `expecting root element of 'domain', not '${nodeName(root)}'`);
   }
-  const type = root.attrs.type;
-  if (!type) throw fromDomain(VirErrorNumber.INTERNAL_ERROR, 'missing domain type attribute');
-  if (!['kvm', 'qemu', 'test'].includes(type)) {
-    throw invalidAttrValue('domain', 'type', type);
-  }
-  const name = child(root, 'name')?.text.trim();
-  if (!name) throw new LibvirtError({ code: 21, domain: VirErrorDomain.DOMAIN, message: 'missing name information' });
-  if (name.includes('/')) throw fromDomain(VirErrorNumber.XML_ERROR, `name ${name} cannot contain '/'`);
+  return root;
+}
 
+/** The fields the host acts on, read from a domain document without libvirt's define checks. */
+export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
+  return domainDefOf(domainElement(xml), opts);
+}
+
+/**
+ * virDomainDefineXML's view: parse, post-parse and validate as libvirt's QEMU driver does
+ * (domain/define.ts); the definition keeps the canonical tree libvirt would format back.
+ */
+export function defineDomainXml(xml: string, ctx: DomainContext): DomainDef {
+  return domainDefOf(defineDomain(domainElement(xml), ctx), { snpKnown: ctx.snpKnown, canonical: true });
+}
+
+/** `canonical`: the tree is the define pipeline's output, already checked. */
+function domainDefOf(root: XmlNode, opts: ParseOptions & { readonly canonical?: boolean }): DomainDef {
+  if (nodeName(root) !== 'domain') {
+    throw fromDomain(VirErrorNumber.XML_ERROR, `unexpected root element <${root.name}>, expecting <domain>`);
+  }
+  // The identity, memory and vCPU rules live in domain/general.ts, memory.ts and tunables.ts; a
+  // defined tree is canonical here (sizes in KiB, a dashed UUID), a raw one is read leniently.
+  const type = root.attrs.type ?? '';
+  const name = child(root, 'name')?.text ?? '';
   let uuidNode = child(root, 'uuid');
   let uuid: string;
   if (uuidNode) {
-    const u = normalizeUuid(uuidNode.text);
-    if (!u) throw fromDomain(VirErrorNumber.INTERNAL_ERROR, 'malformed uuid element');
-    uuid = u;
-    uuidNode.text = u;
+    uuid = parseUuid(uuidNode.text) ?? uuidNode.text;
   } else {
     uuid = randomUUID();
     uuidNode = { name: 'uuid', attrs: {}, children: [], text: uuid };
     root.children.splice(root.children.findIndex((c) => c.name === 'name') + 1, 0, uuidNode);
   }
-
-  const memNode = child(root, 'memory');
-  if (!memNode) throw fromDomain(VirErrorNumber.XML_ERROR, 'Memory size must be specified via <memory> or in the <numa> configuration');
-  const memoryKiB = scaledKiB(memNode, 'memory');
-
-  const vcpuText = child(root, 'vcpu')?.text ?? '1';
-  if (!/^\d+$/.test(vcpuText) || Number(vcpuText) < 1) throw fromDomain(VirErrorNumber.XML_ERROR, 'maximum vcpus count must be an integer');
+  const memoryKiB = Number(elementKiB('./memory[1]', child(root, 'memory')));
+  const vcpuNode = child(root, 'vcpu');
+  const vcpuCount = vcpuNode ? (strToUInt(vcpuNode.text, 10) ?? 1) : 1;
 
   const osNode = child(root, 'os');
   const typeNode = osNode && child(osNode, 'type');
@@ -419,19 +371,18 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
   const devicesNode = child(root, 'devices');
 
   const devices = devicesNode ? devicesNode.children.map(parseDevice) : [];
-  checkDuplicateDiskTargets(devices);
 
   return {
     type,
     name,
     uuid,
     memoryKiB,
-    vcpus: Number(vcpuText),
+    vcpus: vcpuCount,
     os,
     features,
     lockedMemory: !!(backing && child(backing, 'locked')),
-    ...(hardLimit && { hardLimitKiB: scaledKiB(hardLimit, 'memtune/hard_limit') }),
-    launchSecurity: lsNode ? parseLaunchSecurity(lsNode, opts.snpKnown) : null,
+    ...(hardLimit && { hardLimitKiB: Number(parseMemoryLimitKiB('./memtune/hard_limit[1]', stringOf(hardLimit), attrString(hardLimit, 'unit')) ?? MEMORY_PARAM_UNLIMITED) }),
+    launchSecurity: lsNode ? launchSecurityOf(opts.canonical ? lsNode : canonicalLaunchSecurity(lsNode, { snpKnown: opts.snpKnown, libvirtAtLeast: () => true })) : null,
     devices,
     guestOs: parseGuestOs(root),
     tree: root,
@@ -440,22 +391,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
 
 /** libvirt's text when two disks share a target; `existing` is the one already in the definition. */
 export function duplicateDiskTargetError(existing: DeviceDef, added: DeviceDef): LibvirtError {
-  return LibvirtError.of(
-    VirErrorNumber.XML_ERROR,
-    VirErrorDomain.DOMAIN,
-    `target '${added.targetDev}' duplicated for disk sources '${existing.source ?? '<null>'}' and '${added.source ?? '<null>'}'`,
-  );
-}
-
-/** Domain validation: no two disks may use the same target name. */
-function checkDuplicateDiskTargets(devices: readonly DeviceDef[]): void {
-  const seen = new Map<string, DeviceDef>();
-  for (const d of devices) {
-    if (d.kind !== 'disk' || d.targetDev === undefined) continue;
-    const first = seen.get(d.targetDev);
-    if (first) throw duplicateDiskTargetError(first, d);
-    seen.set(d.targetDev, d);
-  }
+  return diskTargetDuplicated(added.targetDev ?? '', existing.source, added.source);
 }
 
 /** Element names libvirt's device parser knows (virDomainDeviceType, character devices by their own names). */

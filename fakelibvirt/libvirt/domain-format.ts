@@ -13,7 +13,7 @@ export function formatDomainXml(def: DomainDef, opts: { id?: number }): string {
   if (opts.id !== undefined) attrs.id = String(opts.id);
   for (const [k, v] of Object.entries(root.attrs)) if (k !== 'type' && k !== 'id') attrs[k] = v;
   const children: XmlNode[] = root.children.map((c) =>
-    MEMORY_ELEMENTS.has(c.name) ? { ...c, attrs: { unit: 'KiB' }, text: String(c.name === 'memory' ? def.memoryKiB : kib(c, def.memoryKiB)) } : c,
+    MEMORY_ELEMENTS.has(c.name) ? { ...c, attrs: { ...c.attrs, unit: 'KiB' }, text: String(c.name === 'memory' ? def.memoryKiB : kib(c, def.memoryKiB)) } : c,
   );
   return formatXml({ name: 'domain', attrs, children, text: '' });
 }

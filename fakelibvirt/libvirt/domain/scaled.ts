@@ -20,7 +20,7 @@ const overflow = (detail: string) =>
  */
 export function stringOf(n: XmlNode | undefined): string | undefined {
   if (!n) return undefined;
-  const raw = (n as { rawText?: string }).rawText ?? n.text;
+  const raw = n.raw ?? n.text;
   return raw === '' ? undefined : raw;
 }
 

@@ -50,7 +50,7 @@ function parseVcpu(d: DomainDraft): VcpuState {
   let placement = 'static';
   let cpuset: string | undefined;
   if (el) {
-    const n = strToUInt((el as { rawText?: string }).rawText ?? el.text, 10);
+    const n = strToUInt(el.raw ?? el.text, 10);
     if (n === null) throw domainError(VirErrorNumber.XML_ERROR, 'maximum vcpus count must be an integer');
     max = n;
     current = propUInt(el, 'current', 10) ?? max;
