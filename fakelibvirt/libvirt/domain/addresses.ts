@@ -1,0 +1,17 @@
+/**
+ * qemuDomainAssignAddresses at define, in libvirt's order: virtio-serial ports (which may add
+ * virtio-serial controllers), PCI addresses (which may add PCI controllers), USB ports (which may
+ * add hubs). Each device's address ends up in its canonical node.
+ */
+import type { DraftStep } from './draft.ts';
+import { refreshControllers } from './addresses/device-address.ts';
+import { assignPciAddresses } from './addresses/pci-assign.ts';
+import { assignUsbAddresses } from './addresses/usb.ts';
+import { assignVirtioSerialAddresses } from './addresses/virtio-serial.ts';
+
+export const assignAddresses: DraftStep = (d) => {
+  assignVirtioSerialAddresses(d);
+  assignPciAddresses(d);
+  assignUsbAddresses(d);
+  refreshControllers(d);
+};

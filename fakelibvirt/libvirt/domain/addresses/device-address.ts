@@ -1,0 +1,97 @@
+/**
+ * Reading and setting a device's `<address>` on the canonical tree. Controllers keep theirs in the
+ * controller model (formatted again once assignment is done); other devices carry the element
+ * itself, placed where libvirt's formatter writes the device info (last, except before the
+ * `<driver>` of memballoon and vsock).
+ */
+import { child, type XmlNode } from '../../xml-tree.ts';
+import { node, type DomainDraft } from '../draft.ts';
+import { controllerModelOf, formatController } from '../devices/controller.ts';
+import { parseAddress } from '../devices/device-info.ts';
+import type { PciAddress } from './pci-bus.ts';
+
+export type AddressAttrs = Record<string, string>;
+
+/** The device's address in canonical form (a raw one written by an unmodelled kind is canonicalised). */
+export function addressOf(dev: XmlNode): AddressAttrs | undefined {
+  const m = controllerModelOf(dev);
+  if (m) return m.address;
+  const a = child(dev, 'address');
+  if (!a) return undefined;
+  return (parseAddress(a) ?? a).attrs;
+}
+
+export function setAddress(dev: XmlNode, attrs: AddressAttrs): void {
+  const m = controllerModelOf(dev);
+  if (m) {
+    m.address = attrs;
+    return;
+  }
+  const a = node('address', attrs);
+  const at = dev.children.findIndex((c) => c.name === 'address');
+  if (at >= 0) {
+    dev.children[at] = a;
+    return;
+  }
+  const driver = dev.name === 'memballoon' || dev.name === 'vsock' ? dev.children.findIndex((c) => c.name === 'driver') : -1;
+  if (driver >= 0) dev.children.splice(driver, 0, a);
+  else dev.children.push(a);
+}
+
+/** Formats every controller again from its model (after addresses and PCI options were set). */
+export function refreshControllers(d: DomainDraft): void {
+  for (let i = 0; i < d.devices.length; i++) {
+    const m = controllerModelOf(d.devices[i]!);
+    if (m) d.devices[i] = formatController(m);
+  }
+}
+
+const num = (s: string | undefined) => (s === undefined ? 0 : s.startsWith('0x') ? parseInt(s.slice(2), 16) : parseInt(s, 10));
+
+/** The PCI address when the device has one of type 'pci' (possibly empty). */
+export function pciAddressOf(dev: XmlNode): PciAddress | undefined {
+  const a = addressOf(dev);
+  if (a?.type !== 'pci') return undefined;
+  return { domain: num(a.domain), bus: num(a.bus), slot: num(a.slot), fn: num(a.function), multi: a.multifunction };
+}
+
+/** virPCIDeviceAddressIsEmpty: the function does not count. */
+const isEmpty = (a: PciAddress) => a.domain === 0 && a.bus === 0 && a.slot === 0;
+
+/** virDeviceInfoPCIAddressIsPresent. */
+export function pciPresent(dev: XmlNode): PciAddress | undefined {
+  const a = pciAddressOf(dev);
+  return a && !isEmpty(a) ? a : undefined;
+}
+
+/** virDeviceInfoPCIAddressIsWanted: no address, or an empty PCI one. */
+export function pciWanted(dev: XmlNode): boolean {
+  const a = addressOf(dev);
+  if (a === undefined) return true;
+  const p = pciAddressOf(dev);
+  return p !== undefined && isEmpty(p);
+}
+
+const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
+
+export function setPciAddress(dev: XmlNode, a: PciAddress): void {
+  setAddress(dev, {
+    type: 'pci', domain: hex(a.domain, 4), bus: hex(a.bus, 2), slot: hex(a.slot, 2), function: `0x${a.fn.toString(16)}`,
+    ...(a.multi !== undefined ? { multifunction: a.multi } : {}),
+  });
+}
+
+/** virDomainDeviceInfoIterate's order of device kinds (the first clash found is the one reported). */
+export const INFO_ITERATE_ORDER = [
+  'disk', 'interface', 'sound', 'hostdev', 'video', 'controller', 'smartcard', 'serial', 'parallel', 'channel', 'console', 'input',
+  'filesystem', 'watchdog', 'memballoon', 'rng', 'nvram', 'hub', 'shmem', 'tpm', 'panic', 'memory', 'redirdev', 'iommu', 'vsock',
+] as const;
+
+/** The devices in virDomainDeviceInfoIterate's order. */
+export function devicesInInfoOrder(d: DomainDraft): XmlNode[] {
+  const out: XmlNode[] = [];
+  for (const kind of INFO_ITERATE_ORDER) for (const dev of d.devices) if (dev.name === kind) out.push(dev);
+  return out;
+}
+
+export const devicesOf = (d: DomainDraft, kind: string) => d.devices.filter((n) => n.name === kind);
