@@ -8,8 +8,11 @@ import { refreshControllers } from './addresses/device-address.ts';
 import { assignPciAddresses } from './addresses/pci-assign.ts';
 import { assignUsbAddresses } from './addresses/usb.ts';
 import { assignVirtioSerialAddresses } from './addresses/virtio-serial.ts';
+import { addSmartcardControllers } from './addresses/smartcard-ccid.ts';
 
 export const assignAddresses: DraftStep = (d) => {
+  // Not yet done among the implicit controllers (implicit-devices.ts); harmless if it is one day.
+  addSmartcardControllers(d);
   assignVirtioSerialAddresses(d);
   assignPciAddresses(d);
   assignUsbAddresses(d);
