@@ -89,6 +89,7 @@ export function defineDomain(input: XmlNode, ctx: DomainContext): XmlNode {
   for (const step of PARSE) step(draft);
   for (const step of POST_PARSE) step(draft);
   for (const step of VALIDATE) step(draft);
+  implicitDevices.beforeFormat(draft);
   return assemble(draft);
 }
 

@@ -2,16 +2,20 @@
  * The devices libvirt 9.0 and its QEMU driver add or complete at define, in virDomainDefPostParse's
  * order: controller indexes (virDomainAssignControllerIndexes), the machine's default controllers
  * (qemuDomainDefAddDefaultDevices), each disk's and controller's post-parse, the duplicate-controller
- * check, the controllers the disks and virtio ports imply (virDomainDefAddImplicitControllers).
- * Validation of these devices (common, then the QEMU driver's) is here too.
+ * check, the console/serial pairing and the controllers the disks and virtio ports imply
+ * (virDomainDefAddImplicitDevices), the video graphics imply. The other devices the QEMU driver
+ * adds are in default-devices.ts. Validation of these devices (common, then the QEMU driver's) is
+ * here too.
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import { child } from '../xml-tree.ts';
-import { getTop, type DomainDraft, type DraftStep } from './draft.ts';
+import { getTop, node, type DomainDraft, type DraftStep } from './draft.ts';
 import { controllerModelOf, formatController, type ControllerModel } from './devices/controller.ts';
 import { domainXmlError } from './devices/device-info.ts';
 import { diskModelOf } from './devices/disk.ts';
 import { driveAddress, postParseDisks, validateDisk, validateDiskSet } from './devices/disk-rules.ts';
+import { addConsoleCompat, formatConsoleAliases } from './console-compat.ts';
+import { addDefaultAudio, addDefaultMemballoon, addImplicitInputs } from './default-devices.ts';
 
 const qemuUnsupported = (message: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, message);
 
@@ -157,14 +161,35 @@ function addImplicitControllers(d: DomainDraft): void {
   for (const c of controllers(d)) if (c.type === 'scsi' && c.model === undefined) postParseController(d, c);
 }
 
+/**
+ * virDomainDefAddImplicitVideo: graphics without a `<video>` get one of the default type, which the
+ * QEMU driver makes cirrus on x86 (QEMU 7.2 has cirrus-vga), with cirrus' 16 MiB of VRAM, one
+ * head, primary as the first video.
+ */
+function addImplicitVideo(d: DomainDraft): void {
+  if (!d.devices.some((n) => n.name === 'graphics') || d.devices.some((n) => n.name === 'video')) return;
+  d.devices.push(node('video', {}, [node('model', { type: 'cirrus', vram: 16384, heads: 1, primary: 'yes' })]));
+}
+
+/** virDomainDefPostParse's device work: the driver's callback, device post-parse, then the common part. */
 export const postParse: DraftStep = (d) => {
   assignControllerIndexes(d);
+  // qemuDomainDefAddDefaultDevices: inputs first, then controllers, balloon and audio.
+  addImplicitInputs(d);
   addDefaultControllers(d);
+  addDefaultMemballoon(d);
+  addDefaultAudio(d);
   postParseDisks(d);
   for (const c of controllers(d)) postParseController(d, c);
   rejectDuplicateControllers(d);
+  // virDomainDefAddImplicitDevices.
+  addConsoleCompat(d);
   addImplicitControllers(d);
+  addImplicitVideo(d);
 };
+
+/** What the formatter derives rather than stores: a serial-type console is its serial's copy. */
+export const beforeFormat: DraftStep = formatConsoleAliases;
 
 /** qemuValidateDomainDeviceDefControllerIDE. */
 function validateController(d: DomainDraft, c: ControllerModel): void {
