@@ -28,6 +28,7 @@ import {
   withMemory,
 } from '../libvirt/domain-resize.ts';
 import { defineDomainXml, parseDeviceXml, type DomainDef } from '../libvirt/domain-def.ts';
+import { checkDefineName, checkNameStorable } from '../libvirt/domain/general.ts';
 import { domainContext } from '../libvirt/domain/context.ts';
 import { formatDomainXml } from '../libvirt/domain-format.ts';
 import { isQ35, validateAtStart } from '../libvirt/qemu-validate.ts';
@@ -354,7 +355,10 @@ export class FakeHost {
 
   defineXML(xml: string): DomainRef {
     const def = this.parse(xml);
+    checkDefineName(def.name);
     const existing = this.domains.checkAdd(def, { refuseActive: false });
+    // A brand-new definition is written to the configuration directory under its name.
+    if (!existing) checkNameStorable(def.name);
     if (existing) {
       const wasPersistent = existing.persistent;
       existing.persistent = true;

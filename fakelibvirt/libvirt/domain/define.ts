@@ -71,7 +71,6 @@ const VALIDATE: readonly DraftStep[] = [
   qemuValidate.validate,
   implicitDevices.validate,
   validateDevicesB,
-  general.checkDefineName,
 ];
 
 /** virDomainDefFormatInternal's order of the top-level elements. */

@@ -137,8 +137,31 @@ export const validate: DraftStep = (d) => {
   }
 };
 
-/** qemuDomainDefineXMLFlags, after the whole parse: a name may not hold a newline. */
-export const checkDefineName: DraftStep = (d) => {
-  const name = d.top.get('name')?.[0]?.text ?? '';
+/** qemuDomainDefineXMLFlags, after the whole parse: a name may not hold a newline (define only). */
+export function checkDefineName(name: string): void {
   if (name.includes('\n')) throw LibvirtError.of(VirErrorNumber.XML_DETAIL, VirErrorDomain.XML, 'invalid char in name: \n');
-};
+}
+
+/** The system daemon's directories a defined domain's name is joined to (qemu.conf defaults). */
+const CONFIG_DIR = '/etc/libvirt/qemu';
+const SNAPSHOT_DIR = '/var/lib/libvirt/qemu/snapshot';
+/** NAME_MAX of the file systems libvirt writes on. */
+const NAME_MAX = 255;
+
+const systemError = (message: string) => new LibvirtError({ code: VirErrorNumber.SYSTEM_ERROR, domain: VirErrorDomain.NONE, message });
+
+/**
+ * What storing a brand-new definition does with its name (qemuDomainNamePathsCleanup, then
+ * virDomainDefSave writing CONFIG_DIR/NAME.xml.new): '.' and '..' make the snapshot directory
+ * path a real directory that libvirt tries to delete, and a name whose `NAME.xml.new` is longer
+ * than NAME_MAX bytes cannot be created.
+ */
+export function checkNameStorable(name: string): void {
+  // rmdir("…/snapshot/.") is refused with EINVAL once the directory's contents are gone.
+  if (name === '.') throw systemError(`Cannot delete directory '${SNAPSHOT_DIR}/.': Invalid argument`);
+  // "snapshot/.." is libvirt's state directory: virFileDeleteTree walks it, removes "snapshot"
+  // itself, and the next entry (in the oracle's readdir order, "dump") no longer resolves.
+  if (name === '..') throw systemError(`Cannot access '${SNAPSHOT_DIR}/../dump': No such file or directory`);
+  const file = `${name}.xml.new`;
+  if (Buffer.byteLength(file, 'utf8') > NAME_MAX) throw systemError(`Failed to create file '${CONFIG_DIR}/${file}': File name too long`);
+}

@@ -9,6 +9,7 @@ import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { strToLongLong, strToUInt, strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
 import * as cpu from './cpu.ts';
+import * as numatune from './numatune.ts';
 import { inputAll, inputFirst, node, passthrough, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
 import { parseMemoryTunables } from './memory.ts';
 import { propEnum, propTristateBool, propUInt } from './props.ts';
@@ -177,8 +178,19 @@ export const parseCpu: DraftStep = (d) => {
   cpu.checkNumaAgainstVcpus(d, maxVcpus(d));
 };
 
-export const parseNumatune: DraftStep = passthrough('numatune');
-export const parseResource: DraftStep = passthrough('resource');
+/**
+ * virDomainNumatuneParseXML, then the vCPU placement: automatic NUMA memory placement makes it
+ * automatic too unless something pins vCPUs, the emulator or I/O threads.
+ */
+export const parseNumatune: DraftStep = (d) => {
+  const v = vcpus.get(d)!;
+  const auto = numatune.parseNumatune(d, v.placement === 'static', cpu.cpuOf(d)?.cells.length ?? 0);
+  const tune = d.top.get('cputune')?.[0];
+  const pinned = v.cpuset !== undefined || v.pins.size > 0 || tune?.children.some((c) => c.name === 'emulatorpin' || c.name === 'iothreadpin');
+  if (auto && !pinned) v.placement = 'auto';
+};
+
+export const parseResource: DraftStep = numatune.parseResource;
 
 /** The QEMU driver's CPU defaults, then virDomainVcpuDefPostParse; formats `<vcpu>`/`<vcpus>`. */
 export const postParse: DraftStep = (d) => {
@@ -187,10 +199,6 @@ export const postParse: DraftStep = (d) => {
   for (const [id, s] of v.individual ?? []) {
     if (s.hotpluggable === 'no' && !s.online) throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, `vcpu '${id}' is both offline and not hotpluggable`);
   }
-  // numatune placement='auto' makes the vCPU placement auto too, unless something pins them.
-  const numaAuto = inputAll(d, 'numatune').some((n) => n.children.find((c) => c.name === 'memory')?.attrs.placement === 'auto');
-  const pinned = v.cpuset !== undefined || v.pins.size > 0 || d.top.get('cputune')?.[0]?.children.some((c) => c.name === 'emulatorpin');
-  if (numaAuto && !pinned) v.placement = 'auto';
   setTop(d, 'vcpu', textNode('vcpu', v.max, { placement: v.placement, cpuset: v.cpuset, current: v.current !== v.max ? v.current : undefined }));
   if (v.individual) {
     const list: XmlNode[] = [];
@@ -209,6 +217,7 @@ const CGROUP_SHARES = [2n, 262144n] as const;
 
 /** virDomainDefCputuneValidate, then the QEMU driver's vCPU count and topology rules. */
 export const validate: DraftStep = (d) => {
+  numatune.validateResource(d);
   const tune = d.top.get('cputune')?.[0];
   const value = (name: string) => BigInt(tune?.children.find((c) => c.name === name)?.text ?? '0');
   const range = (name: string, [lo, hi]: readonly [bigint, bigint]) => {
