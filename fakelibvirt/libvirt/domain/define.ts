@@ -21,6 +21,7 @@ import * as implicitDevices from './implicit-devices.ts';
 import * as addresses from './addresses.ts';
 import * as qemuValidate from './qemu-validate.ts';
 import { validateDevicesB } from './devices/kinds-b.ts';
+import { validateDevicesC } from './devices/kinds-c.ts';
 
 /** virDomainDefParseXML's order: IDs, security labels, memory, tunables, CPU, NUMA, … devices. */
 const PARSE: readonly DraftStep[] = [
@@ -71,6 +72,7 @@ const VALIDATE: readonly DraftStep[] = [
   qemuValidate.validate,
   implicitDevices.validate,
   validateDevicesB,
+  validateDevicesC,
 ];
 
 /** virDomainDefFormatInternal's order of the top-level elements. */

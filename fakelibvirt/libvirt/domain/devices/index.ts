@@ -6,6 +6,7 @@
 import type { XmlNode } from '../../xml-tree.ts';
 import { inputDevices, type DomainDraft, type DraftStep } from '../draft.ts';
 import { DEVICE_B_PARSERS } from './kinds-b.ts';
+import { DEVICE_C_PARSERS } from './kinds-c.ts';
 import { parseController } from './controller.ts';
 import { parseDisk } from './disk.ts';
 
@@ -13,7 +14,7 @@ import { parseDisk } from './disk.ts';
 export type DeviceParser = (input: XmlNode, draft: DomainDraft) => XmlNode;
 
 /** Device parsers by element name; a kind without one is kept as written (not modelled yet). */
-const PARSERS: Partial<Record<string, DeviceParser>> = { ...DEVICE_B_PARSERS, disk: parseDisk, controller: parseController };
+const PARSERS: Partial<Record<string, DeviceParser>> = { ...DEVICE_B_PARSERS, ...DEVICE_C_PARSERS, disk: parseDisk, controller: parseController };
 
 /** virDomainDefParseXML's device order (launchSecurity is parsed between shmem and memory). */
 export const DEVICE_PARSE_ORDER: readonly string[] = [

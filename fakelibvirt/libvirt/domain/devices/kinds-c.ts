@@ -1,0 +1,23 @@
+/**
+ * `<filesystem>` and `<hostdev>`: their parsers by element name, and their validation in
+ * virDomainDefValidate's order (each device's own rules, common then the QEMU driver's; then the
+ * whole-definition rules of virDomainDefValidateInternal: duplicate host devices, virtiofs targets).
+ */
+import type { XmlNode } from '../../xml-tree.ts';
+import type { DomainDraft, DraftStep } from '../draft.ts';
+import { parseFilesystem, validateFilesystem, validateFilesystemSet } from './filesystem.ts';
+import { parseHostdev, validateHostdev, validateHostdevSet } from './hostdev.ts';
+
+export const DEVICE_C_PARSERS: Record<string, (input: XmlNode, draft: DomainDraft) => XmlNode> = {
+  filesystem: parseFilesystem,
+  hostdev: parseHostdev,
+};
+
+export const validateDevicesC: DraftStep = (d) => {
+  for (const dev of d.devices) {
+    if (dev.name === 'hostdev') validateHostdev(dev, d);
+    else if (dev.name === 'filesystem') validateFilesystem(dev, d);
+  }
+  validateHostdevSet(d);
+  validateFilesystemSet(d);
+};
