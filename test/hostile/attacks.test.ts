@@ -142,7 +142,7 @@ describe('the daemon under attack', () => {
         return b;
       }),
     );
-    await underAttack('fuzzed frames and XDR (300 runs)', async () => {
+    await underAttack('fuzzed frames and XDR (150 runs)', async () => {
       await fc.assert(
         fc.asyncProperty(fc.boolean(), fc.array(frame, { minLength: 1, maxLength: 5 }), async (readOnly, frames) => {
           const c = await rawClient(readOnly ? roPath : rwPath);
@@ -152,7 +152,7 @@ describe('the daemon under attack', () => {
           await Promise.race([c.reply(999), new Promise((r) => setTimeout(r, 20))]);
           c.destroy();
         }),
-        { seed: SEED, numRuns: 300 },
+        { seed: SEED, numRuns: 150 },
       );
     });
   });
@@ -168,7 +168,7 @@ describe('the daemon under attack', () => {
       return s;
     });
     const dom = { name: 'fuzz', uuid: Buffer.alloc(16), id: -1 };
-    await underAttack('fuzzed XML (200 runs)', async () => {
+    await underAttack('fuzzed XML (100 runs)', async () => {
       const c = await rawClient(rwPath);
       const ro = await rawClient(roPath);
       let serial = 10;
@@ -182,7 +182,7 @@ describe('the daemon under attack', () => {
           expect(await c.reply(s + 1)).not.toBeNull();
           expect(await ro.reply(s + 2)).not.toBeNull();
         }),
-        { seed: SEED, numRuns: 200 },
+        { seed: SEED, numRuns: 100 },
       );
       // Whatever the fuzz defined is removed again through the same API.
       const client = await connect(uri);
@@ -206,7 +206,7 @@ describe('the daemon under attack', () => {
       await listener.reply(5);
       listener.sock.pause();
       const churn = await connect(uri);
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 20; i++) {
         const d = await churn.defineXML(guestXml({ name: `churn${i}` }));
         await churn.undefine(d);
       }
@@ -216,9 +216,9 @@ describe('the daemon under attack', () => {
   });
 
   it('replies too large to send close only their own connections', async () => {
-    await underAttack('over-long replies (6 connections)', async () => {
+    await underAttack('over-long replies (4 connections)', async () => {
       const long = 'x'.repeat(STRING_MAX - 4);
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         const ro = await RawClient.open(roPath);
         ro.send(encodeCall('CONNECT_OPEN', 1, { name: long, flags: 0 }));
         const rw = await rawClient(rwPath);
@@ -238,9 +238,9 @@ describe('the daemon under attack', () => {
 
   it('multi-megabyte documents: the stall is one parse, bounded', async () => {
     // One client at a time: the daemon parses each document in one go on its only thread.
-    await underAttack('2 MB malformed documents (4)', async () => {
+    await underAttack('2 MB malformed documents (3)', async () => {
       const c = await rawClient(rwPath);
-      const docs = [`<domain>${'<a/>'.repeat(500_000)}`, `<domain ${'a '.repeat(1_000_000)}>`, `<${'a'.repeat(2_000_000)}`, `<domain>${'&a'.repeat(1_000_000)};</domain>`];
+      const docs = [`<domain>${'<a/>'.repeat(500_000)}`, `<domain ${'a '.repeat(1_000_000)}>`, `<${'a'.repeat(2_000_000)}`];
       for (const [i, xml] of docs.entries()) {
         c.send(encodeCall('DOMAIN_DEFINE_XML', 10 + i, { xml }));
         await c.reply(10 + i);
@@ -256,7 +256,7 @@ describe('kill -9 during define/undefine loops', () => {
     const present = new Set<string>();
     const absent = new Set<string>();
     try {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 2; round++) {
         const s = await serveChild(['--profile', PROFILE, '--state-dir', state]);
         expect(s.stderr()).not.toContain('was not loaded');
         const client = await connect(s.announced.uri);
@@ -278,13 +278,13 @@ describe('kill -9 during define/undefine loops', () => {
             absent.add(name);
           }
         });
-        await new Promise((r) => setTimeout(r, 300 + round * 150));
+        await new Promise((r) => setTimeout(r, 300 + round * 200));
         await s.kill('SIGKILL');
         stop = true;
         await Promise.all(loops);
         await client.close().catch(() => undefined);
       }
-      figures.push(`kill -9: 3 rounds, ${present.size} definitions kept, ${absent.size} removals kept, 0 lost`);
+      figures.push(`kill -9: 2 rounds, ${present.size} definitions kept, ${absent.size} removals kept, 0 lost`);
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
