@@ -1,7 +1,7 @@
 /**
  * qemuDomainAssignAddresses at define, in libvirt's order: virtio-serial ports (which may add
- * virtio-serial controllers), PCI addresses (which may add PCI controllers), USB ports (which may
- * add hubs). Each device's address ends up in its canonical node.
+ * virtio-serial controllers), spapr-vio regs, PCI addresses (which may add PCI controllers), USB
+ * ports (which may add hubs). Each device's address ends up in its canonical node.
  */
 import type { DraftStep } from './draft.ts';
 import { refreshControllers } from './addresses/device-address.ts';
@@ -9,11 +9,13 @@ import { assignPciAddresses } from './addresses/pci-assign.ts';
 import { assignUsbAddresses } from './addresses/usb.ts';
 import { assignVirtioSerialAddresses } from './addresses/virtio-serial.ts';
 import { addSmartcardControllers } from './addresses/smartcard-ccid.ts';
+import { assignSpaprVioAddresses } from './addresses/spapr-vio.ts';
 
 export const assignAddresses: DraftStep = (d) => {
   // Not yet done among the implicit controllers (implicit-devices.ts); harmless if it is one day.
   addSmartcardControllers(d);
   assignVirtioSerialAddresses(d);
+  assignSpaprVioAddresses(d);
   assignPciAddresses(d);
   assignUsbAddresses(d);
   refreshControllers(d);
