@@ -97,6 +97,15 @@ const VIDEO_PCI = ['vga', 'cirrus', 'vmvga', 'xen', 'vbox', 'qxl', 'parallels'];
 /** The character device target types whose value is VIR_DOMAIN_CHR_SERIAL_TARGET_TYPE_PCI (3): libvirt compares every chr's target type with it. */
 const CHR_PCI_TARGET: Record<string, string> = { serial: 'pci-serial', channel: 'xen', console: 'uml' };
 
+/** virDomainNetModel (matched case-insensitively by virDomainNetSetModelString). */
+const NET_MODELS = [
+  'unknown', 'netfront', 'rtl8139', 'virtio', 'e1000', 'e1000e', 'virtio-transitional', 'virtio-non-transitional', 'usb-net',
+  'spapr-vlan', 'lan9118', 'scm91c111', 'vlance', 'vmxnet', 'vmxnet2', 'vmxnet3', 'Am79C970A', 'Am79C973', '82540EM', '82545EM',
+  '82543GC',
+];
+const knownNetModel = (model: string | undefined) =>
+  NET_MODELS.find((m) => model !== undefined && m.toLowerCase() === model.toLowerCase()) ?? 'unknown';
+
 /**
  * qemuDomainDeviceCalculatePCIConnectFlags on the canonical node. `pcie` is the flags of a PCIe
  * device on this machine (PCI when it has no pcie-root); virtio devices are PCIe there too (QEMU
@@ -130,11 +139,12 @@ export function deviceConnectFlags(dev: XmlNode, pcie: number): number {
       return driver === 'virtiofs' ? pcie : 0;
     }
     case 'interface': {
-      const netModel = child(dev, 'model')?.attrs.type;
+      const netModel = knownNetModel(child(dev, 'model')?.attrs.type);
       if (dev.attrs.type === 'hostdev' || netModel === 'usb-net') return 0;
       if (netModel === 'virtio' || netModel === 'virtio-non-transitional') return pcie;
       if (netModel === 'virtio-transitional') return pci;
-      if (netModel === 'e1000e' || netModel === undefined) return pcie;
+      // A model outside libvirt's table is "unknown": taken for a PCIe device.
+      if (netModel === 'e1000e' || netModel === 'unknown') return pcie;
       return pci;
     }
     case 'sound': return SOUND_PCI.includes(model ?? '') ? pci : 0;
