@@ -7,10 +7,12 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
-import { strToLongLong, strToUInt, strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
+import { strToLongLong, strToUInt, strToULongLongPositive } from './c-numbers.ts';
 import * as cpu from './cpu.ts';
+import * as iothreads from './iothreads.ts';
 import * as numatune from './numatune.ts';
-import { inputAll, inputFirst, node, passthrough, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
+import { formatSched, parseSchedAttrs, parseThreadSched, type ThreadSched } from './thread-sched.ts';
+import { inputAll, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
 import { parseMemoryTunables } from './memory.ts';
 import { propEnum, propTristateBool, propUInt } from './props.ts';
 import { stringOf } from './scaled.ts';
@@ -26,6 +28,8 @@ interface VcpuState {
   /** `<vcpus><vcpu>` entries by id (individual vCPU states). */
   individual: Map<number, { online: boolean; hotpluggable: string | undefined; order: number | undefined }> | undefined;
   pins: Map<number, string>;
+  /** `<vcpusched>` settings by vCPU id. */
+  scheds: Map<number, { sched: ThreadSched | undefined }>;
 }
 
 const vcpus = new WeakMap<DomainDraft, VcpuState>();
@@ -58,7 +62,7 @@ function parseVcpu(d: DomainDraft): VcpuState {
     placement = propEnum(el, 'placement', PLACEMENTS) ?? 'static';
     if (placement !== 'auto' && el.attrs.cpuset !== undefined) cpuset = parseCpuset(el.attrs.cpuset);
   }
-  const state: VcpuState = { max, current, placement, cpuset, individual: undefined, pins: new Map() };
+  const state: VcpuState = { max, current, placement, cpuset, individual: undefined, pins: new Map(), scheds: new Map() };
   const entries = inputAll(d, 'vcpus').flatMap((v) => v.children.filter((c) => c.name === 'vcpu'));
   if (entries.length > 0) {
     state.individual = new Map();
@@ -102,8 +106,38 @@ const CPUTUNE_VALUES = [
   ['iothread_quota', true, 'iothread quota'],
 ] as const;
 
-/** Children of cputune not modelled yet, kept as written after the modelled ones. */
-const CPUTUNE_KEPT = ['iothreadpin', 'vcpusched', 'iothreadsched', 'emulatorsched', 'cachetune', 'memorytune'];
+/** Children of cputune not modelled yet (resctrl allocations), kept as written after the modelled ones. */
+const CPUTUNE_KEPT = ['cachetune', 'memorytune'];
+
+/** `./cputune/NAME` across every `<cputune>`, as libvirt's XPath selects them. */
+const cputuneAll = (tunes: XmlNode[], name: string) => tunes.flatMap((t) => t.children.filter((c) => c.name === name && c.ns === undefined));
+
+/** virDomainIOThreadPinDefParseXML. */
+function parseIOThreadPin(d: DomainDraft, pin: XmlNode): void {
+  const id = propUInt(pin, 'iothread', 10, { required: true, nonzero: true })!;
+  const thread = iothreads.findIOThread(d, id);
+  const set = pin.attrs.cpuset;
+  if (set === undefined) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'missing cpuset for iothreadpin');
+  const parsed = parseCpuset(set);
+  if (thread.cpuset !== undefined) throw domainError(VirErrorNumber.INTERNAL_ERROR, `duplicate iothreadpin for same iothread '${id}'`);
+  thread.cpuset = parsed;
+}
+
+/** The scheduler elements, parsed in libvirt's order: vCPUs, I/O threads, the emulator. */
+function parseSchedulers(d: DomainDraft, v: VcpuState, tunes: XmlNode[]): ThreadSched | undefined {
+  for (const el of cputuneAll(tunes, 'vcpusched')) {
+    parseThreadSched(el, 'vcpus', (id) => {
+      if (id >= v.max) throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, `vCPU '${id}' is not present in domain definition`);
+      let slot = v.scheds.get(id);
+      if (!slot) v.scheds.set(id, (slot = { sched: undefined }));
+      return slot;
+    });
+  }
+  for (const el of cputuneAll(tunes, 'iothreadsched')) parseThreadSched(el, 'iothreads', (id) => iothreads.findIOThread(d, id));
+  const emulator = cputuneAll(tunes, 'emulatorsched');
+  if (emulator.length > 1) throw domainError(VirErrorNumber.XML_ERROR, 'only one emulatorsched is supported');
+  return emulator[0] && parseSchedAttrs(emulator[0]);
+}
 
 function parseCputune(d: DomainDraft, v: VcpuState): void {
   const tunes = inputAll(d, 'cputune');
@@ -129,6 +163,8 @@ function parseCputune(d: DomainDraft, v: VcpuState): void {
     if (set === undefined) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'missing cpuset for emulatorpin');
     emulatorpin = parseCpuset(set);
   }
+  for (const pin of cputuneAll(tunes, 'iothreadpin')) parseIOThreadPin(d, pin);
+  const emulatorSched = parseSchedulers(d, v, tunes);
   const kids: (XmlNode | false)[] = CPUTUNE_VALUES.map(([name]) => {
     const n = values.get(name);
     // shares is formatted whenever given (even 0); the others only when non-zero.
@@ -136,31 +172,13 @@ function parseCputune(d: DomainDraft, v: VcpuState): void {
   });
   for (const [id, set] of [...v.pins].sort((a, b) => a[0] - b[0])) kids.push(node('vcpupin', { vcpu: id, cpuset: set }));
   if (emulatorpin) kids.push(node('emulatorpin', { cpuset: emulatorpin }));
+  kids.push(...iothreads.iothreadPins(d));
+  kids.push(formatSched('emulator', emulatorSched) ?? false);
+  for (const [id, s] of [...v.scheds].sort((a, b) => a[0] - b[0])) kids.push(formatSched('vcpu', s.sched, id) ?? false);
+  for (const t of iothreads.iothreadsOf(d)) kids.push(formatSched('iothread', t.sched, t.id) ?? false);
   for (const t of tunes) for (const c of t.children) if (CPUTUNE_KEPT.includes(c.name)) kids.push(c);
   const el = node('cputune', {}, kids);
   setTop(d, 'cputune', ...(el.children.length > 0 ? [el] : []));
-}
-
-/** virDomainDefParseIOThreads: the count (iothreadids are kept as written for now). */
-const keepIothreadIds = passthrough('iothreadids', 'defaultiothread');
-function parseIothreads(d: DomainDraft): void {
-  const text = stringOf(inputFirst(d, 'iothreads'));
-  let count = 0;
-  if (text !== undefined) {
-    const n = strToUIntPositive(text, 10);
-    if (n === null) throw domainError(VirErrorNumber.XML_ERROR, `invalid iothreads count '${text}'`);
-    count = n;
-  }
-  keepIothreadIds(d);
-  const ids = inputAll(d, 'iothreadids').flatMap((t) => t.children.filter((c) => c.name === 'iothread'));
-  const seen = new Set<number>();
-  for (const t of ids) {
-    const id = propUInt(t, 'id', 10, { required: true, nonzero: true })!;
-    if (seen.has(id)) throw domainError(VirErrorNumber.XML_ERROR, `duplicate iothread id '${id}' found`);
-    seen.add(id);
-  }
-  count = Math.max(count, ids.length);
-  setTop(d, 'iothreads', ...(count > 0 ? [textNode('iothreads', count)] : []));
 }
 
 /** virDomainDefTunablesParse: blkiotune and memtune, vCPUs, iothreads, cputune. */
@@ -168,7 +186,8 @@ export const parseTunables: DraftStep = (d) => {
   parseMemoryTunables(d);
   const v = parseVcpu(d);
   vcpus.set(d, v);
-  parseIothreads(d);
+  iothreads.parseIOThreads(d);
+  iothreads.formatIOThreads(d);
   parseCputune(d, v);
 };
 
@@ -228,6 +247,7 @@ export const validate: DraftStep = (d) => {
   for (const p of ['period', 'global_period', 'emulator_period', 'iothread_period']) range(p, CGROUP_PERIOD);
   for (const q of ['quota', 'global_quota', 'emulator_quota', 'iothread_quota']) range(q, CGROUP_QUOTA);
   validateVcpuCount(d);
+  iothreads.validateIOThreads(d);
 };
 
 /** qemuValidateDomainVCpuTopology (and the vCPU 0 rule of qemuDomainDefValidate). */
