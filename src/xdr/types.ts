@@ -2,6 +2,7 @@
  * Declarative XDR types (RFC 4506 as produced by glibc rpcgen). A type is a value carrying its own
  * encoder and decoder, so wire structures are described as data and composed with struct/array/...
  */
+import { isUtf8 } from 'node:buffer';
 import { XdrError } from './errors.ts';
 import { XdrReader } from './reader.ts';
 import { XdrWriter } from './writer.ts';
@@ -68,22 +69,72 @@ export const ushort = narrow('unsigned short', 0, 65535, false);
 
 export const xvoid: XdrType<void> = prim<void>('void', 0, () => undefined, () => undefined);
 
-/** Variable-length UTF-8 string with a maximum byte length. */
+/**
+ * Variable-length string with a maximum byte length. XDR strings are bytes; libvirt treats them as
+ * C strings and does not check their encoding. Valid UTF-8 becomes an ordinary string; any byte of
+ * an invalid sequence becomes the lone surrogate U+DC80–U+DCFF ("surrogateescape"), which encodes
+ * back to the same byte, so a name or document with invalid UTF-8 round-trips byte for byte (in an
+ * error message that repeats it, say) and a parser can tell where the invalid bytes were.
+ */
 export function string(max = STRING_MAX): XdrType<string> {
   return prim<string>(
     `string<${max}>`,
     4,
     (w, v) => {
-      const b = Buffer.from(v, 'utf8');
+      const b = LONE_SURROGATE.test(v) ? encodeEscaped(v) : Buffer.from(v, 'utf8');
       if (b.length > max) throw new XdrError(`string of ${b.length} bytes exceeds maximum ${max}`);
       w.uint32(b.length);
       w.bytes(b);
     },
     (r) => {
       const n = r.length(max, 1, 'string');
-      return r.bytes(n, 'string').toString('utf8');
+      const b = r.bytes(n, 'string');
+      return isUtf8(b) ? b.toString('utf8') : decodeEscaped(b);
     },
   );
+}
+
+const LONE_SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Bytes → string, each byte of an invalid UTF-8 sequence as U+DC00 + byte. */
+export function decodeEscaped(b: Uint8Array): string {
+  let out = '';
+  let start = 0;
+  let i = 0;
+  const flush = (end: number) => {
+    if (end > start) out += Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
+  };
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (n > 0 && i + n <= b.length && isUtf8(b.subarray(i, i + n))) {
+      i += n;
+      continue;
+    }
+    flush(i);
+    out += String.fromCharCode(0xdc00 + c);
+    i++;
+    start = i;
+  }
+  flush(i);
+  return out;
+}
+
+/** The inverse of decodeEscaped: U+DC80–U+DCFF back to their bytes, everything else as UTF-8. */
+export function encodeEscaped(v: string): Buffer {
+  const parts: Buffer[] = [];
+  let start = 0;
+  // A low surrogate after a high one is half of a pair, not an escaped byte.
+  for (const m of v.matchAll(/(?<![\uD800-\uDBFF])[\uDC80-\uDCFF]/g)) {
+    parts.push(Buffer.from(v.slice(start, m.index), 'utf8'), Buffer.of(v.charCodeAt(m.index) - 0xdc00));
+    start = m.index + 1;
+  }
+  parts.push(Buffer.from(v.slice(start), 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /** Variable-length opaque data. */

@@ -230,6 +230,20 @@ describe('7. smaller findings', () => {
   });
 });
 
+describe('7. invalid UTF-8', () => {
+  it('a name with invalid UTF-8 is looked up byte for byte and its error repeats the same bytes, as libvirtd (measured)', async () => {
+    const c = await rawClient(d.rw);
+    const name = Buffer.from([0x61, 0xff, 0xfe, 0x62]);
+    c.send(rawCall(Proc.DOMAIN_LOOKUP_BY_NAME, 2, xdrString(name)));
+    const r = await c.reply(2);
+    expect(r?.header.status).toBe(1);
+    // The message field's bytes: the name inside quotes exactly as sent, not U+FFFD.
+    const quoted = Buffer.concat([Buffer.from("'"), name, Buffer.from("'")]);
+    expect(r!.payload.includes(quoted)).toBe(true);
+    c.destroy();
+  });
+});
+
 // Statements the suite relies on.
 it('the read-only socket is 0666 and the read-write socket 0600, as created', () => {
   expect(statSync(d.ro).mode & 0o777).toBe(0o666);
