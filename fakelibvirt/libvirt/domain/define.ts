@@ -21,6 +21,7 @@ import * as implicitDevices from './implicit-devices.ts';
 import * as addresses from './addresses.ts';
 import * as qemuValidate from './qemu-validate.ts';
 import { validateDevicesB } from './devices/kinds-b.ts';
+import { postParseChardevs } from './devices/chardev.ts';
 import { validateDevicesC } from './devices/kinds-c.ts';
 
 /** virDomainDefParseXML's order: IDs, security labels, memory, tunables, CPU, NUMA, … devices. */
@@ -56,6 +57,8 @@ const POST_PARSE: readonly DraftStep[] = [
   os.postParse,
   features.postParse,
   lifecycle.postParse,
+  // The chardevs' own post-parse comes before the console/serial pairing of the implicit devices.
+  postParseChardevs,
   implicitDevices.postParse,
   launchSecurity.postParse,
   addresses.assignAddresses,

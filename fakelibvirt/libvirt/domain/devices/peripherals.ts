@@ -7,7 +7,8 @@
 import { child, children, type XmlNode } from '../../xml-tree.ts';
 import { node, type DomainDraft } from '../draft.ts';
 import { propEnum, propTristateSwitch, propUInt } from '../props.ts';
-import { CHR_TYPES, parseChrSource } from './chardev.ts';
+import { CHR_TYPES, parseChrSource } from './chardev-source.ts';
+import { attrString, parseScaledValue, stringOf } from '../scaled.ts';
 import { domainXmlError, guestArch, internalError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 
 const PANIC_MODELS = ['default', 'isa', 'pseries', 'hyperv', 's390'];
@@ -44,8 +45,8 @@ export function parseHub(n: XmlNode, _d: DomainDraft): XmlNode {
   const type = n.attrs.type;
   if (type === undefined) throw internalError('missing hub device type');
   if (!HUB_TYPES.includes(type)) throw unsupported(`unknown hub device type '${type}'`);
-  parseDeviceInfo(n);
-  return n;
+  const info = parseDeviceInfo(n);
+  return node('hub', { type }, info.nodes);
 }
 
 export function parseRedirdev(n: XmlNode, _d: DomainDraft): XmlNode {
@@ -54,46 +55,72 @@ export function parseRedirdev(n: XmlNode, _d: DomainDraft): XmlNode {
   const type = n.attrs.type;
   if (type === undefined) throw internalError('missing type in redirdev');
   if (!CHR_TYPES.includes(type as never)) throw unsupported(`unknown redirdev character device type '${type}'`);
-  parseChrSource(n);
+  const source = parseChrSource(n, type);
   const info = parseDeviceInfo(n, { boot: true });
   if (info.addressType !== undefined && info.addressType !== 'usb') throw domainXmlError('Invalid address for a USB device');
-  return n;
+  return node('redirdev', { bus: bus ?? 'usb', type }, [...source.nodes, ...info.nodes]);
 }
 
 export function parseSmartcard(n: XmlNode, _d: DomainDraft): XmlNode {
   const mode = propEnum(n, 'mode', SMARTCARD_MODES, { required: true })!;
+  const kids: XmlNode[] = [];
+  let type: string | undefined;
   if (mode === 'host-certificates') {
-    if (children(n, 'certificate').length !== 3) throw domainXmlError('host-certificates mode needs exactly three certificates');
+    const certs = children(n, 'certificate');
+    if (certs.length !== 3) throw domainXmlError('host-certificates mode needs exactly three certificates');
+    for (const c of certs) kids.push(node('certificate', {}, [], c.text));
     const db = child(n, 'database');
     if (db && db.text !== '' && !db.text.startsWith('/')) throw domainXmlError(`expecting absolute path: ${db.text}`);
+    if (db && db.text !== '') kids.push(node('database', {}, [], db.text));
   } else if (mode === 'passthrough') {
-    const type = n.attrs.type;
+    type = n.attrs.type;
     if (type === undefined) throw domainXmlError('passthrough mode requires a character device type attribute');
     if (!CHR_TYPES.includes(type as never)) throw unsupported(`unknown type presented to host for character device: ${type}`);
-    parseChrSource(n);
+    kids.push(...parseChrSource(n, type).nodes);
   }
-  parseDeviceInfo(n);
-  return n;
+  const info = parseDeviceInfo(n);
+  return node('smartcard', { mode, type }, [...kids, ...info.nodes]);
 }
 
 export function parseShmem(n: XmlNode, _d: DomainDraft): XmlNode {
   const modelNode = child(n, 'model');
   const model = (modelNode && propEnum(modelNode, 'type', SHMEM_MODELS)) ?? 'ivshmem';
-  if (n.attrs.name === undefined) throw domainXmlError("shmem element must contain 'name' attribute");
-  if (model !== 'ivshmem') propEnum(n, 'role', SHMEM_ROLES, { nonzero: true });
+  const name = n.attrs.name;
+  if (name === undefined) throw domainXmlError("shmem element must contain 'name' attribute");
+  const role = model !== 'ivshmem' ? propEnum(n, 'role', SHMEM_ROLES, { nonzero: true }) : undefined;
+  const sizeNode = child(n, 'size');
+  let size = parseScaledValue('./size[1]', stringOf(sizeNode), attrString(sizeNode, 'unit'), 1n, 2n ** 64n - 1n, false) ?? 0n;
+  // qemuDomainShmemDefPostParse: 4 MiB unless the model is the doorbell one.
+  if (size === 0n && model !== 'ivshmem-doorbell') size = 4n << 20n;
+  const server = child(n, 'server');
   const msi = child(n, 'msi');
+  let msiNode: XmlNode | undefined;
   if (msi) {
-    propUInt(msi, 'vectors', 0);
-    propTristateSwitch(msi, 'ioeventfd');
-    if (!child(n, 'server')) throw domainXmlError('msi option is only supported with a server');
+    const vectors = propUInt(msi, 'vectors', 0);
+    const ioeventfd = propTristateSwitch(msi, 'ioeventfd');
+    if (!server) throw domainXmlError('msi option is only supported with a server');
+    msiNode = node('msi', { vectors: vectors || undefined, ioeventfd });
   }
-  parseDeviceInfo(n);
-  return n;
+  const info = parseDeviceInfo(n);
+  const path = server?.attrs.path;
+  return node('shmem', { name, role }, [
+    node('model', { type: model }),
+    size > 0n && node('size', { unit: 'M' }, [], String(size >> 20n)),
+    server && node('server', { path: path === undefined ? undefined : sanitizePath(path) }),
+    msiNode,
+    ...info.nodes,
+  ]);
+}
+
+/** virFileSanitizePath: no doubled slashes, no trailing one. */
+function sanitizePath(p: string): string {
+  const s = p.replace(/\/{2,}/g, '/');
+  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
 }
 
 const shmemModel = (n: XmlNode) => child(n, 'model')?.attrs.type ?? 'ivshmem';
 
-/** qemuDomainShmemDefPostParse's refusals, from the QEMU driver (the size default is not written back yet). */
+/** qemuDomainShmemDefPostParse's refusals, from the QEMU driver (the size default is filled at parse). */
 export function postParseShmem(n: XmlNode): void {
   const model = shmemModel(n);
   if (model === 'ivshmem') return;
