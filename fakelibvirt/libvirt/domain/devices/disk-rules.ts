@@ -11,6 +11,7 @@ import { node, type DomainDraft } from '../draft.ts';
 import { confError, domainXmlError, internalError, unsupported } from './device-info.ts';
 import { controllerModelOf } from './controller.ts';
 import { diskModelOf, formatDisk, type DiskModel } from './disk.ts';
+import { requireSharedMemory } from './filesystem.ts';
 
 const qemuError = (code: VirErrorNumber, message: string) => LibvirtError.of(code, VirErrorDomain.QEMU, message);
 const qemuUnsupported = (message: string) => qemuError(VirErrorNumber.CONFIG_UNSUPPORTED, message);
@@ -248,7 +249,7 @@ function validateQemuDisk(m: DiskModel, d: DomainDraft): void {
   if (!parsed) throw qemuUnsupported(`invalid disk target '${dst}'`);
   if (parsed.partition !== 0) throw qemuUnsupported(`invalid disk target '${dst}', partitions can't appear in disk targets`);
   validateStorageSource(m);
-  if (m.type === 'vhostuser' && !sharedMemory(d)) throw qemuUnsupported("'vhostuser' requires shared memory");
+  if (m.type === 'vhostuser') requireSharedMemory(d, 'vhostuser');
 }
 
 /** qemuDomainValidateStorageSource. */
@@ -261,13 +262,6 @@ function validateStorageSource(m: DiskModel): void {
     if (m.format !== undefined && m.format !== 'fat') throw qemuUnsupported("storage type 'dir' requires use of storage format 'fat'");
     if (!m.readonly) throw qemuUnsupported("virtual FAT storage can't be accessed in read-write mode");
   }
-}
-
-/** `<memoryBacking><access mode='shared'/>` without NUMA cells (the cells' own modes are not read). */
-function sharedMemory(d: DomainDraft): boolean {
-  const mb = d.top.get('memoryBacking')?.[0];
-  const access = mb && child(mb, 'access');
-  return access?.attrs.mode === 'shared';
 }
 
 /** virDomainDefDuplicateDiskInfoValidate, then the drive-address half of virDomainDefDuplicateDriveAddressesValidate. */
