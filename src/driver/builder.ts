@@ -140,7 +140,8 @@ function deviceSegments(plan: GuestPlan, frag: HostFragments, network: string): 
   if (plan.guestAgent) {
     devices += `<channel type='unix'><source mode='bind' path='${DIR}/qga.sock'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>`;
   }
-  if (plan.videoModel !== 'none') devices += `<video><model type='${plan.videoModel}'/>${plan.videoModel === 'virtio' ? io : ''}</video>`;
+  // 'none' is written too (as nova does): graphics without a <video> get libvirt's default cirrus, 16 MiB of VRAM.
+  devices += `<video><model type='${plan.videoModel}'/>${plan.videoModel === 'virtio' ? io : ''}</video>`;
   devices += enc ? frag.tailEncrypted : frag.tailPlain;
   const segs = `<devices>${devices}</devices>`.split(DIR);
   if (slot >= 0) perHost[slot] = segs;

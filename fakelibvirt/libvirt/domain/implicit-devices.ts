@@ -8,7 +8,7 @@
  * here too.
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
-import { child } from '../xml-tree.ts';
+import { child, type XmlNode } from '../xml-tree.ts';
 import { getTop, node, type DomainDraft, type DraftStep } from './draft.ts';
 import { controllerModelOf, formatController, type ControllerModel } from './devices/controller.ts';
 import { domainXmlError } from './devices/device-info.ts';
@@ -46,24 +46,35 @@ function refresh(d: DomainDraft, m: ControllerModel): void {
   if (i >= 0) d.devices[i] = formatController(m);
 }
 
+const hasMaster = (m: ControllerModel) => m.info.some((n) => n.name === 'master');
+
 /**
- * virDomainControllerInsertPreAlloced: after the last controller of the type, or before the first
- * one of the type with a higher index.
+ * virDomainControllerInsertPreAlloced: where a controller goes among the others — after the last
+ * one of its type if it has no index yet; else before the earliest one of its type with a higher
+ * index, or before a companion (a controller with a `<master>`) at its own index if it is the
+ * master; else at the end.
  */
-export function insertController(d: DomainDraft, m: ControllerModel): void {
+function insertionPoint(devices: readonly XmlNode[], m: ControllerModel): number {
   let insertAt = -1;
-  for (let i = d.devices.length - 1; i >= 0; i--) {
-    const c = controllerModelOf(d.devices[i]!);
+  for (let i = devices.length - 1; i >= 0; i--) {
+    const c = controllerModelOf(devices[i]!);
     if (!c || c.type !== m.type) continue;
-    if (m.idx === -1) {
-      insertAt = i + 1;
-      break;
-    }
+    if (m.idx === -1) return i + 1;
     if (c.idx > m.idx) insertAt = i;
+    else if (!hasMaster(m) && hasMaster(c) && c.idx === m.idx) insertAt = i;
   }
-  const n = formatController(m);
-  if (insertAt < 0) d.devices.push(n);
-  else d.devices.splice(insertAt, 0, n);
+  return insertAt < 0 ? devices.length : insertAt;
+}
+
+export function insertController(d: DomainDraft, m: ControllerModel): void {
+  d.devices.splice(insertionPoint(d.devices, m), 0, formatController(m));
+}
+
+/** virDomainDefControllersParse inserts each parsed controller with virDomainControllerInsertPreAlloced. */
+function orderParsedControllers(d: DomainDraft): void {
+  const parsed = d.devices.filter((n) => controllerModelOf(n) !== undefined);
+  for (const n of parsed) d.devices.splice(d.devices.indexOf(n), 1);
+  for (const n of parsed) d.devices.splice(insertionPoint(d.devices, controllerModelOf(n)!), 0, n);
 }
 
 const findController = (d: DomainDraft, type: string, idx: number) => controllers(d).find((c) => c.type === type && c.idx === idx);
@@ -75,16 +86,34 @@ function addController(d: DomainDraft, type: string, idx: number, model?: string
   return m;
 }
 
-/** virDomainAssignControllerIndexes (the USB2 companion grouping is not modelled: lowest unused index). */
+/** IS_USB2_CONTROLLER: the ICH9 EHCI and its UHCI companions. */
+const USB2_MODELS = new Set(['ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3']);
+const isUsb2 = (c: ControllerModel) => c.type === 'usb' && USB2_MODELS.has(c.model ?? '');
+
+/**
+ * virDomainAssignControllerIndexes: a controller without an index takes the lowest unused one of
+ * its type (a PCI one too: index 0, which then clashes with the machine's root), except a USB2
+ * controller right after another USB2 one (the USB controller before it in the list), which joins
+ * that one's index unless a controller of its own model already has it.
+ */
 function assignControllerIndexes(d: DomainDraft): void {
-  for (const c of controllers(d)) {
-    if (c.idx !== -1) continue;
-    const used = new Set(controllers(d).filter((o) => o.type === c.type && o !== c).map((o) => o.idx));
-    let idx = c.type === 'pci' && c.model !== 'pci-root' && c.model !== 'pcie-root' ? 1 : 0;
-    while (used.has(idx)) idx++;
-    c.idx = idx;
+  const all = controllers(d);
+  all.forEach((c, outer) => {
+    if (c.idx !== -1) return;
+    let prev: ControllerModel | undefined;
+    if (outer > 0 && isUsb2(c)) {
+      prev = all.slice(0, outer).reverse().find((o) => o.type === 'usb');
+      if (prev && !isUsb2(prev)) prev = undefined;
+      if (prev && all.some((o) => o.type === 'usb' && o.idx === prev!.idx && o.model === c.model)) prev = undefined;
+    }
+    if (prev) c.idx = prev.idx;
+    else {
+      let idx = 0;
+      while (all.some((o) => o.type === c.type && o.idx === idx)) idx++;
+      c.idx = idx;
+    }
     refresh(d, c);
-  }
+  });
 }
 
 /** qemuDomainDefAddDefaultDevices for x86 (the controller half). */
@@ -99,7 +128,9 @@ function addDefaultControllers(d: DomainDraft): void {
   if (want === undefined) return;
   if (root) {
     if (root.model !== want) {
-      throw domainXmlError(
+      throw LibvirtError.of(
+        VirErrorNumber.XML_ERROR,
+        VirErrorDomain.QEMU,
         `The PCI controller with index='0' must be model='${want}' for this machine type, but model='${root.model ?? '(null)'}' was found instead`,
       );
     }
@@ -173,6 +204,7 @@ function addImplicitVideo(d: DomainDraft): void {
 
 /** virDomainDefPostParse's device work: the driver's callback, device post-parse, then the common part. */
 export const postParse: DraftStep = (d) => {
+  orderParsedControllers(d);
   assignControllerIndexes(d);
   // qemuDomainDefAddDefaultDevices: inputs first, then controllers, balloon and audio.
   addImplicitInputs(d);

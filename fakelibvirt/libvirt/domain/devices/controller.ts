@@ -6,9 +6,10 @@
 import type { XmlNode } from '../../xml-tree.ts';
 import { child } from '../../xml-tree.ts';
 import { strToInt } from '../c-numbers.ts';
-import { node, textNode, type DomainDraft } from '../draft.ts';
+import { inputDevices, node, textNode, type DomainDraft } from '../draft.ts';
 import { propEnum, propInt, propTristateSwitch, propUInt, xmlError } from '../props.ts';
-import { domainXmlError, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
+import { VirErrorNumber } from '../../../../src/libvirt/errors.ts';
+import { confError, domainXmlError, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
 
 /** virDomainControllerType. */
 export const CONTROLLER_TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'] as const;
@@ -66,8 +67,30 @@ export interface ControllerModel {
 const MODELS = new WeakMap<XmlNode, ControllerModel>();
 export const controllerModelOf = (n: XmlNode): ControllerModel | undefined => MODELS.get(n);
 
-export function parseController(input: XmlNode, _d?: DomainDraft): XmlNode {
-  return formatController(readController(input));
+export function parseController(input: XmlNode, d?: DomainDraft): XmlNode {
+  const m = readController(input);
+  if (d) checkUsbControllerSet(m, input, d);
+  return formatController(m);
+}
+
+const usbDisabled = () => confError(VirErrorNumber.XML_DETAIL, "Can't add another USB controller: USB is disabled for this domain");
+
+/**
+ * virDomainDefControllersParse's USB rules, checked as each controller is parsed: model 'none'
+ * (no USB) excludes every other USB controller; after the last one, some USB controller must be
+ * a master (not a companion with `<master>`, which ICH9 UHCIs get by default).
+ */
+function checkUsbControllerSet(m: ControllerModel, input: XmlNode, d: DomainDraft): void {
+  const earlier = d.devices.map((n) => controllerModelOf(n)).filter((c): c is ControllerModel => c?.type === 'usb');
+  if (m.type === 'usb') {
+    const none = earlier.some((c) => c.model === 'none');
+    if (none || (m.model === 'none' && earlier.length > 0)) throw usbDisabled();
+  }
+  const all = inputDevices(d, 'controller');
+  if (all[all.length - 1] !== input) return;
+  const usb = m.type === 'usb' ? [...earlier, m] : earlier;
+  const isMaster = (c: ControllerModel) => !c.info.some((n) => n.name === 'master');
+  if (usb.some((c) => c.model !== 'none') && !usb.some(isMaster)) throw confError(VirErrorNumber.XML_DETAIL, 'No master USB controller specified');
 }
 
 export function readController(input: XmlNode): ControllerModel {
