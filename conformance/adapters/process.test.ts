@@ -73,7 +73,8 @@ describe('handshake', () => {
 
   it('times out a driver that never answers hello, and kills it', async () => {
     const state = stateFile();
-    const e = await rejection(startProcessDriver([process.execPath, FAKE, 'slow-hello', state], { timeouts: { hello: 300 } }));
+    // Long enough for node to start and write its pid on a loaded machine (300 ms was not).
+    const e = await rejection(startProcessDriver([process.execPath, FAKE, 'slow-hello', state], { timeouts: { hello: QUICK.timeouts!.hello! } }));
     expect(e.code).toBe('TIMEOUT');
     expect(e.message).toMatch(/no answer to hello/);
     expect(alive(Number(readFileSync(state, 'utf8')))).toBe(false);
