@@ -140,6 +140,26 @@ describe('4. pipelined calls hold a bounded amount of memory', () => {
     expect(waiting[1]!.messages).toHaveLength(0);
     for (const c of [...served, ...waiting]) c.destroy();
   });
+  it('an event listener that stops reading is disconnected once its unsent events pass the bound', async () => {
+    await d.close();
+    d = await startHostile('milan-7003-es8', { limits: { maxPendingEventBytes: 64 << 10 } });
+    const listener = await rawClient(d.rw);
+    listener.send(encodeCall('CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY', 2, { eventID: 0, dom: null }));
+    expect(await errorOf(listener, 2)).toBeNull();
+    listener.sock.pause();
+    // Lifecycle events from another client's work, until the kernel's buffer and the bound fill up.
+    const dom = d.host.defineXML(guestXml({ name: 'ev', uuid: '00000000-0000-4000-8000-000000000042' }));
+    d.host.create(dom);
+    for (let i = 0; i < 50_000 && d.daemon.connectionCount > 0; i++) {
+      d.host.suspend(dom);
+      d.host.resume(dom);
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+      const unsent = d.daemon.clientStats().reduce((s, x) => s + x.unsentBytes, 0);
+      expect(unsent).toBeLessThan((64 << 10) + 4096);
+    }
+    expect(d.daemon.connectionCount).toBe(0);
+    listener.destroy();
+  }, 60_000);
 });
 
 describe('5. the state directory and the sysroot are written without following links', () => {
