@@ -26,6 +26,13 @@ export interface XmlNode {
   readonly ns?: string;
   /** The local part when `name` carries a declared prefix (`commandline` of `qemu:commandline`). */
   readonly local?: string;
+  /**
+   * Child elements and text runs in document order, when the element has both (libxml2's node
+   * list, for parts libvirt re-serialises with libxml2, such as `<metadata>`).
+   */
+  readonly content?: readonly (XmlNode | string)[];
+  /** A pre-serialised form printed instead of the node (see views/xml.ts). */
+  readonly serialised?: string;
 }
 
 /** The name libxml2 gives the node: the local part when its prefix resolved, else as written. */
@@ -91,11 +98,11 @@ function detailError(source: string, e: XmlSyntaxError, doc: Uint8Array): Libvir
 /** The tree callers read, with namespaces resolved as libxml2's SAX2 builder resolves them. */
 function toNode(root: RawElement, outer: ReadonlyMap<string, string>): XmlNode {
   // An explicit stack: documents nest up to 257 levels and callers' stacks should not care.
-  type Job = { el: RawElement; scope: ReadonlyMap<string, string>; out: XmlNode[] };
+  type Job = { el: RawElement; scope: ReadonlyMap<string, string>; out: XmlNode[]; slot?: [(XmlNode | string)[], number] };
   const top: XmlNode[] = [];
   const jobs: Job[] = [{ el: root, scope: outer, out: top }];
   while (jobs.length > 0) {
-    const { el, scope: parentScope, out } = jobs.pop()!;
+    const { el, scope: parentScope, out, slot } = jobs.pop()!;
     let scope = parentScope;
     if (el.nsDecls !== null) {
       const m = new Map(parentScope);
@@ -107,6 +114,8 @@ function toNode(root: RawElement, outer: ReadonlyMap<string, string>): XmlNode {
     for (const [k, v] of el.attrs) attrs[k] = v;
     const kids: XmlNode[] = [];
     const raw = el.content.filter((c): c is string => typeof c === 'string').join('');
+    const mixed = raw !== '' && el.content.some((c) => typeof c !== 'string');
+    const content: (XmlNode | string)[] | undefined = mixed ? [] : undefined;
     const node: XmlNode = {
       name: el.qname,
       attrs,
@@ -115,11 +124,23 @@ function toNode(root: RawElement, outer: ReadonlyMap<string, string>): XmlNode {
       raw,
       ...(uri !== undefined && uri !== '' ? { ns: uri } : {}),
       ...(el.prefix !== null && uri !== undefined ? { local: el.local } : {}),
+      ...(content ? { content } : {}),
     };
     out.push(node);
+    if (slot) slot[0][slot[1]] = node;
     // Children are pushed in reverse so they are built, and appended, in document order.
     const elems = el.content.filter((c): c is RawElement => typeof c !== 'string');
-    for (let i = elems.length - 1; i >= 0; i--) jobs.push({ el: elems[i]!, scope, out: kids });
+    if (content) {
+      // Placeholders, filled as each child element is built.
+      const slots: number[] = [];
+      for (const c of el.content) {
+        if (typeof c !== 'string') slots.push(content.length);
+        content.push(typeof c === 'string' ? c : '');
+      }
+      for (let i = elems.length - 1; i >= 0; i--) jobs.push({ el: elems[i]!, scope, out: kids, slot: [content, slots[i]!] });
+    } else {
+      for (let i = elems.length - 1; i >= 0; i--) jobs.push({ el: elems[i]!, scope, out: kids });
+    }
   }
   return top[0]!;
 }
@@ -140,6 +161,7 @@ export function formatXml(node: XmlNode): string {
 }
 
 function writable(n: XmlNode): WritableNode {
+  if (n.serialised !== undefined) return { name: n.name, attrs: {}, children: [], serialised: n.serialised };
   const leafText = n.children.length === 0 && n.text !== '' ? { text: n.text } : {};
   return { name: n.name, attrs: n.attrs, children: n.children.map(writable), ...leafText };
 }

@@ -10,6 +10,12 @@ export interface XmlNode {
   readonly attrs: Attrs;
   readonly children: readonly XmlNode[];
   readonly text?: string;
+  /**
+   * The node already serialised (its first line unindented, later lines carrying their own
+   * indentation), printed at the node's indentation: libvirt prints `<metadata>` as libxml2's
+   * dumper returns it.
+   */
+  readonly serialised?: string;
 }
 
 /** An element with child elements (undefined/false children are dropped, so callers can gate inline). */
@@ -27,13 +33,12 @@ export function enumEl(name: string, values: readonly string[]): XmlNode {
   return el('enum', { name }, values.map((v) => textEl('value', v)));
 }
 
+/** virBufferEscapeString: the same five entities in text and attribute values alike. */
 export function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 }
 
-function escapeAttr(s: string): string {
-  return escapeText(s).replace(/'/g, '&apos;').replace(/"/g, '&quot;');
-}
+const escapeAttr = escapeText;
 
 function formatAttrs(attrs: Attrs): string {
   return Object.entries(attrs)
@@ -52,6 +57,7 @@ const MAX_INDENT_LEVELS = 30;
 /** Serialises one node at the given depth; every line ends with a newline. */
 export function formatXml(node: XmlNode, depth = 0): string {
   const pad = '  '.repeat(Math.min(depth, MAX_INDENT_LEVELS));
+  if (node.serialised !== undefined) return `${pad}${node.serialised}\n`;
   const open = `${pad}<${node.name}${formatAttrs(node.attrs)}`;
   if (node.text !== undefined) return `${open}>${escapeText(node.text)}</${node.name}>\n`;
   if (node.children.length === 0) return `${open}/>\n`;

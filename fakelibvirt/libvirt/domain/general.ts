@@ -84,40 +84,8 @@ export const parseTitle: DraftStep = (d) => {
   if (description !== undefined) setTop(d, 'description', textNode('description', description));
 };
 
-/** The namespace URI an element's prefix (or the default namespace) resolves to, within `scope`. */
-function namespaceOf(el: XmlNode, scope: readonly XmlNode[]): string | undefined {
-  const colon = el.name.indexOf(':');
-  const decl = colon < 0 ? 'xmlns' : `xmlns:${el.name.slice(0, colon)}`;
-  for (const n of [el, ...scope]) if (n.attrs[decl] !== undefined) return n.attrs[decl] || undefined;
-  return undefined;
-}
-
-/**
- * `./metadata[1]`, copied; post-parse (virXMLNodeSanitizeNamespaces) drops children without a
- * namespace and every later child sharing an earlier one's namespace URI.
- */
-export const parseMetadata: DraftStep = (d) => {
-  const meta = inputFirst(d, 'metadata');
-  if (!meta) return;
-  const seen = new Set<string>();
-  const kept: XmlNode[] = [];
-  for (const c of meta.children) {
-    const ns = namespaceOf(c, [meta, d.input]);
-    if (ns === undefined || seen.has(ns)) continue;
-    seen.add(ns);
-    kept.push(withNamespace(c, meta, d.input));
-  }
-  setTop(d, 'metadata', node('metadata', {}, kept));
-};
-
-/** A kept element carries its own namespace declaration, as libxml2's copy reconciles it. */
-function withNamespace(el: XmlNode, ...scope: XmlNode[]): XmlNode {
-  const colon = el.name.indexOf(':');
-  const decl = colon < 0 ? 'xmlns' : `xmlns:${el.name.slice(0, colon)}`;
-  if (el.attrs[decl] !== undefined) return el;
-  const uri = namespaceOf(el, scope);
-  return uri === undefined ? el : { ...el, attrs: { [decl]: uri, ...el.attrs } };
-}
+/** `<metadata>`: kept and printed as libxml2 does (metadata.ts). */
+export { parseMetadata } from './metadata.ts';
 
 export const postParse: DraftStep = () => {};
 
