@@ -20,8 +20,7 @@ import * as launchSecurity from './launch-security.ts';
 import * as implicitDevices from './implicit-devices.ts';
 import * as addresses from './addresses.ts';
 import * as qemuValidate from './qemu-validate.ts';
-import { validateDevicesB } from './devices/kinds-b.ts';
-import { postParseChardevs } from './devices/chardev.ts';
+import { postParseDevicesB, validateDevicesB } from './devices/kinds-b.ts';
 import { validateDevicesC } from './devices/kinds-c.ts';
 
 /** virDomainDefParseXML's order: IDs, security labels, memory, tunables, CPU, NUMA, … devices. */
@@ -57,8 +56,8 @@ const POST_PARSE: readonly DraftStep[] = [
   os.postParse,
   features.postParse,
   lifecycle.postParse,
-  // The chardevs' own post-parse comes before the console/serial pairing of the implicit devices.
-  postParseChardevs,
+  // Video and chardev post-parse come before the implicit devices (console/serial pairing, video).
+  postParseDevicesB,
   implicitDevices.postParse,
   launchSecurity.postParse,
   addresses.assignAddresses,

@@ -167,25 +167,13 @@ function postParseOne(d: DomainDraft, n: XmlNode): void {
     if (a.type === 'isa-debug' && !isX86(arch)) throw unsupported('isa-debug serial type only valid on x86 architecture');
   }
   if (kind === 'console' && a.type === undefined) a.type = 'serial';
-  let body = n.children.filter((c) => c.name !== 'target' && !INFO.has(c.name));
-  const src = child(n, 'source');
-  if (kind === 'channel' && n.attrs.type === 'unix' && a.type === 'virtio' && isDefaultChannelPath(src?.attrs.path, a.name as string | undefined)) {
-    // The socket path the driver generates is not kept in the inactive definition.
-    body = body.filter((c) => c !== src);
-  }
+  // qemuDomainChrDefDropDefaultPath drops virtio channel socket paths under the daemon's
+  // channel target directory; the oracle's embedded daemon has its own root, so a path written
+  // under /var/lib/libvirt/qemu/channel/target is kept there, and is kept here.
+  const body = n.children.filter((c) => c.name !== 'target' && !INFO.has(c.name));
   if (a.port === undefined && kind !== 'channel') a.port = Math.max(-1, ...d.devices.filter((o) => o.name === kind).map(portOf)) + 1;
   const info = n.children.filter((c) => INFO.has(c.name));
   d.devices[d.devices.indexOf(n)] = node(n.name, n.attrs, [...body, targetNode(kind, a, model), ...info]);
-}
-
-/** qemuDomainChrDefDropDefaultPath: the socket paths the QEMU driver generates for virtio channels. */
-const CHANNEL_TARGET_DIR = '/var/lib/libvirt/qemu/channel/target';
-function isDefaultChannelPath(path: string | undefined, name: string | undefined): boolean {
-  if (path === undefined) return false;
-  // libvirt's pattern is "^DIR/([^/]+\.)|(domain-[^/]+/)NAME$": two alternatives, as written.
-  if (path.startsWith(`${CHANNEL_TARGET_DIR}/`) && /^[^/]+\./.test(path.slice(CHANNEL_TARGET_DIR.length + 1))) return true;
-  if (name === undefined) return /domain-[^/]+\//.test(path);
-  return new RegExp(`(domain-[^/]+/)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`).test(path);
 }
 
 /** The chardevs' post-parse, as virDomainDefPostParse runs it before the implicit devices are added. */

@@ -5,7 +5,7 @@
  */
 import type { XmlNode } from '../../xml-tree.ts';
 import type { DomainDraft, DraftStep } from '../draft.ts';
-import { checkConsoles, parseChardev, validateChrSource, validateConsoleTargets } from './chardev.ts';
+import { checkConsoles, parseChardev, postParseChardevs, validateChrSource, validateConsoleTargets } from './chardev.ts';
 import { parseGraphics, validateGraphics } from './graphics.ts';
 import { parseTpm, validateTpm } from './tpm.ts';
 import { parseHub, parsePanic, parseRedirdev, parseShmem, parseSmartcard, postParseShmem, rejectDuplicatePanics, validateShmem } from './peripherals.ts';
@@ -13,7 +13,7 @@ import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
 import { parseIommu, parseMemballoon, parseRng, parseVsock, parseWatchdog } from './misc.ts';
-import { parseVideo, validateVideos } from './video.ts';
+import { parseVideo, postParseVideos, validateVideos } from './video.ts';
 
 type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
 
@@ -52,6 +52,12 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   parallel: validateChrSource,
   console: validateChrSource,
   channel: validateChrSource,
+};
+
+/** The device post-parse of these kinds, in virDomainDeviceInfoIterate's order (videos before chardevs). */
+export const postParseDevicesB: DraftStep = (d) => {
+  postParseVideos(d);
+  postParseChardevs(d);
 };
 
 /** The per-device validation of these kinds, in device order. */
