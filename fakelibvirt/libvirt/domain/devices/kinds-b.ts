@@ -12,7 +12,7 @@ import { parseHub, parsePanic, parseRedirdev, parseShmem, parseSmartcard, postPa
 import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
-import { parseIommu, parseMemballoon, parseRng, parseVsock, parseWatchdog } from './misc.ts';
+import { parseIommu, parseMemballoon, parseMemoryDevice, parseRng, parseVsock, parseWatchdog, validateMemoryDevice } from './misc.ts';
 import { parseVideo, postParseVideos, validateVideos } from './video.ts';
 
 type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
@@ -39,6 +39,7 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
   rng: parseRng,
   iommu: parseIommu,
   vsock: parseVsock,
+  memory: parseMemoryDevice,
 };
 
 const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
@@ -52,6 +53,7 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   parallel: validateChrSource,
   console: validateChrSource,
   channel: validateChrSource,
+  memory: validateMemoryDevice,
 };
 
 /** The device post-parse of these kinds, in virDomainDeviceInfoIterate's order (videos before chardevs). */

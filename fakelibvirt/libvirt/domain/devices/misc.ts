@@ -1,15 +1,15 @@
 /**
  * The small device kinds' parse checks, in virDomainDefParseXML's terms: watchdog, memballoon, rng,
  * iommu, vsock (the single-device rules are counted over the whole document before the first one
- * is parsed, as libvirt does). Elements are kept as written once they pass; their canonical forms
- * are not rebuilt yet.
+ * is parsed, as libvirt does), and the first checks of memory devices. Elements are kept as written
+ * once they pass; their canonical forms are not rebuilt yet.
  */
 import { child, children, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
 import { inputDevices, type DomainDraft } from '../draft.ts';
 import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { checkChrSourceType } from './chardev.ts';
-import { domainXmlError, internalError, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
+import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
 
 const WATCHDOG_MODELS = ['i6300esb', 'ib700', 'diag288'];
 const WATCHDOG_ACTIONS = ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'];
@@ -18,6 +18,9 @@ const RNG_MODELS = ['virtio', 'virtio-transitional', 'virtio-non-transitional'];
 const RNG_BACKENDS = ['random', 'egd', 'builtin'];
 const IOMMU_MODELS = ['intel', 'smmuv3', 'virtio'] as const;
 const VSOCK_MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
+/** virDomainMemoryModel, virDomainMemoryAccess. */
+const MEMORY_MODELS = ['', 'dimm', 'nvdimm', 'virtio-pmem', 'virtio-mem', 'sgx-epc'] as const;
+const MEMORY_ACCESS = ['default', 'shared', 'private'] as const;
 
 /** The kinds of which a domain may have one; the error libvirt raises for a second. */
 function single(d: DomainDraft, kind: string, error: () => Error): void {
@@ -100,4 +103,23 @@ export function parseVsock(n: XmlNode, d: DomainDraft): XmlNode {
   parseDeviceInfo(n);
   virtioOptions(child(n, 'driver'));
   return n;
+}
+
+/**
+ * `<memory>` devices: virDomainMemoryDefParseXML's first checks (model, access, discard, a target
+ * present, device info). The source and target readers and the canonical form are not modelled
+ * yet: the element is kept as written once it passes.
+ */
+export function parseMemoryDevice(n: XmlNode, _d: DomainDraft): XmlNode {
+  propEnum(n, 'model', MEMORY_MODELS, { required: true, nonzero: true });
+  propEnum(n, 'access', MEMORY_ACCESS, { nonzero: true });
+  propTristateBool(n, 'discard');
+  if (!child(n, 'target')) throw domainXmlError('missing <target> element for <memory> device');
+  parseDeviceInfo(n);
+  return n;
+}
+
+/** qemuValidateDomainDeviceDefMemory's capability rule the host decides: no SGX (domain capabilities say so). */
+export function validateMemoryDevice(n: XmlNode, _d: DomainDraft): void {
+  if (n.attrs.model === 'sgx-epc') throw qemuUnsupported("sgx epc isn't supported by this QEMU binary");
 }
