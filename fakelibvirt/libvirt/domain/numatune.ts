@@ -8,7 +8,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { inputAll, node, setTop, textNode, type DomainDraft } from './draft.ts';
-import { propEnum, propUInt } from './props.ts';
+import { propEnum, propUInt, unknownCauseError } from './props.ts';
 import { stringOf } from './scaled.ts';
 
 /** virDomainNumatuneMemMode, virDomainNumatunePlacement (VIR_ENUM_IMPL order). */
@@ -118,13 +118,9 @@ export function parseResource(d: DomainDraft): void {
   const partition = stringOf(el.children.find((c) => c.name === 'partition' && c.ns === undefined));
   const fc = el.children.find((c) => c.name === 'fibrechannel' && c.ns === undefined);
   const appid = fc?.attrs.appid || undefined;
-  if (partition === undefined && appid === undefined) throw UNKNOWN_CAUSE();
+  if (partition === undefined && appid === undefined) throw unknownCauseError();
   setTop(d, 'resource', node('resource', {}, [partition !== undefined && textNode('partition', partition), appid !== undefined && node('fibrechannel', { appid })]));
 }
-
-/** virDispatchError's text when a call fails with no error set. */
-const UNKNOWN_CAUSE = () =>
-  new LibvirtError({ code: VirErrorNumber.INTERNAL_ERROR, domain: VirErrorDomain.NONE, message: 'An error occurred, but the cause is unknown' });
 
 /** virDomainDefResourceValidate: the Fibre Channel application id. */
 export function validateResource(d: DomainDraft): void {

@@ -8,7 +8,7 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
 import { inputAll, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
-import { propEnum, propInt, propTristateBool, propUInt, xmlError } from './props.ts';
+import { propEnum, propInt, propTristateBool, propUInt, unknownCauseError, xmlError } from './props.ts';
 
 /** virDomainOS. */
 export const OS_TYPES = ['hvm', 'xen', 'linux', 'exe', 'uml', 'xenpvh'] as const;
@@ -235,7 +235,7 @@ function parseLoaderOptions(d: DomainDraft, os: OsDef): void {
     } else {
       const source = nvramNode.children.find((c) => c.name === 'source');
       // libvirt fails here without a message of its own; the storage source parser reports the rest.
-      if (!source) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.DOMAIN, 'An error occurred, but the cause is unknown');
+      if (!source) throw unknownCauseError();
       loader.nvram = { type, source: nvramSource(type, source) };
     }
   }

@@ -88,3 +88,10 @@ export function propULongLong(node: XmlNode, name: string, base: number, flags: 
   if (flags.nonzero && n === 0n) throw xmlError(`Invalid value for attribute '${name}' in element '${node.name}': Zero is not permitted`);
   return n;
 }
+
+/**
+ * What libvirt reports when a parser fails without raising an error of its own (virErrorGenericFailure):
+ * code 1 from no domain, and no "internal error:" prefix.
+ */
+export const unknownCauseError = (): LibvirtError =>
+  new LibvirtError({ code: VirErrorNumber.INTERNAL_ERROR, domain: VirErrorDomain.NONE, message: 'An error occurred, but the cause is unknown' });
