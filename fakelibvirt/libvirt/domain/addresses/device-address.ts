@@ -18,8 +18,17 @@ export function addressOf(dev: XmlNode): AddressAttrs | undefined {
   if (m) return m.address;
   const a = child(dev, 'address');
   if (!a) return undefined;
-  return (parseAddress(a) ?? a).attrs;
+  // Assignment asks for the same addresses many times: each element is canonicalised once
+  // (an <address> is replaced, never changed in place; one that fails is not kept).
+  let attrs = CANONICAL.get(a);
+  if (attrs === undefined) {
+    attrs = (parseAddress(a) ?? a).attrs;
+    CANONICAL.set(a, attrs);
+  }
+  return attrs;
 }
+
+const CANONICAL = new WeakMap<XmlNode, AddressAttrs>();
 
 export function setAddress(dev: XmlNode, attrs: AddressAttrs): void {
   const m = controllerModelOf(dev);

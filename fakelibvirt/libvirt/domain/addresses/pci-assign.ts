@@ -164,17 +164,22 @@ function placeUsb2(d: DomainDraft, set: PciAddressSet, dev: XmlNode, c: Controll
 
 /** virDomainPCIAddressSetAllMulti: function 0 of a slot with other functions in use gets multifunction='on'. */
 function setAllMulti(d: DomainDraft): void {
+  // The slots with a function other than 0 in use, then the first device on function 0 of each.
+  const slotKey = (a: PciAddress) => `${a.domain}:${a.bus}:${a.slot}`;
+  const shared = new Set<string>();
   const devs = devicesInInfoOrder(d);
-  for (const dev of devs) {
-    const a = pciAddressOf(dev);
-    if (!a || a.fn === 0) continue;
-    const first = devs.find((o) => {
-      const b = pciAddressOf(o);
-      return b && b.domain === a.domain && b.bus === a.bus && b.slot === a.slot && b.fn === 0;
-    });
-    const b = first && pciAddressOf(first);
-    if (first && b && b.multi === undefined) setPciAddress(first, { ...b, multi: 'on' });
-  }
+  const addrs = devs.map((dev) => pciAddressOf(dev));
+  for (const a of addrs) if (a && a.fn !== 0) shared.add(slotKey(a));
+  if (shared.size === 0) return;
+  const seen = new Set<string>();
+  devs.forEach((dev, i) => {
+    const b = addrs[i];
+    if (!b || b.fn !== 0) return;
+    const key = slotKey(b);
+    if (!shared.has(key) || seen.has(key)) return;
+    seen.add(key);
+    if (b.multi === undefined) setPciAddress(dev, { ...b, multi: 'on' });
+  });
 }
 
 /** qemuDomainPCIControllerSetDefaultModelName (QEMU 7.2 has the generic pcie-root-port). */
