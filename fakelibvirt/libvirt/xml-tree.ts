@@ -41,6 +41,7 @@ export function nodeName(n: XmlNode): string {
 }
 
 const enc = new TextEncoder();
+const ONE_PASS_MAX_BYTES = 64 * 1024;
 
 /**
  * Parses one XML document into a tree; `source` is the name libvirt uses in errors
@@ -54,9 +55,10 @@ export function parseXmlDocument(xml: string, source: string): XmlNode {
   const ascii = bytes.length === text.length ? text : null;
   let root: RawElement;
   try {
-    // Check first without keeping anything, then build: a hostile document is refused before
-    // half a million elements are retained.
-    new Scanner(bytes, bytes.length, ascii, false).document();
+    // A large document is checked first without keeping anything, then built: a hostile one is
+    // refused before half a million elements are retained. Both passes find the same first error,
+    // so a small document (all a domain needs) is built in one pass.
+    if (bytes.length > ONE_PASS_MAX_BYTES) new Scanner(bytes, bytes.length, ascii, false).document();
     root = new Scanner(bytes, bytes.length, ascii).document();
   } catch (e) {
     if (e instanceof XmlSyntaxError) throw detailError(source, e, bytes);
@@ -111,25 +113,24 @@ function toNode(root: RawElement, outer: ReadonlyMap<string, string>): XmlNode {
     }
     const uri = el.prefix === null ? scope.get('') : scope.get(el.prefix);
     const attrs: Record<string, string> = {};
-    for (const [k, v] of el.attrs) attrs[k] = v;
+    for (let i = 0; i < el.attrs.length; i++) attrs[el.attrs[i]![0]] = el.attrs[i]![1];
     const kids: XmlNode[] = [];
-    const raw = el.content.filter((c): c is string => typeof c === 'string').join('');
-    const mixed = raw !== '' && el.content.some((c) => typeof c !== 'string');
-    const content: (XmlNode | string)[] | undefined = mixed ? [] : undefined;
-    const node: XmlNode = {
-      name: el.qname,
-      attrs,
-      children: kids,
-      text: el.pieces.join(''),
-      raw,
-      ...(uri !== undefined && uri !== '' ? { ns: uri } : {}),
-      ...(el.prefix !== null && uri !== undefined ? { local: el.local } : {}),
-      ...(content ? { content } : {}),
-    };
+    // Plain loops: this runs for every element of every document defined.
+    let raw = '';
+    const elems: RawElement[] = [];
+    for (let i = 0; i < el.content.length; i++) {
+      const c = el.content[i]!;
+      if (typeof c === 'string') raw += c;
+      else elems.push(c);
+    }
+    const content: (XmlNode | string)[] | undefined = raw !== '' && elems.length > 0 ? [] : undefined;
+    const node: { -readonly [K in keyof XmlNode]: XmlNode[K] } = { name: el.qname, attrs, children: kids, text: el.pieces.join(''), raw };
+    if (uri !== undefined && uri !== '') node.ns = uri;
+    if (el.prefix !== null && uri !== undefined) node.local = el.local;
+    if (content) node.content = content;
     out.push(node);
     if (slot) slot[0][slot[1]] = node;
     // Children are pushed in reverse so they are built, and appended, in document order.
-    const elems = el.content.filter((c): c is RawElement => typeof c !== 'string');
     if (content) {
       // Placeholders, filled as each child element is built.
       const slots: number[] = [];
@@ -147,12 +148,19 @@ function toNode(root: RawElement, outer: ReadonlyMap<string, string>): XmlNode {
 
 /** libvirt's `./name[1]`: the first child of that name in no namespace. */
 export function child(node: XmlNode, name: string): XmlNode | undefined {
-  return node.children.find((c) => c.name === name && c.ns === undefined);
+  const kids = node.children;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.name === name && c.ns === undefined) return c;
+  }
+  return undefined;
 }
 
 /** libvirt's `./name`: every child of that name in no namespace. */
 export function children(node: XmlNode, name: string): XmlNode[] {
-  return node.children.filter((c) => c.name === name && c.ns === undefined);
+  const out: XmlNode[] = [];
+  for (const c of node.children) if (c.name === name && c.ns === undefined) out.push(c);
+  return out;
 }
 
 /** Formats a tree as libvirt does (two-space indentation, single-quoted attributes). */

@@ -4,7 +4,7 @@
  * read `input` and fill the parts; post-parse steps add defaults and devices; validation reads the
  * parts; the formatter only assembles them in libvirt's order.
  */
-import { element, type XmlNode } from '../xml-tree.ts';
+import { child, children, element, type XmlNode } from '../xml-tree.ts';
 import type { DomainContext } from './context.ts';
 
 export interface DomainDraft {
@@ -29,12 +29,12 @@ export function newDraft(input: XmlNode, ctx: DomainContext): DomainDraft {
 
 /** The first element of that name under `<domain>` as written (libvirt's `./name[1]`). */
 export function inputFirst(d: DomainDraft, name: string): XmlNode | undefined {
-  return d.input.children.find((c) => c.name === name && c.ns === undefined);
+  return child(d.input, name);
 }
 
 /** Every element of that name under `<domain>` as written. */
 export function inputAll(d: DomainDraft, name: string): XmlNode[] {
-  return d.input.children.filter((c) => c.name === name && c.ns === undefined);
+  return children(d.input, name);
 }
 
 /** `./devices/KIND` across every `<devices>` element, as libvirt's XPath selects them. */
@@ -56,9 +56,18 @@ export function getTop(d: DomainDraft, name: string): XmlNode | undefined {
 
 /** A canonical node: attributes in the order given (undefined ones dropped), children, text. */
 export function node(name: string, attrs: Record<string, string | number | undefined> = {}, kids: (XmlNode | undefined | null | false)[] = [], text = ''): XmlNode {
+  // Plain loops: every canonical element of every define comes through here.
   const a: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = String(v);
-  return element(name, a, kids.filter((k): k is XmlNode => !!k), text);
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined) a[k] = typeof v === 'string' ? v : String(v);
+  }
+  const nodes: XmlNode[] = [];
+  for (let i = 0; i < kids.length; i++) {
+    const k = kids[i];
+    if (k) nodes.push(k);
+  }
+  return element(name, a, nodes, text);
 }
 
 export const textNode = (name: string, text: string | number, attrs: Record<string, string | number | undefined> = {}): XmlNode =>
