@@ -105,14 +105,24 @@ def error_of(e):
 def normalise(xml, root):
     """Paths under the embed root read as the system daemon's."""
     # embed: ROOT/lib/qemu is the system daemon's /var/lib/libvirt/qemu (NVRAM, channels, …)
+    # and ROOT/etc is /etc/libvirt (domain configs in ROOT/etc/qemu)
     return (xml.replace(os.path.join(root, "lib", "qemu"), "/var/lib/libvirt/qemu")
                .replace(os.path.join(root, "lib"), "/var/lib/libvirt")
+               .replace(os.path.join(root, "etc"), "/etc/libvirt")
                .replace(root, ""))
+
+
+def as_embedded(xml, root):
+    """The system daemon's own directories named as this root's, so libvirt treats a document's
+    paths as the system daemon would (e.g. it drops a virtio channel path under its own channel
+    directory); normalise() maps them back."""
+    return (xml.replace("/var/lib/libvirt/qemu", os.path.join(root, "lib", "qemu"))
+               .replace("/etc/libvirt", os.path.join(root, "etc")))
 
 
 def define(conn, root, xml):
     try:
-        dom = conn.defineXML(xml)
+        dom = conn.defineXML(as_embedded(xml, root))
     except libvirt.libvirtError as e:
         # e.g. a name libvirt cannot store names the file under the embed root
         return {**error_of(e), "message": normalise(e.get_error_message(), root)}

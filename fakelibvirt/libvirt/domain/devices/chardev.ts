@@ -154,6 +154,28 @@ function postParseIsaSerials(d: DomainDraft): void {
   }
 }
 
+/** The system QEMU driver's channel target directory (qemu.conf's default). */
+const CHANNEL_TARGET_DIR = '/var/lib/libvirt/qemu/channel/target';
+
+/**
+ * qemuDomainChrDefDropDefaultPath: a virtio channel's unix path that libvirt would generate itself
+ * is dropped at define. Its pattern is `^DIR/([^/]+\.)|(domain-[^/]+/)NAME$`, and the alternation
+ * binds loosest: a path matches when it starts with DIR/ and a component with a dot, or when it
+ * ends in domain-…/NAME anywhere.
+ */
+function isDefaultChannelPath(chr: XmlNode, source: XmlNode, targetType: unknown, name: unknown): boolean {
+  const path = source.attrs.path;
+  if (chr.attrs.type !== 'unix' || targetType !== 'virtio' || !path) return false;
+  if (path.startsWith(`${CHANNEL_TARGET_DIR}/`) && /^[^/]+\./.test(path.slice(CHANNEL_TARGET_DIR.length + 1))) return true;
+  if (typeof name !== 'string') return false;
+  if (!path.endsWith(`/${name}`)) return false;
+  // the component before NAME holds "domain-" with at least one character after it
+  const prefix = path.slice(0, path.length - name.length - 1);
+  const component = prefix.slice(prefix.lastIndexOf('/') + 1);
+  const at = component.indexOf('domain-');
+  return at >= 0 && at + 'domain-'.length < component.length;
+}
+
 /** qemuDomainChrDefPostParse then virDomainChrDefPostParse for one device. */
 function postParseOne(d: DomainDraft, n: XmlNode): void {
   const kind = n.name;
@@ -167,10 +189,10 @@ function postParseOne(d: DomainDraft, n: XmlNode): void {
     if (a.type === 'isa-debug' && !isX86(arch)) throw unsupported('isa-debug serial type only valid on x86 architecture');
   }
   if (kind === 'console' && a.type === undefined) a.type = 'serial';
-  // qemuDomainChrDefDropDefaultPath drops virtio channel socket paths under the daemon's
-  // channel target directory; the oracle's embedded daemon has its own root, so a path written
-  // under /var/lib/libvirt/qemu/channel/target is kept there, and is kept here.
-  const body = n.children.filter((c) => c.name !== 'target' && !INFO.has(c.name));
+  const body = n.children
+    .filter((c) => c.name !== 'target' && !INFO.has(c.name))
+    // a unix source without a path is not formatted at all (libvirt picks the socket at start)
+    .filter((c) => !(kind === 'channel' && c.name === 'source' && isDefaultChannelPath(n, c, a.type, a.name)));
   if (a.port === undefined && kind !== 'channel') a.port = Math.max(-1, ...d.devices.filter((o) => o.name === kind).map(portOf)) + 1;
   const info = n.children.filter((c) => INFO.has(c.name));
   d.devices[d.devices.indexOf(n)] = node(n.name, n.attrs, [...body, targetNode(kind, a, model), ...info]);
