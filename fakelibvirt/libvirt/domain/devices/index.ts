@@ -5,6 +5,7 @@
  */
 import type { XmlNode } from '../../xml-tree.ts';
 import { inputDevices, type DomainDraft, type DraftStep } from '../draft.ts';
+import { diskNameParse } from './disk-rules.ts';
 import { DEVICE_B_PARSERS } from './kinds-b.ts';
 import { DEVICE_C_PARSERS } from './kinds-c.ts';
 import { parseController } from './controller.ts';
@@ -31,11 +32,38 @@ export const DEVICE_FORMAT_ORDER: readonly string[] = [
 ];
 
 function parseKind(kind: string): DraftStep {
+  if (kind === 'disk') return parseDisks;
   return (d) => {
     const parse = PARSERS[kind];
     for (const input of inputDevices(d, kind)) d.devices.push(parse ? parse(input, d) : input);
   };
 }
+
+/**
+ * Disks are the first kind parsed, and virDomainDiskInsert keeps each bus's disks in drive order:
+ * a disk goes before the first later disk of its bus (as written: a bus left out is its own group)
+ * with a greater drive index, else right after the last disk of its bus, else at the end.
+ */
+const parseDisks: DraftStep = (d) => {
+  const parse = PARSERS.disk;
+  const placed: { bus: string | undefined; index: number }[] = [];
+  for (const input of inputDevices(d, 'disk')) {
+    const target = input.children.find((c) => c.name === 'target');
+    const dev = target?.attrs.dev;
+    const disk = { bus: target?.attrs.bus, index: dev === undefined ? -1 : (diskNameParse(dev)?.index ?? -1) };
+    const canonical = parse ? parse(input, d) : input;
+    let at = -1;
+    for (let i = placed.length - 1; i >= 0; i--) {
+      const other = placed[i]!;
+      if (other.bus !== disk.bus) continue;
+      if (dev !== undefined && other.index > disk.index) at = i;
+      else if (at === -1) at = i + 1;
+    }
+    if (at === -1) at = placed.length;
+    placed.splice(at, 0, disk);
+    d.devices.splice(at, 0, canonical);
+  }
+};
 
 const parseEmulator: DraftStep = (d) => {
   const e = inputDevices(d, 'emulator')[0];
