@@ -223,50 +223,57 @@ export function parseDevice(n: XmlNode): DeviceDef {
   const driver = child(n, 'driver');
   const iommu = yes(driver?.attrs.iommu);
   const bootOrder = child(n, 'boot')?.attrs.order;
-  const base = { kind, iommu, romEnabled: true, videoRamKiB: 0, ...(bootOrder && { bootOrder: Number(bootOrder) }) };
+  // Filled in place (keys in a fixed order) rather than by spreads: this runs for every device of every define.
+  const def: { -readonly [K in keyof DeviceDef]: DeviceDef[K] } = { kind, iommu, romEnabled: true, videoRamKiB: 0 };
+  if (bootOrder) def.bootOrder = Number(bootOrder);
   switch (kind) {
     case 'disk': {
       const source = diskSource(n);
       const target = checkDiskTarget(n, source);
-      return {
-        ...base,
-        device: n.attrs.device ?? 'disk',
-        ...(target.attrs.bus && { bus: target.attrs.bus }),
-        ...(target.attrs.dev && { targetDev: target.attrs.dev }),
-        ...(source !== undefined && { source }),
-      };
+      def.device = n.attrs.device ?? 'disk';
+      if (target.attrs.bus) def.bus = target.attrs.bus;
+      if (target.attrs.dev) def.targetDev = target.attrs.dev;
+      if (source !== undefined) def.source = source;
+      return def;
     }
     case 'controller':
-      return {
-        ...base,
-        controllerType: n.attrs.type ?? '',
-        ...(n.attrs.model && { model: n.attrs.model }),
-        ...(n.attrs.index !== undefined && /^\d+$/.test(n.attrs.index) && { index: Number(n.attrs.index) }),
-      };
+      def.controllerType = n.attrs.type ?? '';
+      if (n.attrs.model) def.model = n.attrs.model;
+      if (n.attrs.index !== undefined && /^\d+$/.test(n.attrs.index)) def.index = Number(n.attrs.index);
+      return def;
     case 'interface': {
       const rom = child(n, 'rom');
       const model = child(n, 'model')?.attrs.type;
       const mac = child(n, 'mac')?.attrs.address?.toLowerCase();
-      return { ...base, romEnabled: rom?.attrs.enabled !== 'no', ...(model && { model }), ...(mac && { mac }) };
+      def.romEnabled = rom?.attrs.enabled !== 'no';
+      if (model) def.model = model;
+      if (mac) def.mac = mac;
+      return def;
     }
     case 'video': {
       const m = child(n, 'model');
       const type = m?.attrs.type ?? 'vga';
-      return { ...base, model: type, videoRamKiB: m ? (VIDEO_DEFAULT_KIB[type]?.(m) ?? 0) : 16384 };
+      def.model = type;
+      def.videoRamKiB = m ? (VIDEO_DEFAULT_KIB[type]?.(m) ?? 0) : 16384;
+      return def;
     }
     case 'memballoon':
     case 'rng':
-      return { ...base, ...(n.attrs.model && { model: n.attrs.model }) };
+      if (n.attrs.model) def.model = n.attrs.model;
+      return def;
     case 'console':
     case 'channel':
     case 'serial': {
       const t = child(n, 'target')?.attrs.type;
-      return { ...base, ...(t && { model: t }) };
+      if (t) def.model = t;
+      return def;
     }
     case 'input':
-      return { ...base, ...(n.attrs.bus && { bus: n.attrs.bus }), ...(n.attrs.type && { model: n.attrs.type }) };
+      if (n.attrs.bus) def.bus = n.attrs.bus;
+      if (n.attrs.type) def.model = n.attrs.type;
+      return def;
     default:
-      return base;
+      return def;
   }
 }
 

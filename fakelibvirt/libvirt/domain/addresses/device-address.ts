@@ -61,8 +61,17 @@ const num = (s: string | undefined) => (s === undefined ? 0 : s.startsWith('0x')
 export function pciAddressOf(dev: XmlNode): PciAddress | undefined {
   const a = addressOf(dev);
   if (a?.type !== 'pci') return undefined;
-  return { domain: num(a.domain), bus: num(a.bus), slot: num(a.slot), fn: num(a.function), multi: a.multifunction };
+  // Read once per attribute set (replaced, never edited, when an address is set); callers get
+  // their own copy, which the address set may move.
+  let p = PCI.get(a);
+  if (p === undefined) {
+    p = { domain: num(a.domain), bus: num(a.bus), slot: num(a.slot), fn: num(a.function), multi: a.multifunction };
+    PCI.set(a, p);
+  }
+  return { domain: p.domain, bus: p.bus, slot: p.slot, fn: p.fn, multi: p.multi };
 }
+
+const PCI = new WeakMap<AddressAttrs, Readonly<PciAddress>>();
 
 /** virPCIDeviceAddressIsEmpty: the function does not count. */
 const isEmpty = (a: PciAddress) => a.domain === 0 && a.bus === 0 && a.slot === 0;
@@ -98,8 +107,17 @@ export const INFO_ITERATE_ORDER = [
 
 /** The devices in virDomainDeviceInfoIterate's order. */
 export function devicesInInfoOrder(d: DomainDraft): XmlNode[] {
+  const byKind = new Map<string, XmlNode[]>();
+  for (const dev of d.devices) {
+    const list = byKind.get(dev.name);
+    if (list) list.push(dev);
+    else byKind.set(dev.name, [dev]);
+  }
   const out: XmlNode[] = [];
-  for (const kind of INFO_ITERATE_ORDER) for (const dev of d.devices) if (dev.name === kind) out.push(dev);
+  for (const kind of INFO_ITERATE_ORDER) {
+    const list = byKind.get(kind);
+    if (list) for (const dev of list) out.push(dev);
+  }
   return out;
 }
 

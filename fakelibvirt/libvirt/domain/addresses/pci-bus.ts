@@ -55,12 +55,11 @@ const CONNECT_NAMES: [number, string][] = [
   [PCIE_EXPANDER_BUS, 'pcie-expander-bus'], [PCI_BRIDGE, 'pci-bridge'],
 ];
 
-/** virDomainPCIAddressFlagsCompatible. */
+/** virDomainPCIAddressFlagsCompatible (the address is spelled out only in an error). */
 function compatible(a: PciAddress, busFlags: number, devFlags: number, report: boolean, fromConfig: boolean): boolean {
-  const addr = addressString(a);
   if (devFlags & INTEGRATED) {
     if (a.bus !== 0) {
-      if (report) throw err(fromConfig, `The device at PCI address ${addr} needs to be an integrated device (bus=0)`);
+      if (report) throw err(fromConfig, `The device at PCI address ${addressString(a)} needs to be an integrated device (bus=0)`);
       return false;
     }
     busFlags |= AUTOASSIGN;
@@ -71,21 +70,21 @@ function compatible(a: PciAddress, busFlags: number, devFlags: number, report: b
     if (devFlags & PCI_BRIDGE) devFlags |= PCI_DEVICE;
   } else if (devFlags & AUTOASSIGN && !(busFlags & AUTOASSIGN)) {
     if (report) {
-      throw err(fromConfig, `The device at PCI address ${addr} was auto-assigned this address, but the PCI controller with index='${a.bus}' doesn't allow auto-assignment`);
+      throw err(fromConfig, `The device at PCI address ${addressString(a)} was auto-assigned this address, but the PCI controller with index='${a.bus}' doesn't allow auto-assignment`);
     }
     return false;
   }
   if (devFlags & HOTPLUGGABLE && !(busFlags & HOTPLUGGABLE)) {
-    if (report) throw err(fromConfig, `The device at PCI address ${addr} requires hotplug capability, but the PCI controller with index='${a.bus}' doesn't support hotplug`);
+    if (report) throw err(fromConfig, `The device at PCI address ${addressString(a)} requires hotplug capability, but the PCI controller with index='${a.bus}' doesn't support hotplug`);
     return false;
   }
   if (!(devFlags & busFlags & TYPES_MASK)) {
     if (!report) return false;
     const name = CONNECT_NAMES.find(([f]) => devFlags & f)?.[1];
     if (name === undefined) {
-      throw err(fromConfig, `The device at PCI address ${addr} has unrecognized connection type flags 0x${hex(devFlags & TYPES_MASK, 2)}`);
+      throw err(fromConfig, `The device at PCI address ${addressString(a)} has unrecognized connection type flags 0x${hex(devFlags & TYPES_MASK, 2)}`);
     }
-    throw err(fromConfig, `The device at PCI address ${addr} cannot be plugged into the PCI controller with index='${a.bus}'. It requires a controller that accepts a ${name}.`);
+    throw err(fromConfig, `The device at PCI address ${addressString(a)} cannot be plugged into the PCI controller with index='${a.bus}'. It requires a controller that accepts a ${name}.`);
   }
   return true;
 }
@@ -103,15 +102,14 @@ export class PciAddressSet {
 
   /** virDomainPCIAddressValidate. */
   validate(a: PciAddress, flags: number, fromConfig: boolean): void {
-    const addr = addressString(a);
     if (this.buses.length === 0) throw err(fromConfig, 'No PCI buses available');
-    if (a.domain !== 0) throw err(fromConfig, `Invalid PCI address ${addr}. Only PCI domain 0 is available`);
-    if (a.bus >= this.buses.length) throw err(fromConfig, `Invalid PCI address ${addr}. Only PCI buses up to ${this.buses.length - 1} are available`);
+    if (a.domain !== 0) throw err(fromConfig, `Invalid PCI address ${addressString(a)}. Only PCI domain 0 is available`);
+    if (a.bus >= this.buses.length) throw err(fromConfig, `Invalid PCI address ${addressString(a)}. Only PCI buses up to ${this.buses.length - 1} are available`);
     const bus = this.buses[a.bus]!;
     compatible(a, bus.flags, flags, true, fromConfig);
-    if (bus.minSlot && a.slot < bus.minSlot) throw err(fromConfig, `Invalid PCI address ${addr}. slot must be >= ${bus.minSlot}`);
-    if (a.slot > bus.maxSlot) throw err(fromConfig, `Invalid PCI address ${addr}. slot must be <= ${bus.maxSlot}`);
-    if (a.fn > 7) throw err(fromConfig, `Invalid PCI address ${addr}. function must be <= 7`);
+    if (bus.minSlot && a.slot < bus.minSlot) throw err(fromConfig, `Invalid PCI address ${addressString(a)}. slot must be >= ${bus.minSlot}`);
+    if (a.slot > bus.maxSlot) throw err(fromConfig, `Invalid PCI address ${addressString(a)}. slot must be <= ${bus.maxSlot}`);
+    if (a.fn > 7) throw err(fromConfig, `Invalid PCI address ${addressString(a)}. function must be <= 7`);
   }
 
   slotInUse(a: PciAddress): boolean {
