@@ -25,7 +25,9 @@ export type Verdict =
   /** libvirt crashed or hung on it; the fake refused (as it must). */
   | 'crash-refused'
   /** libvirt crashed or hung on it; the fake accepted. */
-  | 'crash-accepted';
+  | 'crash-accepted'
+  /** libvirt refused it for want of KVM, which the oracle host lacks and the profile has: not judged. */
+  | 'environment';
 
 export interface Judgement {
   readonly id: string;
@@ -59,7 +61,14 @@ export function defineOnFake(host: FakeHost, xml: string): OracleAnswer {
   }
 }
 
+/**
+ * The oracle runs QEMU without KVM (its namespace has no /dev/kvm), so it refuses every kvm-type
+ * guest for that reason alone; the SEV profile has KVM. Such answers say nothing about the fake.
+ */
+const NO_KVM_ON_ORACLE = /does not support virt type 'kvm'|type=kvm$|the accel 'kvm' is not supported/;
+
 export function verdictOf(oracle: OracleAnswer, fake: OracleAnswer): Verdict {
+  if (oracle.outcome === 'error' && NO_KVM_ON_ORACLE.test(oracle.message)) return 'environment';
   if (oracle.outcome === 'crash' || oracle.outcome === 'hang') return fake.outcome === 'ok' ? 'crash-accepted' : 'crash-refused';
   if (oracle.outcome === 'ok') {
     if (fake.outcome !== 'ok') return 'strict';
@@ -82,6 +91,7 @@ export function judgeCorpus(docs: readonly CorpusDocument[], records: ReadonlyMa
 }
 
 export interface Figures {
+  /** Documents judged (those whose answer depends on the oracle host lacking KVM are left out). */
   readonly documents: number;
   /** Same outcome, code, domain and message (errors), or accepted by both (crashes refused count). */
   readonly agreeing: number;
@@ -92,11 +102,12 @@ export interface Figures {
 }
 
 export function figuresOf(js: readonly Judgement[]): Figures {
-  const byVerdict: Record<Verdict, number> = { exact: 0, format: 0, message: 0, strict: 0, permissive: 0, 'crash-refused': 0, 'crash-accepted': 0 };
+  const byVerdict: Record<Verdict, number> = { exact: 0, format: 0, message: 0, strict: 0, permissive: 0, 'crash-refused': 0, 'crash-accepted': 0, environment: 0 };
   for (const j of js) byVerdict[j.verdict]++;
+  const judged = js.length - byVerdict.environment;
   const acceptedByBoth = js.filter((j) => j.oracle.outcome === 'ok' && j.fake.outcome === 'ok').length;
   return {
-    documents: js.length,
+    documents: judged,
     // Outcome agreement: a refusal must match exactly; an acceptance agrees whatever its XML.
     agreeing: byVerdict.exact + byVerdict.format + byVerdict['crash-refused'],
     permissive: byVerdict.permissive + byVerdict['crash-accepted'],
