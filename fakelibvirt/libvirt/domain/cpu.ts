@@ -8,7 +8,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { getTop, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
-import { propEnum, propTristateSwitch, propUInt } from './props.ts';
+import { propEnum, propInt, propTristateSwitch, propUInt } from './props.ts';
 import { attrString, parseMemoryKiB, stringOf } from './scaled.ts';
 
 /** virCPUMode, virCPUMatch, virCPUCheck, virCPUFallback, virCPUFeaturePolicy (VIR_ENUM_IMPL order). */
@@ -17,6 +17,9 @@ const CPU_MATCH = ['minimum', 'exact', 'strict'] as const;
 const CPU_CHECK = ['default', 'none', 'partial', 'full'] as const;
 const CPU_FALLBACK = ['allow', 'forbid'] as const;
 const FEATURE_POLICIES = ['force', 'require', 'optional', 'disable', 'forbid'] as const;
+/** virCPUCacheMode, virCPUMaxPhysAddrMode (VIR_ENUM_IMPL order). */
+const CACHE_MODES = ['emulate', 'passthrough', 'disable'] as const;
+const MAXPHYSADDR_MODES = ['emulate', 'passthrough'] as const;
 /** virDomainMemoryAccess, virTristateBool for a cell's memAccess / discard. */
 const CELL_MEM_ACCESS = ['default', 'shared', 'private'] as const;
 
@@ -33,8 +36,9 @@ export interface CpuState {
   vendorId: string | undefined;
   vendor: string | undefined;
   topology: { sockets: number; dies: number; cores: number; threads: number } | undefined;
-  /** Kept as written: cache, maxphysaddr (not modelled yet). */
-  extra: XmlNode[];
+  /** `<cache>` (level -1 when absent) and `<maxphysaddr>` (bits -1 when absent). */
+  cache: { level: number; mode: (typeof CACHE_MODES)[number] } | undefined;
+  maxphysaddr: { mode: (typeof MAXPHYSADDR_MODES)[number]; bits: number } | undefined;
   features: XmlNode[];
   cells: { id: number; cpus: Set<number>; memory: bigint; attrs: Record<string, string | undefined> }[];
 }
@@ -79,10 +83,27 @@ export const parseCpu: DraftStep = (d) => {
     threads: propUInt(topoEl, 'threads', 10, { required: true, nonzero: true })!,
   };
   const features = parseFeatures(el, mode, model);
-  const extra = el.children.filter((c) => c.name === 'cache' || c.name === 'maxphysaddr');
+  const cache = parseCache(el);
+  const physEl = el.children.find((c) => c.name === 'maxphysaddr');
+  const maxphysaddr = physEl && {
+    mode: propEnum(physEl, 'mode', MAXPHYSADDR_MODES, { required: true })!,
+    bits: propInt(physEl, 'bits', 10, { nonnegative: true }) ?? -1,
+  };
   const cells = parseNumaCells(el);
-  cpus.set(d, { mode, match, check, migratable, model, fallback, vendorId, vendor, topology, extra, features, cells });
+  cpus.set(d, { mode, match, check, migratable, model, fallback, vendorId, vendor, topology, cache, maxphysaddr, features, cells });
 };
+
+/** virCPUDefParseXMLCache: at most one `<cache>`, level 1..3 when given, mode required. */
+function parseCache(el: XmlNode): CpuState['cache'] {
+  const nodes = el.children.filter((c) => c.name === 'cache');
+  if (nodes.length === 0) return undefined;
+  if (nodes.length > 1) throw cpuError(VirErrorNumber.XML_ERROR, 'at most one CPU cache element may be specified');
+  const el0 = nodes[0]!;
+  const level = propInt(el0, 'level', 10, { nonnegative: true }) ?? -1;
+  if (level !== -1 && (level < 1 || level > 3)) throw cpuError(VirErrorNumber.XML_ERROR, 'invalid CPU cache level, must be in range [1,3]');
+  const mode = propEnum(el0, 'mode', CACHE_MODES, { required: true })!;
+  return { level, mode };
+}
 
 function parseFeatures(el: XmlNode, mode: string, model: string | undefined): XmlNode[] {
   const nodes = el.children.filter((c) => c.name === 'feature');
@@ -158,7 +179,7 @@ export const postParseCpu: DraftStep = (d) => {
   const arch = inputFirst(d, 'os')?.children.find((k) => k.name === 'type')?.attrs.arch ?? 'x86_64';
   const x86 = arch === 'x86_64' || arch === 'i686';
   if (x86 && (!c || (c.mode === 'custom' && c.model === undefined))) {
-    c ??= { mode: 'custom', match: undefined, check: undefined, migratable: undefined, model: undefined, fallback: undefined, vendorId: undefined, vendor: undefined, topology: undefined, extra: [], features: [], cells: [] };
+    c ??= { mode: 'custom', match: undefined, check: undefined, migratable: undefined, model: undefined, fallback: undefined, vendorId: undefined, vendor: undefined, topology: undefined, cache: undefined, maxphysaddr: undefined, features: [], cells: [] };
     c.model = arch === 'i686' ? 'qemu32' : 'qemu64';
     c.fallback = 'forbid';
     c.match ??= 'exact';
@@ -195,7 +216,8 @@ function formatCpu(c: CpuState): XmlNode {
         : node('model', { vendor_id: c.vendorId })),
     formatModel && c.vendor !== undefined && textNode('vendor', c.vendor),
     t && node('topology', { sockets: t.sockets, dies: t.dies, cores: t.cores, threads: t.threads }),
-    ...c.extra,
+    c.cache && node('cache', { level: c.cache.level === -1 ? undefined : c.cache.level, mode: c.cache.mode }),
+    c.maxphysaddr && node('maxphysaddr', { mode: c.maxphysaddr.mode, bits: c.maxphysaddr.bits === -1 ? undefined : c.maxphysaddr.bits }),
     ...c.features,
     cells.length > 0 &&
       node('numa', {}, cells.map((cell) => node('cell', { id: cell.id, cpus: formatBitmap(cell.cpus), memory: String(cell.memory), unit: 'KiB', ...cell.attrs }))),
@@ -212,3 +234,38 @@ export function topologyVcpus(d: DomainDraft): number | undefined {
 }
 
 export const hasNuma = (d: DomainDraft): boolean => (getTop(d, 'cpu')?.children ?? []).some((c) => c.name === 'numa');
+
+/** The host's physical address bits as libvirt's host CPU reports them (as the capabilities view shows). */
+const hostPhysBits = (d: DomainDraft): number => {
+  const p = d.ctx.profile;
+  return p.cpu.vendor === 'GenuineIntel' ? 46 : ['milan', 'genoa', 'turin'].includes(p.generation) ? 52 : 48;
+};
+
+/** qemuValidateDomainDefCpu's `<maxphysaddr>` and `<cache>` rules (x86 only, per-mode constraints). */
+export const validateCpuQemu: DraftStep = (d) => {
+  const c = cpus.get(d);
+  if (!c) return;
+  const arch = inputFirst(d, 'os')?.children.find((k) => k.name === 'type')?.attrs.arch ?? 'x86_64';
+  const x86 = arch === 'x86_64' || arch === 'i686';
+  const unsupported = (m: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, m);
+  const addr = c.maxphysaddr;
+  if (addr) {
+    if (!x86) throw unsupported(`CPU maximum physical address bits specification is not supported for '${arch}' architecture`);
+    if (addr.mode === 'passthrough' && addr.bits !== -1) {
+      throw unsupported("CPU maximum physical address bits number specification cannot be used with mode='passthrough'");
+    }
+    if (addr.mode === 'emulate') {
+      if (addr.bits === -1) throw unsupported("if using CPU maximum physical address mode='emulate', bits= must be specified too");
+      if (addr.bits > hostPhysBits(d)) throw unsupported('The number of virtual CPU address bits cannot exceed the number supported by the host CPU');
+    }
+  }
+  const cache = c.cache;
+  if (cache) {
+    if (!x86) throw unsupported(`CPU cache specification is not supported for '${arch}' architecture`);
+    if (cache.mode === 'emulate' && cache.level !== 3) throw unsupported("CPU cache mode 'emulate' can only be used with level='3'");
+    if (cache.mode === 'passthrough' && c.mode !== 'host-passthrough' && c.mode !== 'maximum') {
+      throw unsupported("CPU cache mode 'passthrough' can only be used with 'host-passthrough' / 'maximum' CPUs");
+    }
+    if (cache.mode !== 'emulate' && cache.level !== -1) throw unsupported(`unsupported CPU cache level for mode '${cache.mode}'`);
+  }
+};

@@ -6,6 +6,7 @@
  * memory in memory.ts; IDE and the other implicit controllers in implicit-devices.ts. Rules QEMU 7.2
  * always satisfies (IOThread pools, NUMA HMAT, genid) are not modelled. Measured on libvirt 9.0.
  */
+import { validateCpuQemu } from './cpu.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import { getTop, type DomainDraft, type DraftStep } from './draft.ts';
 import { launchSecurityOf, validateLaunchSecurity } from './launch-security.ts';
@@ -47,6 +48,7 @@ function validatePanics(d: DomainDraft): void {
 
 /** These rules in qemuValidateDomainDef's order (cachetune after the vCPU topology, panic after sysinfo). */
 export const validate: DraftStep = (d) => {
+  validateCpuQemu(d);
   validateCachetune(d);
   validatePanics(d);
   validateTpmSet(d);
