@@ -12,6 +12,7 @@ import { confError, domainXmlError, internalError, unsupported } from './device-
 import { controllerModelOf } from './controller.ts';
 import { diskModelOf, formatDisk, type DiskModel } from './disk.ts';
 import { requireSharedMemory } from './filesystem.ts';
+import { iothreadsOf } from '../iothreads.ts';
 
 const qemuError = (code: VirErrorNumber, message: string) => LibvirtError.of(code, VirErrorDomain.QEMU, message);
 const qemuUnsupported = (message: string) => qemuError(VirErrorNumber.CONFIG_UNSUPPORTED, message);
@@ -244,6 +245,14 @@ function validateQemuDisk(m: DiskModel, d: DomainDraft): void {
     throw qemuUnsupported("io='native' needs either no disk cache or directsync cache mode");
   }
   if (m.serial !== undefined && m.bus === 'scsi' && m.device === 'lun') throw qemuUnsupported("scsi-block 'lun' devices do not support the serial property");
+  // qemuValidateDomainDeviceDefDiskSerial: only characters safe on QEMU's command line.
+  if (m.serial !== undefined && !/^[A-Za-z0-9\-_ .+]*$/.test(m.serial)) throw qemuInternal(`driver serial '${m.serial}' contains unsafe characters`);
+  // qemuValidateDomainDeviceDefDiskIOThreads: only virtio-blk has iothreads, and the id must be defined.
+  const iothread = m.driverAttrs.iothread;
+  if (iothread !== undefined) {
+    if (m.bus !== 'virtio') throw qemuUnsupported(`IOThreads not available for bus ${m.bus} target ${dst}`);
+    if (!iothreadsOf(d).some((t) => t.id === Number(iothread))) throw qemuUnsupported(`Disk iothread '${iothread}' not defined in iothreadid`);
+  }
   if (m.driverName !== undefined && m.driverName !== 'qemu') throw qemuUnsupported(`unsupported driver name '${m.driverName}' for disk '${dst}'`);
   const parsed = diskNameParse(dst);
   if (!parsed) throw qemuUnsupported(`invalid disk target '${dst}'`);
@@ -261,6 +270,17 @@ function validateStorageSource(m: DiskModel): void {
   if (m.type === 'dir') {
     if (m.format !== undefined && m.format !== 'fat') throw qemuUnsupported("storage type 'dir' requires use of storage format 'fat'");
     if (!m.readonly) throw qemuUnsupported("virtual FAT storage can't be accessed in read-write mode");
+  }
+  if (m.type !== 'network') return;
+  // QEMU dropped its tftp block driver (2.8); no QEMU libvirt 9.0 drives has it.
+  if (m.protocol === 'tftp') throw qemuUnsupported("'tftp' protocol is not supported with this QEMU binary");
+  if (m.protocol === 'nfs') {
+    const hosts = m.sourceKids.filter((k) => k.name === 'host');
+    if (hosts.length !== 1) throw qemuUnsupported("'nfs' protocol requires the usage of exactly one host");
+    const host = hosts[0]!.attrs;
+    if ((host.transport ?? 'tcp') !== 'tcp') throw qemuUnsupported("'nfs' host must use TCP protocol");
+    // nfs has no default port, so any port left here was written (port='0' reads as none).
+    if (host.port !== undefined) throw qemuUnsupported("port cannot be specified in 'nfs' protocol host");
   }
 }
 

@@ -230,6 +230,13 @@ function readSource(src: XmlNode, m: DiskModel): void {
     const c = child(src, name);
     if (c) m.sourceKids.push(c);
   }
+  // An empty path (file='', dev='', dir='', name='') is read as no path at all: libvirt's
+  // compatibility shim for apps that write '' to mean "no media", so it is neither formatted
+  // nor a source (a plain disk without one is then refused in validation).
+  if (m.path === '') {
+    m.path = undefined;
+    for (const k of ['file', 'dev', 'dir', 'name']) if (a[k] === '') a[k] = undefined;
+  }
 }
 
 function readNetworkSource(src: XmlNode, m: DiskModel): void {
