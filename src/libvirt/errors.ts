@@ -50,6 +50,7 @@ export const VirErrorDomain = {
   NODEDEV: 22,
   SECRET: 30,
   CPU: 31,
+  RESCTRL: 67,
   CAPABILITIES: 44,
 } as const;
 export type VirErrorDomain = (typeof VirErrorDomain)[keyof typeof VirErrorDomain];

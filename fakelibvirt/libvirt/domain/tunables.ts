@@ -9,6 +9,7 @@ import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { strToLongLong, strToUInt, strToULongLongPositive } from './c-numbers.ts';
 import * as cpu from './cpu.ts';
+import { parseResctrls } from './cachetune.ts';
 import * as iothreads from './iothreads.ts';
 import * as numatune from './numatune.ts';
 import { formatSched, parseSchedAttrs, parseThreadSched, type ThreadSched } from './thread-sched.ts';
@@ -106,9 +107,6 @@ const CPUTUNE_VALUES = [
   ['iothread_quota', true, 'iothread quota'],
 ] as const;
 
-/** Children of cputune not modelled yet (resctrl allocations), kept as written after the modelled ones. */
-const CPUTUNE_KEPT = ['cachetune', 'memorytune'];
-
 /** `./cputune/NAME` across every `<cputune>`, as libvirt's XPath selects them. */
 const cputuneAll = (tunes: XmlNode[], name: string) => tunes.flatMap((t) => t.children.filter((c) => c.name === name && c.ns === undefined));
 
@@ -165,6 +163,7 @@ function parseCputune(d: DomainDraft, v: VcpuState): void {
   }
   for (const pin of cputuneAll(tunes, 'iothreadpin')) parseIOThreadPin(d, pin);
   const emulatorSched = parseSchedulers(d, v, tunes);
+  const resctrls = parseResctrls(cputuneAll(tunes, 'cachetune'), cputuneAll(tunes, 'memorytune'), v.max);
   const kids: (XmlNode | false)[] = CPUTUNE_VALUES.map(([name]) => {
     const n = values.get(name);
     // shares is formatted whenever given (even 0); the others only when non-zero.
@@ -176,7 +175,7 @@ function parseCputune(d: DomainDraft, v: VcpuState): void {
   kids.push(formatSched('emulator', emulatorSched) ?? false);
   for (const [id, s] of [...v.scheds].sort((a, b) => a[0] - b[0])) kids.push(formatSched('vcpu', s.sched, id) ?? false);
   for (const t of iothreads.iothreadsOf(d)) kids.push(formatSched('iothread', t.sched, t.id) ?? false);
-  for (const t of tunes) for (const c of t.children) if (CPUTUNE_KEPT.includes(c.name)) kids.push(c);
+  kids.push(...resctrls);
   const el = node('cputune', {}, kids);
   setTop(d, 'cputune', ...(el.children.length > 0 ? [el] : []));
 }
