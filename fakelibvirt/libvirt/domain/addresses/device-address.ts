@@ -31,20 +31,26 @@ export function addressOf(dev: XmlNode): AddressAttrs | undefined {
 const CANONICAL = new WeakMap<XmlNode, AddressAttrs>();
 
 export function setAddress(dev: XmlNode, attrs: AddressAttrs): void {
+  placeAddress(dev, attrs);
+}
+
+/** Sets the address; returns the `<address>` element placed (none for a controller) and its attributes. */
+function placeAddress(dev: XmlNode, attrs: AddressAttrs): { element?: XmlNode; attrs: AddressAttrs } {
   const m = controllerModelOf(dev);
   if (m) {
     m.address = attrs;
-    return;
+    return { attrs };
   }
   const a = node('address', attrs);
   const at = dev.children.findIndex((c) => c.name === 'address');
   if (at >= 0) {
     dev.children[at] = a;
-    return;
+    return { element: a, attrs: a.attrs };
   }
   const driver = dev.name === 'memballoon' || dev.name === 'vsock' ? dev.children.findIndex((c) => c.name === 'driver') : -1;
   if (driver >= 0) dev.children.splice(driver, 0, a);
   else dev.children.push(a);
+  return { element: a, attrs: a.attrs };
 }
 
 /** Formats every controller again from its model (after addresses and PCI options were set). */
@@ -93,10 +99,19 @@ export function pciWanted(dev: XmlNode): boolean {
 const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
 
 export function setPciAddress(dev: XmlNode, a: PciAddress): void {
-  setAddress(dev, {
+  const placed = placeAddress(dev, {
     type: 'pci', domain: hex(a.domain, 4), bus: hex(a.bus, 2), slot: hex(a.slot, 2), function: `0x${a.fn.toString(16)}`,
     ...(a.multi !== undefined ? { multifunction: a.multi } : {}),
   });
+  // Known without reading it back. An element is taken as canonical only where parseAddress
+  // would give these same attributes: not empty, within virPCIDeviceAddressIsValid's limits.
+  if (placed.element) {
+    const canonical = !(a.domain === 0 && a.bus === 0 && a.slot === 0 && a.fn === 0) && a.bus <= 0xff && a.slot <= 0x1f && a.fn <= 7 &&
+      (a.multi === undefined || a.multi === 'on' || a.multi === 'off');
+    if (!canonical) return;
+    CANONICAL.set(placed.element, placed.attrs);
+  }
+  PCI.set(placed.attrs, { domain: a.domain, bus: a.bus, slot: a.slot, fn: a.fn, multi: a.multi });
 }
 
 /** virDomainDeviceInfoIterate's order of device kinds (the first clash found is the one reported). */
