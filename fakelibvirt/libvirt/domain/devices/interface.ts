@@ -1,9 +1,10 @@
 /**
  * `<interface>`: virDomainNetDefParseXML and virDomainNetDefFormat (conf/domain_conf.c), with the
  * QEMU driver's default model (qemuDomainDefaultNetModel). Parts whose inner grammar is not
- * modelled (vlan, bandwidth, filterref parameters, coalesce, ip/route, hostdev source) are kept as
+ * modelled (bandwidth, filterref parameters, coalesce, ip/route, hostdev source) are kept as
  * written in libvirt's place for them.
  */
+import { parseVlan } from './vlan.ts';
 import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorNumber } from '../../../../src/libvirt/errors.ts';
 import { child, type XmlNode } from '../../xml-tree.ts';
@@ -92,6 +93,8 @@ export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
   let ifname = target ? prop(target, 'dev') : undefined;
   const linkState = child(n, 'link')?.attrs.state || undefined;
   const filterref = type === 'network' || type === 'bridge' || type === 'ethernet' ? child(n, 'filterref') : undefined;
+  const vlanEl = child(n, 'vlan');
+  const vlanNode = vlanEl && parseVlan(vlanEl);
   const macNode = child(n, 'mac');
   let mac: string | undefined;
   let macType: string | undefined;
@@ -143,7 +146,7 @@ export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
 
   kids.push(node('mac', { address: mac, type: macType, check: macCheck }));
   kids.push(sourceNode);
-  kids.push(child(n, 'vlan'), vportNode, child(n, 'bandwidth'));
+  kids.push(vlanNode, vportNode, child(n, 'bandwidth'));
   if (isolated !== undefined) kids.push(node('port', { isolated }));
   kids.push(...n.children.filter((c) => c.name === 'ip' || c.name === 'route'));
   kids.push(...n.children.filter((c) => c.name === 'portForward'));
