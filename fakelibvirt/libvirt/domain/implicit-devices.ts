@@ -15,6 +15,7 @@ import { domainXmlError } from './devices/device-info.ts';
 import { diskModelOf } from './devices/disk.ts';
 import { driveAddress, postParseDisks, validateDisk, validateDiskSet } from './devices/disk-rules.ts';
 import { addConsoleCompat, formatConsoleAliases } from './console-compat.ts';
+import { validateController } from './devices/controller-rules.ts';
 import { addDefaultAudio, addDefaultMemballoon, addImplicitInputs } from './default-devices.ts';
 
 const qemuUnsupported = (message: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, message);
@@ -140,7 +141,8 @@ function addDefaultControllers(d: DomainDraft): void {
 /** qemuDomainControllerDefPostParse (x86 with QEMU 7.2's devices). */
 function postParseController(d: DomainDraft, c: ControllerModel): void {
   const machine = machineOf(d);
-  if (c.type === 'scsi' && c.model === undefined) c.model = 'lsilogic';
+  // qemuDomainGetSCSIControllerModel: 'auto' is no model either; x86 QEMU 7.2 has the LSI controller.
+  if (c.type === 'scsi' && (c.model === undefined || c.model === 'auto')) c.model = 'lsilogic';
   if (c.type === 'usb') {
     if (c.model === undefined) c.model = 'piix3-uhci';
     if (c.model === 'qusb1' || c.model === 'qusb2') throw qemuUnsupported("USB controller model type 'qusb1' or 'qusb2' is not supported in qemu");
@@ -189,7 +191,7 @@ function addImplicitControllers(d: DomainDraft): void {
   );
   if (virtioPort && !controllers(d).some((c) => c.type === 'virtio-serial')) addController(d, 'virtio-serial', 0);
   // Implicit SCSI controllers get the QEMU driver's default model afterwards.
-  for (const c of controllers(d)) if (c.type === 'scsi' && c.model === undefined) postParseController(d, c);
+  for (const c of controllers(d)) if (c.type === 'scsi' && (c.model === undefined || c.model === 'auto')) postParseController(d, c);
 }
 
 /**
@@ -222,14 +224,6 @@ export const postParse: DraftStep = (d) => {
 
 /** What the formatter derives rather than stores: a serial-type console is its serial's copy. */
 export const beforeFormat: DraftStep = formatConsoleAliases;
-
-/** qemuValidateDomainDeviceDefControllerIDE. */
-function validateController(d: DomainDraft, c: ControllerModel): void {
-  if (c.type !== 'ide') return;
-  const builtin = isI440fx(machineOf(d));
-  if (c.idx === 0 && builtin) return;
-  throw qemuUnsupported(builtin ? 'Only a single IDE controller is supported for this machine type' : 'IDE controllers are unsupported for this QEMU binary or machine type');
-}
 
 /** The per-device validation of disks and controllers (libvirt's device iteration order), then the disk set. */
 export const validate: DraftStep = (d) => {
