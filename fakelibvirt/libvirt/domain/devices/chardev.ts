@@ -9,7 +9,7 @@ import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUInt } from '../c-numbers.ts';
 import { node, type DomainDraft, type DraftStep } from '../draft.ts';
 import { propUInt } from '../props.ts';
-import { checkChrSourceType, parseChrSource, validateChrSource as validateSource, validateChrSourceQemu } from './chardev-source.ts';
+import { checkChrSourceType, parseChrSource, validateChrSource as validateSource, validateChrSourceQemu, type ChrSource } from './chardev-source.ts';
 import { parseGuestfwdAddress } from './socket-addr.ts';
 import { domainXmlError, guestArch, internalError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 
@@ -225,6 +225,14 @@ export function validateConsoleTargets(d: DomainDraft): void {
   }
 }
 
+/** qemuValidateDomainChrSourceDef: reconnect timeouts, and the spice channels need spice graphics (also for an rng egd backend). */
+export function validateChrSourceDefQemu(src: ChrSource, d: DomainDraft): void {
+  validateChrSourceQemu(src);
+  if ((src.type === 'spicevmc' || src.type === 'spiceport') && !d.devices.some((g) => g.name === 'graphics' && g.attrs.type === 'spice')) {
+    throw qemuUnsupported(`chardev '${src.type}' not supported without spice graphics`);
+  }
+}
+
 /** virDomainChrDefValidate, then qemuValidateDomainChrDef, on the canonical device. */
 export function validateChrSource(n: XmlNode, d: DomainDraft): void {
   const type = n.attrs.type ?? 'pty';
@@ -232,10 +240,7 @@ export function validateChrSource(n: XmlNode, d: DomainDraft): void {
   const target = child(n, 'target');
   const ttype = target?.attrs.type;
   validateSource(src, n.name === 'channel' && (ttype === 'virtio' || ttype === 'xen'));
-  validateChrSourceQemu(src);
-  if ((type === 'spicevmc' || type === 'spiceport') && !d.devices.some((g) => g.name === 'graphics' && g.attrs.type === 'spice')) {
-    throw qemuUnsupported(`chardev '${type}' not supported without spice graphics`);
-  }
+  validateChrSourceDefQemu(src, d);
   if (n.name === 'serial') validateSerialTarget(n, d, ttype ?? 'none', (target && child(target, 'model')?.attrs.name) ?? 'none');
 }
 

@@ -12,7 +12,7 @@ import { parseHub, parsePanic, parseRedirdev, parseShmem, parseSmartcard, postPa
 import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts';
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
-import { parseIommu, parseMemballoon, parseMemoryDevice, parseRng, parseVsock, parseWatchdog, validateMemoryDevice } from './misc.ts';
+import { parseIommu, parseMemballoon, parseMemoryDevice, parseRng, parseVsock, parseWatchdog, validateIommu, validateMemoryDevice, validateRng, validateWatchdog } from './misc.ts';
 import { parseVideo, postParseVideos, validateVideos } from './video.ts';
 
 type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
@@ -54,6 +54,9 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   console: validateChrSource,
   channel: validateChrSource,
   memory: validateMemoryDevice,
+  watchdog: validateWatchdog,
+  rng: validateRng,
+  iommu: validateIommu,
 };
 
 /** The device post-parse of these kinds, in virDomainDeviceInfoIterate's order (videos before chardevs). */

@@ -6,9 +6,12 @@
  */
 import { child, children, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
-import { inputDevices, type DomainDraft } from '../draft.ts';
+import { getTop, inputDevices, type DomainDraft } from '../draft.ts';
+import { osOf } from '../os.ts';
+import { isQ35Machine } from '../os-validate.ts';
 import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
-import { checkChrSourceType } from './chardev.ts';
+import { checkChrSourceType, validateChrSourceDefQemu } from './chardev.ts';
+import { parseChrSource } from './chardev-source.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
 
 const WATCHDOG_MODELS = ['i6300esb', 'ib700', 'diag288'];
@@ -122,4 +125,50 @@ export function parseMemoryDevice(n: XmlNode, _d: DomainDraft): XmlNode {
 /** qemuValidateDomainDeviceDefMemory's capability rule the host decides: no SGX (domain capabilities say so). */
 export function validateMemoryDevice(n: XmlNode, _d: DomainDraft): void {
   if (n.attrs.model === 'sgx-epc') throw qemuUnsupported("sgx epc isn't supported by this QEMU binary");
+}
+
+const addressType = (n: XmlNode): string | undefined => child(n, 'address')?.attrs.type;
+
+/** qemuValidateDomainWatchdogDef: where each model may sit, and diag288 only on s390. */
+export function validateWatchdog(n: XmlNode, d: DomainDraft): void {
+  const model = n.attrs.model;
+  const addr = addressType(n);
+  if (model === 'i6300esb' && addr !== undefined && addr !== 'pci') throw qemuUnsupported('i6300esb model of watchdog can go only on PCI bus');
+  if (model === 'ib700' && addr !== undefined) throw qemuUnsupported('ib700 model of watchdog does not support configuring the address');
+  if (model === 'diag288') {
+    if (addr !== undefined) throw qemuUnsupported('diag288 model of watchdog is virtual and cannot go on any bus.');
+    if (!osOf(d).arch.startsWith('s390')) throw qemuUnsupported('diag288 model of watchdog is allowed for s390 and s390x only');
+  }
+}
+
+/** qemuValidateDomainRNGDef: an egd backend's chardev is validated as any chardev source is. */
+export function validateRng(n: XmlNode, d: DomainDraft): void {
+  const backend = child(n, 'backend');
+  if (backend?.attrs.model !== 'egd') return;
+  validateChrSourceDefQemu(parseChrSource(backend, backend.attrs.type ?? 'pty'), d);
+}
+
+const isArmVirt = (arch: string, machine: string | undefined) =>
+  (arch === 'aarch64' || arch === 'armv7l') && machine !== undefined && (machine === 'virt' || machine.startsWith('virt-'));
+
+/** virDomainIOMMUDefValidate, then qemuValidateDomainDeviceDefIOMMU (QEMU 7.2 has every IOMMU device). */
+export function validateIommu(n: XmlNode, d: DomainDraft): void {
+  const model = n.attrs.model;
+  const driver = child(n, 'driver');
+  const addr = addressType(n);
+  if ((model === 'smmuv3' || model === 'virtio') && driver) {
+    const extra = ['intremap', 'caching_mode', 'eim', 'iotlb'].some((a) => driver.attrs[a] !== undefined) || (driver.attrs.aw_bits !== undefined && driver.attrs.aw_bits !== '0');
+    if (extra) throw domainXmlError(`iommu model '${model}' doesn't support additional attributes`);
+  }
+  if ((model === 'smmuv3' || model === 'intel') && addr !== undefined) throw domainXmlError(`iommu model '${model}' can't have address`);
+  const { arch, machine } = osOf(d);
+  const q35 = isQ35Machine(machine, arch);
+  const armVirt = isArmVirt(arch, machine);
+  if (model === 'intel' && !q35) throw qemuUnsupported("IOMMU device: 'intel' is only supported with Q35 machines");
+  if (model === 'smmuv3' && !armVirt) throw qemuUnsupported("IOMMU device: 'smmuv3' is only supported with ARM Virt machines");
+  if (model === 'virtio') {
+    if (!q35 && !armVirt) throw qemuUnsupported("IOMMU device: 'virtio' is only supported with Q35 and ARM Virt machines");
+    if (!(getTop(d, 'features')?.children ?? []).some((c) => c.name === 'acpi')) throw qemuUnsupported("IOMMU device: 'virtio' requires ACPI");
+    if (addr !== undefined && addr !== 'pci') throw qemuUnsupported("IOMMU device: 'virtio' needs a PCI address");
+  }
 }
