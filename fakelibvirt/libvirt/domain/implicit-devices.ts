@@ -10,7 +10,7 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import { child, type XmlNode } from '../xml-tree.ts';
 import { getTop, node, type DomainDraft, type DraftStep } from './draft.ts';
-import { controllerModelOf, formatController, type ControllerModel } from './devices/controller.ts';
+import { controllerModelNumber, controllerModelOf, formatController, type ControllerModel } from './devices/controller.ts';
 import { domainXmlError } from './devices/device-info.ts';
 import { diskModelOf } from './devices/disk.ts';
 import { driveAddress, postParseDisks, validateDisk, validateDiskSet } from './devices/disk-rules.ts';
@@ -138,8 +138,21 @@ function addDefaultControllers(d: DomainDraft): void {
   } else addController(d, 'pci', 0, want);
 }
 
-/** qemuDomainControllerDefPostParse (x86 with QEMU 7.2's devices). */
+/** virDomainControllerDefPostParse: an iothread needs a virtio-scsi model (compared by number, whatever the type). */
+function commonPostParseController(c: ControllerModel): void {
+  const VIRTIO_SCSI_NUMBERS = [6, 8, 9]; // virtio-scsi, virtio-transitional, virtio-non-transitional
+  if (c.driver.iothread !== undefined && !VIRTIO_SCSI_NUMBERS.includes(controllerModelNumber(c))) {
+    throw domainXmlError("'iothread' attribute only supported for virtio scsi controllers");
+  }
+}
+
+/** qemuDomainControllerDefPostParse (x86 with QEMU 7.2's devices), then the common one. */
 function postParseController(d: DomainDraft, c: ControllerModel): void {
+  postParseQemuController(d, c);
+  commonPostParseController(c);
+}
+
+function postParseQemuController(d: DomainDraft, c: ControllerModel): void {
   const machine = machineOf(d);
   // qemuDomainGetSCSIControllerModel: 'auto' is no model either; x86 QEMU 7.2 has the LSI controller.
   if (c.type === 'scsi' && (c.model === undefined || c.model === 'auto')) c.model = 'lsilogic';

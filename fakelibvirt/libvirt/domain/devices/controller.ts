@@ -37,6 +37,11 @@ const MODEL_TABLES: Partial<Record<string, readonly string[]>> = {
   scsi: SCSI_MODELS, usb: USB_MODELS, pci: PCI_MODELS, ide: IDE_MODELS, 'virtio-serial': VIRTIO_SERIAL_MODELS, isa: [],
 };
 
+/** The model's number in its type's enum (-1: none), which some libvirt checks compare across types. */
+export function controllerModelNumber(m: ControllerModel): number {
+  return m.model === undefined ? -1 : (MODEL_TABLES[m.type] ?? []).indexOf(m.model);
+}
+
 export interface ControllerModel {
   type: string;
   /** -1: not set (libvirt's "default" model). */
