@@ -169,6 +169,15 @@ function postParseQemuController(d: DomainDraft, c: ControllerModel): void {
     }
     if (c.model === 'pci-expander-bus' && !isI440fx(machine)) throw qemuUnsupported('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
     if (c.model === 'pcie-expander-bus' && !isQ35(machine)) throw qemuUnsupported('pcie-expander-bus controllers are not supported with this machine type');
+    // The NUMA node a PCI controller is put on must be one of the guest's <cpu><numa> cells.
+    const numaNode = c.pci.numaNode;
+    const cells = child(getTop(d, 'cpu') ?? node('cpu'), 'numa')?.children.filter((n) => n.name === 'cell').length ?? 0;
+    if (numaNode !== undefined && numaNode >= cells) {
+      throw LibvirtError.of(
+        VirErrorNumber.XML_ERROR, VirErrorDomain.QEMU,
+        `${c.model} with index ${c.idx} is configured for a NUMA node (${numaNode}) not present in the domain's <cpu><numa> array (${cells})`,
+      );
+    }
   }
   refresh(d, c);
 }
