@@ -18,17 +18,31 @@ export function addressOf(dev: XmlNode): AddressAttrs | undefined {
   if (m) return m.address;
   const a = child(dev, 'address');
   if (!a) return undefined;
-  // Assignment asks for the same addresses many times: each element is canonicalised once
-  // (an <address> is replaced, never changed in place; one that fails is not kept).
-  let attrs = CANONICAL.get(a);
+  let attrs = cache?.canonical.get(a);
   if (attrs === undefined) {
     attrs = (parseAddress(a) ?? a).attrs;
-    CANONICAL.set(a, attrs);
+    cache?.canonical.set(a, attrs);
   }
   return attrs;
 }
 
-const CANONICAL = new WeakMap<XmlNode, AddressAttrs>();
+/**
+ * Assignment asks for the same addresses many times: while it runs, each `<address>` element is
+ * canonicalised once and each PCI attribute set read once (elements and attribute sets are
+ * replaced, never changed in place; one that fails to parse is not kept). Plain maps dropped at
+ * the end, not weak ones the collector would have to trace.
+ */
+let cache: { canonical: Map<XmlNode, AddressAttrs>; pci: Map<AddressAttrs, Readonly<PciAddress>> } | null = null;
+
+export function withAddressCache(run: () => void): void {
+  if (cache) return run();
+  cache = { canonical: new Map(), pci: new Map() };
+  try {
+    run();
+  } finally {
+    cache = null;
+  }
+}
 
 export function setAddress(dev: XmlNode, attrs: AddressAttrs): void {
   placeAddress(dev, attrs);
@@ -67,17 +81,14 @@ const num = (s: string | undefined) => (s === undefined ? 0 : s.startsWith('0x')
 export function pciAddressOf(dev: XmlNode): PciAddress | undefined {
   const a = addressOf(dev);
   if (a?.type !== 'pci') return undefined;
-  // Read once per attribute set (replaced, never edited, when an address is set); callers get
-  // their own copy, which the address set may move.
-  let p = PCI.get(a);
+  // Callers get their own copy, which the address set may move.
+  let p = cache?.pci.get(a);
   if (p === undefined) {
     p = { domain: num(a.domain), bus: num(a.bus), slot: num(a.slot), fn: num(a.function), multi: a.multifunction };
-    PCI.set(a, p);
+    cache?.pci.set(a, p);
   }
   return { domain: p.domain, bus: p.bus, slot: p.slot, fn: p.fn, multi: p.multi };
 }
-
-const PCI = new WeakMap<AddressAttrs, Readonly<PciAddress>>();
 
 /** virPCIDeviceAddressIsEmpty: the function does not count. */
 const isEmpty = (a: PciAddress) => a.domain === 0 && a.bus === 0 && a.slot === 0;
@@ -99,19 +110,19 @@ export function pciWanted(dev: XmlNode): boolean {
 const hex = (n: number, w: number) => `0x${n.toString(16).padStart(w, '0')}`;
 
 export function setPciAddress(dev: XmlNode, a: PciAddress): void {
-  const placed = placeAddress(dev, {
-    type: 'pci', domain: hex(a.domain, 4), bus: hex(a.bus, 2), slot: hex(a.slot, 2), function: `0x${a.fn.toString(16)}`,
-    ...(a.multi !== undefined ? { multifunction: a.multi } : {}),
-  });
+  const attrs: AddressAttrs = { type: 'pci', domain: hex(a.domain, 4), bus: hex(a.bus, 2), slot: hex(a.slot, 2), function: `0x${a.fn.toString(16)}` };
+  if (a.multi !== undefined) attrs.multifunction = a.multi;
+  const placed = placeAddress(dev, attrs);
+  if (!cache) return;
   // Known without reading it back. An element is taken as canonical only where parseAddress
   // would give these same attributes: not empty, within virPCIDeviceAddressIsValid's limits.
   if (placed.element) {
     const canonical = !(a.domain === 0 && a.bus === 0 && a.slot === 0 && a.fn === 0) && a.bus <= 0xff && a.slot <= 0x1f && a.fn <= 7 &&
       (a.multi === undefined || a.multi === 'on' || a.multi === 'off');
     if (!canonical) return;
-    CANONICAL.set(placed.element, placed.attrs);
+    cache.canonical.set(placed.element, placed.attrs);
   }
-  PCI.set(placed.attrs, { domain: a.domain, bus: a.bus, slot: a.slot, fn: a.fn, multi: a.multi });
+  cache.pci.set(placed.attrs, { domain: a.domain, bus: a.bus, slot: a.slot, fn: a.fn, multi: a.multi });
 }
 
 /** virDomainDeviceInfoIterate's order of device kinds (the first clash found is the one reported). */
