@@ -5,7 +5,10 @@
  * once they pass; their canonical forms are not rebuilt yet.
  */
 import { child, children, type XmlNode } from '../../xml-tree.ts';
-import { strToUIntPositive } from '../c-numbers.ts';
+import { strToInt, strToUIntPositive } from '../c-numbers.ts';
+import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/libvirt/errors.ts';
+import { cpuOf } from '../cpu.ts';
+import { stringOf } from '../scaled.ts';
 import { getTop, inputDevices, type DomainDraft } from '../draft.ts';
 import { osOf } from '../os.ts';
 import { isQ35Machine } from '../os-validate.ts';
@@ -117,13 +120,55 @@ export function parseMemoryDevice(n: XmlNode, _d: DomainDraft): XmlNode {
   propEnum(n, 'model', MEMORY_MODELS, { required: true, nonzero: true });
   propEnum(n, 'access', MEMORY_ACCESS, { nonzero: true });
   propTristateBool(n, 'discard');
-  if (!child(n, 'target')) throw domainXmlError('missing <target> element for <memory> device');
+  const target = child(n, 'target');
+  if (!target) throw domainXmlError('missing <target> element for <memory> device');
+  memoryTargetNode(target);
   parseDeviceInfo(n);
   return n;
 }
 
-/** qemuValidateDomainDeviceDefMemory's capability rule the host decides: no SGX (domain capabilities say so). */
-export function validateMemoryDevice(n: XmlNode, _d: DomainDraft): void {
+/** virDomainMemoryTargetDefParseXML's `./node` (virXPathInt: -1 when absent, never negative). */
+function memoryTargetNode(target: XmlNode): number {
+  const text = stringOf(child(target, 'node'));
+  if (text === undefined || text === '') return -1;
+  const v = strToInt(text, 10);
+  if (v === null || v < 0) throw domainXmlError('invalid value of memory device node');
+  return v;
+}
+
+const xmlDetail = (m: string) => LibvirtError.of(VirErrorNumber.XML_DETAIL, VirErrorDomain.DOMAIN, m);
+
+/**
+ * virDomainMemoryDefValidate's rules on the fields libvirt reads from the source and target (NUMA
+ * node in range, per-model path/discard/access/uuid/address), then qemuValidateDomainDeviceDefMemory's
+ * capability rule the host decides: no SGX (domain capabilities say so).
+ */
+export function validateMemoryDevice(n: XmlNode, d: DomainDraft): void {
+  const model = n.attrs.model;
+  const targetNode = memoryTargetNode(child(n, 'target')!);
+  if (targetNode !== -1) {
+    const nodes = cpuOf(d)?.cells.length ?? 0;
+    if (nodes === 0) throw xmlDetail("can't add memory backend as guest has no NUMA nodes configured");
+    if (targetNode >= nodes) {
+      throw xmlDetail(`can't add memory backend for guest node '${targetNode}' as the guest has only '${nodes}' NUMA nodes configured`);
+    }
+  }
+  const source = child(n, 'source');
+  const path = model === 'nvdimm' || model === 'virtio-pmem' ? stringOf(source && child(source, 'path')) : undefined;
+  const discard = n.attrs.discard === 'yes';
+  if (model === 'nvdimm') {
+    if (path === undefined) throw xmlDetail("path is required for model 'nvdimm'");
+    if (discard) throw unsupported('discard is not supported for nvdimms');
+    if (!osOf(d).arch.startsWith('ppc64') && child(n, 'uuid')) throw unsupported('UUID is not supported for NVDIMM device');
+  } else if (model === 'virtio-pmem') {
+    if (path === undefined) throw xmlDetail("path is required for model 'virtio-pmem'");
+    if (discard) throw unsupported("discard is not supported for model 'virtio-pmem'");
+    // virDomainMemoryDefPostParse makes an unset access 'shared' for virtio-pmem.
+    if ((n.attrs.access ?? 'shared') !== 'shared') throw unsupported('shared access mode required for virtio-pmem device');
+    if (targetNode !== -1) throw unsupported('virtio-pmem does not support NUMA nodes');
+  } else if (model === 'sgx-epc' && addressType(n) !== undefined) {
+    throw unsupported("memory device address is not supported for model 'sgx-epc'");
+  }
   if (n.attrs.model === 'sgx-epc') throw qemuUnsupported("sgx epc isn't supported by this QEMU binary");
 }
 
