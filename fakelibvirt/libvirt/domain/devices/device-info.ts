@@ -147,7 +147,8 @@ function checkPciAddress(bus: number, slot: number, fn: number): void {
   if (fn > 7) throw xmlErrorDomain(`Invalid PCI address function=0x${fn.toString(16)}, must be <= 7`);
 }
 
-const xmlErrorDomain = domainXmlError;
+/** virpci.c reports from VIR_FROM_NONE. */
+const xmlErrorDomain = (message: string) => LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.NONE, message);
 
 /** virDomainDeviceUSBAddressParsePort: up to four dot-separated port numbers. */
 function usbPort(port: string): string {
@@ -177,6 +178,42 @@ function parseCcw(a: XmlNode): XmlNode {
   if (cssid === undefined && ssid === undefined && devno === undefined) return node('address', { type: 'ccw' });
   if (cssid === undefined || ssid === undefined || devno === undefined) throw internalError('Invalid partial specification for virtio ccw address');
   return node('address', { type: 'ccw', cssid: `0x${c.toString(16)}`, ssid: `0x${s.toString(16)}`, devno: `0x${d.toString(16).padStart(4, '0')}` });
+}
+
+/**
+ * A device's address, validated: virDomainDeviceInfoValidate ('unassigned' only for host devices),
+ * then the start of qemuValidateDomainDeviceDefAddress (spapr-vio reg range, CCW only on s390-ccw
+ * machines). `machine`/`arch` are the guest's.
+ */
+export function validateDeviceAddress(dev: XmlNode, arch: string, machine: string | undefined): void {
+  const address = child(dev, 'address');
+  const type = address?.attrs.type;
+  if (type === 'unassigned' && dev.name !== 'hostdev') throw unsupported("address of type 'unassigned' is supported only for hostdevs");
+  if (type === 'spapr-vio') {
+    const reg = address!.attrs.reg;
+    if (reg !== undefined && BigInt(reg) > 0xffffffffn) {
+      throw qemuUnsupported(`spapr-vio reg='${reg}' exceeds maximum possible value (0xffffffff)`);
+    }
+  }
+  if (type === 'ccw' && !(arch === 's390x' && machine?.startsWith('s390-ccw'))) {
+    const alias = child(dev, 'alias')?.attrs.name ?? '<null>';
+    throw qemuUnsupported(`cannot use CCW address type for device '${alias}' using machine type '${machine}'`);
+  }
+}
+
+/** virDomainDefValidateAliases: user aliases are unique across devices (a serial console's copy of the first serial excepted). */
+export function validateAliases(devices: readonly XmlNode[]): void {
+  const seen = new Set<string>();
+  const firstSerial = devices.find((x) => x.name === 'serial');
+  const firstConsole = devices.find((x) => x.name === 'console');
+  const consoleIsSerial = firstSerial !== undefined && firstConsole !== undefined && (child(firstConsole, 'target')?.attrs.type ?? 'serial') === 'serial';
+  for (const dev of devices) {
+    const alias = child(dev, 'alias')?.attrs.name;
+    if (alias === undefined || !alias.startsWith('ua-')) continue;
+    if (consoleIsSerial && (dev === firstSerial || dev === firstConsole)) continue;
+    if (seen.has(alias)) throw unsupported(`non unique alias detected: ${alias}`);
+    seen.add(alias);
+  }
 }
 
 /** virDomainVirtioOptionsParseXML: the `<driver>` attributes every virtio device shares, in format order. */

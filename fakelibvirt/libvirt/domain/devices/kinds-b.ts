@@ -13,6 +13,8 @@ import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
 import { parseIommu, parseMemballoon, parseMemoryDevice, parseRng, parseVsock, parseWatchdog, validateIommu, validateMemoryDevice, validateRng, validateWatchdog } from './misc.ts';
+import { validateDeviceAddress } from './device-info.ts';
+import { osOf } from '../os.ts';
 import { parseVideo, postParseVideos, validateVideos } from './video.ts';
 
 type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
@@ -72,6 +74,10 @@ export const validateDevicesB: DraftStep = (d) => {
   rejectDuplicatePanics(d);
   checkConsoles(d);
   validateConsoleTargets(d);
-  for (const dev of d.devices) VALIDATORS[dev.name]?.(dev, d);
+  const { arch, machine } = osOf(d);
+  for (const dev of d.devices) {
+    validateDeviceAddress(dev, arch, machine);
+    VALIDATORS[dev.name]?.(dev, d);
+  }
   validateVideos(d);
 };

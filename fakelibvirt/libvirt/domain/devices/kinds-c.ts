@@ -8,6 +8,7 @@ import type { DomainDraft, DraftStep } from '../draft.ts';
 import { parseFilesystem, validateFilesystem, validateFilesystemSet } from './filesystem.ts';
 import { parseHostdev, validateHostdev, validateHostdevSet } from './hostdev.ts';
 import { parseLease } from './lease.ts';
+import { validateAliases } from './device-info.ts';
 
 export const DEVICE_C_PARSERS: Record<string, (input: XmlNode, draft: DomainDraft) => XmlNode> = {
   filesystem: parseFilesystem,
@@ -21,5 +22,7 @@ export const validateDevicesC: DraftStep = (d) => {
     else if (dev.name === 'filesystem') validateFilesystem(dev, d);
   }
   validateHostdevSet(d);
+  // virDomainDefValidateInternal: duplicate drive addresses (with the disks), then unique aliases.
+  validateAliases(d.devices);
   validateFilesystemSet(d);
 };
