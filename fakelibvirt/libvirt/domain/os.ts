@@ -337,6 +337,10 @@ export const postParseMachine: DraftStep = (d) => {
     if (e === undefined) throw LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, `No emulator found for arch '${os.arch}'`);
     d.emulator = e;
   }
+  // virQEMUCapsCacheLookup stats the binary: the host has only its QEMU's emulators.
+  if (!d.ctx.arches.some((a) => a.emulator === d.emulator)) {
+    throw LibvirtError.of(VirErrorNumber.SYSTEM_ERROR, VirErrorDomain.QEMU, `Cannot check QEMU binary ${d.emulator}: No such file or directory`);
+  }
   if (os.bootloader !== undefined || os.bootloaderArgs !== undefined) {
     throw LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, 'bootloader is not supported by QEMU');
   }
