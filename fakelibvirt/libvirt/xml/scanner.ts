@@ -187,6 +187,23 @@ export class Scanner {
     }
   }
 
+  /** A declaration attribute's `= '`, after its name: the opening quote, returned. */
+  private declValueOpen(): number {
+    this.skipBlanks();
+    if (this.at() !== 0x3d) this.fail("expected '='\n");
+    this.cur++;
+    this.skipBlanks();
+    const q = this.at();
+    if (q !== 0x22 && q !== 0x27) this.fail("String not started expecting ' or \"\n");
+    this.cur++;
+    return q;
+  }
+
+  private declValueClose(q: number): void {
+    if (this.at() !== q) this.fail("String not closed expecting \" or '\n");
+    this.cur++;
+  }
+
   /** xmlParseXMLDecl with its version, encoding and standalone parts. */
   private xmlDecl(): void {
     this.cur += 5;
@@ -194,21 +211,14 @@ export class Scanner {
     let version: string | null = null;
     if (this.startsWith('version')) {
       this.cur += 7;
-      this.skipBlanks();
-      if (this.at() !== 0x3d) this.fail("expected '='\n");
-      this.cur++;
-      this.skipBlanks();
-      const q = this.at();
-      if (q !== 0x22 && q !== 0x27) this.fail("String not started expecting ' or \"\n");
-      this.cur++;
+      const q = this.declValueOpen();
       const s = this.cur;
       if (this.at() >= 0x30 && this.at() <= 0x39 && this.at(this.cur + 1) === 0x2e) {
         this.cur += 2;
         while (this.at() >= 0x30 && this.at() <= 0x39) this.cur++;
         version = this.text(s, this.cur);
       }
-      if (this.at() !== q) this.fail("String not closed expecting \" or '\n");
-      this.cur++;
+      this.declValueClose(q);
     }
     if (version === null) this.fail('Malformed declaration expecting version\n');
     // 1.x other than 1.0 is only a warning; anything else is fatal.
@@ -222,20 +232,13 @@ export class Scanner {
     if (this.startsWith('encoding')) {
       encoding = true;
       this.cur += 8;
-      this.skipBlanks();
-      if (this.at() !== 0x3d) this.fail("expected '='\n");
-      this.cur++;
-      this.skipBlanks();
-      const q = this.at();
-      if (q !== 0x22 && q !== 0x27) this.fail("String not started expecting ' or \"\n");
-      this.cur++;
+      const q = this.declValueOpen();
       const s = this.cur;
       const c0 = this.at();
       if (!((c0 >= 0x61 && c0 <= 0x7a) || (c0 >= 0x41 && c0 <= 0x5a))) this.fail('Invalid XML encoding name\n');
       while (/[A-Za-z0-9._-]/.test(String.fromCharCode(this.at())) && this.cur < this.end) this.cur++;
       const name = this.text(s, this.cur);
-      if (this.at() !== q) this.fail("String not closed expecting \" or '\n");
-      this.cur++;
+      this.declValueClose(q);
       // The document arrives as a string already decoded: a known encoding changes nothing.
       if (!knownEncoding(name)) this.fail(`Unsupported encoding ${name}\n`);
     }
@@ -246,18 +249,11 @@ export class Scanner {
     this.skipBlanks();
     if (this.startsWith('standalone')) {
       this.cur += 10;
-      this.skipBlanks();
-      if (this.at() !== 0x3d) this.fail("expected '='\n");
-      this.cur++;
-      this.skipBlanks();
-      const q = this.at();
-      if (q !== 0x22 && q !== 0x27) this.fail("String not started expecting ' or \"\n");
-      this.cur++;
+      const q = this.declValueOpen();
       if (this.startsWith('no')) this.cur += 2;
       else if (this.startsWith('yes')) this.cur += 3;
       else this.fail("standalone accepts only 'yes' or 'no'\n");
-      if (this.at() !== q) this.fail("String not closed expecting \" or '\n");
-      this.cur++;
+      this.declValueClose(q);
     }
     this.skipBlanks();
     if (this.startsWith('?>')) this.cur += 2;
