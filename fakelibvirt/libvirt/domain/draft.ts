@@ -72,18 +72,3 @@ export function node(name: string, attrs: Record<string, string | number | undef
 
 export const textNode = (name: string, text: string | number, attrs: Record<string, string | number | undefined> = {}): XmlNode =>
   node(name, attrs, [], String(text));
-
-/**
- * Keeps top-level elements as written. A stand-in for parts whose libvirt parse is not modelled
- * yet: it neither checks nor normalises, so the golden corpus shows where it is still used.
- */
-export function passthrough(...names: string[]): DraftStep {
-  return (d) => {
-    for (const name of names) {
-      const nodes = inputAll(d, name);
-      if (nodes.length > 0) setTop(d, name, ...nodes);
-    }
-  };
-}
-
-export const noop: DraftStep = () => {};
