@@ -13,7 +13,7 @@ import { parseAudio, parseSound, validateAudio, validateSound } from './sound.ts
 import { parseInput, validateInput } from './input.ts';
 import { parseInterface } from './interface.ts';
 import { parseIommu, parseMemballoon, parseMemoryDevice, parseRng, parseVsock, parseWatchdog, validateIommu, validateMemoryDevice, validateRng, validateWatchdog } from './misc.ts';
-import { validateDeviceAddress } from './device-info.ts';
+import { qemuUnsupported, validateDeviceAddress } from './device-info.ts';
 import { osOf } from '../os.ts';
 import { parseVideo, postParseVideos, validateVideos } from './video.ts';
 
@@ -59,7 +59,13 @@ const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
   watchdog: validateWatchdog,
   rng: validateRng,
   iommu: validateIommu,
+  nvram: validateNvram,
 };
+
+/** qemuValidateDomainDeviceDefNVRAM: the spapr-vio NVRAM device exists only on pseries guests. */
+function validateNvram(_dev: XmlNode, d: DomainDraft): void {
+  if (osOf(d).arch !== 'ppc64' && osOf(d).arch !== 'ppc64le') throw qemuUnsupported('nvram device is only supported for PPC64');
+}
 
 /** The device post-parse of these kinds, in virDomainDeviceInfoIterate's order (videos before chardevs). */
 export const postParseDevicesB: DraftStep = (d) => {
