@@ -6,6 +6,7 @@
 import type { XmlNode } from '../../xml-tree.ts';
 import { inputDevices, type DomainDraft, type DraftStep } from '../draft.ts';
 import { diskNameParse } from './disk-rules.ts';
+import { parseRedirfilters } from './redirfilter.ts';
 import { DEVICE_B_PARSERS } from './kinds-b.ts';
 import { DEVICE_C_PARSERS } from './kinds-c.ts';
 import { parseController } from './controller.ts';
@@ -33,6 +34,7 @@ export const DEVICE_FORMAT_ORDER: readonly string[] = [
 
 function parseKind(kind: string): DraftStep {
   if (kind === 'disk') return parseDisks;
+  if (kind === 'redirfilter') return parseRedirfilters;
   return (d) => {
     const parse = PARSERS[kind];
     for (const input of inputDevices(d, kind)) d.devices.push(parse ? parse(input, d) : input);
