@@ -6,7 +6,8 @@
  * Guests are tiny (64 MiB, no disk, no network) and use the target's domain type (`qemu` = TCG where
  * KVM cannot run guests).
  */
-import { launchSecurityUnsupportedText } from '../../fakelibvirt/libvirt/qemu-validate.ts';
+import { domainContext } from '../../fakelibvirt/libvirt/domain/context.ts';
+import { launchSecurityUnsupportedText } from '../../fakelibvirt/libvirt/domain/launch-security.ts';
 import { formatVirMessage, isLibvirtError, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { DomainRef, LibvirtClient } from '../../src/libvirt/client.ts';
 import type { Area } from '../catalogue/types.ts';
@@ -87,7 +88,7 @@ export const REAL_CHECKS: readonly RealCheck[] = [
     appliesTo: needsNoSevHere,
     async run(ctx) {
       const name = `${CHECK_DOMAIN_PREFIX}sev-refused`;
-      const expected = formatVirMessage(VirErrorNumber.CONFIG_UNSUPPORTED, launchSecurityUnsupportedText(ctx.truth.profile, 'sev'));
+      const expected = formatVirMessage(VirErrorNumber.CONFIG_UNSUPPORTED, launchSecurityUnsupportedText(domainContext(ctx.truth.profile, []), 'sev'));
       let dom: DomainRef | null = null;
       try {
         const machine = q35Of(ctx.truth);

@@ -8,10 +8,9 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
-import { versionAtLeast } from '../profile/version.ts';
 import { defaultMachine, resolveMachine as findMachine } from '../views/machines.ts';
 import type { DomainContext } from './domain/context.ts';
-import { launchSecurityUnsupportedText as unsupportedText, validateLaunchSecurity } from './domain/launch-security.ts';
+import { validateLaunchSecurity } from './domain/launch-security.ts';
 import type { DomainDef } from './domain-def.ts';
 import { child } from './xml-tree.ts';
 
@@ -30,11 +29,6 @@ export function resolveMachine(profile: HardwareProfile, machine: string | undef
 }
 
 export const isQ35 = (canonical: string) => canonical.includes('q35');
-
-/** libvirt's text for a launch security type the host's QEMU cannot run, for a profile. */
-export function launchSecurityUnsupportedText(profile: HardwareProfile, type: 'sev' | 'sev-snp'): string {
-  return unsupportedText({ libvirtAtLeast: (a, b, c = 0) => versionAtLeast(profile.libvirt.version, a, b, c) }, type);
-}
 
 /** Start's revalidation of a defined domain against the host as it is now. */
 export function validateAtStart(def: DomainDef, ctx: DomainContext): void {

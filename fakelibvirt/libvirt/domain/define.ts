@@ -59,7 +59,6 @@ const POST_PARSE: readonly DraftStep[] = [
   // Video and chardev post-parse come before the implicit devices (console/serial pairing, video).
   postParseDevicesB,
   implicitDevices.postParse,
-  launchSecurity.postParse,
   addresses.assignAddresses,
 ];
 

@@ -122,9 +122,6 @@ export const parseLaunchSecurity: DraftStep = (d) => {
   if (ls !== undefined) setTop(d, 'launchSecurity', canonicalLaunchSecurity(ls, d.ctx));
 };
 
-/** libvirt does not fill cbitpos/reducedPhysBits at define (only at start): nothing to do. */
-export const postParse: DraftStep = () => {};
-
 /** libvirt's text for a launch security type the host's QEMU cannot run. */
 export function launchSecurityUnsupportedText(ctx: Pick<DomainContext, 'libvirtAtLeast'>, type: 'sev' | 'sev-snp'): string {
   // 10.5 reworded it around the type name when it added SEV-SNP (read, not measured).
