@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RECORDS_DIR, readCorpus, readJsonLines, type DefineRecord } from './corpus.ts';
-import { fakeHostFor, figuresOf, judgeCorpus, percent, type Judgement, type OracleSide } from './judge.ts';
+import { exactShare, fakeHostFor, figuresOf, judgeCorpus, percent, permissiveIds, type Judgement, type OracleSide } from './judge.ts';
 import { DEFINE_RECORDS, ORACLE_SEV_PROFILE } from './record.ts';
 
 const { values } = parseArgs({
@@ -98,12 +98,12 @@ function writeFloors(): void {
   for (const s of ['sev', 'plain'] as const) {
     const js = judgeCorpus(corpus, all, s, fakeHostFor(s, ORACLE_SEV_PROFILE));
     const f = figuresOf(js);
-    const lsec = js.filter((j) => j.group === 'launchsec');
+    const lsec = exactShare(js, 'launchsec');
     floors[s] = {
       agreeing: down(f.agreeing / f.documents),
       formattedAlike: down(f.acceptedByBoth === 0 ? 0 : f.formattedAlike / f.acceptedByBoth),
-      launchSecurityExact: down(lsec.filter((j) => j.verdict === 'exact').length / lsec.length),
-      permissive: js.filter((j) => j.verdict === 'permissive' || j.verdict === 'crash-accepted').map((j) => j.id),
+      launchSecurityExact: down(lsec.exact / lsec.of),
+      permissive: permissiveIds(js),
     };
   }
   writeFileSync(join(RECORDS_DIR, 'floors.json'), `${JSON.stringify(floors, null, 1)}\n`);

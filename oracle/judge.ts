@@ -118,3 +118,13 @@ export function figuresOf(js: readonly Judgement[]): Figures {
 }
 
 export const percent = (n: number, of: number) => (of === 0 ? '–' : `${((100 * n) / of).toFixed(1)}%`);
+
+/** The documents the fake accepted though libvirt refused (or crashed on) them. */
+export const permissiveIds = (js: readonly Judgement[]): string[] =>
+  js.filter((j) => j.verdict === 'permissive' || j.verdict === 'crash-accepted').map((j) => j.id);
+
+/** The share of a group's documents answered exactly (refusal texts and formatted XML alike). */
+export function exactShare(js: readonly Judgement[], group: string): { exact: number; of: number } {
+  const inGroup = js.filter((j) => j.group === group);
+  return { exact: inGroup.filter((j) => j.verdict === 'exact').length, of: inGroup.length };
+}

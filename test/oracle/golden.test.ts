@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RECORDS_DIR, readCorpus, readJsonLines, type DefineRecord } from '../../oracle/corpus.ts';
-import { fakeHostFor, figuresOf, judgeCorpus, percent, type Judgement, type OracleSide } from '../../oracle/judge.ts';
+import { exactShare, fakeHostFor, figuresOf, judgeCorpus, percent, permissiveIds, type Judgement, type OracleSide } from '../../oracle/judge.ts';
 import { DEFINE_RECORDS, ORACLE_SEV_PROFILE } from '../../oracle/record.ts';
 
 interface Floors {
@@ -38,13 +38,13 @@ describe.each(['sev', 'plain'] as const)('define on the fake vs real libvirt 9.0
   it('never accepts what libvirt refuses, beyond the listed gaps', () => {
     judged = judgeCorpus(docs, records, side, fakeHostFor(side, ORACLE_SEV_PROFILE));
     const f = figuresOf(judged);
-    const lsec = judged.filter((j) => j.group === 'launchsec');
+    const lsec = exactShare(judged, 'launchsec');
     console.log(
       `[oracle ${side}] ${f.documents} documents: agree ${percent(f.agreeing, f.documents)}, permissive ${f.permissive}, ` +
         `formatted alike ${percent(f.formattedAlike, f.acceptedByBoth)} of ${f.acceptedByBoth} accepted by both, ` +
-        `launchSecurity exact ${percent(lsec.filter((j) => j.verdict === 'exact').length, lsec.length)}; ${JSON.stringify(f.byVerdict)}`,
+        `launchSecurity exact ${percent(lsec.exact, lsec.of)}; ${JSON.stringify(f.byVerdict)}`,
     );
-    const permissive = judged.filter((j) => j.verdict === 'permissive' || j.verdict === 'crash-accepted').map((j) => j.id);
+    const permissive = permissiveIds(judged);
     const known = new Set(floors.permissive);
     expect(permissive.filter((id) => !known.has(id)), 'newly permissive (fix the fake; never list a new gap by hand)').toEqual([]);
     expect(floors.permissive.filter((id) => !permissive.includes(id)), 'closed gaps still listed: node bin/run-ts.js oracle/compare.ts --write-floors').toEqual([]);
@@ -54,7 +54,7 @@ describe.each(['sev', 'plain'] as const)('define on the fake vs real libvirt 9.0
     const f = figuresOf(judged);
     expect(f.agreeing / f.documents).toBeGreaterThanOrEqual(floors.agreeing);
     expect(f.formattedAlike / f.acceptedByBoth).toBeGreaterThanOrEqual(floors.formattedAlike);
-    const lsec = judged.filter((j) => j.group === 'launchsec');
-    expect(lsec.filter((j) => j.verdict === 'exact').length / lsec.length).toBeGreaterThanOrEqual(floors.launchSecurityExact);
+    const lsec = exactShare(judged, 'launchsec');
+    expect(lsec.exact / lsec.of).toBeGreaterThanOrEqual(floors.launchSecurityExact);
   });
 });
