@@ -4,7 +4,7 @@
  * under a sysroot through a small reader, so tests feed recorded files and the real host is `/`.
  * A file that cannot be read is `null` here, never a guessed value.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface FileStat {
@@ -12,7 +12,67 @@ export interface FileStat {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /** What the path is; a fake host's device placeholder is a `chardev` by its manifest. */
+  readonly kind?: 'file' | 'dir' | 'chardev' | 'other';
 }
+
+/** A fake host's sysroot.json names its device nodes (fakelibvirt/views/sysroot.ts). */
+interface ManifestDevice {
+  readonly path: string;
+  readonly kind: string;
+  readonly mode: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly registers?: Readonly<Record<string, CpuidRegs>>;
+}
+
+const leafKey = (leaf: number) => `0x${(leaf >>> 0).toString(16).padStart(8, '0')}`;
+
+/** The cpuid driver answers a 16-byte read at offset `leaf` (subleaf 0) with the four registers. */
+function readCpuidDevice(path: string, leaf: number): CpuidRegs | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(16);
+    if (readSync(fd, buf, 0, 16, leaf >>> 0) !== 16) return null;
+    return [buf.readUInt32LE(0), buf.readUInt32LE(4), buf.readUInt32LE(8), buf.readUInt32LE(12)];
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Device nodes a sysroot's manifest declares; empty on a real host, which has no manifest. */
+function manifestDevices(root: string): Map<string, ManifestDevice> {
+  const out = new Map<string, ManifestDevice>();
+  try {
+    const m = JSON.parse(readFileSync(join(root, 'sysroot.json'), 'utf8')) as { entries?: unknown };
+    if (!Array.isArray(m.entries)) return out;
+    for (const e of m.entries as ManifestDevice[]) {
+      if (e && e.kind === 'chardev' && typeof e.path === 'string' && /^0?[0-7]{3,4}$/.test(String(e.mode))) out.set(e.path, e);
+    }
+  } catch {
+    // no manifest: every path is what stat says
+  }
+  return out;
+}
+
+/** A user or group name as the tree's own passwd/group file numbers it (root is 0 everywhere). */
+function idOf(root: string, file: 'etc/passwd' | 'etc/group', name: string): number {
+  if (name === 'root') return 0;
+  if (/^\d+$/.test(name)) return Number(name);
+  try {
+    const line = readFileSync(join(root, file), 'utf8').split('\n').find((l) => l.split(':')[0] === name);
+    const id = Number(line?.split(':')[2]);
+    return Number.isInteger(id) ? id : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** EAX, EBX, ECX, EDX of one CPUID leaf. */
+export type CpuidRegs = readonly [number, number, number, number];
 
 /** Read access to a host tree; paths are relative to the sysroot (`proc/cpuinfo`). */
 export interface HostTree {
@@ -21,10 +81,15 @@ export interface HostTree {
   exists(rel: string): boolean;
   stat(rel: string): FileStat | null;
   list(rel: string): readonly string[];
+  /** A CPUID leaf of CPU 0 through the cpuid device; null when it is absent or unreadable. */
+  cpuid(leaf: number): CpuidRegs | null;
 }
+
+const CPUID_DEVICE = 'dev/cpu/0/cpuid';
 
 export function sysrootTree(root: string): HostTree {
   const at = (rel: string) => join(root, rel);
+  let devices: Map<string, ManifestDevice> | null = null;
   return {
     root,
     readText(rel) {
@@ -36,9 +101,15 @@ export function sysrootTree(root: string): HostTree {
     },
     exists: (rel) => existsSync(at(rel)),
     stat(rel) {
+      devices ??= manifestDevices(root);
+      const dev = devices.get(rel);
+      if (dev && existsSync(at(rel))) {
+        return { mode: Number.parseInt(dev.mode, 8), uid: idOf(root, 'etc/passwd', dev.owner), gid: idOf(root, 'etc/group', dev.group), kind: 'chardev' };
+      }
       try {
         const s = statSync(at(rel));
-        return { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+        const kind = s.isCharacterDevice() ? 'chardev' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+        return { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, kind };
       } catch {
         return null;
       }
@@ -50,11 +121,18 @@ export function sysrootTree(root: string): HostTree {
         return [];
       }
     },
+    cpuid(leaf) {
+      devices ??= manifestDevices(root);
+      const dev = devices.get(CPUID_DEVICE);
+      if (dev) return dev.registers?.[leafKey(leaf)] ?? null;
+      const s = this.stat(CPUID_DEVICE);
+      return s?.kind === 'chardev' ? readCpuidDevice(at(CPUID_DEVICE), leaf) : null;
+    },
   };
 }
 
 /** The files a tree holds, given as a record (tests): directories are implied by the paths. */
-export function recordedTree(files: Readonly<Record<string, string>>, stats: Readonly<Record<string, FileStat>> = {}): HostTree {
+export function recordedTree(files: Readonly<Record<string, string>>, stats: Readonly<Record<string, FileStat>> = {}, leaves: Readonly<Record<number, CpuidRegs>> = {}): HostTree {
   const has = (rel: string) => rel in files || rel in stats || Object.keys(files).some((p) => p.startsWith(`${rel}/`));
   return {
     root: '(recorded)',
@@ -62,6 +140,7 @@ export function recordedTree(files: Readonly<Record<string, string>>, stats: Rea
     exists: has,
     stat: (rel) => stats[rel] ?? (rel in files ? { mode: 0o644, uid: 0, gid: 0 } : null),
     list: (rel) => [...new Set(Object.keys(files).filter((p) => p.startsWith(`${rel}/`)).map((p) => p.slice(rel.length + 1).split('/')[0]!))],
+    cpuid: (leaf) => leaves[leaf] ?? null,
   };
 }
 
@@ -104,6 +183,8 @@ export interface HostFileFacts {
   readonly kernelRelease: string;
   readonly cmdline: string;
   readonly numaNodes: number;
+  /** CPUID Fn8000_001F through the cpuid device (root and the cpuid module on a real host); null when unreadable. */
+  readonly cpuid8000001f: CpuidRegs | null;
 }
 
 export class HostFactsError extends Error {
@@ -142,6 +223,9 @@ export function parseCpuinfo(text: string): CpuInfo {
     throw new HostFactsError(`/proc/cpuinfo has no numeric '${key}' (found ${raw === undefined ? 'nothing' : `'${raw}'`})`);
   };
   const vendor = first.get('vendor_id');
+  if (!vendor && first.has('CPU implementer')) {
+    throw new HostFactsError(`/proc/cpuinfo describes an arm64 CPU (implementer ${first.get('CPU implementer')}): SEV guests need an x86_64 host, and real mode judges x86_64 hosts only`);
+  }
   if (!vendor) throw new HostFactsError("/proc/cpuinfo has no 'vendor_id'");
   const sockets = new Set(blocks.map((b) => b.get('physical id') ?? '0')).size;
   const cores = num('cpu cores', 1);
@@ -213,5 +297,6 @@ export function readHostFileFacts(tree: HostTree): HostFileFacts {
     kernelRelease: release,
     cmdline: (tree.readText('proc/cmdline') ?? '').trim(),
     numaNodes: Math.max(1, tree.list('sys/devices/system/node').filter((n) => /^node\d+$/.test(n)).length),
+    cpuid8000001f: tree.cpuid(0x8000001f),
   };
 }

@@ -26,6 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HardwareProfileSchema, DERIVED_CPU_FLAGS, type Generation, type HardwareProfile, type HardwareProfileInput } from '../../fakelibvirt/profile/schema.ts';
+import { libvirtReprobesOnSevChange } from '../../fakelibvirt/profile/derive.ts';
 import { profileTruth, type ProfileTruth } from '../truth.ts';
 import { HostFactsError, type HostFileFacts, type HostTree, type KvmAmdParamName } from './host-files.ts';
 import type { DomcapsFacts, LibvirtFacts } from './libvirt-facts.ts';
@@ -82,7 +83,9 @@ function asidCounts(files: HostFileFacts, sev: DomcapsFacts['sev']): AsidCounts 
     const edx = (misc.sev_es ?? 0) + 1;
     return { ecx: (misc.sev ?? 0) + edx - 1, edx, source: `misc.capacity sev ${misc.sev ?? 0} / sev_es ${misc.sev_es ?? 0}` };
   }
-  return { ecx: 0, edx: 0, source: 'not readable (no domcaps maxGuests, no misc cgroup): recorded as 0' };
+  const raw = files.cpuid8000001f;
+  if (raw) return { ecx: raw[2], edx: raw[3], source: `CPUID 0x8000001F through the cpuid device: ECX ${raw[2]} / EDX ${raw[3]}` };
+  return { ecx: 0, edx: 0, source: 'not readable (no domcaps maxGuests, no misc cgroup, no cpuid device): recorded as 0' };
 }
 
 /** The numeric part of a kernel release (`6.18.44-fc-v769` → `6.18.44`). */
@@ -168,11 +171,13 @@ export function synthesizeProfile(files: HostFileFacts, lv: LibvirtFacts, tree: 
   if (amd) {
     const asids = asidCounts(files, sevFacts);
     const has = (f: string) => c.flags.includes(f);
-    const eax = (has('sme') ? 1 : 0) | (has('sev') || asids.ecx > 0 ? 2 : 0) | (has('sev_es') ? 8 : 0) | (has('sev_snp') ? 16 : 0);
-    const cbitpos = sevFacts?.cbitpos ?? 0;
-    cpuid = { eax, ebx: cbitpos & 0x3f, ecx: asids.ecx, edx: asids.edx };
+    const raw = files.cpuid8000001f;
+    // The device gives the hardware's EAX/EBX; without it they are rebuilt from what the kernel shows.
+    const eax = raw ? raw[0] : (has('sme') ? 1 : 0) | (has('sev') || asids.ecx > 0 ? 2 : 0) | (has('sev_es') ? 8 : 0) | (has('sev_snp') ? 16 : 0);
+    const cbitpos = sevFacts?.cbitpos ?? (raw ? raw[1] & 0x3f : 0);
+    cpuid = { eax, ebx: raw ? raw[1] : cbitpos & 0x3f, ecx: asids.ecx, edx: asids.edx };
     derivations.push(`CPUID 0x8000001F ECX/EDX (ASIDs): ${asids.source}`);
-    derivations.push(`cbitpos: ${sevFacts?.cbitpos !== null && sevFacts?.cbitpos !== undefined ? 'domcaps <sev>' : 'not reported by libvirt: recorded as 0'}`);
+    derivations.push(`cbitpos: ${sevFacts?.cbitpos !== null && sevFacts?.cbitpos !== undefined ? 'domcaps <sev>' : raw ? 'CPUID 0x8000001F EBX[5:0]' : 'not reported by libvirt, no cpuid device: recorded as 0'}`);
   } else {
     derivations.push('CPUID 0x8000001F: none (not an AMD CPU)');
   }
@@ -231,6 +236,13 @@ export function synthesizeProfile(files: HostFileFacts, lv: LibvirtFacts, tree: 
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new HostFactsError(`the host's facts do not form a valid hardware profile: ${issues}`);
+  }
+  // A libvirt that does not re-probe QEMU when SEV is switched on keeps the capabilities it cached
+  // before: the model would let it see SEV, yet it shows none. That is the stale cache, not a mismatch.
+  const stale = (lv.q35Domcaps?.sev ?? null) === null && lv.q35Domcaps !== null && !libvirtReprobesOnSevChange(parsed.data) && profileTruth(parsed.data).sev !== null;
+  if (stale) {
+    derivations.push(`capability cache: stale (libvirt ${lv.libvirtVersion} shows no <sev> though the kernel, /dev/sev and QEMU offer it; it does not re-probe before 6.5)`);
+    return { profile: { ...parsed.data, libvirt: { ...parsed.data.libvirt, capabilityCacheStale: true } }, derivations };
   }
   return { profile: parsed.data, derivations };
 }

@@ -1,17 +1,27 @@
 /**
  * A directory tree with the host files tools read (kvm_amd parameters, /proc/cpuinfo, /dev/sev,
- * misc cgroup capacity, kernel release and command line), plus `sysroot.json` recording the
- * facts a plain file cannot carry (device node type, mode, owner).
+ * misc cgroup capacity, kernel release and command line, and sysroot-host.ts's memory, limits,
+ * topology, KVM and firmware descriptors), plus `sysroot.json` recording the facts a plain file
+ * cannot carry (device node type, mode, owner). Real mode (conformance/real/host-files.ts) reads
+ * the tree as it reads `/` on a real host, taking device nodes' mode and owner from the manifest.
  */
+import { chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../../src/fs/make-dirs.ts';
 import { ensureOwnDir, writeOwnFile } from '../../src/fs/own-files.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
 import { formatCpuinfo } from './cpuinfo.ts';
+import { cpuidRegisters, hostFiles, type PutFile } from './sysroot-host.ts';
+
+/** Parts of the tree written by other modules; each adds its files through `put`. */
+type SysrootPart = (profile: HardwareProfile, kernel: KernelSevState, put: PutFile) => void;
+const PARTS: readonly SysrootPart[] = [hostFiles];
 
 /** /dev/sev is a misc device; KubeVirt's tests create it with `mknod /dev/sev c 10 124`. */
 const DEV_SEV_NODE = { major: 10, minor: 124 } as const;
+/** The x86 cpuid driver's character devices (Documentation/admin-guide/devices.txt: 203 = CPU CPUID). */
+const CPUID_NODE = { major: 203, minor: 0 } as const;
 
 export interface SysrootEntry {
   readonly path: string;
@@ -21,6 +31,11 @@ export interface SysrootEntry {
   readonly group: string;
   readonly major?: number;
   readonly minor?: number;
+  /**
+   * For the cpuid device (/dev/cpu/0/cpuid, read with pread at the leaf's offset): the leaves the
+   * host answers, as hex leaf → [EAX, EBX, ECX, EDX]. A placeholder file cannot be read that way.
+   */
+  readonly registers?: Readonly<Record<string, readonly [number, number, number, number]>>;
 }
 
 export interface SysrootManifest {
@@ -51,11 +66,18 @@ export function sysrootFiles(profile: HardwareProfile, kernel: KernelSevState): 
   const misc = formatMiscCapacity(kernel.miscCapacity);
   if (misc !== null) file('sys/fs/cgroup/misc.capacity', misc);
 
+  for (const part of PARTS) part(profile, kernel, (path, content, mode = '0444') => file(path, content, mode));
+
   const d = profile.devSev;
   if (d.present) {
     const entry: SysrootEntry = { path: 'dev/sev', kind: 'chardev', mode: d.mode, owner: d.owner, group: d.group, ...DEV_SEV_NODE };
     const note = `placeholder for /dev/sev: character device ${DEV_SEV_NODE.major}:${DEV_SEV_NODE.minor}, mode ${d.mode}, owner ${d.owner}:${d.group}\n`;
     files.set('dev/sev', { content: note, entry });
+  }
+  const registers = cpuidRegisters(profile);
+  if (registers) {
+    const entry: SysrootEntry = { path: 'dev/cpu/0/cpuid', kind: 'chardev', mode: '0400', owner: 'root', group: 'root', ...CPUID_NODE, registers };
+    files.set(entry.path, { content: 'placeholder for /dev/cpu/0/cpuid: its leaves are in sysroot.json\n', entry });
   }
   return files;
 }
@@ -72,6 +94,9 @@ export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevSt
     const target = join(dir, path);
     ensureOwnDir(dir, dirname(target));
     writeOwnFile(target, content, { durable: false });
+    // Placeholders of device nodes carry the node's permission bits, so a plain stat sees them too.
+    const entry = files.get(path)!.entry;
+    if (entry.kind === 'chardev') chmodSync(target, Number.parseInt(entry.mode, 8));
   }
   const manifest: SysrootManifest = { profile: profile.name, entries: [...files.values()].map((f) => f.entry) };
   writeOwnFile(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
