@@ -71,10 +71,10 @@ def patch_caps(caps_dir, sev):
             text = f.read()
         if X86_EMULATOR not in text or "<sev>" in text:
             continue
-        flag = "<flag name='sev-guest-kernel-hashes'/>"
-        if flag not in text:
-            raise SystemExit(f"oracle: {file} has no {flag}: QEMU too old for this patch")
-        text = text.replace(flag, "<flag name='sev-guest'/>\n  " + flag, 1)
+        # libvirt reads the flags by name, in any order: the new one goes after the last flag.
+        last_flag = text.rindex("<flag name=")
+        end = text.index("\n", last_flag) + 1
+        text = text[:end] + "  <flag name='sev-guest'/>\n" + text[end:]
         block = ("  <sev>\n"
                  f"    <cbitpos>{int(sev['cbitpos'])}</cbitpos>\n"
                  f"    <reducedPhysBits>{int(sev['reducedPhysBits'])}</reducedPhysBits>\n"

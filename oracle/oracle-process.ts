@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -56,14 +57,27 @@ export function oracleUnavailable(): string | null {
   return null;
 }
 
-/** The command line that runs the oracle server inside its own mount namespace and /dev. */
-function inNamespace(args: readonly string[]): [string, string[]] {
-  return ['unshare', ['--mount', '--propagation', 'private', PRIVATE_DEV, SYSTEM_PYTHON, SERVER, ...args]];
+/**
+ * A running real-libvirt container (containers/) to run the oracle in instead of this machine: its
+ * own libvirt, QEMU and python3-libvirt, with this oracle/ directory mounted at `oracleDir`. Its
+ * /dev is already a private one (no /dev/kvm, no /dev/sev), so no namespace is made there.
+ */
+export interface OracleContainer {
+  readonly id: string;
+  readonly oracleDir: string;
+}
+
+/** The command line that runs the oracle server: in its own mount namespace and /dev, or in the container. */
+function inNamespace(args: readonly string[], container?: OracleContainer): [string, string[]] {
+  if (!container) return ['unshare', ['--mount', '--propagation', 'private', PRIVATE_DEV, SYSTEM_PYTHON, SERVER, ...args]];
+  // The server's PID is kept beside its root, so a hung one can be killed inside the container.
+  const script = 'echo $$ > "$0.pid"; exec /usr/bin/python3 "$@"';
+  return ['docker', ['exec', '-i', container.id, 'sh', '-c', script, `${args[1]}`, `${container.oracleDir}/libvirt_oracle.py`, ...args]];
 }
 
 /** Probes QEMU into ROOT's capability cache and, with `sev`, patches it to report SEV. */
-export function prepareRoot(root: string, sev: OracleSev | null): void {
-  const [cmd, args] = inNamespace(['prepare', root, JSON.stringify(sev)]);
+export function prepareRoot(root: string, sev: OracleSev | null, container?: OracleContainer): void {
+  const [cmd, args] = inNamespace(['prepare', root, JSON.stringify(sev)], container);
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`oracle: preparing ${root} failed: ${r.stderr || r.error?.message}`);
 }
@@ -78,10 +92,11 @@ export class OracleProcess {
   constructor(
     private readonly root: string,
     private readonly timeoutMs = 30_000,
+    private readonly container?: OracleContainer,
   ) {}
 
   private async start(): Promise<void> {
-    const [cmd, args] = inNamespace(['serve', this.root]);
+    const [cmd, args] = inNamespace(['serve', this.root], this.container);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.exit = null;
@@ -158,14 +173,24 @@ export class OracleProcess {
     if (line === null) {
       const exit = this.exit ?? { code: null, signal: null };
       this.child = null;
-      return { outcome: 'crash', signal: exit.signal, exitCode: exit.code };
+      return { outcome: 'crash', ...this.deathOf(exit) };
     }
     return JSON.parse(line) as OracleAnswer;
+  }
+
+  /** `docker exec` reports a server killed by signal N as exit code 128 + N: told as the signal, as here. */
+  private deathOf(exit: { signal: string | null; code: number | null }): { signal: string | null; exitCode: number | null } {
+    if (!this.container || exit.code === null || exit.code <= 128) return { signal: exit.signal, exitCode: exit.code };
+    const name = Object.entries(constants.signals).find(([, n]) => n === exit.code! - 128)?.[0];
+    return name ? { signal: name, exitCode: null } : { signal: exit.signal, exitCode: exit.code };
   }
 
   private async kill(): Promise<void> {
     const child = this.child;
     this.child = null;
+    if (this.container && !this.exit) {
+      spawnSync('docker', ['exec', this.container.id, 'sh', '-c', 'kill -9 "$(cat "$0.pid")"', this.root], { timeout: 30_000 });
+    }
     if (!child || this.exit) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
