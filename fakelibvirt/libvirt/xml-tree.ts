@@ -6,7 +6,10 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { formatXml as writeXml, type XmlNode as WritableNode } from '../views/xml.ts';
+import { isUtf8 } from 'node:buffer';
+import { decodeEscaped } from '../../src/xdr/types.ts';
 import { CR, LF, TAB } from './xml/chars.ts';
+import { utf8Input } from './xml/utf8.ts';
 import { type RawElement, Scanner, XmlSyntaxError } from './xml/scanner.ts';
 
 export { LIBXML2_MAX_DEPTH } from './xml/scanner.ts';
@@ -51,20 +54,34 @@ export function parseXmlDocument(xml: string, source: string): XmlNode {
   // libvirt hands libxml2 a C string: it ends at the first NUL.
   const nul = xml.indexOf('\0');
   const text = nul >= 0 ? xml.slice(0, nul) : xml;
-  const bytes = enc.encode(text);
-  const ascii = bytes.length === text.length ? text : null;
+  // Bytes that are not proper UTF-8 (xml/utf8.ts): the scanner reads a cleaned copy.
+  const u8 = utf8Input(text);
+  const bytes = u8 ? u8.clean : enc.encode(text);
+  const ascii = !u8 && bytes.length === text.length ? text : null;
   let root: RawElement;
   try {
     // A large document is checked first without keeping anything, then built: a hostile one is
     // refused before half a million elements are retained. Both passes find the same first error,
     // so a small document (all a domain needs) is built in one pass.
-    if (bytes.length > ONE_PASS_MAX_BYTES) new Scanner(bytes, bytes.length, ascii, false).document();
+    if (bytes.length > ONE_PASS_MAX_BYTES || u8?.fault) new Scanner(bytes, bytes.length, ascii, false).document();
+    if (u8?.fault) throw new XmlSyntaxError(u8.fault.libxmlMessage, lineAt(u8.raw, u8.fault.pos), u8.fault.pos);
     root = new Scanner(bytes, bytes.length, ascii).document();
   } catch (e) {
-    if (e instanceof XmlSyntaxError) throw detailError(source, e, bytes);
+    if (e instanceof XmlSyntaxError) {
+      // Whichever libxml2 meets first: a well-formedness error before the undecodable character, or that character.
+      const first = u8?.fault && !e.input && e.pos > u8.fault.pos ? new XmlSyntaxError(u8.fault.libxmlMessage, lineAt(u8.raw, u8.fault.pos), u8.fault.pos) : e;
+      throw detailError(source, first, u8 ? u8.raw : bytes);
+    }
     throw e;
   }
   return toNode(root, new Map());
+}
+
+/** libxml2's line number at a byte offset. */
+function lineAt(b: Uint8Array, pos: number): number {
+  let line = 1;
+  for (let i = b.indexOf(LF); i >= 0 && i < pos; i = b.indexOf(LF, i + 1)) line++;
+  return line;
 }
 
 /** libvirt's catchXMLError: the line around the cursor, a caret under it (tabs kept as tabs). */
@@ -88,7 +105,8 @@ function detailError(source: string, e: XmlSyntaxError, doc: Uint8Array): Libvir
     from = tab + 1;
   }
   caret += '-'.repeat(before.length - from);
-  const context = line.length === 0 ? '(null)' : Buffer.from(line).toString('utf8');
+  // The line as libvirt prints it: its bytes, invalid ones included (escaped, see xdr/types.ts).
+  const context = line.length === 0 ? '(null)' : isUtf8(line) ? Buffer.from(line).toString('utf8') : decodeEscaped(line);
   const where = e.input ? `at line ${e.line}` : `(${source}):${e.line}`;
   return new LibvirtError({
     code: VirErrorNumber.XML_DETAIL,
