@@ -22,7 +22,23 @@ export interface DomainContext {
   readonly qemuAtLeast: (major: number, minor: number, micro?: number) => boolean;
 }
 
+/**
+ * One context per profile and launch-security offer, shared by every define and start on every
+ * host of that profile: it is immutable, and building it (the guest arches) costs as much as a
+ * small parse step.
+ */
+const shared = new WeakMap<HardwareProfile, Map<string, DomainContext>>();
+
 export function domainContext(profile: HardwareProfile, sectypes: readonly string[]): DomainContext {
+  let byOffer = shared.get(profile);
+  if (!byOffer) shared.set(profile, (byOffer = new Map()));
+  const key = sectypes.join(',');
+  let ctx = byOffer.get(key);
+  if (!ctx) byOffer.set(key, (ctx = buildContext(profile, [...sectypes])));
+  return ctx;
+}
+
+function buildContext(profile: HardwareProfile, sectypes: readonly string[]): DomainContext {
   return {
     profile,
     arches: guestArches(profile),
