@@ -44,8 +44,10 @@ import { decodeCpuid, deriveKernel, type CpuidSev, type KernelParamOverrides, ty
 import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast, versionNumber } from '../profile/version.ts';
 import { QemuProcessManager, type GuestRuntime } from '../qemu/process.ts';
-import { missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
-import { sharedCapabilitiesXml, sharedDomainCapabilitiesXml } from '../fleet/shared-views.ts';
+import { firmwareImageOf } from '../qemu/sev-launch.ts';
+import { snpGuestReport, type SnpReportRequest } from '../firmware/snp/guest-request.ts';
+import { capabilitiesXml } from '../views/capabilities.ts';
+import { domainCapabilitiesXml, missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
 import { libvirtSevView, type LibvirtSevView } from '../views/libvirt-sev.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
@@ -185,14 +187,14 @@ export class FakeHost {
   }
 
   capabilities(): string {
-    return sharedCapabilitiesXml(this.profile);
+    return capabilitiesXml(this.profile, this.kernelState);
   }
 
   domainCapabilities(query: DomainCapsQuery = {}): string {
     // Bad queries keep their own errors; a faulted arch fails as if its binary were gone.
     const r = resolveDomainCapsQuery(this.profile, query);
     this.domcaps.check(r.arch, () => missingBinaryError(r.emulator));
-    return sharedDomainCapabilitiesXml(this.profile, this.sevCache, query);
+    return domainCapabilitiesXml(this.profile, this.sevCache, query);
   }
 
   nodeInfo(): NodeInfo {
@@ -758,6 +760,20 @@ export class FakeHost {
     if (!isActive(o) || !o.runtime) throw notRunning();
     if (o.state !== DomainState.PAUSED) throw opInvalid(VirErrorDomain.QEMU, 'domain must be in a paused state');
     this.qemu.injectLaunchSecret(o.runtime, Buffer.from(header, 'base64'), Buffer.from(secret, 'base64'));
+  }
+
+  /**
+   * SNP_GUEST_REQUEST MSG_REPORT_REQ from inside a running SNP guest: its ATTESTATION_REPORT with
+   * `reportData` (64 bytes), signed with the chip's VCEK (firmware/snp/). Other guests, stopped or
+   * paused ones are refused with an SnpGuestRequestError.
+   */
+  snpGuestReport(name: string, reportData: Uint8Array, req: SnpReportRequest = {}): Buffer {
+    const o = this.domains.lookupByName(name);
+    const def = o.liveDef ?? o.def;
+    const state = !isActive(o) ? 'inactive' : o.state === DomainState.RUNNING ? 'running' : 'paused';
+    const firmware = firmwareImageOf(def.os.loader?.path ?? 'bios').bytes;
+    const view = { name: def.name, uuid: def.uuid, launchSecurity: def.launchSecurity, state, vcpus: def.vcpus, firmware, launchId: o.runtime?.pid ?? 0 } as const;
+    return snpGuestReport(this.profile, view, reportData, req);
   }
 
   // ---- migration (the model side of virsh migrate) ------------------------------------------------

@@ -75,6 +75,20 @@ const Firmware = z.object({
   build: z.number().int().min(0).max(255),
   /** Whether the BIOS enabled SNP (SNPEn, RMP table) so the firmware can initialise SNP. */
   snpEnabledInBios: z.boolean().default(false),
+  /**
+   * The SNP firmware's CurrentTcb (SNP ABI TCB_VERSION security patch levels): what an SNP
+   * attestation report carries and its VCEK is derived for. `fmc` exists on Turin and later only.
+   * Absent: the profile states no SNP TCB, and the fake refuses SNP attestation reports.
+   */
+  snpTcb: z
+    .object({
+      bootloader: z.number().int().min(0).max(127),
+      tee: z.number().int().min(0).max(127),
+      snp: z.number().int().min(0).max(127),
+      microcode: z.number().int().min(0).max(255),
+      fmc: z.number().int().min(0).max(127).optional(),
+    })
+    .optional(),
 });
 
 const Kernel = z.object({
@@ -188,6 +202,10 @@ export const HardwareProfileSchema = z
       if (sevBit && id.ecx > 0 && p.firmware === null) {
         ctx.addIssue({ code: 'custom', path: ['firmware'], message: 'an SEV-capable CPU (ECX > 0) needs firmware facts' });
       }
+    }
+    const tcb = p.firmware?.snpTcb;
+    if (tcb && (tcb.fmc !== undefined) !== (p.generation === 'turin')) {
+      ctx.addIssue({ code: 'custom', path: ['firmware', 'snpTcb', 'fmc'], message: 'the FMC security patch level exists on Turin only (its TCB_VERSION layout)' });
     }
     if (p.libvirt.capabilityCacheStale && versionAtLeast(p.libvirt.version, 6, 5)) {
       ctx.addIssue({ code: 'custom', path: ['libvirt', 'capabilityCacheStale'], message: 'libvirt 6.5 and later re-probe on SEV changes, so the cache cannot stay stale' });
