@@ -46,8 +46,8 @@ import { versionAtLeast, versionNumber } from '../profile/version.ts';
 import { QemuProcessManager, type GuestRuntime } from '../qemu/process.ts';
 import { firmwareImageOf } from '../qemu/sev-launch.ts';
 import { snpGuestReport, type SnpReportRequest } from '../firmware/snp/guest-request.ts';
-import { capabilitiesXml } from '../views/capabilities.ts';
-import { domainCapabilitiesXml, missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
+import { missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
+import { sharedCapabilitiesXml, sharedDomainCapabilitiesXml } from '../fleet/shared-views.ts';
 import { libvirtSevView, type LibvirtSevView } from '../views/libvirt-sev.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
@@ -187,14 +187,14 @@ export class FakeHost {
   }
 
   capabilities(): string {
-    return capabilitiesXml(this.profile, this.kernelState);
+    return sharedCapabilitiesXml(this.profile);
   }
 
   domainCapabilities(query: DomainCapsQuery = {}): string {
     // Bad queries keep their own errors; a faulted arch fails as if its binary were gone.
     const r = resolveDomainCapsQuery(this.profile, query);
     this.domcaps.check(r.arch, () => missingBinaryError(r.emulator));
-    return domainCapabilitiesXml(this.profile, this.sevCache, query);
+    return sharedDomainCapabilitiesXml(this.profile, this.sevCache, query);
   }
 
   nodeInfo(): NodeInfo {
