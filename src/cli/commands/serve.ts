@@ -10,6 +10,8 @@ import { DomainStore } from '../../../fakelibvirt/daemon/persistence.ts';
 import { FakeHost } from '../../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
+import { kdsHandlers } from '../../../fakelibvirt/kds/handlers.ts';
+import { startKdsServer, type KdsServer } from '../../../fakelibvirt/kds/http-server.ts';
 import { makeDirs } from '../../fs/make-dirs.ts';
 import { ensureOwnDir } from '../../fs/own-files.ts';
 import { optionalString, UsageError, type CliIo, type Command, type ParsedValues } from '../command.ts';
@@ -32,6 +34,12 @@ function parseMode(text: string | undefined): number {
   if (text === undefined) return 0o600;
   if (!/^0?[0-7]{3}$/.test(text)) throw new UsageError(`--socket-mode must be octal like 0600, not '${text}'`);
   return parseInt(text, 8);
+}
+
+function parseKdsPort(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`--kds-port must be a TCP port (0-65535; 0 picks a free one), not '${text}'`);
+  return Number(text);
 }
 
 /** Resolves when the process is asked to stop. */
@@ -124,20 +132,32 @@ function announce(served: readonly Served[], json: boolean, io: CliIo): void {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run fake libvirtd daemons (one per profile) on UNIX sockets until SIGINT/SIGTERM',
-  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--json]',
+  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--kds-port PORT] [--json]',
   options: {
     profile: { type: 'string', short: 'p', multiple: true },
     socket: { type: 'string', short: 's', multiple: true },
     'read-only-socket': { type: 'string', multiple: true },
     'state-dir': { type: 'string' },
     'socket-mode': { type: 'string' },
+    'kds-port': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
     const stopped = untilSignal();
+    const kdsPort = parseKdsPort(optionalString(values, 'kds-port'));
     const served = await start(values, io);
+    let kds: KdsServer | null = null;
+    try {
+      // The fake AMD KDS for the served hosts' chips, on loopback only.
+      if (kdsPort !== null) kds = await startKdsServer(kdsHandlers(strings(values, 'profile').map((p) => loadProfile(p))), kdsPort);
+    } catch (e) {
+      await stop(served);
+      throw e;
+    }
     announce(served, values.json === true, io);
+    if (kds) io.out(values.json === true ? `${JSON.stringify({ kds: kds.url })}\n` : `kds\n  url:     ${kds.url}\n`);
     await stopped;
+    await kds?.close();
     await stop(served);
     return 0;
   },
