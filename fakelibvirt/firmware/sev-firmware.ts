@@ -56,6 +56,8 @@ export interface SevFirmwareOptions {
   readonly initialState?: 'UNINIT' | 'INIT';
   /** Source of mnonces and random keys; tests pass a deterministic one. */
   readonly random?: (bytes: number) => Buffer;
+  /** Injected statuses to consult; the host's control plane passes its own list (fakelibvirt/control/). */
+  readonly overrides?: OverrideList;
 }
 
 export type PlatformCommand = 'PEK_GEN' | 'PEK_CSR' | 'PEK_CERT_IMPORT' | 'PDH_GEN' | 'PDH_CERT_EXPORT' | 'GET_ID' | 'PLATFORM_RESET' | 'DOWNLOAD_FIRMWARE';
@@ -76,7 +78,7 @@ export class SevFirmware {
   private initialised: boolean;
   private readonly guests = new Map<number, GuestContext>();
   private readonly awaitingFlush = new Set<number>();
-  private readonly overrides = new OverrideList();
+  private readonly overrides: OverrideList;
   private readonly log: CommandLogEntry[] = [];
   private readonly random: (bytes: number) => Buffer;
   private readonly tikSeed: Buffer | undefined;
@@ -95,6 +97,7 @@ export class SevFirmware {
     this.snpInitialised = opts.snpInitialised;
     this.tikSeed = opts.tikSeed;
     this.random = opts.random ?? pooledRandomBytes;
+    this.overrides = opts.overrides ?? new OverrideList();
     this.initialised = (opts.initialState ?? 'INIT') === 'INIT';
   }
 
@@ -113,6 +116,7 @@ export class SevFirmware {
 
   // ---- fault injection ----
 
+  /** @deprecated inject through the host's control plane: `host.control.use(fault.firmware(…))`. */
   use(...overrides: FirmwareOverride[]): void {
     this.overrides.use(...overrides);
   }

@@ -56,6 +56,8 @@ import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from 
 import { HostEventLog } from './host-events.ts';
 
 export type { DomainRef } from './domain-registry.ts';
+/** Many hosts in one process from a profile mix, sharing what is immutable per profile. */
+export { FakeFleet, type FleetMember } from '../fleet/fake-fleet.ts';
 /** What operations need to find a domain: libvirt resolves by UUID and names it in errors. */
 export type DomainHandle = Pick<DomainRef, 'name' | 'uuid'>;
 
