@@ -63,6 +63,8 @@ export interface ProductRoots {
   readonly ark: x509.X509Certificate;
   readonly ask: x509.X509Certificate;
   readonly askKey: CryptoKey;
+  /** `/crl`: the ARK's revocation list, empty (no fake ASK was ever revoked). */
+  readonly crl: x509.X509Crl;
 }
 
 const ROOTS = new Map<KdsProduct, Promise<ProductRoots>>();
@@ -74,7 +76,7 @@ async function makeRoots(product: KdsProduct): Promise<ProductRoots> {
     new x509.BasicConstraintsExtension(true, pathLength, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
   ];
-  const crl = new x509.CRLDistributionPointsExtension([`https://kdsintf.amd.com/vcek/v1/${product}/crl`]);
+  const crlDp = new x509.CRLDistributionPointsExtension([`https://kdsintf.amd.com/vcek/v1/${product}/crl`]);
   const ark = await x509.X509CertificateGenerator.create({
     serialNumber: '010000',
     subject: dn(`ARK-${product} FAKE`),
@@ -83,7 +85,7 @@ async function makeRoots(product: KdsProduct): Promise<ProductRoots> {
     publicKey: arkKeys.publicKey,
     signingKey: arkKeys.privateKey,
     signingAlgorithm: { ...RSA_PSS, saltLength: PSS_SALT } as Algorithm,
-    extensions: [...ca(), await x509.SubjectKeyIdentifierExtension.create(arkKeys.publicKey), crl],
+    extensions: [...ca(), await x509.SubjectKeyIdentifierExtension.create(arkKeys.publicKey), crlDp],
   });
   const ask = await x509.X509CertificateGenerator.create({
     serialNumber: '010001',
@@ -97,10 +99,18 @@ async function makeRoots(product: KdsProduct): Promise<ProductRoots> {
       ...ca(0),
       await x509.SubjectKeyIdentifierExtension.create(askKeys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(arkKeys.publicKey),
-      crl,
+      crlDp,
     ],
   });
-  return { ark, ask, askKey: askKeys.privateKey };
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: ark.subject,
+    thisUpdate: ROOT_VALIDITY.notBefore,
+    nextUpdate: ROOT_VALIDITY.notAfter,
+    signingKey: arkKeys.privateKey,
+    signingAlgorithm: { ...RSA_PSS, saltLength: PSS_SALT } as Algorithm,
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(arkKeys.publicKey)],
+  });
+  return { ark, ask, askKey: askKeys.privateKey, crl };
 }
 
 /** The product's ARK and ASK, made once per process (RSA-PSS signatures are salted). */

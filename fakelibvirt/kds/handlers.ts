@@ -1,6 +1,7 @@
 /**
  * A fake AMD Key Distribution Service as msw request handlers, for the chips of the given hosts:
  *   GET https://kdsintf.amd.com/vcek/v1/{product}/cert_chain   → ASK then ARK, PEM
+ *   GET https://kdsintf.amd.com/vcek/v1/{product}/crl          → the ARK's CRL, DER
  *   GET https://kdsintf.amd.com/vcek/v1/{product}/{hwid}?[fmcSPL=…&]blSPL=…&teeSPL=…&snpSPL=…&ucodeSPL=…
  *                                                              → the VCEK certificate, DER
  * Use them with msw's `setupServer(...kdsHandlers(hosts))` in-process, or over HTTP through
@@ -12,7 +13,7 @@ import { http, HttpResponse, type HttpHandler } from 'msw';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { KDS_PRODUCTS, snpProductByKds, tcbQueryNames, type KdsProduct, type TcbVersion } from '../firmware/snp/product.ts';
 import { snpChipOf, type SnpChip } from '../firmware/snp/vcek.ts';
-import { certChainPem, vcekCertificate } from './certificates.ts';
+import { certChainPem, productRoots, vcekCertificate } from './certificates.ts';
 
 export const KDS_ORIGIN = 'https://kdsintf.amd.com';
 
@@ -69,6 +70,12 @@ export function kdsHandlers(hosts: Iterable<HostLike>): HttpHandler[] {
       const product = productOf(params.product);
       if (!product) return text(404, KDS_ERRORS.unknownProduct(String(params.product)));
       return new HttpResponse(await certChainPem(product), { headers: { 'content-type': 'application/x-pem-file' } });
+    }),
+    http.get(`${KDS_ORIGIN}/vcek/v1/:product/crl`, async ({ params }) => {
+      const product = productOf(params.product);
+      if (!product) return text(404, KDS_ERRORS.unknownProduct(String(params.product)));
+      const { crl } = await productRoots(product);
+      return new HttpResponse(crl.rawData, { headers: { 'content-type': 'application/pkix-crl' } });
     }),
     http.get(`${KDS_ORIGIN}/vcek/v1/:product/:hwid`, async ({ params, request }) => {
       const product = productOf(params.product);

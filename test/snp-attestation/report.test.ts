@@ -5,7 +5,7 @@
  * fetch), checks the chain, then the report's signature and contents.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
@@ -119,6 +119,16 @@ describe('SNP attestation report from a running genoa-9004 guest, verified again
     expect(Buffer.from(wrong.getExtension(AMD_OID.snpSpl)!.value).toString('hex')).toBe('020116');
     expect(Buffer.from(await wrong.publicKey.getThumbprint()).equals(Buffer.from(await right.publicKey.getThumbprint()))).toBe(false);
     expect(await reportVerifies(report, wrong)).toBe(false);
+  });
+
+  it('serves the ARK-signed CRL (DER), empty: no fake ASK is revoked', async () => {
+    const res = await fetch(`${KDS_ORIGIN}/vcek/v1/Genoa/crl`);
+    expect(res.status).toBe(200);
+    const crl = new x509.X509Crl(await res.arrayBuffer());
+    const { ark, ask } = await chain();
+    expect(crl.issuer).toBe(ark.subject);
+    expect(crl.entries.length).toBe(0);
+    expect([await crl.verify({ publicKey: ark.publicKey }, webcrypto as unknown as Crypto), await crl.verify({ publicKey: ask.publicKey }, webcrypto as unknown as Crypto)]).toEqual([true, false]);
   });
 
   it("keeps REPORT_ID for the guest's lifetime and signs every report afresh", async () => {
