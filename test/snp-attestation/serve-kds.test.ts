@@ -96,6 +96,11 @@ describe('sevharness serve --kds-port: the fake KDS on loopback', () => {
     expect((await httpGet(`${kds}/nothing/here`)).status).toBe(404);
   });
 
+  it('refuses a --kds-port that is not a port, before serving anything', () => {
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--profile', 'genoa-9004', '--kds-port', '70000'], { encoding: 'utf8', timeout: 60_000 });
+    expect([r.status, r.stderr.split('\n')[0]]).toEqual([2, "sevharness serve: --kds-port must be a TCP port (0-65535; 0 picks a free one), not '70000'"]);
+  }, 60_000);
+
   it.skipIf(!pythonCryptography())('a Python verifier (urllib + python3-cryptography) accepts the report, and rejects a tampered one', () => {
     const good = join(dir, 'report.bin');
     writeFileSync(good, report);
