@@ -35,6 +35,22 @@ export interface ParallelRunOptions {
 
 export const defaultJobs = (): number => Math.max(1, Math.min(availableParallelism(), 4));
 
+/**
+ * Worker threads when they pay: each costs about a second to start (its own module graph), so a
+ * run takes them only when it is several profiles long and includes the slot cases that boot every
+ * key slot of a host (or is otherwise a large matrix); small selections stay in this thread.
+ */
+export function autoJobs(profiles: readonly string[] | undefined, cases: readonly string[] | undefined): number {
+  const cores = availableParallelism();
+  if (cores < 2) return 1;
+  const profileCount = profiles?.length ?? Infinity;
+  if (profileCount < 2) return 1;
+  const caseList = cases ?? [];
+  const heavy = cases === undefined || caseList.some((c) => c === 'slots' || c.startsWith('slots.'));
+  const cells = profileCount * (cases === undefined ? Infinity : caseList.length);
+  return heavy || cells >= 400 ? Math.min(defaultJobs(), profileCount) : 1;
+}
+
 /** Heavier first: slot cases boot every SEV and SEV-ES slot the host has. */
 function byCost(names: readonly string[], target: FakeTarget): string[] {
   const cost = (n: string) => {

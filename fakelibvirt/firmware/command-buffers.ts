@@ -25,11 +25,13 @@ export interface PlatformStatus {
 export interface LaunchStartOptions {
   /** LAUNCH_START's handle field: share the key of this existing guest instead of making a new one. */
   readonly shareWith?: number;
-  /**
-   * The transport keys as if unwrapped from the guest owner's session blob. The ECDH unwrap of a
-   * real session blob (PDH, DH cert, KEK/KIK) is not modelled.
-   */
+  /** Transport keys given directly (tests that skip the session's key exchange). */
   readonly session?: { readonly tek: Buffer; readonly tik: Buffer };
+  /**
+   * The guest owner's DH certificate and session blob (`<dhCert>`, `<session>` decoded): the
+   * firmware unwraps TEK/TIK with its PDH key and checks both MACs against the policy.
+   */
+  readonly ownerSession?: { readonly dhCert: Buffer; readonly session: Buffer };
 }
 
 export interface LaunchMeasureResult {

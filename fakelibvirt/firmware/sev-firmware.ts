@@ -30,6 +30,8 @@ import {
   type LaunchStartOptions, type PlatformStatus,
 } from './command-buffers.ts';
 import { GuestPolicy, SEV_POLICY_RESERVED_MASK } from './policy.ts';
+import type { EcKeyPair } from './ecc-p384.ts';
+import { openSession } from './session.ts';
 import { SevFirmwareError, SevStatus, statusName } from './status.ts';
 
 export type {
@@ -58,6 +60,8 @@ export interface SevFirmwareOptions {
   readonly random?: (bytes: number) => Buffer;
   /** Injected statuses to consult; the host's control plane passes its own list (fakelibvirt/control/). */
   readonly overrides?: OverrideList;
+  /** The PDH's private key (asked for on first use): LAUNCH_START with a guest owner's session does ECDH with it. */
+  readonly pdhKey?: () => EcKeyPair;
 }
 
 export type PlatformCommand = 'PEK_GEN' | 'PEK_CSR' | 'PEK_CERT_IMPORT' | 'PDH_GEN' | 'PDH_CERT_EXPORT' | 'GET_ID' | 'PLATFORM_RESET' | 'DOWNLOAD_FIRMWARE';
@@ -82,6 +86,7 @@ export class SevFirmware {
   private readonly log: CommandLogEntry[] = [];
   private readonly random: (bytes: number) => Buffer;
   private readonly tikSeed: Buffer | undefined;
+  private readonly pdhKey: (() => EcKeyPair) | undefined;
   private nextHandle = 1;
   private seq = 0;
   private flushes = 0;
@@ -96,6 +101,7 @@ export class SevFirmware {
     this.esInitialised = opts.esInitialised;
     this.snpInitialised = opts.snpInitialised;
     this.tikSeed = opts.tikSeed;
+    this.pdhKey = opts.pdhKey;
     this.random = opts.random ?? pooledRandomBytes;
     this.overrides = opts.overrides ?? new OverrideList();
     this.initialised = (opts.initialState ?? 'INIT') === 'INIT';
@@ -200,8 +206,9 @@ export class SevFirmware {
       if (!p.allowsFirmware(this.apiMajor, this.apiMinor)) {
         fail('LAUNCH_START', SevStatus.POLICY_FAILURE, `policy requires firmware API ${p.apiMajor}.${p.apiMinor}, have ${this.apiMajor}.${this.apiMinor}`);
       }
+      const fromOwner = opts.ownerSession && !owner ? this.unwrapSession(opts.ownerSession, p.value) : null;
       const handle = this.nextHandle++;
-      const keys = owner ? { tek: owner.tek, tik: owner.tik } : opts.session ?? this.newKeys(handle);
+      const keys = owner ? { tek: owner.tek, tik: owner.tik } : fromOwner ?? opts.session ?? this.newKeys(handle);
       const state = GUEST_TRANSITIONS.LAUNCH_START ?? 'LUPDATE';
       this.guests.set(handle, newGuestContext(handle, p, state, owner ? owner.keyOwner : handle, keys));
       return handle;
@@ -400,6 +407,13 @@ export class SevFirmware {
   private holderOf(asid: number): GuestContext | undefined {
     for (const g of this.guests.values()) if (g.asid === asid) return g;
     return undefined;
+  }
+
+  /** The session's TEK/TIK, or LAUNCH_START's refusal (INVALID_CERTIFICATE, BAD_MEASUREMENT …). */
+  private unwrapSession(owner: { readonly dhCert: Buffer; readonly session: Buffer }, policy: number): TransportKeys {
+    const pdh = this.pdhKey?.() ?? fail('LAUNCH_START', SevStatus.INVALID_CERTIFICATE, 'platform has no PDH');
+    const r = openSession(pdh, owner.dhCert, owner.session, policy);
+    return r.ok ? r.keys : fail('LAUNCH_START', r.status, r.detail);
   }
 
   private newKeys(handle: number): TransportKeys {

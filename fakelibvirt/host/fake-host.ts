@@ -51,6 +51,8 @@ import { sharedCapabilitiesXml, sharedDomainCapabilitiesXml } from '../fleet/sha
 import { libvirtSevView, type LibvirtSevView } from '../views/libvirt-sev.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
+import { platformKeys } from '../views/platform-identity.ts';
+import type { InjectedSecret } from '../qemu/sev-secret.ts';
 import { DomcapsFaults } from './domcaps-faults.ts';
 import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from './domain-registry.ts';
 import { HostEventLog } from './host-events.ts';
@@ -142,6 +144,7 @@ export class FakeHost {
           esInitialised: this.kernelState.sevEsEnabled,
           snpInitialised: this.kernelState.snpEnabled,
           ...(opts.transportKeySeed && { tikSeed: opts.transportKeySeed }),
+          pdhKey: () => platformKeys(profile).pdh,
         })
       : null;
     this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
@@ -736,8 +739,12 @@ export class FakeHost {
     const st = this.firmware.platformStatus();
     // QEMU's legacy launch measurement exists for SEV only; an SNP guest is attested from inside
     // (SNP_GUEST_REQUEST), so libvirt reports its policy and the firmware version [inference].
+    const measurement = sev.kind === 'sev-snp' ? [] : [param.string('sev-measurement', sev.measurement.toString('base64'))];
+    // Before libvirt 8.0 the QEMU driver reported the measurement alone (the API, build and policy
+    // parameters are "Since: 8.0.0" in libvirt-domain.h).
+    if (!versionAtLeast(this.profile.libvirt.version, 8, 0)) return measurement;
     const out: TypedParam[] = [
-      ...(sev.kind === 'sev-snp' ? [] : [param.string('sev-measurement', sev.measurement.toString('base64'))]),
+      ...measurement,
       param.uint('sev-api-major', st.apiMajor),
       param.uint('sev-api-minor', st.apiMinor),
       param.uint('sev-build-id', st.build),
@@ -759,9 +766,19 @@ export class FakeHost {
     if (typeof header !== 'string' || typeof secret !== 'string') {
       throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, 'Both secret and the secret header are required');
     }
+    const setAddress = get('sev-secret-set-address');
     if (!isActive(o) || !o.runtime) throw notRunning();
     if (o.state !== DomainState.PAUSED) throw opInvalid(VirErrorDomain.QEMU, 'domain must be in a paused state');
-    this.qemu.injectLaunchSecret(o.runtime, Buffer.from(header, 'base64'), Buffer.from(secret, 'base64'));
+    // QEMU_CAPS_SEV_INJECT_LAUNCH_SECRET: sev-inject-launch-secret appeared in QEMU 6.0.
+    if (!versionAtLeast(this.profile.qemu.version, 6, 0)) {
+      throw LibvirtError.of(VirErrorNumber.OPERATION_UNSUPPORTED, VirErrorDomain.QEMU, 'QEMU does not support setting a launch secret');
+    }
+    this.qemu.injectLaunchSecret(o.runtime, Buffer.from(header, 'base64'), Buffer.from(secret, 'base64'), typeof setAddress === 'bigint' ? setAddress : undefined);
+  }
+
+  /** What LAUNCH_SECRET wrote into a guest's memory (address, plaintext, OVMF secret entries). */
+  launchSecrets(name: string): readonly InjectedSecret[] {
+    return this.guest(name)?.sev?.launchSecrets ?? [];
   }
 
   /**

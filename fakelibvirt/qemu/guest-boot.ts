@@ -3,6 +3,10 @@
  * the guest cannot work: its firmware, kernel or devices cannot cope with encrypted memory. The
  * fake records each such fault on the running guest, where tests and the conformance suite see it.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { DirectKernelBoot } from '../firmware/guid-tables.ts';
+import { child } from '../libvirt/xml-tree.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import { implicitVirtioSerialController, isTransitionalVirtio, isVirtioDevice, type DeviceDef, type DomainDef } from '../libvirt/domain-def.ts';
 import { isQ35 } from '../libvirt/qemu-validate.ts';
@@ -104,4 +108,37 @@ export function encryptedGuestFaults(def: DomainDef, machine: string, qemuVersio
     faults.push({ code: 'vmcoreinfo-needs-dma', message: 'vmcoreinfo needs fw_cfg DMA, which an SEV guest cannot do: the guest kernel crashes' });
   }
   return faults;
+}
+
+/** Kernel and initrd files above this size are not read (QEMU would; the fake measures what it can hold). */
+const MAX_BOOT_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * What QEMU reads for `<os><kernel>` boot: the files' bytes when this machine has them (QEMU opens
+ * the paths), else deterministic bytes standing in for a file the fake host pretends to have.
+ */
+function bootFile(path: string, label: string): Buffer {
+  try {
+    const st = statSync(path);
+    if (st.isFile() && st.size <= MAX_BOOT_FILE_BYTES) return readFileSync(path);
+  } catch {
+    // not on this machine
+  }
+  return createHash('sha256').update(`sevharness synthetic ${label}:${path}`).digest();
+}
+
+/** `<os><kernel>/<initrd>/<cmdline>` of the definition: null without a kernel (no direct boot). */
+export function directKernelBoot(def: DomainDef): DirectKernelBoot | null {
+  const os = child(def.tree, 'os');
+  const text = (name: string) => (os ? child(os, name)?.text.trim() : undefined);
+  const kernel = text('kernel');
+  if (!kernel) return null;
+  const initrd = text('initrd');
+  const cmdNode = os ? child(os, 'cmdline') : undefined;
+  const cmdline = cmdNode ? (cmdNode.raw ?? cmdNode.text) : undefined;
+  return {
+    kernel: bootFile(kernel, 'kernel'),
+    ...(initrd ? { initrd: bootFile(initrd, 'initrd') } : {}),
+    ...(cmdline !== undefined ? { cmdline } : {}),
+  };
 }

@@ -40,6 +40,10 @@ export const qemuSevText = {
   kvmInitFailed: 'failed to initialize kvm: Operation not permitted',
   migrationBlocker: 'SEV: Migration is not implemented',
   notInLaunchSecret: (state: number) => `SEV: Not in correct state. (LSECRET) ${state.toString(16)}`,
+  /** sev_add_kernel_loader_hashes (QEMU 7.0+) when OVMF has no hashes-table block, or a zero one. */
+  noHashesTable: 'SEV: kernel specified but guest firmware has no hashes table GUID',
+  hashesTableInvalid: (base: number, size: number) => `SEV: guest firmware hashes table area is invalid (base=0x${base.toString(16)} size=0x${size.toString(16)})`,
+  noSecretArea: 'SEV: no secret area found in OVMF, gpa must be specified.',
 } as const;
 
 /** QEMU ≥ 5.2 is started by libvirt with `-accel kvm`, so its init errors carry that prefix. */

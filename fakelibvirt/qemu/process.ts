@@ -18,9 +18,10 @@ import type { CpuidSev, KernelSevState } from '../profile/derive.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import type { LibvirtSevView } from '../views/libvirt-sev.ts';
-import { encryptedGuestFaults, hotplugFaults, usesUefi, type GuestFault } from './guest-boot.ts';
+import { directKernelBoot, encryptedGuestFaults, hotplugFaults, usesUefi, type GuestFault } from './guest-boot.ts';
 import { qemuSevText } from './messages.ts';
 import { QemuExit, firmwareImageOf, launchSevGuest, type SevGuestRuntime } from './sev-launch.ts';
+import { injectLaunchSecret } from './sev-secret.ts';
 
 export interface GuestRuntime {
   readonly pid: number;
@@ -128,6 +129,7 @@ export class QemuProcessManager {
             smtActive: profile.cpu.threadsPerCore > 1,
             allocateAsid: (kind) => asids.allocate(kind),
             freeAsid: (asid) => asids.free(asid),
+            hostCpu: profile.cpu,
             pinRegion: (_name, kib) => void memlock.pin(kib * 1024),
             unpinAll: () => memlock.unpin(memlock.pagesLocked),
           },
@@ -139,6 +141,7 @@ export class QemuProcessManager {
             firmwareImage: firmwareImageOf(def.os.loader?.path ?? 'bios'),
             smmOn: smmRequested(def),
           },
+            ...withDirectBoot(def),
         );
       } catch (e) {
         if (!(e instanceof QemuExit)) throw e;
@@ -201,20 +204,11 @@ export class QemuProcessManager {
     if (this.host.firmware.guestStatus(g.sev.handle).state === 'LSECRET') this.finishLaunch(g.name, g.sev);
   }
 
-  injectLaunchSecret(g: GuestRuntime, header: Buffer, secret: Buffer): void {
+  /** sev-inject-launch-secret (qemu/sev-secret.ts); `setAddress` is libvirt's sev-secret-set-address. */
+  injectLaunchSecret(g: GuestRuntime, header: Buffer, secret: Buffer, setAddress?: bigint): void {
     const fw = this.host.firmware;
     if (!g.sev || !fw) return;
-    const state = fw.guestStatus(g.sev.handle).state;
-    const qmpError = (msg: string) =>
-      LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, `unable to execute QEMU command 'sev-inject-launch-secret': ${msg}`);
-    if (state !== 'LSECRET') throw qmpError(qemuSevText.notInLaunchSecret(state === 'RUNNING' ? 3 : 1));
-    if (header.length !== 52) throw qmpError('SEV: invalid secret header');
-    try {
-      fw.launchSecret(g.sev.handle, { flags: header.readUInt32LE(0), iv: header.subarray(4, 20), mac: header.subarray(20, 52) }, secret);
-    } catch (e) {
-      if (!(e instanceof SevFirmwareError)) throw e;
-      throw qmpError(`SEV: failed to inject secret ret=-5 fw_error=${e.status} '${qemuFwErrorString(e.status)}'`);
-    }
+    injectLaunchSecret(fw, g.sev, header, secret, setAddress);
   }
 
   private releaseSev(sev: SevGuestRuntime): void {
@@ -259,6 +253,13 @@ export class QemuProcessManager {
 
 /** `<features><smm/>` or `<smm state='on'/>`: SMM asked for explicitly. */
 function smmRequested(def: DomainDef): boolean {
+/** The direct kernel boot QEMU measures (kernel-hashes), read only when the launch can use it. */
+function withDirectBoot(def: DomainDef): { directBoot?: ReturnType<typeof directKernelBoot> & object } {
+  const ls = def.launchSecurity;
+  const boot = ls?.type === 'sev' && ls.kernelHashes ? directKernelBoot(def) : null;
+  return boot ? { directBoot: boot } : {};
+}
+
   const smm = def.tree.children.find((c) => c.name === 'features')?.children.find((c) => c.name === 'smm');
   return !!smm && smm.attrs.state !== 'off';
 }

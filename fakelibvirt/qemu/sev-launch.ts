@@ -5,10 +5,12 @@
  * A failure is a `QemuExit` carrying the lines QEMU printed before exiting; partial state
  * (ASID, firmware context, pinned pages) is released as the kernel releases it when QEMU dies.
  */
-import { createHash } from 'node:crypto';
 import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/status.ts';
 import type { SevFirmware } from '../firmware/sev-firmware.ts';
-import { markUnchanging } from '../firmware/measurement.ts';
+import { kernelHashesTable, type DirectKernelBoot } from '../firmware/guid-tables.ts';
+import { ovmfImage, type FirmwareImage, type OvmfArea } from '../firmware/ovmf.ts';
+import type { InjectedSecret } from './sev-secret.ts';
+import { launchVmsas, type CpuSignature } from '../firmware/vmsa.ts';
 import { SnpGuestPolicy } from '../firmware/policy.ts';
 import { KvmError } from '../kvm/errno.ts';
 import type { LaunchSecurity } from '../libvirt/domain-def.ts';
@@ -30,6 +32,10 @@ export interface SevGuestRuntime {
   readonly measurement: Buffer;
   /** SHA-256 of the firmware image that was measured (what a guest owner compares). */
   readonly firmwareSha256: string;
+  /** OVMF's launch-secret area, where an injected secret goes by default (none without the block). */
+  readonly secretArea: OvmfArea | null;
+  /** Secrets injected by LAUNCH_SECRET, in order. */
+  readonly launchSecrets: InjectedSecret[];
 }
 
 /** QEMU exited during start; `lines` are its stderr, `kernelLog` what the host kernel logged. */
@@ -54,6 +60,8 @@ export interface SevLaunchPorts {
   readonly smtActive: boolean;
   allocateAsid(kind: AsidKind): number;
   freeAsid(asid: number): void;
+  /** The host CPU's family/model/stepping: KVM puts it in each vCPU's reset RDX (the SEV-ES VMSA). */
+  readonly hostCpu: CpuSignature;
   /** Pins `kib` of guest memory for region `name`; throws KvmError(ENOMEM) past RLIMIT_MEMLOCK. */
   pinRegion(name: string, kib: number): void;
   unpinAll(): void;
@@ -68,6 +76,8 @@ export interface SevLaunchRequest {
   readonly firmwareImage: FirmwareImage;
   /** The domain asks for SMM explicitly (`<features><smm state='on'/>`). */
   readonly smmOn?: boolean;
+  /** `<os><kernel>` boot: with kernelHashes='yes' QEMU measures the hashes table after the firmware. */
+  readonly directBoot?: DirectKernelBoot;
 }
 
 const SNP_CONTEXT_POLICY = 0x4;
@@ -143,7 +153,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
   try {
     // SNP contexts use the ES ASID range; the SEV firmware model stands in for SNP_LAUNCH_START
     // with the ES bit, since the SNP firmware's state machine is not modelled separately.
-    handle = ports.firmware.launchStart(snp ? SNP_CONTEXT_POLICY : (ls.policy as number));
+    handle = ports.firmware.launchStart(snp ? SNP_CONTEXT_POLICY : (ls.policy as number), ownerSessionOf(ls));
     ports.firmware.activate(handle, asid, kind !== 'sev');
   } catch (e) {
     release();
@@ -168,10 +178,30 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     }
   }
 
-  // 9–10: encrypt and measure the firmware (and, for ES, each vCPU's register state).
+  // 9: with kernel-hashes, QEMU places the hashes table in OVMF's reserved area; an image without
+  // one makes QEMU exit while loading the kernel (x86_load_linux, error_fatal: no accel prefix).
+  const img = req.firmwareImage;
+  const hashes = !snp && ls.kernelHashes && req.directBoot ? kernelHashesTable(req.directBoot) : null;
+  if (hashes) {
+    const area = img.table?.hashTableArea;
+    const refusal = !area
+      ? qemuSevText.noHashesTable
+      : area.base === 0 || area.size < hashes.length ? qemuSevText.hashesTableInvalid(area.base, area.size) : null;
+    if (refusal) {
+      release();
+      throw new QemuExit([refusal]);
+    }
+  }
+
+  // 10–11: encrypt and measure the firmware, the hashes table and, for ES, each vCPU's register state.
   try {
-    ports.firmware.launchUpdateData(handle, req.firmwareImage.bytes);
-    if (es || snp) for (let v = 0; v < req.vcpus; v++) ports.firmware.launchUpdateVmsa(handle, vmsaFor(v));
+    ports.firmware.launchUpdateData(handle, img.bytes);
+    if (hashes) ports.firmware.launchUpdateData(handle, hashes);
+    if (es || snp) {
+      // No SEV-ES reset block (not an OVMF image): the APs keep the architectural reset vector.
+      const apReset = img.table?.sevEsResetAddr ?? 0xfffffff0;
+      for (const vmsa of launchVmsas(req.vcpus, ports.hostCpu, apReset)) ports.firmware.launchUpdateVmsa(handle, vmsa);
+    }
     const m = ports.firmware.launchMeasure(handle);
     return {
       kind,
@@ -181,7 +211,9 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       cbitpos,
       reducedPhysBits: rpb,
       measurement: m.measurement,
-      firmwareSha256: req.firmwareImage.sha256,
+      firmwareSha256: img.sha256,
+      secretArea: img.table?.secretArea ?? null,
+      launchSecrets: [],
     };
   } catch (e) {
     release();
@@ -204,34 +236,19 @@ function snpLaunchStartRefusal(policy: SnpGuestPolicy, ports: Pick<SevLaunchPort
   return null;
 }
 
-/** A stand-in VMSA: the BSP and APs differ only in their reset vector, as in a real launch. */
-function vmsaFor(vcpu: number): Buffer {
-  const b = Buffer.alloc(4096);
-  b.writeUInt32LE(vcpu === 0 ? 0xfffffff0 : 0xfffff000, 0x168);
-  return b;
-}
-
-/** A firmware image and its SHA-256. The launch only reads the bytes (it measures them). */
-export interface FirmwareImage {
-  readonly bytes: Buffer;
-  readonly sha256: string;
-}
-const FIRMWARE_IMAGES = new Map<string, FirmwareImage>();
-const MAX_CACHED_IMAGES = 64;
-
 /**
- * The firmware bytes QEMU would map for a loader path: deterministic per path, so measurements
- * repeat; made once per path (a host has a handful of firmware files) and never written to.
+ * `<dhCert>` and `<session>` as QEMU hands them to LAUNCH_START: libvirt writes each to a file,
+ * QEMU base64-decodes the file (leniently, as g_base64_decode does). Either alone still goes to the
+ * firmware, which then refuses the launch.
  */
+function ownerSessionOf(ls: LaunchSecurity): { ownerSession?: { dhCert: Buffer; session: Buffer } } {
+  if (ls.type !== 'sev' || (ls.dhCert === undefined && ls.session === undefined)) return {};
+  return { ownerSession: { dhCert: Buffer.from(ls.dhCert ?? '', 'base64'), session: Buffer.from(ls.session ?? '', 'base64') } };
+}
+
+export type { FirmwareImage } from '../firmware/ovmf.ts';
+
+/** The firmware image QEMU maps for a loader path (this machine's file, else synthesized). */
 export function firmwareImageOf(path: string): FirmwareImage {
-  let img = FIRMWARE_IMAGES.get(path);
-  if (!img) {
-    const seed = createHash('sha256').update(`ovmf:${path}`).digest();
-    const bytes = Buffer.alloc(64 * 1024);
-    for (let i = 0; i < bytes.length; i += seed.length) seed.copy(bytes, i);
-    img = { bytes: markUnchanging(bytes), sha256: createHash('sha256').update(bytes).digest('hex') };
-    if (FIRMWARE_IMAGES.size >= MAX_CACHED_IMAGES) FIRMWARE_IMAGES.clear();
-    FIRMWARE_IMAGES.set(path, img);
-  }
-  return img;
+  return ovmfImage(path);
 }

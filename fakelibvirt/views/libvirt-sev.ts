@@ -77,8 +77,13 @@ export function libvirtSevView(
     reducedPhysBits: GUEST_REDUCED_PHYS_BITS,
     ...libvirtGuestLimits(cpuid),
     ...(withCpu0Id ? { cpu0Id: id.cpu0Id } : {}),
-    pdh: id.pdh,
-    certChain: id.certChain,
+    // Read through: the certificates are built on first use (the chain needs the fake ASK's RSA key).
+    get pdh() {
+      return id.pdh;
+    },
+    get certChain() {
+      return id.certChain;
+    },
     sectypes: snp ? ['sev', 'sev-snp'] : ['sev'],
   };
 }

@@ -1,22 +1,17 @@
 /**
- * The platform's SEV identity as PDH_CERT_EXPORT and GET_ID would return it: a PDH and the
- * [PEK, OCA, CEK] chain in the SEV certificate v1 layout (sev-hardware.md §7.1), and the chip id.
- * Keys and signatures are pseudo-random bytes from SHA-256 seeded with the host UUID, so every
- * profile has a stable, structurally valid identity; they do not verify cryptographically.
+ * The platform's SEV identity as PDH_CERT_EXPORT and GET_ID return it: the PDH and the
+ * [PEK, OCA, CEK] chain in the SEV certificate v1 layout (sev-attestation.md "Certificates"), the
+ * fake AMD root (ASK, ARK) the CEK chains to, and the chip id. Keys are real P-384 key pairs derived
+ * from the host UUID, so the chain verifies, a guest owner can do ECDH with the PDH, and every run
+ * exports the same bytes. Built on first use per host and kept: the ASK's RSA key takes ~0.5 s.
  */
 import { createHash } from 'node:crypto';
+import { fakeAmdRoot } from '../firmware/amd-root.ts';
+import { deriveKeyPair, type EcKeyPair } from '../firmware/ecc-p384.ts';
+import { CURVE_P384, CertAlgo, CertUsage, ecdsaSignature, issueSevCert, rsaSignature } from '../firmware/sev-cert.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 
-export const CertUsage = { ARK: 0x0000, ASK: 0x0013, INVALID: 0x1000, OCA: 0x1001, PEK: 0x1002, PDH: 0x1003, CEK: 0x1004 } as const;
-export const CertAlgo = { INVALID: 0, RSA_SHA256: 1, ECDSA_SHA256: 2, ECDH_SHA256: 3, RSA_SHA384: 0x101 } as const;
-const CURVE_P384 = 2;
-
-export const SEV_CERT_SIZE = 2084;
-const PUBKEY_SIZE = 1028;
-const SIG_SIZE = 512;
-/** ECC components are little-endian in 72-byte fields; P-384 fills 48 of them. */
-const ECC_FIELD = 72;
-const P384_BYTES = 48;
+export { CertAlgo, CertUsage, SEV_CERT_SIZE } from '../firmware/sev-cert.ts';
 
 /** Deterministic byte stream: SHA-256(seed ‖ label ‖ counter) blocks. */
 export function seededBytes(seed: string, label: string, length: number): Buffer {
@@ -28,65 +23,6 @@ export function seededBytes(seed: string, label: string, length: number): Buffer
   return out;
 }
 
-interface Signature {
-  readonly usage: number;
-  readonly algo: number;
-}
-
-interface CertSpec {
-  readonly usage: number;
-  readonly algo: number;
-  readonly sig1: Signature;
-  readonly sig2: Signature;
-}
-
-const NO_SIG: Signature = { usage: CertUsage.INVALID, algo: CertAlgo.INVALID };
-
-/** Who signs whom: OCA self-signed; PEK by OCA and CEK; PDH by PEK; CEK by the ASK (RSA). */
-const CERTS: Record<'pdh' | 'pek' | 'oca' | 'cek', CertSpec> = {
-  pdh: { usage: CertUsage.PDH, algo: CertAlgo.ECDH_SHA256, sig1: { usage: CertUsage.PEK, algo: CertAlgo.ECDSA_SHA256 }, sig2: NO_SIG },
-  pek: {
-    usage: CertUsage.PEK,
-    algo: CertAlgo.ECDSA_SHA256,
-    sig1: { usage: CertUsage.OCA, algo: CertAlgo.ECDSA_SHA256 },
-    sig2: { usage: CertUsage.CEK, algo: CertAlgo.ECDSA_SHA256 },
-  },
-  oca: { usage: CertUsage.OCA, algo: CertAlgo.ECDSA_SHA256, sig1: { usage: CertUsage.OCA, algo: CertAlgo.ECDSA_SHA256 }, sig2: NO_SIG },
-  cek: { usage: CertUsage.CEK, algo: CertAlgo.ECDSA_SHA256, sig1: { usage: CertUsage.ASK, algo: CertAlgo.RSA_SHA384 }, sig2: NO_SIG },
-};
-
-function writeSignature(buf: Buffer, off: number, sig: Signature, seed: string, label: string): void {
-  buf.writeUInt32LE(sig.usage, off);
-  buf.writeUInt32LE(sig.algo, off + 4);
-  if (sig.usage === CertUsage.INVALID) return;
-  const body = off + 8;
-  if (sig.algo === CertAlgo.ECDSA_SHA256) {
-    seededBytes(seed, `${label}/r`, P384_BYTES).copy(buf, body);
-    seededBytes(seed, `${label}/s`, P384_BYTES).copy(buf, body + ECC_FIELD);
-  } else {
-    seededBytes(seed, label, SIG_SIZE).copy(buf, body);
-  }
-}
-
-/** One SEV v1 certificate (2084 bytes, little-endian). */
-export function buildSevCert(name: keyof typeof CERTS, seed: string, apiMajor: number, apiMinor: number): Buffer {
-  const spec = CERTS[name];
-  const buf = Buffer.alloc(SEV_CERT_SIZE);
-  buf.writeUInt32LE(1, 0);
-  buf.writeUInt8(apiMajor, 4);
-  buf.writeUInt8(apiMinor, 5);
-  buf.writeUInt32LE(spec.usage, 8);
-  buf.writeUInt32LE(spec.algo, 12);
-  const key = 16;
-  buf.writeUInt32LE(CURVE_P384, key);
-  seededBytes(seed, `${name}/qx`, P384_BYTES).copy(buf, key + 4);
-  seededBytes(seed, `${name}/qy`, P384_BYTES).copy(buf, key + 4 + ECC_FIELD);
-  const sigs = key + PUBKEY_SIZE;
-  writeSignature(buf, sigs, spec.sig1, seed, `${name}/sig1`);
-  writeSignature(buf, sigs + 8 + SIG_SIZE, spec.sig2, seed, `${name}/sig2`);
-  return buf;
-}
-
 export interface PlatformIdentity {
   /** base64 of the PDH certificate. */
   readonly pdh: string;
@@ -96,15 +32,100 @@ export interface PlatformIdentity {
   readonly cpu0Id: string;
 }
 
+/** What the firmware itself holds: the private keys behind the exported certificates. */
+export interface PlatformKeys {
+  readonly pdh: EcKeyPair;
+  readonly pek: EcKeyPair;
+  readonly oca: EcKeyPair;
+  readonly cek: EcKeyPair;
+}
+
+/** Every certificate of the platform's chains, raw bytes. */
+export interface PlatformCertificates {
+  readonly pdh: Buffer;
+  readonly pek: Buffer;
+  readonly oca: Buffer;
+  readonly cek: Buffer;
+  /** AMD's format (the fake root), as `sevctl export --full` would add them. */
+  readonly ask: Buffer;
+  readonly ark: Buffer;
+}
+
+const KEYS = new Map<string, PlatformKeys>();
+const CERTS = new Map<string, PlatformCertificates>();
+
+const hostKey = (profile: HardwareProfile) => `${profile.name}\0${profile.libvirt.hostUuid}`;
+
+export function platformKeys(profile: HardwareProfile): PlatformKeys {
+  const k = hostKey(profile);
+  let keys = KEYS.get(k);
+  if (!keys) {
+    const seed = profile.libvirt.hostUuid;
+    keys = { pdh: deriveKeyPair(seed, 'PDH'), pek: deriveKeyPair(seed, 'PEK'), oca: deriveKeyPair(seed, 'OCA'), cek: deriveKeyPair(seed, 'CEK') };
+    KEYS.set(k, keys);
+  }
+  return keys;
+}
+
+export function platformCertificates(profile: HardwareProfile): PlatformCertificates {
+  const k = hostKey(profile);
+  const cached = CERTS.get(k);
+  if (cached) return cached;
+  const keys = platformKeys(profile);
+  const root = fakeAmdRoot(profile.generation);
+  const apiMajor = profile.firmware?.apiMajor ?? 0;
+  const apiMinor = profile.firmware?.apiMinor ?? 0;
+  const fields = (usage: number, algo: number, key: EcKeyPair) => ({ version: 1, apiMajor, apiMinor, usage, algo, curve: CURVE_P384, qx: key.x, qy: key.y });
+  const certs: PlatformCertificates = {
+    // The OCA signs itself: this platform is owned by no one, so it self-certifies its owner key.
+    oca: issueSevCert(fields(CertUsage.OCA, CertAlgo.ECDSA_SHA256, keys.oca), [(b) => ecdsaSignature(keys.oca, CertUsage.OCA, b)]),
+    pek: issueSevCert(fields(CertUsage.PEK, CertAlgo.ECDSA_SHA256, keys.pek), [
+      (b) => ecdsaSignature(keys.oca, CertUsage.OCA, b),
+      (b) => ecdsaSignature(keys.cek, CertUsage.CEK, b),
+    ]),
+    pdh: issueSevCert(fields(CertUsage.PDH, CertAlgo.ECDH_SHA256, keys.pdh), [(b) => ecdsaSignature(keys.pek, CertUsage.PEK, b)]),
+    cek: issueSevCert(fields(CertUsage.CEK, CertAlgo.ECDSA_SHA256, keys.cek), [(b) => rsaSignature(root.ask, CertUsage.ASK, b)]),
+    ask: root.askCert,
+    ark: root.arkCert,
+  };
+  CERTS.set(k, certs);
+  return certs;
+}
+
+/**
+ * The exported identity. `pdh` needs only the P-384 keys; `certChain` builds the CEK's signature
+ * with the fake ASK, so it is computed when first read.
+ */
 export function platformIdentity(profile: HardwareProfile): PlatformIdentity {
   const seed = profile.libvirt.hostUuid;
-  const major = profile.firmware?.apiMajor ?? 0;
-  const minor = profile.firmware?.apiMinor ?? 0;
-  const cert = (n: keyof typeof CERTS) => buildSevCert(n, seed, major, minor);
   const idLength = profile.generation === 'turin' ? 8 : 64;
+  const cpu0Id = seededBytes(seed, 'cpu0-id', idLength).toString('base64');
   return {
-    pdh: cert('pdh').toString('base64'),
-    certChain: Buffer.concat([cert('pek'), cert('oca'), cert('cek')]).toString('base64'),
-    cpu0Id: seededBytes(seed, 'cpu0-id', idLength).toString('base64'),
+    get pdh() {
+      return pdhOnly(profile).toString('base64');
+    },
+    get certChain() {
+      const c = platformCertificates(profile);
+      return Buffer.concat([c.pek, c.oca, c.cek]).toString('base64');
+    },
+    cpu0Id,
   };
+}
+
+const PDHS = new Map<string, Buffer>();
+
+/** The PDH certificate without building the rest of the chain (it needs no RSA). */
+function pdhOnly(profile: HardwareProfile): Buffer {
+  const k = hostKey(profile);
+  const done = CERTS.get(k)?.pdh ?? PDHS.get(k);
+  if (done) return done;
+  const keys = platformKeys(profile);
+  const apiMajor = profile.firmware?.apiMajor ?? 0;
+  const apiMinor = profile.firmware?.apiMinor ?? 0;
+  const pdh = issueSevCert(
+    { version: 1, apiMajor, apiMinor, usage: CertUsage.PDH, algo: CertAlgo.ECDH_SHA256, curve: CURVE_P384, qx: keys.pdh.x, qy: keys.pdh.y },
+    [(b) => ecdsaSignature(keys.pek, CertUsage.PEK, b)],
+  );
+  PDHS.set(k, pdh);
+  return pdh;
 }

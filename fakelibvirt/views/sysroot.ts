@@ -12,6 +12,7 @@ import { ensureOwnDir, writeOwnFile } from '../../src/fs/own-files.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
 import { formatCpuinfo } from './cpuinfo.ts';
+import { materializeFirmwareImages } from './sysroot-firmware.ts';
 import { cpuidRegisters, hostFiles, type PutFile } from './sysroot-host.ts';
 
 /** Parts of the tree written by other modules; each adds its files through `put`. */
@@ -98,7 +99,8 @@ export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevSt
     const entry = files.get(path)!.entry;
     if (entry.kind === 'chardev') chmodSync(target, Number.parseInt(entry.mode, 8));
   }
-  const manifest: SysrootManifest = { profile: profile.name, entries: [...files.values()].map((f) => f.entry) };
+  const firmwareEntries = materializeFirmwareImages(profile, dir);
+  const manifest: SysrootManifest = { profile: profile.name, entries: [...[...files.values()].map((f) => f.entry), ...firmwareEntries] };
   writeOwnFile(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
   return manifest;
 }

@@ -15,6 +15,8 @@ export interface Command {
   /** Usage line after `sevharness <name>`. */
   readonly usage: string;
   readonly options: OptionSpec;
+  /** The command takes positional arguments (most take options only). */
+  readonly positionals?: boolean;
   run(values: ParsedValues, positionals: readonly string[], io: CliIo): Promise<number> | number;
 }
 

@@ -17,7 +17,9 @@ import { profilesCommand } from './commands/profiles.ts';
 import { serveCommand } from './commands/serve.ts';
 import { sysrootCommand } from './commands/sysroot.ts';
 
+import { sessionCommand } from './commands/session.ts';
 export const COMMANDS: readonly Command[] = [
+import { verifyCommand } from './commands/verify.ts';
   profilesCommand,
   hostsCommand,
   capabilitiesCommand,
@@ -29,6 +31,8 @@ export const COMMANDS: readonly Command[] = [
 ];
 
 export function helpText(): string {
+  sessionCommand,
+  verifyCommand,
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n      sevharness ${c.name} ${c.usage}`.trimEnd());
   return `usage: sevharness <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  show this help\n`;
@@ -57,7 +61,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return 2;
   }
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true });
+    const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.positionals === true, strict: true });
     return await cmd.run(values, positionals, io);
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) {

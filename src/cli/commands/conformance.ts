@@ -11,7 +11,7 @@ import { formatJson } from '../../../conformance/runner/reports/json.ts';
 import { formatJunit } from '../../../conformance/runner/reports/junit.ts';
 import { parseReportSpec } from '../../../conformance/runner/reports/spec.ts';
 import { formatTable } from '../../../conformance/runner/reports/table.ts';
-import { runConformanceParallel } from '../../../conformance/runner/parallel.ts';
+import { autoJobs, runConformanceParallel } from '../../../conformance/runner/parallel.ts';
 import { runConformance } from '../../../conformance/runner/run.ts';
 import type { RunReport } from '../../../conformance/runner/types.ts';
 import { HostFactsError } from '../../../conformance/real/host-files.ts';
@@ -72,12 +72,14 @@ export const conformanceCommand: Command = {
     const sysroot = optionalString(values, 'sysroot');
     if (sysroot !== undefined && target !== 'real') throw new UsageError('--sysroot applies only to --target real');
     if (target === 'real' && values.profiles !== undefined) throw new UsageError('--profiles does not apply to --target real: the host itself is the profile');
-    const jobsText = optionalString(values, 'jobs') ?? '1';
-    if (!/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
-    const jobs = Number(jobsText);
+    const jobsText = optionalString(values, 'jobs');
+    if (jobsText !== undefined && !/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
+    let jobs = jobsText === undefined ? 1 : Number(jobsText);
     if (jobs > 1 && target === 'real') throw new UsageError('--jobs applies only to --target fake (a real host is one profile)');
     const profiles = listOption(values, 'profiles');
     const cases = listOption(values, 'cases');
+    // Without --jobs: worker threads when the matrix is large enough to pay for starting them.
+    if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases);
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
       prepareReportFiles(reports);
