@@ -1,18 +1,18 @@
 /**
  * The fake against the recorded oracle, for a person at a terminal:
  *
- *   node bin/run-ts.js oracle/compare.ts [--side sev|plain] [--group G] [--id-prefix P] [--corpus C --records R]
- *        [--verdict permissive,message,…] [--show N] [--diff]
+ *   node bin/run-ts.js oracle/compare.ts [--libvirt 9.0.0|7.0.0|11.3.0] [--side sev|plain] [--group G] [--id-prefix P]
+ *        [--corpus C --records R] [--verdict permissive,message,…] [--show N] [--diff] [--write-floors]
  *
  * prints the figures per group and the first N disagreements (with --diff, a line diff of the
- * formatted XML).
+ * formatted XML). --libvirt picks the recorded version and its profile (oracle/versions.ts).
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RECORDS_DIR, readCorpus, readJsonLines, type DefineRecord } from './corpus.ts';
+import { readCorpus, readJsonLines, type DefineRecord } from './corpus.ts';
 import { exactShare, fakeHostFor, figuresOf, judgeCorpus, percent, permissiveIds, type Judgement, type OracleSide } from './judge.ts';
-import { DEFINE_RECORDS, ORACLE_SEV_PROFILE } from './record.ts';
+import { ORACLE_LIBVIRT, defineRecordsOf } from './record.ts';
+import { RECORDED_VERSIONS, floorsFile, isRecordedLibvirt } from './versions.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +25,13 @@ const { values } = parseArgs({
     show: { type: 'string', default: '20' },
     diff: { type: 'boolean', default: false },
     'write-floors': { type: 'boolean', default: false },
+    libvirt: { type: 'string', default: ORACLE_LIBVIRT },
   },
 });
+
+if (!isRecordedLibvirt(values.libvirt)) throw new Error(`--libvirt: one of ${Object.keys(RECORDED_VERSIONS).join(', ')}`);
+const version = values.libvirt;
+const profileName = RECORDED_VERSIONS[version].profile;
 
 if (values['write-floors']) {
   writeFloors();
@@ -34,11 +39,12 @@ if (values['write-floors']) {
 }
 
 const side = values.side as OracleSide;
-const records = new Map(readJsonLines<DefineRecord>(values.records ?? DEFINE_RECORDS).map((r) => [r.id, r]));
+const recordsFile = values.records ?? defineRecordsOf(version);
+const records = new Map(readJsonLines<DefineRecord>(recordsFile).map((r) => [r.id, r]));
 const docs = readCorpus(values.corpus).filter(
   (d) => (!values.group || d.group === values.group) && (!values['id-prefix'] || d.id.startsWith(values['id-prefix'])),
 );
-const judged = judgeCorpus(docs, records, side, fakeHostFor(side, ORACLE_SEV_PROFILE));
+const judged = judgeCorpus(docs, records, side, fakeHostFor(side, profileName));
 
 const groups = [...new Set(judged.map((j) => j.group))];
 const row = (label: string, js: readonly Judgement[]) => {
@@ -50,7 +56,7 @@ const row = (label: string, js: readonly Judgement[]) => {
       `format ${String(v.format).padStart(4)} (alike ${percent(f.formattedAlike, f.acceptedByBoth)} of ${f.acceptedByBoth})`,
   );
 };
-console.log(`side ${side}: fake ${ORACLE_SEV_PROFILE}${side === 'plain' ? ' with kvm_amd.sev=0' : ''} against ${values.records ?? DEFINE_RECORDS}`);
+console.log(`side ${side}: fake ${profileName}${side === 'plain' ? ' with kvm_amd.sev=0' : ''} against ${recordsFile}`);
 for (const g of groups) row(g, judged.filter((j) => j.group === g));
 row('all', judged);
 
@@ -91,12 +97,12 @@ function lineDiff(a: string, b: string): string {
  * later change to at least these figures and to no new permissive answer.
  */
 function writeFloors(): void {
-  const all = new Map(readJsonLines<DefineRecord>(DEFINE_RECORDS).map((r) => [r.id, r]));
+  const all = new Map(readJsonLines<DefineRecord>(defineRecordsOf(version)).map((r) => [r.id, r]));
   const corpus = readCorpus();
   const floors: Record<string, object> = {};
   const down = (x: number) => Math.floor(x * 1000) / 1000;
   for (const s of ['sev', 'plain'] as const) {
-    const js = judgeCorpus(corpus, all, s, fakeHostFor(s, ORACLE_SEV_PROFILE));
+    const js = judgeCorpus(corpus, all, s, fakeHostFor(s, profileName));
     const f = figuresOf(js);
     const lsec = exactShare(js, 'launchsec');
     floors[s] = {
@@ -106,6 +112,6 @@ function writeFloors(): void {
       permissive: permissiveIds(js),
     };
   }
-  writeFileSync(join(RECORDS_DIR, 'floors.json'), `${JSON.stringify(floors, null, 1)}\n`);
-  console.log(`wrote ${join(RECORDS_DIR, 'floors.json')}`);
+  writeFileSync(floorsFile(version), `${JSON.stringify(floors, null, 1)}\n`);
+  console.log(`wrote ${floorsFile(version)}`);
 }

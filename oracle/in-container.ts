@@ -4,19 +4,14 @@
  * patched to believe in the SEV of the profile that matches its stack.
  */
 import { spawnSync } from 'node:child_process';
-import { DISTROS, isDistro, type Distro } from '../containers/images.ts';
+import { DISTROS, isDistro } from '../containers/images.ts';
 import { startRealLibvirt, type RealLibvirt } from '../containers/real-libvirt.ts';
 import { ORACLE_DIR } from './corpus.ts';
 import type { RecordTarget } from './record.ts';
+import { RECORDED_VERSIONS, versionOfDistro } from './versions.ts';
 
 const ORACLE_DIR_IN_CONTAINER = '/oracle';
 
-/** The SEV profile each release's oracle reports (hardware-profiles/, matching its libvirt and QEMU). */
-export const CONTAINER_SEV_PROFILE: Readonly<Record<Distro, string>> = {
-  bullseye: 'milan-7003-bullseye',
-  bookworm: 'milan-7003-es8',
-  trixie: 'genoa-9004-trixie',
-};
 
 export interface RunningTarget {
   readonly target: RecordTarget;
@@ -29,7 +24,7 @@ export async function containerTarget(distro: string, sevProfile?: string): Prom
   const libvirt = await startRealLibvirt(distro, { mounts: { [ORACLE_DIR]: ORACLE_DIR_IN_CONTAINER } });
   const container = { id: libvirt.containerId, oracleDir: ORACLE_DIR_IN_CONTAINER };
   const target: RecordTarget = {
-    sevProfile: sevProfile ?? CONTAINER_SEV_PROFILE[distro],
+    sevProfile: sevProfile ?? RECORDED_VERSIONS[versionOfDistro(distro)].profile,
     container,
     libvirt: libvirt.libvirt,
     packageVersion(name) {

@@ -5,7 +5,8 @@ root, made to believe in a profile's SEV by patching its QEMU capability cache
 QEMU driver (Debian: libvirt-daemon-driver-qemu, qemu-system-x86).
 
     libvirt_oracle.py prepare ROOT SEV_JSON   probe QEMU into ROOT's cache; SEV_JSON null or
-                                              {cbitpos, reducedPhysBits, pdh, certChain, cpu0Id}
+                                              {cbitpos, reducedPhysBits, pdh, certChain, cpu0Id,
+                                               snp (true: QEMU offers sev-snp-guest too)}
     libvirt_oracle.py serve ROOT              answer JSON-lines requests on stdin
 
 libvirt 9.0 opens one embed root per process, so each root has its own server. Each request
@@ -74,7 +75,9 @@ def patch_caps(caps_dir, sev):
         # libvirt reads the flags by name, in any order: the new one goes after the last flag.
         last_flag = text.rindex("<flag name=")
         end = text.index("\n", last_flag) + 1
-        text = text[:end] + "  <flag name='sev-guest'/>\n" + text[end:]
+        # SEV-SNP (libvirt 10.5+): its own QOM type; the <sev> block below serves both.
+        flags = ["sev-guest"] + (["sev-snp-guest"] if sev.get("snp") else [])
+        text = text[:end] + "".join(f"  <flag name='{f}'/>\n" for f in flags) + text[end:]
         block = ("  <sev>\n"
                  f"    <cbitpos>{int(sev['cbitpos'])}</cbitpos>\n"
                  f"    <reducedPhysBits>{int(sev['reducedPhysBits'])}</reducedPhysBits>\n"

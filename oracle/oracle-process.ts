@@ -40,6 +40,8 @@ export interface OracleSev {
   readonly pdh: string;
   readonly certChain: string;
   readonly cpu0Id?: string;
+  /** QEMU offers SEV-SNP guests too (libvirt 10.5+ reads its sev-snp-guest flag). */
+  readonly snp?: true;
 }
 
 /** Why the oracle cannot run here, or null when it can. */

@@ -41,6 +41,7 @@ export function oracleSevOf(profileName: string): OracleSev {
     pdh: view.pdh,
     certChain: view.certChain,
     ...(view.cpu0Id !== undefined && { cpu0Id: view.cpu0Id }),
+    ...(view.sectypes.includes('sev-snp') && { snp: true as const }),
   };
 }
 
@@ -134,7 +135,7 @@ async function recordCorpus(target: RecordTarget, corpusFile: string, out: strin
     return;
   }
   const meta = {
-    libvirt: target.packageVersion(target.libvirt.startsWith('7.') ? 'libvirt-daemon' : 'libvirt-daemon-driver-qemu'),
+    libvirt: target.packageVersion('libvirt-daemon-driver-qemu'),
     qemu: target.packageVersion('qemu-system-x86'),
     python3Libvirt: target.packageVersion('python3-libvirt'),
     ...(target.container && { where: 'container (containers/, oracle/in-container.ts)' }),

@@ -1,20 +1,30 @@
 /**
- * Gate for tests that need the system libvirtd (qemu:///system): starts it with
- * scripts/start-system-libvirtd.sh when its socket is missing. Outside CI a host that cannot run it
- * (no root, no libvirt) skips with a printed notice; with CI=true that is a failure.
+ * Gate for tests that need a real QEMU-driver libvirtd (qemu:///system). Where Docker is available
+ * that is Debian 12's libvirtd in a container (containers/, no network, socket bind-mounted), so no
+ * test touches this machine's /etc/libvirt or /run/libvirt; elsewhere the machine's own system
+ * daemon, started with scripts/start-system-libvirtd.sh when its socket is missing. Outside CI a
+ * host that can run neither skips with a printed notice; with CI=true that is a failure.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startRealLibvirt } from '../../containers/real-libvirt.ts';
+import { containersUnavailable } from '../../test/containers/gate.ts';
 import { requireRealStack } from '../../test/support/real-stack.ts';
 
 export const SYSTEM_SOCKET = '/run/libvirt/libvirt-sock';
 const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'start-system-libvirtd.sh');
 
-export interface SystemLibvirtd {
-  readonly available: boolean;
-  readonly reason?: string;
-}
+export type SystemLibvirtd =
+  | { readonly available: false; readonly reason: string }
+  | {
+      readonly available: true;
+      readonly uri: string;
+      /** A bookworm container, or this machine's system daemon. */
+      readonly where: 'container' | 'machine';
+      /** Stops the container (the machine's daemon is left running, as it was found or started). */
+      stop(): Promise<void>;
+    };
 
 function unavailable(reason: string): SystemLibvirtd {
   if (process.env.CI === 'true') throw new Error(`qemu:///system is required because CI=true: ${reason}`);
@@ -22,11 +32,15 @@ function unavailable(reason: string): SystemLibvirtd {
   return { available: false, reason };
 }
 
-export function requireSystemLibvirtd(): SystemLibvirtd {
+export async function requireSystemLibvirtd(): Promise<SystemLibvirtd> {
+  if (containersUnavailable(['bookworm']) === null) {
+    const real = await startRealLibvirt('bookworm');
+    return { available: true, uri: real.uri, where: 'container', stop: () => real.stop() };
+  }
   const stack = requireRealStack(['libvirtd', 'virtlogd', 'qemu-system-x86_64']);
   if (!stack.available) return { available: false, reason: `missing ${stack.missing.join(', ')}` };
   if (process.getuid?.() !== 0 && !existsSync(SYSTEM_SOCKET)) return unavailable('the system libvirtd is not running and starting it needs root');
   const r = spawnSync('bash', [SCRIPT], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) return unavailable(`${SCRIPT} failed: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
-  return { available: true };
+  return { available: true, uri: 'qemu:///system', where: 'machine', stop: async () => {} };
 }

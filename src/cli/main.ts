@@ -10,16 +10,18 @@ import { isLibvirtError } from '../libvirt/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
 import { capabilitiesCommand } from './commands/capabilities.ts';
 import { conformanceCommand } from './commands/conformance.ts';
+import { ctlCommand } from './commands/ctl.ts';
 import { hostsCommand } from './commands/hosts.ts';
 import { domcapabilitiesCommand } from './commands/domcapabilities.ts';
 import { nodesevinfoCommand } from './commands/nodesevinfo.ts';
 import { profilesCommand } from './commands/profiles.ts';
+import { realLibvirtCommand } from './commands/real-libvirt.ts';
 import { serveCommand } from './commands/serve.ts';
-import { sysrootCommand } from './commands/sysroot.ts';
-
 import { sessionCommand } from './commands/session.ts';
-export const COMMANDS: readonly Command[] = [
+import { sysrootCommand } from './commands/sysroot.ts';
 import { verifyCommand } from './commands/verify.ts';
+
+export const COMMANDS: readonly Command[] = [
   profilesCommand,
   hostsCommand,
   capabilitiesCommand,
@@ -27,12 +29,14 @@ import { verifyCommand } from './commands/verify.ts';
   nodesevinfoCommand,
   sysrootCommand,
   serveCommand,
+  ctlCommand,
   conformanceCommand,
+  realLibvirtCommand,
+  sessionCommand,
+  verifyCommand,
 ];
 
 export function helpText(): string {
-  sessionCommand,
-  verifyCommand,
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n      sevharness ${c.name} ${c.usage}`.trimEnd());
   return `usage: sevharness <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  show this help\n`;

@@ -7,11 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { startRealLibvirtd, type RealLibvirtd } from '../support/real-libvirtd.ts';
-import { requireRealStack } from '../support/real-stack.ts';
+import { realLibvirtdAvailable, startRealLibvirtd, type RealLibvirtd } from '../support/real-libvirtd.ts';
 import { guestXml, startFake, type FakeDaemon } from './helpers.ts';
 
-const stack = requireRealStack(['libvirtd']);
+const stack = realLibvirtdAvailable();
 
 async function failure(p: Promise<unknown>): Promise<LibvirtError> {
   try {

@@ -2,10 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, DomainEventId, uuidString, type DomainLifecycleEvent, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { startRealLibvirtd, type RealLibvirtd } from '../support/real-libvirtd.ts';
-import { requireRealStack } from '../support/real-stack.ts';
+import { realLibvirtdAvailable, startRealLibvirtd, type RealLibvirtd } from '../support/real-libvirtd.ts';
 
-const stack = requireRealStack(['libvirtd']);
+const stack = realLibvirtdAvailable();
 
 const DOMAIN_XML = `<domain type='test'>
   <name>tsclient</name>

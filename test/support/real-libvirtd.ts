@@ -1,7 +1,9 @@
 /**
- * Starts a private libvirtd for a test: its own config, socket directory and XDG directories in
- * a temporary directory, no authentication, the test driver reachable as `test+unix:///default`.
- * As root it drops to uid/gid 65534 (nobody) so it runs in session mode and never touches the
+ * Starts a private libvirtd for a test, the test driver reachable as `test+unix:///default`:
+ * where Docker is available, Debian 12's libvirtd in a container (containers/, no network, its
+ * socket bind-mounted from a temporary directory); elsewhere this machine's libvirtd with its own
+ * config, socket directory and XDG directories in a temporary directory, no authentication. As
+ * root the latter drops to uid/gid 65534 (nobody) so it runs in session mode and never touches the
  * system's /run/libvirt; as another user it runs as that user.
  *
  *   const daemon = await startRealLibvirtd();
@@ -12,8 +14,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { findExecutable } from './real-stack.ts';
+import { dirname, join } from 'node:path';
+import { startRealLibvirt } from '../../containers/real-libvirt.ts';
+import { containersUnavailable } from '../containers/gate.ts';
+import { findExecutable, requireRealStack, type RealStack } from './real-stack.ts';
 
 export interface RealLibvirtd {
   /** Daemon socket (read-write). */
@@ -21,10 +25,20 @@ export interface RealLibvirtd {
   /** `test+unix:///default?socket=…`: the built-in test driver through this daemon. */
   readonly testUri: string;
   readonly dir: string;
-  readonly pid: number;
-  /** The daemon's stderr so far, for diagnosing failures. */
+  /** A bookworm container, or this machine's libvirtd binary. */
+  readonly where: 'container' | 'machine';
+  /** The daemon's stderr so far, for diagnosing failures (the machine's daemon only). */
   log(): string;
   stop(): Promise<void>;
+}
+
+/** The daemon a test gets when Docker cannot run the bookworm container. */
+const containerUsable = () => containersUnavailable(['bookworm']) === null;
+
+/** A real libvirtd can be started: in a container, or from this machine's libvirtd binary. */
+export function realLibvirtdAvailable(): RealStack {
+  if (containerUsable()) return { available: true, missing: [], paths: {} };
+  return requireRealStack(['libvirtd']);
 }
 
 export interface StartOptions {
@@ -37,6 +51,17 @@ export interface StartOptions {
 const NOBODY = 65534;
 
 export async function startRealLibvirtd(opts: StartOptions = {}): Promise<RealLibvirtd> {
+  if (opts.extraConfig === undefined && containerUsable()) {
+    const real = await startRealLibvirt('bookworm');
+    return {
+      socketPath: real.socket,
+      testUri: `test+unix:///default?socket=${real.socket}`,
+      dir: dirname(real.socket),
+      where: 'container',
+      log: () => '',
+      stop: () => real.stop(),
+    };
+  }
   const libvirtd = findExecutable('libvirtd');
   if (!libvirtd) throw new Error('libvirtd not found');
   const dir = mkdtempSync(join(tmpdir(), 'sevharness-libvirtd-'));
@@ -92,12 +117,11 @@ export async function startRealLibvirtd(opts: StartOptions = {}): Promise<RealLi
     await new Promise((r) => setTimeout(r, 20));
   }
 
-  const pid = child.pid ?? -1;
   return {
     socketPath,
     testUri: `test+unix:///default?socket=${socketPath}`,
     dir,
-    pid,
+    where: 'machine',
     log: () => stderr,
     async stop() {
       if (running) {
