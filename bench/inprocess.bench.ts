@@ -1,0 +1,63 @@
+/**
+ * The in-process boot path: the reference driver's SEV guest (its builder's 2 KB document with
+ * UEFI, locked memory and a dozen devices) through FakeHost define → start → destroy → undefine,
+ * against floors measured in the same run: the XML scan of the same document (the least any
+ * define must do) and define + undefine alone (so start/destroy's share shows).
+ *   node bin/run-ts.js bench/inprocess.bench.ts            tinybench, ratios
+ *   node bin/run-ts.js bench/inprocess.bench.ts 3000       a plain loop of N cycles (for --cpu-prof)
+ */
+import { Bench } from 'tinybench';
+import { FakeHost } from '../fakelibvirt/host/fake-host.ts';
+import { loadProfile } from '../fakelibvirt/profile/load.ts';
+import { parseXmlDocument } from '../fakelibvirt/libvirt/xml-tree.ts';
+import { sysrootFiles } from '../fakelibvirt/views/sysroot.ts';
+import { buildDomainXml, hostFragments } from '../src/driver/builder.ts';
+import { detectHost } from '../src/driver/detect.ts';
+import { FakeHostSource, MapFiles } from '../src/driver/host-source.ts';
+import { planGuest } from '../src/driver/request.ts';
+import { DomainFlags } from '../src/libvirt/flags.ts';
+
+/** Issue #17's target for one in-process SEV cycle. */
+const TARGET_US = 60;
+
+const host = new FakeHost(loadProfile('milan-7003-es8'));
+const files = new MapFiles(new Map([...sysrootFiles(host.profile, host.kernel)].map(([k, v]) => [k, v.content] as const)));
+const report = await detectHost(new FakeHostSource(host), files, { hw_machine_type: { x86_64: 'q35' } });
+const plan = planGuest({ name: 'instance-00000001', flavor: { name: 'm1', vcpus: 2, memory_mb: 2048, extra_specs: { 'hw:mem_encryption': 'true' } }, image: { id: 'i', name: 'img', properties: { hw_firmware_type: 'uefi' } } }, report);
+const SEV_XML = buildDomainXml(plan, hostFragments(report), { uuid: '3f1c2a9e-8b7d-4e6f-9a0b-1c2d3e4f5a6b' });
+
+function cycle(): void {
+  const ref = host.defineXML(SEV_XML);
+  host.create(ref);
+  host.destroy(ref);
+  host.undefine(ref, DomainFlags.UNDEFINE_NVRAM);
+}
+
+function defineUndefine(): void {
+  host.undefine(host.defineXML(SEV_XML), DomainFlags.UNDEFINE_NVRAM);
+}
+
+let sink = 0;
+function scanFloor(): void {
+  sink += parseXmlDocument(SEV_XML, 'domain_definition').children.length;
+}
+
+const N = Number(process.argv[2] ?? 0);
+if (N > 0) {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) cycle();
+  const cpu = process.cpuUsage(c0);
+  console.log(`${N} cycles: ${(((performance.now() - t0) * 1000) / N).toFixed(1)} µs/cycle wall, ${((cpu.user + cpu.system) / N).toFixed(1)} µs/cycle CPU`);
+} else {
+  const bench = new Bench({ time: 2000, warmupTime: 300 });
+  bench.add('SEV define+start+destroy+undefine', cycle).add('define+undefine', defineUndefine).add('floor: XML scan of the document', scanFloor);
+  const c0 = process.cpuUsage();
+  await bench.run();
+  const cpu = process.cpuUsage(c0);
+  console.table(bench.table());
+  const med = (name: string) => bench.tasks.find((t) => t.name === name)!.result!.latency.p50! * 1000;
+  const [c, d, f] = [med('SEV define+start+destroy+undefine'), med('define+undefine'), med('floor: XML scan of the document')];
+  console.log(`cycle ${c.toFixed(0)} µs (median) = ${(c / f).toFixed(1)}× the scan floor (${f.toFixed(1)} µs); define+undefine ${d.toFixed(0)} µs, start+destroy ${(c - d).toFixed(0)} µs; target ≤ ${TARGET_US} µs → ${(c / TARGET_US).toFixed(1)}× over`);
+  console.log(`(CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s over ${bench.tasks.reduce((s, t) => s + (t.result?.latency.samplesCount ?? 0), 0)} samples; sink ${sink % 7})`);
+}
