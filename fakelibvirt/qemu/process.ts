@@ -127,9 +127,9 @@ export class QemuProcessManager {
             devSevPresent: profile.devSev.present,
             firmware: fw,
             smtActive: profile.cpu.threadsPerCore > 1,
+            hostCpu: profile.cpu,
             allocateAsid: (kind) => asids.allocate(kind),
             freeAsid: (asid) => asids.free(asid),
-            hostCpu: profile.cpu,
             pinRegion: (_name, kib) => void memlock.pin(kib * 1024),
             unpinAll: () => memlock.unpin(memlock.pagesLocked),
           },
@@ -139,9 +139,9 @@ export class QemuProcessManager {
             vcpus: def.vcpus,
             regions,
             firmwareImage: firmwareImageOf(def.os.loader?.path ?? 'bios'),
+            ...withDirectBoot(def),
             smmOn: smmRequested(def),
           },
-            ...withDirectBoot(def),
         );
       } catch (e) {
         if (!(e instanceof QemuExit)) throw e;
@@ -251,8 +251,6 @@ export class QemuProcessManager {
   }
 }
 
-/** `<features><smm/>` or `<smm state='on'/>`: SMM asked for explicitly. */
-function smmRequested(def: DomainDef): boolean {
 /** The direct kernel boot QEMU measures (kernel-hashes), read only when the launch can use it. */
 function withDirectBoot(def: DomainDef): { directBoot?: ReturnType<typeof directKernelBoot> & object } {
   const ls = def.launchSecurity;
@@ -260,6 +258,8 @@ function withDirectBoot(def: DomainDef): { directBoot?: ReturnType<typeof direct
   return boot ? { directBoot: boot } : {};
 }
 
+/** `<features><smm/>` or `<smm state='on'/>`: SMM asked for explicitly. */
+function smmRequested(def: DomainDef): boolean {
   const smm = def.tree.children.find((c) => c.name === 'features')?.children.find((c) => c.name === 'smm');
   return !!smm && smm.attrs.state !== 'off';
 }

@@ -58,10 +58,10 @@ export interface SevLaunchPorts {
   readonly firmware: SevFirmware;
   /** The host runs with SMT (two threads per core): an SNP policy must then allow SMT. */
   readonly smtActive: boolean;
-  allocateAsid(kind: AsidKind): number;
-  freeAsid(asid: number): void;
   /** The host CPU's family/model/stepping: KVM puts it in each vCPU's reset RDX (the SEV-ES VMSA). */
   readonly hostCpu: CpuSignature;
+  allocateAsid(kind: AsidKind): number;
+  freeAsid(asid: number): void;
   /** Pins `kib` of guest memory for region `name`; throws KvmError(ENOMEM) past RLIMIT_MEMLOCK. */
   pinRegion(name: string, kib: number): void;
   unpinAll(): void;
@@ -74,10 +74,10 @@ export interface SevLaunchRequest {
   /** Guest memory regions in the order QEMU registers them, KiB each. */
   readonly regions: readonly { readonly name: string; readonly kib: number }[];
   readonly firmwareImage: FirmwareImage;
-  /** The domain asks for SMM explicitly (`<features><smm state='on'/>`). */
-  readonly smmOn?: boolean;
   /** `<os><kernel>` boot: with kernelHashes='yes' QEMU measures the hashes table after the firmware. */
   readonly directBoot?: DirectKernelBoot;
+  /** The domain asks for SMM explicitly (`<features><smm state='on'/>`). */
+  readonly smmOn?: boolean;
 }
 
 const SNP_CONTEXT_POLICY = 0x4;
