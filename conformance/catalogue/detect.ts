@@ -1,4 +1,5 @@
 /** Host detection: when a driver must, and must not, consider a host SEV-capable. */
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { foreignGuestArch } from '../../fakelibvirt/views/machines.ts';
 import { profileTruth, slotsKnowable, type ProfileTruth } from '../truth.ts';
 import { SEV, PLAIN } from './requests.ts';
@@ -80,7 +81,7 @@ export const DETECT = area('detect', [
     fact: 'nova-sev.md §1.3 (a libvirtError drops that arch)',
     novaScenario: [7],
     ops: ['reportHost'],
-    given: (t) => ({ host: [{ do: 'domcaps-fault', arch: foreignGuestArch(t.profile).arch }, { do: 'restart-driver' }] }),
+    given: (t) => ({ host: [{ do: 'fault', fault: fault.domcaps(foreignGuestArch(t.profile).arch) }, { do: 'restart-driver' }] }),
     appliesTo: needsFreshCacheSev,
     expect: (t) => ({
       kind: 'all',
@@ -145,7 +146,7 @@ export const DETECT = area('detect', [
     fact: 'nova-sev.md §1.2 (memoized per process), §2.1',
     novaScenario: [15, 16],
     ops: ['reportHost'],
-    given: { request: PLAIN, host: [{ do: 'set-kernel-param', param: 'sev', on: false }, { do: 'restart-driver' }] },
+    given: { request: PLAIN, host: [{ do: 'fault', fault: fault.kernelParam('sev', false) }, { do: 'restart-driver' }] },
     appliesTo: needsSev,
     expect: () => ({
       kind: 'all',
@@ -162,7 +163,7 @@ export const DETECT = area('detect', [
     ops: ['reportHost'],
     given: {
       request: SEV,
-      host: [{ do: 'set-kernel-param', param: 'sev', on: true }, { do: 'refresh-capability-cache' }, { do: 'restart-driver' }],
+      host: [{ do: 'fault', fault: fault.kernelParam('sev', true) }, { do: 'fault', fault: fault.cacheRefresh() }, { do: 'restart-driver' }],
     },
     appliesTo: (t) => {
       if (t.kernel.sevEnabled) return 'kernel SEV is already on';

@@ -1,4 +1,5 @@
 /** Fault handling: firmware errors on launch, stale capability caches, SEV turned off underneath. */
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { SEV } from './requests.ts';
 import { SEV_TRAIT, area, needsFreshCacheSev, needsSev } from './helpers.ts';
 
@@ -10,7 +11,7 @@ export const FAULTS = area('faults', [
     why: 'A failed launch must leave the host as it was; a leaked slot or ASID shrinks capacity for good.',
     fact: 'sev-hardware.md §2.4 step 6, §3.3',
     ops: ['reportHost', 'spawn'],
-    given: { request: SEV, host: [{ do: 'firmware-fault', command: 'LAUNCH_START', status: 'RESOURCE_LIMIT' }] },
+    given: { request: SEV, host: [{ do: 'fault', fault: fault.firmware('LAUNCH_START', 'RESOURCE_LIMIT', { times: 1 }) }] },
     appliesTo: needsFreshCacheSev,
     expect: () => ({
       kind: 'all',
@@ -40,7 +41,7 @@ export const FAULTS = area('faults', [
     why: 'Once libvirt has re-probed, the host is an ordinary SEV host.',
     fact: 'nova-sev.md §1.3',
     ops: ['reportHost'],
-    given: { host: [{ do: 'refresh-capability-cache' }, { do: 'restart-driver' }] },
+    given: { host: [{ do: 'fault', fault: fault.cacheRefresh() }, { do: 'restart-driver' }] },
     appliesTo: (t) => (t.staleCache && t.sevUsable ? true : 'the capability cache is fresh at start'),
     expect: () => ({ kind: 'all', of: [{ kind: 'detection', sev: true }, { kind: 'traits', includes: [SEV_TRAIT], excludes: [] }] }),
   },
@@ -51,7 +52,7 @@ export const FAULTS = area('faults', [
     why: 'The driver must follow what libvirt can launch now, not what it remembers.',
     fact: 'nova-sev.md §1.2',
     ops: ['reportHost', 'spawn'],
-    given: { request: SEV, host: [{ do: 'stale-capability-cache' }, { do: 'restart-driver' }] },
+    given: { request: SEV, host: [{ do: 'fault', fault: fault.cacheStale() }, { do: 'restart-driver' }] },
     appliesTo: needsFreshCacheSev,
     expect: () => ({
       kind: 'all',
@@ -66,7 +67,7 @@ export const FAULTS = area('faults', [
     fact: 'nova-sev.md §1.1, §1.2 step 3; fakelibvirt/profile/derive.ts',
     novaScenario: [1, 15],
     ops: ['reportHost', 'spawn'],
-    given: { request: SEV, host: [{ do: 'set-kernel-param', param: 'sev', on: false }, { do: 'restart-driver' }] },
+    given: { request: SEV, host: [{ do: 'fault', fault: fault.kernelParam('sev', false) }, { do: 'restart-driver' }] },
     appliesTo: needsSev,
     expect: () => ({
       kind: 'all',

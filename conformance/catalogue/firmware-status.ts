@@ -1,9 +1,6 @@
-/** Firmware status names a case may inject (the fake host's table, `fakelibvirt/firmware/status.ts`). */
-export type FirmwareStatusName = 'RESOURCE_LIMIT' | 'HWERROR_PLATFORM' | 'INVALID_PLATFORM_STATE' | 'UNSUPPORTED';
-
-export const FIRMWARE_STATUS_CODES: Record<FirmwareStatusName, number> = {
-  INVALID_PLATFORM_STATE: 0x01,
-  HWERROR_PLATFORM: 0x13,
-  UNSUPPORTED: 0x15,
-  RESOURCE_LIMIT: 0x17,
-};
+/**
+ * Firmware statuses a case may inject, by name: the names and codes are the fake host's one table
+ * (`fakelibvirt/firmware/status.ts`), so a case can name any status the firmware knows.
+ */
+export type { FirmwareStatusName } from '../../fakelibvirt/firmware/status.ts';
+export { FIRMWARE_STATUS_NAMES, SevStatus as FIRMWARE_STATUS_CODES } from '../../fakelibvirt/firmware/status.ts';

@@ -3,7 +3,7 @@
  * profile, and the expected outcome as typed data derived from the profile's truth. A runner reads
  * `given` to arrange the situation and `expect` to judge the driver; the catalogue judges nothing.
  */
-import type { FirmwareStatusName } from './firmware-status.ts';
+import type { Fault } from '../../fakelibvirt/control/fault.ts';
 import type { DriverConfig, Flavor, Image, LifecycleOperation, MemEncryptionModel, OperationName } from '../contract.ts';
 import type { RefusalCode } from '../refusal-codes.ts';
 import type { ProfileTruth } from '../truth.ts';
@@ -42,12 +42,8 @@ export interface RequestGiven {
 
 /** Runtime control of the fake host, applied in order before (or between) the driver calls. */
 export type HostAction =
-  | { readonly do: 'set-kernel-param'; readonly param: 'sev' | 'sev_es' | 'sev_snp'; readonly on: boolean }
-  | { readonly do: 'stale-capability-cache' }
-  | { readonly do: 'refresh-capability-cache' }
-  | { readonly do: 'firmware-fault'; readonly command: string; readonly status: FirmwareStatusName }
-  /** Every getDomainCapabilities query for this guest arch fails (its QEMU binary is gone). */
-  | { readonly do: 'domcaps-fault'; readonly arch: string }
+  /** A fault of the host's control plane (fakelibvirt/control/fault.ts): `{ do: 'fault', fault: fault.devSev('missing') }`. */
+  | { readonly do: 'fault'; readonly fault: Fault }
   | { readonly do: 'set-config'; readonly config: Partial<DriverConfig> }
   /** Boot guests with the case's request before the judged step (e.g. one SEV guest). */
   | { readonly do: 'boot'; readonly count: number; readonly model?: MemEncryptionModel }

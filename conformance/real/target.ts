@@ -35,18 +35,21 @@ export interface RealTargetOptions {
 
 /** Why a host control cannot be performed on a real host (reported as the n/a reason). */
 export function unsupportedReason(action: HostAction): string {
-  switch (action.do) {
-    case 'set-kernel-param':
-      return `a real host's kvm_amd ${action.param} parameter is set at boot by its owner, not by the suite`;
-    case 'stale-capability-cache':
-    case 'refresh-capability-cache':
+  if (action.do !== 'fault') return `the real target leaves '${action.do}' to the runner`;
+  switch (action.fault.kind) {
+    case 'kernelParam':
+      return `a real host's kvm_amd ${action.fault.param} parameter is set at boot by its owner, not by the suite`;
+    case 'cacheStale':
+    case 'cacheRefresh':
       return "a real host's libvirt capability cache is not the suite's to edit";
-    case 'firmware-fault':
+    case 'firmware':
       return 'a real host cannot inject firmware faults';
-    case 'domcaps-fault':
+    case 'domcaps':
       return "a real host's QEMU binaries are not the suite's to remove";
-    default:
-      return `the real target leaves '${action.do}' to the runner`;
+    case 'devSev':
+      return "a real host's /dev/sev is not the suite's to remove or lock";
+    case 'memlock':
+      return "a real host's RLIMIT_MEMLOCK is its owner's to set";
   }
 }
 

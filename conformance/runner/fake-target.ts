@@ -6,13 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMAND_IDS, type FirmwareCommand } from '../../fakelibvirt/firmware/commands.ts';
+import { changesSysroot } from '../../fakelibvirt/control/fault.ts';
 import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost, type HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
 import type { HardwareProfile } from '../../fakelibvirt/profile/schema.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
-import { FIRMWARE_STATUS_CODES } from '../catalogue/firmware-status.ts';
 import type { HostAction } from '../catalogue/types.ts';
 import { profileTruth, type ProfileTruth } from '../truth.ts';
 import { RunnerUsageError } from './outcomes.ts';
@@ -92,32 +91,17 @@ class FakeTargetHost implements TargetHost {
     return this.privateRoot ?? this.sharedRoot;
   }
 
+  /** Host actions are faults of the host's control plane; the sysroot follows what they change. */
   apply(action: HostAction): boolean {
-    switch (action.do) {
-      case 'set-kernel-param':
-        this.host.setKernelParam(action.param, action.on);
-        this.rewriteSysroot();
-        return true;
-      case 'stale-capability-cache':
-        this.host.staleCapabilityCache();
-        return true;
-      case 'refresh-capability-cache':
-        this.host.refreshCapabilityCache();
-        return true;
-      case 'firmware-fault':
-        if (!this.host.firmware) return false;
-        if (!isFirmwareCommand(action.command)) throw new Error(`firmware-fault: unknown firmware command '${action.command}'`);
-        this.host.firmware.use({ command: action.command, status: FIRMWARE_STATUS_CODES[action.status] });
-        return true;
-      case 'domcaps-fault':
-        this.host.domcaps.use({ arch: action.arch });
-        return true;
-      default:
-        return false;
-    }
+    if (action.do !== 'fault') return false;
+    // A host without SEV firmware has nothing to fail: the case does not apply there.
+    if (action.fault.kind === 'firmware' && !this.host.firmware) return false;
+    this.host.control.use(action.fault);
+    if (changesSysroot(action.fault)) this.rewriteSysroot();
+    return true;
   }
 
-  /** Kernel parameters changed: this host's files differ from the profile's, so it gets its own tree. */
+  /** A fault changed host files: this host's tree differs from the profile's, so it gets its own. */
   private rewriteSysroot(): void {
     if (this.privateRoot) rmSync(this.privateRoot, { recursive: true, force: true });
     this.privateRoot = this.newRootPath();
@@ -149,6 +133,3 @@ class FakeTargetHost implements TargetHost {
   }
 }
 
-function isFirmwareCommand(name: string): name is FirmwareCommand {
-  return Object.hasOwn(COMMAND_IDS, name);
-}

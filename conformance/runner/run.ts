@@ -4,6 +4,7 @@
  * turn the verdict (or what was thrown) into a status. Guest XML collected by the judges is checked
  * against libvirt's schema in one batch per profile.
  */
+import { describeFault } from '../../fakelibvirt/control/fault.ts';
 import { MEM_ENCRYPTION_MODELS, type DriverDescription, type MemEncryptionModel } from '../contract.ts';
 import type { Case, Expectation, Given, HostAction } from '../catalogue/types.ts';
 import { versionAtLeast } from '../../fakelibvirt/profile/version.ts';
@@ -73,7 +74,7 @@ async function arrange(ctx: CaseContext, actions: readonly HostAction[], targetN
         }
         break;
       default:
-        if (!ctx.host.apply(a)) throw new NotApplicable(`the ${targetName} target cannot ${a.do}${a.do === 'firmware-fault' ? ` (${a.command} ${a.status})` : ''}`);
+        if (!ctx.host.apply(a)) throw new NotApplicable(`the ${targetName} target cannot inject ${describeFault(a.fault)}`);
     }
   }
 }

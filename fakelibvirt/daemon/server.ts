@@ -166,7 +166,7 @@ export class FakeLibvirtd implements DaemonState {
 }
 
 /** A socket file nobody answers on is left over from a dead daemon; one that answers is in use; any other file is not ours to delete. */
-async function removeStaleSocket(path: string): Promise<void> {
+export async function removeStaleSocket(path: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
@@ -190,7 +190,7 @@ async function removeStaleSocket(path: string): Promise<void> {
  * Runs `f` (which must create its files synchronously) under `mask`. process.umask is refused in
  * worker threads; there the process's own umask applies.
  */
-function withUmask<T>(mask: number, f: () => T): T {
+export function withUmask<T>(mask: number, f: () => T): T {
   let old: number | null = null;
   try {
     old = process.umask(mask);

@@ -47,4 +47,14 @@ export class RuleList<R extends CountedRule> {
   get pending(): number {
     return this.rules.length;
   }
+
+  /** Uses left of a rule given to `use()` (by identity); 0 once it is used up or reset away. */
+  remaining(rule: R): number {
+    return this.rules.find((l) => l.rule === rule)?.remaining ?? 0;
+  }
+
+  /** Drops one rule (by identity), used or not: how a scoped fault is taken back. */
+  remove(rule: R): void {
+    this.rules = this.rules.filter((l) => l.rule !== rule);
+  }
 }

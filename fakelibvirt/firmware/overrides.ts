@@ -40,4 +40,13 @@ export class OverrideList {
   get pending(): number {
     return this.rules.pending;
   }
+
+  /** Uses left of a rule given to `use()` (by identity); 0 once used up. */
+  remaining(rule: FirmwareOverride): number {
+    return this.rules.remaining(rule);
+  }
+
+  remove(rule: FirmwareOverride): void {
+    this.rules.remove(rule);
+  }
 }

@@ -14,7 +14,7 @@ export interface FirmwareStatus {
 }
 
 /** One row per code, in code order. QEMU's list stops at 0x18; later codes came with SEV-SNP. */
-export const FIRMWARE_STATUSES: readonly FirmwareStatus[] = [
+export const FIRMWARE_STATUSES = [
   { code: 0x00, name: 'SUCCESS', qemu: '' },
   { code: 0x01, name: 'INVALID_PLATFORM_STATE', qemu: 'Platform state is invalid' },
   { code: 0x02, name: 'INVALID_GUEST_STATE', qemu: 'Guest state is invalid' },
@@ -55,39 +55,29 @@ export const FIRMWARE_STATUSES: readonly FirmwareStatus[] = [
   { code: 0x25, name: 'RESTORE_REQUIRED', qemu: null },
   { code: 0x26, name: 'RMP_INIT_FAILED', qemu: null },
   { code: 0x27, name: 'INVALID_KEY', qemu: null },
-];
+] as const satisfies readonly FirmwareStatus[];
 
-/** Status codes by name, for rules that raise them (`SevStatus.POLICY_FAILURE`). */
-export const SevStatus = {
-  SUCCESS: 0x00,
-  INVALID_PLATFORM_STATE: 0x01,
-  INVALID_GUEST_STATE: 0x02,
-  INVALID_CONFIG: 0x03,
-  INVALID_LEN: 0x04,
-  ALREADY_OWNED: 0x05,
-  INVALID_CERTIFICATE: 0x06,
-  POLICY_FAILURE: 0x07,
-  INACTIVE: 0x08,
-  INVALID_ADDRESS: 0x09,
-  BAD_SIGNATURE: 0x0a,
-  BAD_MEASUREMENT: 0x0b,
-  ASID_OWNED: 0x0c,
-  INVALID_ASID: 0x0d,
-  WBINVD_REQUIRED: 0x0e,
-  DFFLUSH_REQUIRED: 0x0f,
-  INVALID_GUEST: 0x10,
-  INVALID_COMMAND: 0x11,
-  ACTIVE: 0x12,
-  HWERROR_PLATFORM: 0x13,
-  HWERROR_UNSAFE: 0x14,
-  UNSUPPORTED: 0x15,
-  INVALID_PARAM: 0x16,
-  RESOURCE_LIMIT: 0x17,
-  SECURE_DATA_INVALID: 0x18,
-} as const;
+/** A status's name as the table spells it ("RESOURCE_LIMIT"). */
+export type FirmwareStatusName = (typeof FIRMWARE_STATUSES)[number]['name'];
+
+/**
+ * Status codes by name, derived from the table (`SevStatus.POLICY_FAILURE`): the one place a
+ * status is written is its row above.
+ */
+export const SevStatus = Object.fromEntries(FIRMWARE_STATUSES.map((s) => [s.name, s.code])) as {
+  readonly [S in (typeof FIRMWARE_STATUSES)[number] as S['name']]: S['code'];
+};
 export type SevStatus = (typeof SevStatus)[keyof typeof SevStatus];
 
-const BY_CODE = new Map(FIRMWARE_STATUSES.map((s) => [s.code, s]));
+/** The code of a status named in the table; undefined for any other name. */
+export function statusByName(name: string): number | undefined {
+  return Object.hasOwn(SevStatus, name) ? SevStatus[name as FirmwareStatusName] : undefined;
+}
+
+/** Every status name, in code order (for schemas and usage texts). */
+export const FIRMWARE_STATUS_NAMES = FIRMWARE_STATUSES.map((s) => s.name) as [FirmwareStatusName, ...FirmwareStatusName[]];
+
+const BY_CODE = new Map<number, FirmwareStatus>(FIRMWARE_STATUSES.map((s) => [s.code, s]));
 
 /** QEMU's `fw_error_to_str`: codes outside its table print as this. */
 export const QEMU_UNKNOWN_FW_ERROR = 'unknown error';

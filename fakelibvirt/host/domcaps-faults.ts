@@ -37,4 +37,13 @@ export class DomcapsFaults {
   get pending(): number {
     return this.rules.pending;
   }
+
+  /** Uses left of a rule given to `use()` (by identity); 0 once used up. */
+  remaining(rule: DomcapsFault): number {
+    return this.rules.remaining(rule);
+  }
+
+  remove(rule: DomcapsFault): void {
+    this.rules.remove(rule);
+  }
 }

@@ -4,8 +4,8 @@
  * sev-guest start, libvirt's QEMU driver — and exposes libvirt's API semantics in-process. The
  * wire daemon serves exactly this object; it adds bytes, never behaviour.
  *
- * Runtime control for tests lives here too: kernel parameters, the capability cache, firmware
- * faults, and an inspection snapshot of ASIDs, pinned memory and guest firmware state.
+ * Test control is `host.control` (fakelibvirt/control/): faults as data, applied and reset the
+ * msw way; the host lends it a seam (its runtime state, rule lists, reset) and nothing more.
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { param, type TypedParam } from '../../src/libvirt/typed-params.ts';
@@ -40,19 +40,25 @@ import {
   RunningReason,
   ShutoffReason,
 } from '../libvirt/states.ts';
-import { decodeCpuid, deriveKernel, type CpuidSev, type KernelParamOverrides, type KernelSevState, type KvmAmdParam } from '../profile/derive.ts';
+import { decodeCpuid, type CpuidSev, type KernelParamOverrides, type KernelSevState, type KvmAmdParam } from '../profile/derive.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast, versionNumber } from '../profile/version.ts';
 import { QemuProcessManager, type GuestRuntime } from '../qemu/process.ts';
 import { firmwareImageOf } from '../qemu/sev-launch.ts';
 import { snpGuestReport, type SnpReportRequest } from '../firmware/snp/guest-request.ts';
+import { kernelHashesTable } from '../firmware/guid-tables.ts';
+import { directKernelBoot } from '../qemu/guest-boot.ts';
 import { missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
 import { sharedCapabilitiesXml, sharedDomainCapabilitiesXml } from '../fleet/shared-views.ts';
-import { libvirtSevView, type LibvirtSevView } from '../views/libvirt-sev.ts';
+import type { LibvirtSevView } from '../views/libvirt-sev.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
 import { platformKeys } from '../views/platform-identity.ts';
 import type { InjectedSecret } from '../qemu/sev-secret.ts';
+import { fault, FaultError } from '../control/fault.ts';
+import { HostControl } from '../control/host-control.ts';
+import { kernelChanged, pristineState, type HostRuntimeState } from '../control/host-state.ts';
+import { OverrideList } from '../firmware/overrides.ts';
 import { DomcapsFaults } from './domcaps-faults.ts';
 import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from './domain-registry.ts';
 import { HostEventLog } from './host-events.ts';
@@ -105,21 +111,29 @@ export interface HostSnapshot {
 }
 
 export class FakeHost {
-  readonly profile: HardwareProfile;
   readonly cpuid: CpuidSev | null;
-  readonly events = new HostEventLog();
-  readonly firmware: SevFirmware | null;
-  /** Runtime faults for domain-capabilities queries: `host.domcaps.use({ arch: 'i686' })`. */
+  /** Replaced by `control.reset()`: read it through the host each time. */
+  events = new HostEventLog();
+  /**
+   * Rules for domain-capabilities queries, consulted by `domainCapabilities()`.
+   * @deprecated as an entry point: `host.control.use(fault.domcaps('i686'))`.
+   */
   readonly domcaps = new DomcapsFaults();
+  /** Test control: `host.control.use(fault.devSev('missing'))`, `resetHandlers()`, `inspect()`. */
+  readonly control: HostControl;
   cgroup: MiscCgroup;
   asids: AsidPool | null;
-  private kernelOverrides: KernelParamOverrides = {};
-  private kernelState: KernelSevState;
-  private sevCache: LibvirtSevView | null;
-  private readonly domains = new DomainRegistry<GuestRuntime>();
+  private readonly baseProfile: HardwareProfile;
+  private readonly baseKernelOverrides: KernelParamOverrides;
+  private readonly transportKeySeed: Buffer | undefined;
+  /** The profile as the host shows it now, its kernel state and libvirt's cache (control/host-state.ts). */
+  private runtime: HostRuntimeState;
+  private fw: SevFirmware | null;
+  private readonly firmwareRules = new OverrideList();
+  private domains = new DomainRegistry<GuestRuntime>();
   private readonly listeners = new Set<LifecycleListener>();
   private readonly configListeners = new Set<(domain: DomainRef) => void>();
-  private readonly qemu: QemuProcessManager;
+  private qemu: QemuProcessManager;
   /** vCPUs hot-plugged into each running guest since its start: the ones it can unplug. */
   private readonly hotplugged = new WeakMap<GuestRuntime, number>();
   /** Save images by path, as `virsh save` would leave them on the host's disk. */
@@ -130,23 +144,84 @@ export class FakeHost {
    * standing in for the session a guest owner would negotiate, so tests can verify measurements.
    */
   constructor(profile: HardwareProfile, opts: { kernelOverrides?: KernelParamOverrides; transportKeySeed?: Buffer } = {}) {
-    this.profile = profile;
+    this.baseProfile = profile;
+    this.baseKernelOverrides = { ...opts.kernelOverrides };
+    this.transportKeySeed = opts.transportKeySeed;
     this.cpuid = decodeCpuid(profile);
-    this.kernelOverrides = { ...opts.kernelOverrides };
-    this.kernelState = deriveKernel(profile, this.kernelOverrides);
-    // A fake daemon starts as a real one usually does: with capabilities from its cache file.
-    this.sevCache = libvirtSevView(profile, this.kernelState, { cacheStale: profile.libvirt.capabilityCacheStale, warmCache: true });
-    this.firmware = profile.firmware
-      ? new SevFirmware({
-          apiMajor: profile.firmware.apiMajor,
-          apiMinor: profile.firmware.apiMinor,
-          build: profile.firmware.build,
-          esInitialised: this.kernelState.sevEsEnabled,
-          snpInitialised: this.kernelState.snpEnabled,
-          ...(opts.transportKeySeed && { tikSeed: opts.transportKeySeed }),
-          pdhKey: () => platformKeys(profile).pdh,
-        })
-      : null;
+    this.runtime = pristineState(profile, this.baseKernelOverrides);
+    this.fw = this.newFirmware();
+    this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
+    this.asids = this.newAsidPool();
+    this.qemu = new QemuProcessManager(this);
+    this.control = new HostControl({
+      base: profile,
+      kernelOverrides: this.baseKernelOverrides,
+      firmwareRules: this.firmwareRules,
+      domcapsRules: this.domcaps,
+      hasFirmware: this.fw !== null,
+      runtime: () => this.runtime,
+      setRuntime: (next) => this.setRuntime(next),
+      resetToProfile: () => this.resetToProfile(),
+      inspect: () => this.inspect(),
+      firmware: () => this.fw?.inspect() ?? null,
+      events: () => this.events.all(),
+      record: (message) => this.events.record('harness', message),
+    });
+  }
+
+  /** The profile as the host shows it now: the hardware profile with any host-state faults applied. */
+  get profile(): HardwareProfile {
+    return this.runtime.profile;
+  }
+
+  get firmware(): SevFirmware | null {
+    return this.fw;
+  }
+
+  private get kernelState(): KernelSevState {
+    return this.runtime.kernel;
+  }
+
+  private get sevCache(): LibvirtSevView | null {
+    return this.runtime.sevCache;
+  }
+
+  private newFirmware(): SevFirmware | null {
+    const fw = this.baseProfile.firmware;
+    if (!fw) return null;
+    return new SevFirmware({
+      apiMajor: fw.apiMajor,
+      apiMinor: fw.apiMinor,
+      build: fw.build,
+      esInitialised: this.kernelState.sevEsEnabled,
+      snpInitialised: this.kernelState.snpEnabled,
+      overrides: this.firmwareRules,
+      ...(this.transportKeySeed && { tikSeed: this.transportKeySeed }),
+      pdhKey: () => platformKeys(this.profile).pdh,
+    });
+  }
+
+  /** The control plane's seam: a new runtime state; kvm_amd reloads when the kernel state changes. */
+  private setRuntime(next: HostRuntimeState): void {
+    const reload = kernelChanged(this.runtime.kernel, next.kernel);
+    if (reload && this.qemu.all().some((g) => g.sev)) {
+      throw new FaultError('kvm_amd is in use by running SEV guests; stop them before reloading the module', true);
+    }
+    this.runtime = next;
+    if (!reload) return;
+    this.cgroup = new MiscCgroup(next.kernel.miscCapacity);
+    this.asids = this.newAsidPool();
+    const params = Object.entries(next.kernel.sysfs).map(([p, v]) => `${p}=${v.trim()}`).join(' ');
+    this.events.record('harness', `kvm_amd reloaded: ${params}`);
+  }
+
+  /** The control plane's full reset: the host exactly as its constructor built it. */
+  private resetToProfile(): void {
+    this.runtime = pristineState(this.baseProfile, this.baseKernelOverrides);
+    this.domains = new DomainRegistry<GuestRuntime>();
+    this.saveImages.clear();
+    this.events = new HostEventLog();
+    this.fw = this.newFirmware();
     this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
     this.asids = this.newAsidPool();
     this.qemu = new QemuProcessManager(this);
@@ -221,30 +296,19 @@ export class FakeHost {
 
   // ---- runtime control ----------------------------------------------------------------------
 
-  /**
-   * Sets a kvm_amd parameter as if the module were reloaded with it. libvirt ≥ 6.5 notices and
-   * re-probes QEMU; older libvirt keeps its cached capabilities (a stale cache).
-   */
+  /** @deprecated `host.control.use(fault.kernelParam(name, on))` (undone by `resetHandlers()`). */
   setKernelParam(name: KvmAmdParam, on: boolean): void {
-    if (this.qemu.all().some((g) => g.sev)) {
-      throw new Error(`kvm_amd is in use by running SEV guests; stop them before reloading the module`);
-    }
-    this.kernelOverrides = { ...this.kernelOverrides, [name]: on };
-    this.kernelState = deriveKernel(this.profile, this.kernelOverrides);
-    this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
-    this.asids = this.newAsidPool();
-    this.events.record('harness', `kvm_amd.${name}=${on ? 1 : 0}: module reloaded`);
-    if (versionAtLeast(this.profile.libvirt.version, 6, 5)) this.refreshCapabilityCache();
+    this.control.use(fault.kernelParam(name, on));
   }
 
-  /** Drops libvirt's cached QEMU capabilities so the next read re-probes (cache file deleted). */
+  /** @deprecated `host.control.use(fault.cacheRefresh())`. */
   refreshCapabilityCache(): void {
-    this.sevCache = libvirtSevView(this.profile, this.kernelState, { cacheStale: false });
+    this.control.use(fault.cacheRefresh());
   }
 
-  /** Ages the cache as if it were probed before SEV was enabled: libvirt shows no SEV until refreshed. */
+  /** @deprecated `host.control.use(fault.cacheStale())`. */
   staleCapabilityCache(): void {
-    this.sevCache = null;
+    this.control.use(fault.cacheStale());
   }
 
   onLifecycle(listener: LifecycleListener): () => void {
@@ -791,7 +855,9 @@ export class FakeHost {
     const def = o.liveDef ?? o.def;
     const state = !isActive(o) ? 'inactive' : o.state === DomainState.RUNNING ? 'running' : 'paused';
     const firmware = firmwareImageOf(def.os.loader?.path ?? 'bios').bytes;
-    const view = { name: def.name, uuid: def.uuid, launchSecurity: def.launchSecurity, state, vcpus: def.vcpus, firmware, launchId: o.runtime?.pid ?? 0 } as const;
+    const boot = def.launchSecurity?.type === 'sev-snp' && def.launchSecurity.kernelHashes ? directKernelBoot(def) : null;
+    const launch = { vcpus: def.vcpus, firmware, cpu: this.profile.cpu, ...(boot && { kernelHashes: kernelHashesTable(boot) }) };
+    const view = { name: def.name, uuid: def.uuid, launchSecurity: def.launchSecurity, state, launchId: o.runtime?.pid ?? 0, ...launch } as const;
     return snpGuestReport(this.profile, view, reportData, req);
   }
 

@@ -125,6 +125,8 @@ export class QemuProcessManager {
             cpuid,
             kernel: this.host.kernel,
             devSevPresent: profile.devSev.present,
+            // libvirt hands /dev/sev to the qemu user in the guest's namespace: its owner bits decide.
+            ...((Number.parseInt(profile.devSev.mode, 8) & 0o600) !== 0o600 && { devSevOpenError: 'Permission denied' }),
             firmware: fw,
             smtActive: profile.cpu.threadsPerCore > 1,
             hostCpu: profile.cpu,

@@ -55,6 +55,8 @@ export interface SevLaunchPorts {
   readonly cpuid: CpuidSev;
   readonly kernel: KernelSevState;
   readonly devSevPresent: boolean;
+  /** Why QEMU (the qemu user) cannot open an existing /dev/sev, e.g. 'Permission denied'; absent when it can. */
+  readonly devSevOpenError?: string;
   readonly firmware: SevFirmware;
   /** The host runs with SMT (two threads per core): an SNP policy must then allow SMT. */
   readonly smtActive: boolean;
@@ -106,7 +108,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
   const rpb = ls.reducedPhysBits ?? GUEST_REDUCED_PHYS_BITS;
   const rpbOk = versionAtLeast(ports.qemuVersion, 8, 0) ? rpb >= 1 && rpb <= 63 : rpb >= 1;
   if (!rpbOk) fail(qemuSevText.reducedPhysBits(ports.qemuVersion, fn, rpb));
-  if (!ports.devSevPresent) fail(qemuSevText.openDevice(fn, '/dev/sev', 'No such file or directory'));
+  if (!ports.devSevPresent || ports.devSevOpenError) fail(qemuSevText.openDevice(fn, '/dev/sev', ports.devSevOpenError ?? 'No such file or directory'));
 
   // SNP cannot run with SMM: QEMU turns an automatic SMM off, an explicit one fails (§4.2 item 9).
   if (snp && req.smmOn) fail(qemuSevText.snpNoSmm);

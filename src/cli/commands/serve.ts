@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startControlServer } from '../../../fakelibvirt/control/server.ts';
 import { FakeLibvirtd } from '../../../fakelibvirt/daemon/server.ts';
 import { DomainStore } from '../../../fakelibvirt/daemon/persistence.ts';
 import { FakeHost } from '../../../fakelibvirt/host/fake-host.ts';
@@ -132,7 +133,7 @@ function announce(served: readonly Served[], json: boolean, io: CliIo): void {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run fake libvirtd daemons (one per profile) on UNIX sockets until SIGINT/SIGTERM',
-  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--kds-port PORT] [--json]',
+  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--kds-port PORT] [--control PATH] [--json]',
   options: {
     profile: { type: 'string', short: 'p', multiple: true },
     socket: { type: 'string', short: 's', multiple: true },
@@ -140,6 +141,8 @@ export const serveCommand: Command = {
     'state-dir': { type: 'string' },
     'socket-mode': { type: 'string' },
     'kds-port': { type: 'string' },
+    /** The control socket (fakelibvirt/control/server.ts): faults and inspection over HTTP/JSON. */
+    control: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
@@ -147,16 +150,22 @@ export const serveCommand: Command = {
     const kdsPort = parseKdsPort(optionalString(values, 'kds-port'));
     const served = await start(values, io);
     let kds: KdsServer | null = null;
+    let control: Awaited<ReturnType<typeof startControlServer>> | null = null;
     try {
       // The fake AMD KDS for the served hosts' chips, on loopback only.
       if (kdsPort !== null) kds = await startKdsServer(kdsHandlers(strings(values, 'profile').map((p) => loadProfile(p))), kdsPort);
+      const controlPath = optionalString(values, 'control');
+      if (controlPath !== undefined) control = await startControlServer(served.map((s) => ({ name: s.profile, daemon: s.daemon, sysroot: s.sysroot })), resolve(controlPath));
     } catch (e) {
+      await kds?.close();
       await stop(served);
       throw e;
     }
     announce(served, values.json === true, io);
     if (kds) io.out(values.json === true ? `${JSON.stringify({ kds: kds.url })}\n` : `kds\n  url:     ${kds.url}\n`);
+    if (control) io.out(values.json === true ? `${JSON.stringify({ control: control.socketPath })}\n` : `control\n  socket:  ${control.socketPath}\n`);
     await stopped;
+    await control?.close();
     await kds?.close();
     await stop(served);
     return 0;
