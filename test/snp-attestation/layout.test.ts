@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeReport, encodeReport, REPORT_LAYOUT, REPORT_SIZE, reportSignatureP1363, SIGNED_LENGTH, signReport, type AttestationReport } from '../../fakelibvirt/firmware/snp/attestation-report.ts';
 import { snpGuestReport } from '../../fakelibvirt/firmware/snp/guest-request.ts';
 import { SnpLaunchDigest, SnpPageType } from '../../fakelibvirt/firmware/snp/launch-digest.ts';
+import { snpLaunchMeasurement, snpVmsa } from '../../fakelibvirt/firmware/snp/guest-measurement.ts';
+import { OVMF_SEV_METADATA_GUID } from '../../fakelibvirt/firmware/snp/ovmf-metadata.ts';
+import { guidLe, OVMF_GUID } from '../../fakelibvirt/firmware/ovmf.ts';
 import { decodeTcb, encodeTcb, tcbQuery } from '../../fakelibvirt/firmware/snp/product.ts';
 import { snpChipOf, vcekKeyPair } from '../../fakelibvirt/firmware/snp/vcek.ts';
 import { AMD_OID } from '../../fakelibvirt/kds/certificates.ts';
@@ -74,6 +77,77 @@ describe('SNP launch digest (PAGE_INFO chain)', () => {
   });
 });
 
+describe("an SNP launch of an OVMF image with SEV metadata (the sections QEMU adds, in the image's order)", () => {
+  /** A 64 KiB image whose GUIDed table holds the SEV-ES reset block, the hashes area and the ASEV metadata. */
+  function imageWithMetadata(items: readonly [gpa: number, size: number, type: number][]): Buffer {
+    const img = Buffer.alloc(0x10000, 0x3c);
+    const meta = Buffer.alloc(16 + 12 * items.length);
+    meta.write('ASEV', 0, 'latin1');
+    meta.writeUInt32LE(meta.length, 4);
+    meta.writeUInt32LE(1, 8);
+    meta.writeUInt32LE(items.length, 12);
+    items.forEach(([gpa, size, type], i) => {
+      meta.writeUInt32LE(gpa, 16 + 12 * i);
+      meta.writeUInt32LE(size, 20 + 12 * i);
+      meta.writeUInt32LE(type, 24 + 12 * i);
+    });
+    const metaAt = 0x8000;
+    meta.copy(img, metaAt);
+    const u32 = (...v: number[]) => Buffer.concat(v.map((x) => { const b = Buffer.alloc(4); b.writeUInt32LE(x); return b; }));
+    const entry = (guid: string, data: Buffer) => {
+      const len = Buffer.alloc(2);
+      len.writeUInt16LE(data.length + 18);
+      return Buffer.concat([data, len, guidLe(guid)]);
+    };
+    const entries = Buffer.concat([
+      entry(OVMF_GUID.sevHashTableBlock, u32(0x80cc00, 0x400)),
+      entry(OVMF_SEV_METADATA_GUID, u32(img.length - metaAt)),
+      entry(OVMF_GUID.sevEsResetBlock, u32(0x80b004)),
+    ]);
+    const footerLen = Buffer.alloc(2);
+    footerLen.writeUInt16LE(entries.length + 18);
+    const table = Buffer.concat([entries, footerLen, guidLe(OVMF_GUID.tableFooter)]);
+    table.copy(img, img.length - 32 - table.length);
+    return img;
+  }
+  const cpu = { family: 25, model: 17, stepping: 1 };
+
+  it('adds zero, secrets, CPUID and kernel-hashes pages by type after the image, then the VMSAs', () => {
+    const img = imageWithMetadata([[0x800000, 0x2000, 1], [0x80d000, 0x1000, 2], [0x80e000, 0x1000, 3], [0x80c000, 0x1000, 0x10], [0x900000, 0x1000, 0x77]]);
+    const hashes = Buffer.alloc(0xa0, 0xee);
+    const expected = (withHashes: boolean) => {
+      const ld = new SnpLaunchDigest();
+      ld.addNormalPages(0x1_0000_0000n - 0x10000n, img);
+      ld.addPage(SnpPageType.ZERO, 0x800000n);
+      ld.addPage(SnpPageType.ZERO, 0x801000n);
+      ld.addPage(SnpPageType.SECRETS, 0x80d000n);
+      ld.addPage(SnpPageType.CPUID, 0x80e000n);
+      if (withHashes) {
+        const page = Buffer.alloc(4096);
+        hashes.copy(page, 0xc00); // the hashes area's offset within its page
+        ld.addPage(SnpPageType.NORMAL, 0x80c000n, page);
+      } else ld.addPage(SnpPageType.ZERO, 0x80c000n);
+      // The section of unknown type 0x77 adds nothing; the AP starts at the reset block's 0x80b004.
+      ld.addPage(SnpPageType.VMSA, 0xfffffffff000n, snpVmsa(cpu, null));
+      ld.addPage(SnpPageType.VMSA, 0xfffffffff000n, snpVmsa(cpu, 0x80b004));
+      return ld.value();
+    };
+    expect(snpLaunchMeasurement({ firmware: img, vcpus: 2, cpu }).equals(expected(false))).toBe(true);
+    expect(snpLaunchMeasurement({ firmware: img, vcpus: 2, cpu, kernelHashes: hashes }).equals(expected(true))).toBe(true);
+    const ap = snpVmsa(cpu, 0x80b004);
+    expect([ap.readBigUInt64LE(0x3b0), ap.readUInt32LE(0x408), ap.readUInt16LE(0x410), ap.readBigUInt64LE(0x178), ap.readBigUInt64LE(0x18)]).toEqual([1n, 0x1f80, 0x37f, 0xb004n, 0x800000n]);
+  });
+
+  it('an image without a valid ASEV header adds no metadata pages', () => {
+    const img = imageWithMetadata([[0x80d000, 0x1000, 2]]);
+    img.write('XSEV', 0x8000, 'latin1');
+    const ld = new SnpLaunchDigest();
+    ld.addNormalPages(0x1_0000_0000n - 0x10000n, img);
+    ld.addPage(SnpPageType.VMSA, 0xfffffffff000n, snpVmsa(cpu, null));
+    expect(snpLaunchMeasurement({ firmware: img, vcpus: 1, cpu }).equals(ld.value())).toBe(true);
+  });
+});
+
 describe('TCB_VERSION layouts', () => {
   it('Milan/Genoa: BL byte 0, TEE 1, SNP 6, microcode 7; Turin: FMC 0, BL 1, TEE 2, SNP 3, microcode 7', () => {
     const tcb = { bootloader: 10, tee: 1, snp: 23, microcode: 84 };
@@ -94,7 +168,7 @@ describe('a Turin chip (report version 3, 8-byte hwid, FMC SPL)', () => {
 
   it('reports CPUID family/model/stepping and the Turin TCB; the KDS certifies its VCEK under /Turin/ with fmcSPL', async () => {
     const view = {
-      name: 't', uuid: '00000000-0000-4000-8000-000000000001', state: 'running', vcpus: 1, firmware: Buffer.alloc(8192, 1), launchId: 1,
+      name: 't', uuid: '00000000-0000-4000-8000-000000000001', state: 'running', vcpus: 1, firmware: Buffer.alloc(8192, 1), cpu: turin.cpu, launchId: 1,
       launchSecurity: { type: 'sev-snp', policy: 0x30000n },
     } as const;
     const report = snpGuestReport(turin, view, Buffer.alloc(64, 9));

@@ -97,8 +97,8 @@ describe('SNP attestation report from a running genoa-9004 guest, verified again
     expect([r.platformInfo & 1n, (r.flags >> 2) & 7]).toEqual([1n, 0]);
     expect(r.reportIdMa.equals(Buffer.alloc(32, 0xff))).toBe(true);
     const firmware = firmwareImageOf(SNP_LOADER).bytes;
-    expect(r.measurement.equals(snpLaunchMeasurement({ firmware, vcpus: 2 }))).toBe(true);
-    expect(r.measurement.equals(snpLaunchMeasurement({ firmware, vcpus: 1 }))).toBe(false);
+    expect(r.measurement.equals(snpLaunchMeasurement({ firmware, vcpus: 2, cpu: genoa.cpu }))).toBe(true);
+    expect(r.measurement.equals(snpLaunchMeasurement({ firmware, vcpus: 1, cpu: genoa.cpu }))).toBe(false);
   });
 
   it('a tampered report fails: a measurement bit, the policy, REPORT_DATA, the signature', async () => {
@@ -159,13 +159,13 @@ describe('the report follows the launch', () => {
     h.create(h.defineXML(xml));
     const dbg = decodeReport(h.snpGuestReport('debug', Buffer.alloc(64), { vmpl: 2 }));
     expect([dbg.policy, dbg.vmpl]).toEqual([0x1b0000n, 2]);
-    expect(dbg.measurement.equals(snpLaunchMeasurement({ firmware: firmwareImageOf(SNP_LOADER).bytes, vcpus: 4 }))).toBe(true);
+    expect(dbg.measurement.equals(snpLaunchMeasurement({ firmware: firmwareImageOf(SNP_LOADER).bytes, vcpus: 4, cpu: genoa.cpu }))).toBe(true);
     const id = decodeReport(h.snpGuestReport('id', Buffer.alloc(64)));
     expect([id.familyId.toString('hex'), id.imageId.toString('hex'), id.guestSvn]).toEqual(['aa'.repeat(16), 'bb'.repeat(16), 7]);
     expect(id.hostData.equals(hostData)).toBe(true);
     expect(id.idKeyDigest.equals(Buffer.alloc(48))).toBe(false);
     expect(id.authorKeyDigest.equals(Buffer.alloc(48))).toBe(true);
-    expect(snpLaunchMeasurement({ firmware: firmwareImageOf('/usr/share/edk2/ovmf/OVMF_CODE.fd').bytes, vcpus: 1 }).equals(id.measurement)).toBe(false);
+    expect(snpLaunchMeasurement({ firmware: firmwareImageOf('/usr/share/edk2/ovmf/OVMF_CODE.fd').bytes, vcpus: 1, cpu: genoa.cpu }).equals(id.measurement)).toBe(false);
   });
 });
 

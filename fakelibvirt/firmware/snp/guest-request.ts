@@ -7,6 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { LaunchSecurity } from '../../libvirt/domain-def.ts';
 import type { HardwareProfile } from '../../profile/schema.ts';
+import type { CpuSignature } from '../vmsa.ts';
 import { encodeReport, PlatformInfo, signReport, SigningKey, SIG_ALGO_ECDSA_P384_SHA384, type AttestationReport } from './attestation-report.ts';
 import { snpLaunchMeasurement } from './guest-measurement.ts';
 import { encodeTcb, type TcbVersion } from './product.ts';
@@ -38,7 +39,11 @@ export interface SnpGuestView {
   readonly state: 'running' | 'paused' | 'inactive';
   readonly vcpus: number;
   /** The firmware bytes its launch measured. */
-  readonly firmware: Uint8Array;
+  readonly firmware: Buffer;
+  /** The CPU signature its vCPUs were given (the VMSAs' RDX). */
+  readonly cpu: CpuSignature;
+  /** The kernel-hashes table its launch measured (kernelHashes='yes' with `<kernel>`), if any. */
+  readonly kernelHashes?: Buffer;
   /** Distinguishes launches of the same domain: REPORT_ID is fresh per launch. */
   readonly launchId: number;
 }
@@ -106,7 +111,7 @@ export function snpGuestReport(profile: HardwareProfile, guest: SnpGuestView, re
     platformInfo: profile.cpu.threadsPerCore > 1 ? PlatformInfo.SMT_EN : 0n,
     flags: (id.authorKeyEn ? 1 : 0) | (SigningKey.VCEK << 2),
     reportData: Buffer.from(reportData),
-    measurement: snpLaunchMeasurement({ firmware: guest.firmware, vcpus: guest.vcpus }),
+    measurement: snpLaunchMeasurement({ firmware: guest.firmware, vcpus: guest.vcpus, cpu: guest.cpu, ...(guest.kernelHashes && { kernelHashes: guest.kernelHashes }) }),
     hostData: id.hostData,
     idKeyDigest: id.idKeyDigest,
     authorKeyDigest: id.authorKeyDigest,
