@@ -122,7 +122,8 @@ describe('derived expectations (spot checks)', () => {
 
   it('operator cap 16 on a 15-slot Naples: libvirt and the kernel cannot tell, the cap or the generation total', () => {
     expect(flatten(expectationOf('inventory.operator-cap', 'naples-7001'))).toContainEqual(
-      expect.objectContaining({ kind: 'inventory', total: [16, 15] }),
+      // Anything from the true count (15) up to the cap is honest there.
+      expect.objectContaining({ kind: 'inventory', total: [15, 16] }),
     );
     expect(flatten(expectationOf('inventory.operator-cap', 'milan-7003-253'))).toContainEqual(
       expect.objectContaining({ kind: 'inventory', total: 16 }),

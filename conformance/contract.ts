@@ -112,12 +112,40 @@ export const ModelReportSchema = z.object({
 });
 export type ModelReport = z.infer<typeof ModelReportSchema>;
 
+/**
+ * Warning codes the suite judges (append-only, like refusal codes): a warning the operator must see
+ * is `{ code, message }`; the suite matches the code, never the text. Plain-text warnings are
+ * allowed and shown, but never satisfy (or violate) a case.
+ */
+export const WARNING_CODES = {
+  /** The operator's slot cap is above what the hardware offers; the hardware's count is reported. */
+  CAP_EXCEEDS_HOST: 'operator cap on encrypted guests exceeds the slots the host has',
+  /** A slot cap is configured on a host that cannot run SEV guests. */
+  CAP_WITHOUT_SEV: 'operator cap on encrypted guests set on a host without SEV',
+  /** Encrypted guests run beyond the slots now offered (cap lowered or SEV disabled under them). */
+  GUESTS_EXCEED_SLOTS: 'encrypted guests are running beyond the slots the host now offers',
+  /** The slot count cannot be read (no maxGuests, no misc cgroup); how the driver chose its number is in the message. */
+  SLOTS_UNKNOWN: 'the host does not tell how many encrypted guests it can run',
+  /** SEV-ES is present but not offered because SEV-SNP is enabled (they are exclusive per host). */
+  SEV_ES_IGNORED_FOR_SNP: 'SEV-ES ignored because SEV-SNP is enabled',
+} as const;
+export type WarningCode = keyof typeof WARNING_CODES;
+export const WARNING_CODE_LIST = Object.keys(WARNING_CODES) as WarningCode[];
+
+/** A coded warning (`code` one of WARNING_CODES or a driver's own) or a plain text. */
+export const WarningSchema = z.union([z.string(), z.object({ code: z.string().min(1), message: z.string() })]);
+export type Warning = z.infer<typeof WarningSchema>;
+
+/** The code of a warning; undefined for a plain-text one. */
+export const warningCode = (w: Warning): string | undefined => (typeof w === 'string' ? undefined : w.code);
+export const warningMessage = (w: Warning): string => (typeof w === 'string' ? w : `${w.code}: ${w.message}`);
+
 export const HostReportSchema = z.object({
   /** Traits of the compute node (root and model providers flattened). */
   traits: z.array(z.string()),
   /** Inventories by key: a resource class, or `inventoryKey(model)` for encrypted-guest slots. */
   inventories: z.record(z.string(), InventorySchema),
-  warnings: z.array(z.string()),
+  warnings: z.array(WarningSchema),
   models: z.partialRecord(MemEncryptionModelSchema, ModelReportSchema).optional(),
   /** Domain-capability facts the driver will put in guest XML (cbitpos, reducedPhysBits). */
   sev: z.object({ cbitpos: z.number().int(), reducedPhysBits: z.number().int() }).nullable().optional(),
@@ -133,7 +161,19 @@ export const BootRequestSchema = z.object({
 });
 export type BootRequest = z.infer<typeof BootRequestSchema>;
 
-export const ValidateParamsSchema = BootRequestSchema.extend({ host: HostReportSchema.optional() });
+/**
+ * The host a request is judged or built for, as the runner hands it back to the driver: the
+ * driver's own report of it, plus where it is (`uri`, `sysroot`, as given to reportHost), so a
+ * driver finds its host by URI instead of recognising its report. Added in suite 0.2; the runner
+ * always sends both, older drivers ignore them.
+ */
+export const HostContextSchema = HostReportSchema.extend({
+  uri: z.string().min(1).optional(),
+  sysroot: z.string().min(1).optional(),
+});
+export type HostContext = z.infer<typeof HostContextSchema>;
+
+export const ValidateParamsSchema = BootRequestSchema.extend({ host: HostContextSchema.optional() });
 export type ValidateParams = z.infer<typeof ValidateParamsSchema>;
 
 export const ValidatedRequestSchema = z.object({
@@ -150,7 +190,7 @@ export type ValidatedRequest = z.infer<typeof ValidatedRequestSchema>;
 
 export const BuildXmlParamsSchema = z.object({
   request: BootRequestSchema,
-  host: HostReportSchema,
+  host: HostContextSchema,
   instance: InstanceRefSchema,
 });
 export type BuildXmlParams = z.infer<typeof BuildXmlParamsSchema>;

@@ -42,6 +42,12 @@ export interface ProfileTruth {
   /** Memory guests may pin: total minus the host's reservation. */
   readonly pinnableKiB: number;
   readonly staleCache: boolean;
+  /**
+   * libvirt offers SEV and the kernel has it on, but the BIOS gave every ASID to SEV-ES (no plain-SEV
+   * ASIDs), and nothing a driver can read says so: libvirt < 8.0 reports no maxGuests and kernels
+   * < 5.13 have no misc cgroup (only dmesg tells). A driver cannot be faulted for offering SEV there.
+   */
+  readonly sevEmptyUnseen: boolean;
 }
 
 /** The truth of a profile, optionally after kernel parameters were changed at runtime. */
@@ -75,6 +81,7 @@ export function profileTruth(profile: HardwareProfile, overrides: KernelParamOve
     hostRamKiB: profile.memory.totalKiB,
     pinnableKiB: Math.max(0, profile.memory.totalKiB - profile.memory.reservedKiB),
     staleCache: profile.libvirt.capabilityCacheStale,
+    sevEmptyUnseen: sev !== null && kernel.sevEnabled && sev.maxGuests === 0 && !versionAtLeast(profile.libvirt.version, 8, 0, 0) && kernel.miscCapacity === null,
   };
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { isRefusal, type BootRequest, type ReportHostParams } from '../contract.ts';
+import { isRefusal, type BootRequest, type ReportHostParams, type Warning } from '../contract.ts';
 import { ProcessDriverError, startProcessDriver, type ProcessDriver, type ProcessDriverOptions } from './process.ts';
 import { TailBuffer } from './tail-buffer.ts';
 
@@ -37,8 +37,8 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The pid the fake driver reported in its warnings (`pid N`). */
-function pidOf(warnings: readonly string[]): number {
-  const w = warnings.find((x) => x.startsWith('pid '));
+function pidOf(warnings: readonly Warning[]): number {
+  const w = warnings.find((x): x is string => typeof x === 'string' && x.startsWith('pid '));
   if (!w) throw new Error(`no pid in ${JSON.stringify(warnings)}`);
   return Number(w.slice(4));
 }

@@ -74,6 +74,9 @@ export interface ProcessDriverOptions {
 export interface ProcessDriver extends SevDriver {
   /** The end of the driver's stderr (all processes so far, restarts included), at most ~64 KiB. */
   stderrTail(): string;
+  /** A position in the driver's stderr: `stderrSince(pos)` is what it wrote after it (one case's share). */
+  stderrPosition(): number;
+  stderrSince(pos: number): string;
 }
 
 const STDERR_LIMIT = 64 * 1024;
@@ -231,6 +234,14 @@ class ProcessDriverImpl {
     return this.stderr.text();
   }
 
+  stderrPosition(): number {
+    return this.stderr.position;
+  }
+
+  stderrSince(pos: number): string {
+    return this.stderr.since(pos);
+  }
+
   /** The first start: its failure is the caller's (the runner reports every case as "error"). */
   start(): Promise<DriverDescription> {
     return this.enqueue(() => this.ensureSession());
@@ -368,6 +379,8 @@ export async function startProcessDriver(command: readonly string[], opts: Proce
     reportHost: (p) => impl.call('reportHost', p) as Promise<OpResult<'reportHost'>>,
     close: () => impl.close(),
     stderrTail: () => impl.stderrTail(),
+    stderrPosition: () => impl.stderrPosition(),
+    stderrSince: (pos) => impl.stderrSince(pos),
   };
   if (ops.has('validateRequest')) driver.validateRequest = (p) => impl.call('validateRequest', p);
   if (ops.has('buildGuestXml')) driver.buildGuestXml = (p) => impl.call('buildGuestXml', p);

@@ -30,6 +30,7 @@ import {
   type DriverConfig as ContractConfig,
   type DriverDescription,
   type GuestXml,
+  type HostContext,
   type HostReport as ContractReport,
   type LifecycleParams,
   type LifecycleResult,
@@ -44,7 +45,7 @@ import {
   type Spawned,
   type ValidatedRequest,
 } from '../contract.ts';
-import type { DriverConfig, HostReport } from '../../src/driver/detect.ts';
+import { warningCodeOf, type DriverConfig, type HostReport } from '../../src/driver/detect.ts';
 import { SysrootFiles, WireSource, type HostFiles, type LibvirtSource } from '../../src/driver/host-source.ts';
 import { ReferenceSevDriver, type Instance } from '../../src/driver/index.ts';
 import type { EncryptionModel } from '../../src/driver/inventory.ts';
@@ -142,7 +143,11 @@ export function contractReportOf(r: HostReport, sevCappedToZero = false): Contra
   return {
     traits: [...r.traits],
     inventories,
-    warnings: [...r.warnings],
+    // Texts the driver registered with a code go out coded; anything else stays plain text.
+    warnings: r.warnings.map((w) => {
+      const code = warningCodeOf(w);
+      return code ? { code, message: w } : w;
+    }),
     models: {
       'amd-sev': model(r.sev, 'domcaps maxGuests', sevCappedToZero),
       'amd-sev-es': model(r.sevEs, 'domcaps maxESGuests'),
@@ -247,8 +252,10 @@ export class ReferenceDriverAdapter implements SevDriver {
    * The host whose report this is. Without a report the answer is API-level and must not depend on
    * which hosts this adapter happened to see before.
    */
-  private hostFor(report: ContractReport | undefined): HostEntry | null {
+  private hostFor(report: HostContext | undefined): HostEntry | null {
     if (!report) return null;
+    // The runner says which host (contract 0.2); a caller that does not is recognised by its report.
+    if (report.uri !== undefined) return this.hosts.get(report.uri) ?? null;
     const key = canonicalJson(report);
     for (const e of this.hosts.values()) if (e.reportKey === key) return e;
     return null;

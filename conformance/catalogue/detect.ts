@@ -124,7 +124,8 @@ export const DETECT = area('detect', [
     novaZed: 'fails',
     ops: ['reportHost'],
     appliesTo: always,
-    expect: (t) => ({ kind: 'detection', sev: t.sevUsableAtStart, sevEs: t.sevEsUsable && t.sevAtStart !== null }),
+    // Where the empty plain-SEV range cannot be seen, either answer about plain SEV is honest.
+    expect: (t) => ({ kind: 'detection', ...(!t.sevEmptyUnseen && { sev: t.sevUsableAtStart }), sevEs: t.sevEsUsable && t.sevAtStart !== null }),
   },
   {
     id: 'detect.sev-es-off-when-snp',
@@ -136,7 +137,8 @@ export const DETECT = area('detect', [
     novaZed: 'fails',
     ops: ['reportHost'],
     appliesTo: (t) => (t.kernel.snpEnabled ? true : 'SNP is not enabled in the kernel'),
-    expect: () => ({ kind: 'all', of: [{ kind: 'detection', sev: true, sevEs: false }, { kind: 'traits', includes: [], excludes: [SEV_ES_TRAIT] }] }),
+    // Plain SEV stays as it is (absent where the BIOS gave every ASID to SEV-ES/SNP).
+    expect: (t) => ({ kind: 'all', of: [{ kind: 'detection', sev: t.sevUsableAtStart, sevEs: false }, { kind: 'traits', includes: [], excludes: [SEV_ES_TRAIT] }] }),
   },
   {
     id: 'detect.redetect-after-restart',

@@ -13,7 +13,19 @@ export const POLICY = { NODBG: 0x1, NOKS: 0x2, ES: 0x4, NOSEND: 0x8, DOMAIN: 0x1
 
 export const always = (): Applicability => true;
 export const needsSev = (t: ProfileTruth): Applicability => noSevReason(t) ?? true;
-export const needsNoSev = (t: ProfileTruth): Applicability => (t.sevUsable || t.sevEsUsable ? 'host has SEV' : true);
+export const needsNoSev = (t: ProfileTruth): Applicability => {
+  if (t.sevUsable || t.sevEsUsable) return 'host has SEV';
+  if (t.snpUsable) return 'host has SEV-SNP';
+  return t.sevEmptyUnseen ? UNSEEN : true;
+};
+
+/** Why a "no SEV" case cannot judge a host whose empty plain-SEV range nothing reveals. */
+export const UNSEEN = 'host has no plain-SEV ASIDs, but neither libvirt (< 8.0) nor the kernel (< 5.13) lets a driver see that';
+
+/** Refusals besides NO_SEV_HOST that are honest where libvirt and the kernel have SEV but the BIOS left no plain-SEV ASIDs. */
+export function noPlainAsidAlternatives(t: ProfileTruth): RefusalCode[] {
+  return t.sev !== null && t.kernel.sevEnabled && t.maxGuests === 0 ? ['NO_SLOTS'] : [];
+}
 export const needsSevEs = (t: ProfileTruth): Applicability =>
   t.sevEsUsable ? true : 'host has no SEV-ES (no ES ASIDs, kernel sev_es off, or SNP on)';
 export const needsFreshCacheSev = (t: ProfileTruth): Applicability => {
@@ -27,7 +39,7 @@ export const needsFreshCacheSev = (t: ProfileTruth): Applicability => {
  * non-x86_64 host the request's q35 machine is not one its QEMU offers either.
  */
 export function noSevHostAlternatives(t: ProfileTruth): RefusalCode[] {
-  return t.profile.arch === 'x86_64' ? [] : ['UNKNOWN_MACHINE_TYPE'];
+  return [...(t.profile.arch === 'x86_64' ? [] : ['UNKNOWN_MACHINE_TYPE' as const]), ...noPlainAsidAlternatives(t)];
 }
 
 /** The inventory nova reports for one model (nova-sev.md §2.2). */

@@ -1,7 +1,7 @@
 /** Traits and inventory: what a host offers to the scheduler. */
 import { slotsKnowable, type ProfileTruth } from '../truth.ts';
 import { SEV } from './requests.ts';
-import { SEV_ES_TRAIT, SEV_TRAIT, SLOT_SHAPE, area, needsFreshCacheSev, needsNoSev, needsSevEs } from './helpers.ts';
+import { SEV_ES_TRAIT, SEV_TRAIT, SLOT_SHAPE, UNSEEN, area, needsFreshCacheSev, needsNoSev, needsSevEs } from './helpers.ts';
 import type { Applicability } from './types.ts';
 
 function sevWithKnowableSlots(t: ProfileTruth): Applicability {
@@ -32,7 +32,7 @@ export const INVENTORY = area('inventory', [
     fact: 'nova-sev.md §2.1, §2.2',
     novaScenario: [13],
     ops: ['reportHost'],
-    appliesTo: (t) => (t.sevUsableAtStart || t.sevEsUsable ? 'host has SEV' : true),
+    appliesTo: (t) => (t.sevUsableAtStart || t.sevEsUsable ? 'host has SEV' : t.sevEmptyUnseen ? UNSEEN : true),
     expect: () => ({
       kind: 'all',
       of: [
@@ -96,15 +96,17 @@ export const INVENTORY = area('inventory', [
     expect: (t) => {
       // Neither libvirt nor the kernel tells the count: trusting the operator is nova's answer; a
       // driver that knows the CPU generation's ASID total may lower the cap to it (sev-hardware.md §1.3).
-      if (!slotsKnowable(t)) return { kind: 'inventory', model: 'amd-sev', total: [...new Set([OPERATOR_CAP, Math.min(OPERATOR_CAP, t.maxGuests)])] };
+      // Anything from the true count up to the cap is honest (e.g. the cap lowered to the generation's ASID total).
+      if (!slotsKnowable(t)) {
+        const low = Math.min(OPERATOR_CAP, t.maxGuests);
+        return { kind: 'inventory', model: 'amd-sev', total: Array.from({ length: OPERATOR_CAP - low + 1 }, (_, i) => low + i) };
+      }
       const total = Math.min(OPERATOR_CAP, t.maxGuests);
       return {
         kind: 'all',
         of: [
           { kind: 'inventory', model: 'amd-sev', total },
-          OPERATOR_CAP > t.maxGuests
-            ? { kind: 'warning', pattern: `\\b${OPERATOR_CAP}\\b.*\\b${t.maxGuests}\\b` }
-            : { kind: 'no-warning', pattern: 'num_memory_encrypted_guests|encrypted guests' },
+          OPERATOR_CAP > t.maxGuests ? { kind: 'warning', code: 'CAP_EXCEEDS_HOST' } : { kind: 'no-warning', code: 'CAP_EXCEEDS_HOST' },
         ],
       };
     },
@@ -136,7 +138,7 @@ export const INVENTORY = area('inventory', [
     appliesTo: needsNoSev,
     expect: () => ({
       kind: 'all',
-      of: [{ kind: 'inventory', model: 'amd-sev', total: null }, { kind: 'warning', pattern: 'not SEV-capable|no SEV|SEV is not' }],
+      of: [{ kind: 'inventory', model: 'amd-sev', total: null }, { kind: 'warning', code: 'CAP_WITHOUT_SEV' }],
     }),
   },
 ]);

@@ -83,7 +83,7 @@ export const LIFECYCLE = area('lifecycle', [
     ops: ['reportHost', 'spawn'],
     given: { request: SEV, host: [{ do: 'boot', count: 1 }, { do: 'set-config', config: { maxEncryptedGuests: 0 } }, { do: 'restart-driver' }] },
     appliesTo: needsFreshCacheSev,
-    expect: () => ({ kind: 'warning', pattern: 'encrypt|SEV' }),
+    expect: () => ({ kind: 'warning', code: 'GUESTS_EXCEED_SLOTS' }),
   },
 ]);
 

@@ -1,6 +1,19 @@
 /** Key-slot capacity: how many encrypted guests a host runs at once, and reuse after delete. */
+import { EXTRA_REGIONS_PADDING_KIB, EXTRA_REGIONS_UEFI_KIB } from '../../fakelibvirt/memory/regions.ts';
+import type { ProfileTruth } from '../truth.ts';
 import { SEV, SEV_ES } from './requests.ts';
 import { area, needsFreshCacheSev, needsSevEs } from './helpers.ts';
+import type { Applicability } from './types.ts';
+
+/** The size of the guests the slot cases boot (runner/judges/slots.ts): small, so key slots run out first. */
+export const SLOT_GUEST_MIB = 128;
+/** What one such guest may pin at most: RAM, QEMU's UEFI regions, a display's 16 MiB and padding. */
+const SLOT_GUEST_PIN_KIB = SLOT_GUEST_MIB * 1024 + EXTRA_REGIONS_UEFI_KIB + 16 * 1024 + EXTRA_REGIONS_PADDING_KIB;
+
+/** The host can pin `count` slot guests at once; otherwise its memory, not its ASIDs, sets the limit (memory.no-overcommit judges that). */
+function memoryHolds(t: ProfileTruth, count: number): Applicability {
+  return t.pinnableKiB >= count * SLOT_GUEST_PIN_KIB ? true : `host memory runs out before its ${count} key slots (${Math.floor(t.pinnableKiB / 1024)} MiB pinnable)`;
+}
 
 const FULL = ['NO_SLOTS', 'NO_VALID_HOST'] as const;
 
@@ -17,7 +30,7 @@ export const SLOTS = area('slots', [
     given: { request: SEV },
     appliesTo: (t) => {
       const base = needsFreshCacheSev(t);
-      return base !== true ? base : t.maxGuests > 0 ? true : 'host has no SEV slots';
+      return base !== true ? base : t.maxGuests > 0 ? memoryHolds(t, t.maxGuests) : 'host has no SEV slots';
     },
     expect: (t) => ({ kind: 'slots', model: 'sev', total: t.maxGuests, then: FULL, reuseAfterDelete: false }),
   },
@@ -31,7 +44,10 @@ export const SLOTS = area('slots', [
     novaZed: 'fails',
     ops: ['reportHost', 'spawn'],
     given: { request: SEV_ES },
-    appliesTo: needsSevEs,
+    appliesTo: (t) => {
+      const base = needsSevEs(t);
+      return base !== true ? base : memoryHolds(t, t.maxESGuests);
+    },
     expect: (t) => ({ kind: 'slots', model: 'sev-es', total: t.maxESGuests, then: FULL, reuseAfterDelete: false }),
   },
   {
@@ -45,7 +61,7 @@ export const SLOTS = area('slots', [
     given: { request: SEV },
     appliesTo: (t) => {
       const base = needsFreshCacheSev(t);
-      return base !== true ? base : t.maxGuests > 0 ? true : 'host has no SEV slots';
+      return base !== true ? base : t.maxGuests > 0 ? memoryHolds(t, t.maxGuests) : 'host has no SEV slots';
     },
     expect: (t) => ({ kind: 'slots', model: 'sev', total: t.maxGuests, then: FULL, reuseAfterDelete: true }),
   },

@@ -4,7 +4,7 @@
  * `given` to arrange the situation and `expect` to judge the driver; the catalogue judges nothing.
  */
 import type { Fault } from '../../fakelibvirt/control/fault.ts';
-import type { DriverConfig, Flavor, Image, LifecycleOperation, MemEncryptionModel, OperationName } from '../contract.ts';
+import type { DriverConfig, Flavor, Image, LifecycleOperation, MemEncryptionModel, OperationName, WarningCode } from '../contract.ts';
 import type { RefusalCode } from '../refusal-codes.ts';
 import type { ProfileTruth } from '../truth.ts';
 
@@ -63,7 +63,10 @@ export interface XmlRule {
   readonly present: boolean | 'may';
   readonly text?: string;
   readonly attrs?: Readonly<Record<string, string>>;
-  /** The element must be the last child of its parent. */
+  /**
+   * The element must be the last child of its parent. libvirt requires no order among <domain>'s
+   * children (its schema interleaves them), so no case asks for it; kept for rules on ordered content.
+   */
   readonly last?: boolean;
 }
 
@@ -73,7 +76,13 @@ export type XmlDeviceRule =
   | { readonly rule: 'iommu-on-every-virtio-device'; readonly strict: boolean }
   | { readonly rule: 'no-iommu-on'; readonly devices: readonly string[] }
   | { readonly rule: 'virtio-nic-rom-disabled' }
-  | { readonly rule: 'loader-is-sev-capable-ovmf' };
+  | { readonly rule: 'loader-is-sev-capable-ovmf' }
+  /**
+   * QEMU may pin all the guest's memory: `<memoryBacking><locked/>` (no limit), or a
+   * `<memtune><hard_limit>` of at least RAM + video RAM + QEMU's regions + padding (libvirt then sets
+   * RLIMIT_MEMLOCK to the hard limit; below that size the memory cgroup kills QEMU).
+   */
+  | { readonly rule: 'memory-pinnable' };
 
 export interface NumberRange {
   readonly min: number;
@@ -82,7 +91,8 @@ export interface NumberRange {
 
 export type Expectation =
   | { readonly kind: 'all'; readonly of: readonly Expectation[] }
-  | { readonly kind: 'detection'; readonly sev: boolean; readonly sevEs?: boolean; readonly snp?: boolean }
+  /** Each model given is judged; one left out is not (both answers are honest there). */
+  | { readonly kind: 'detection'; readonly sev?: boolean; readonly sevEs?: boolean; readonly snp?: boolean }
   | { readonly kind: 'sev-facts'; readonly cbitpos: number; readonly reducedPhysBits: number }
   | { readonly kind: 'traits'; readonly includes: readonly string[]; readonly excludes: readonly string[] }
   /** `total: null` = no inventory for the model at all; 'present' = some total ≥ 1 (not knowable exactly). */
@@ -94,8 +104,9 @@ export type Expectation =
       readonly total: number | readonly number[] | null | 'present';
       readonly shape?: { readonly min_unit: 1; readonly max_unit: 1; readonly step_size: 1; readonly allocation_ratio: 1; readonly reserved: 0 };
     }
-  | { readonly kind: 'warning'; readonly pattern: string }
-  | { readonly kind: 'no-warning'; readonly pattern: string }
+  /** A coded warning (contract.ts WARNING_CODES) is present / absent; texts are never matched. */
+  | { readonly kind: 'warning'; readonly code: WarningCode }
+  | { readonly kind: 'no-warning'; readonly code: WarningCode }
   | {
       readonly kind: 'request';
       readonly model: MemEncryptionModel | null;

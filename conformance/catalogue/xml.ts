@@ -7,7 +7,8 @@ import type { Applicability, Case, XmlRule } from './types.ts';
 const xmlCase = (c: Omit<Case, 'area' | 'ops'>): Case & { area: 'xml' } => ({ area: 'xml', ops: ['reportHost', 'buildGuestXml'], ...c });
 
 const launchSecurity = (type: string, policy: string): readonly XmlRule[] => [
-  { path: 'launchSecurity', present: true, attrs: { type }, last: true },
+  // Anywhere among <domain>'s children: libvirt's schema interleaves them and its parser does not care.
+  { path: 'launchSecurity', present: true, attrs: { type } },
   { path: 'launchSecurity/policy', present: true, text: policy },
 ];
 
@@ -19,7 +20,7 @@ const QGA_RULES: readonly XmlRule[] = [
 export const XML = area('xml', [
   xmlCase({
     id: 'xml.launch-security',
-    title: '<launchSecurity type="sev"> with policy 0x0033 as the last child of <domain>',
+    title: '<launchSecurity type="sev"> with policy 0x0033 (anywhere in <domain>, as libvirt allows)',
     why: 'Without launchSecurity the guest runs unencrypted; 0x33 keeps debug and key sharing off and pins the guest to this platform.',
     fact: 'nova-sev.md §3.3; sev-hardware.md §3.1',
     novaScenario: [34],

@@ -96,8 +96,24 @@ type Method<K extends OperationName> = (p: OpParams<K>) => Promise<unknown>;
 /** The error code adapters use for an answer that does not match the contract (conformance/adapters/process.ts). */
 export const MALFORMED_RESULT = 'MALFORMED_RESULT';
 
+/** A driver that keeps a log (the process adapter's stderr). */
+type LoggingDriver = SevDriver & { stderrPosition?: () => number; stderrSince?: (pos: number) => string; stderrTail?: () => string };
+
+const logPosition = (d: SevDriver | null): number => {
+  const l = d as LoggingDriver | null;
+  return typeof l?.stderrPosition === 'function' ? l.stderrPosition() : 0;
+};
+
+function logSince(d: SevDriver | null, pos: number): string {
+  const l = d as LoggingDriver | null;
+  if (typeof l?.stderrSince === 'function') return l.stderrSince(pos);
+  return typeof l?.stderrTail === 'function' ? l.stderrTail() : '';
+}
+
 export class DriverSlot {
   private current: SevDriver | null = null;
+  private logMark = 0;
+  private carriedLog = '';
   private desc: DriverDescription | null = null;
   readonly limits: DriverLimits;
 
@@ -152,11 +168,19 @@ export class DriverSlot {
     return checkAnswer(op, answer);
   }
 
-  /** The tail of the driver's own log, for drivers that keep one (process drivers). */
+  /** Where the current case's share of the driver's log starts; restarts within the case carry theirs over. */
+  markLog(): void {
+    this.carriedLog = '';
+    this.logMark = logPosition(this.current);
+  }
+
+  /**
+   * The driver's own log since `markLog()` (process drivers' stderr), across the restarts the case
+   * caused, including what a stopped driver wrote while it ended; undefined when it wrote nothing.
+   */
   log(): string | undefined {
-    const d = this.current as (SevDriver & { stderrTail?: () => string }) | null;
-    const tail = typeof d?.stderrTail === 'function' ? d.stderrTail() : '';
-    return tail.trim() === '' ? undefined : tail;
+    const text = this.carriedLog + logSince(this.current, this.logMark);
+    return text.trim() === '' ? undefined : text;
   }
 
   /** Ends the current driver (a service stop); the next call starts a new one. */
@@ -164,6 +188,8 @@ export class DriverSlot {
     const d = this.current;
     this.current = null;
     if (d?.close) await withTimeout(d.close(), this.limits.closeMs, 'closing the driver').catch(() => undefined);
+    this.carriedLog += logSince(d, this.logMark);
+    this.logMark = 0;
   }
 
   async restart(): Promise<void> {

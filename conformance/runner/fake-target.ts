@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { changesSysroot } from '../../fakelibvirt/control/fault.ts';
 import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost, type HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
+import { generatedProfile, isGeneratedName } from '../../fakelibvirt/profile/generate.ts';
 import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
 import type { HardwareProfile } from '../../fakelibvirt/profile/schema.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
@@ -30,10 +31,10 @@ export class FakeTarget implements Target {
   private entry(name: string) {
     let e = this.profiles.get(name);
     if (!e) {
-      if (!name.endsWith('.json') && !allProfiles().has(name)) {
+      if (!name.endsWith('.json') && !allProfiles().has(name) && !isGeneratedName(name)) {
         throw new RunnerUsageError(`unknown profile '${name}' (known: ${[...allProfiles().keys()].join(', ')})`);
       }
-      const profile = loadProfile(name);
+      const profile = generatedProfile(name) ?? loadProfile(name);
       e = { profile, truth: profileTruth(profile), sysroot: null };
       this.profiles.set(name, e);
     }
@@ -60,7 +61,7 @@ export class FakeTarget implements Target {
     const host = new FakeHost(profile);
     const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
     await daemon.listen();
-    return new FakeTargetHost(host, daemon, truth, this.pristineSysroot(name), () => join(this.dir, `root-${this.serial++}`));
+    return new FakeTargetHost(name, host, daemon, truth, this.pristineSysroot(name), () => join(this.dir, `root-${this.serial++}`));
   }
 
   async close(): Promise<void> {
@@ -72,16 +73,14 @@ class FakeTargetHost implements TargetHost {
   private privateRoot: string | null = null;
 
   constructor(
+    /** The profile reference the host was opened by (a bundled name, a .json path, a generated name). */
+    readonly name: string,
     readonly host: FakeHost,
     private readonly daemon: FakeLibvirtd,
     readonly truth: ProfileTruth,
     private readonly sharedRoot: string,
     private readonly newRootPath: () => string,
   ) {}
-
-  get name(): string {
-    return this.host.profile.name;
-  }
 
   get uri(): string {
     return this.daemon.uri;

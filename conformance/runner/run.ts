@@ -152,9 +152,11 @@ class Runner {
     for (const c of order) {
       progress(c.id);
       const t0 = performance.now();
+      this.slot.markLog();
       const o = await this.runCase(c, profile, truth);
+      // Read after the stop: a replaced driver's last words (a traceback) belong to this case.
       if (o.dirty) await this.slot.stop();
-      const log = o.status === 'fail' || o.status === 'error' ? this.slot.log() : undefined;
+      const log = this.slot.log();
       if (o.schemaChecks?.length) checks.push({ index: results.length, docs: o.schemaChecks });
       results.push({
         caseId: c.id, area: c.area, title: c.title, profile, status: o.status,

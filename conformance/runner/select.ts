@@ -1,6 +1,7 @@
 /** Choosing cases and profiles by name: `--cases detect,xml.launch-security`, `--profiles rome-7002`. */
 import { CASES } from '../catalogue/index.ts';
 import { AREAS, type Case } from '../catalogue/types.ts';
+import { expandGeneratedSpec, GeneratedSpecError, isGeneratedName } from '../../fakelibvirt/profile/generate.ts';
 import { RunnerUsageError } from './outcomes.ts';
 
 /** The cases named by id or area, in catalogue order; all when no filter is given. */
@@ -13,10 +14,20 @@ export function selectCases(filters: readonly string[] | undefined, all: readonl
   return all.filter((c) => filters.includes(c.area) || filters.includes(c.id));
 }
 
-/** Profiles by name, checked against what the target offers; all of them when none are given. */
+/**
+ * Profiles by name, checked against what the target offers; all of them when none are given. A
+ * `.json` path names a profile file, `generated:N[:SEED]` N generated hosts (`gen-SEED-I` each).
+ */
 export function selectProfiles(names: readonly string[] | undefined, known: readonly string[]): readonly string[] {
   if (!names || names.length === 0) return known;
-  const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length) throw new RunnerUsageError(`unknown profile: ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return [...new Set(names)];
+  let expanded: string[];
+  try {
+    expanded = names.flatMap((n) => expandGeneratedSpec(n) ?? [n]);
+  } catch (e) {
+    if (e instanceof GeneratedSpecError) throw new RunnerUsageError(e.message);
+    throw e;
+  }
+  const unknown = expanded.filter((n) => !known.includes(n) && !n.endsWith('.json') && !isGeneratedName(n));
+  if (unknown.length) throw new RunnerUsageError(`unknown profile: ${unknown.join(', ')} (known: ${known.join(', ')}; or a .json file, or generated:N[:SEED])`);
+  return [...new Set(expanded)];
 }

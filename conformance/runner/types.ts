@@ -14,7 +14,7 @@ export interface CaseResult {
   /** Why it failed, errored, did not apply or was not implemented; for a pass, an advisory note. */
   readonly reason?: string;
   readonly durationMs: number;
-  /** The tail of the driver's own log (process drivers' stderr) when the case failed or errored. */
+  /** What the driver logged while this case ran (process drivers' stderr; a cut start shows as `…`). */
   readonly driverLog?: string;
 }
 

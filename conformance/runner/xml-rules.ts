@@ -4,6 +4,9 @@
  * (iommu on virtio devices, no iOMMU on the rest, NIC ROM off, an SEV-capable OVMF loader).
  * Each returns what is wrong, in words; an empty list means the XML keeps the rule.
  */
+import { parseDevice } from '../../fakelibvirt/libvirt/domain-def.ts';
+import { attrString, elementKiB, parseMemoryLimitKiB, stringOf } from '../../fakelibvirt/libvirt/domain/scaled.ts';
+import { EXTRA_REGIONS_PADDING_KIB, extraRegionsKiB } from '../../fakelibvirt/memory/regions.ts';
 import { children, type XmlNode } from '../../fakelibvirt/libvirt/xml-tree.ts';
 import type { XmlDeviceRule, XmlRule } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';
@@ -142,6 +145,8 @@ export function checkDeviceRule(root: XmlNode, rule: XmlDeviceRule, truth: Profi
       const romOn = nics.filter((n) => !children(n, 'rom').some((r) => r.attrs.enabled === 'no' || r.attrs.bar === 'off'));
       return romOn.length ? [`virtio NIC(s) still load an option ROM (no <rom enabled='no'/>): ${romOn.map(label).join(', ')}`] : [];
     }
+    case 'memory-pinnable':
+      return memoryPinnable(root);
     case 'loader-is-sev-capable-ovmf': {
       const loader = select(root, 'os/loader')[0]?.node;
       if (!loader) return ['os/loader is missing'];
@@ -152,4 +157,28 @@ export function checkDeviceRule(root: XmlNode, rule: XmlDeviceRule, truth: Profi
       return [];
     }
   }
+}
+
+/**
+ * `<locked/>`, or a hard limit covering what QEMU pins (RAM, video RAM, its ROM/ACPI regions) plus
+ * nova's padding: the size below which the memory cgroup ends QEMU during the launch
+ * (fakelibvirt/qemu/process.ts, sev-hardware.md §5.2, §5.3).
+ */
+function memoryPinnable(root: XmlNode): string[] {
+  if (select(root, 'memoryBacking/locked').length) return [];
+  const limit = select(root, 'memtune/hard_limit')[0]?.node;
+  if (!limit) return ["neither <memoryBacking><locked/> nor <memtune><hard_limit>: QEMU's pinning stops at the host's default RLIMIT_MEMLOCK"];
+  let limitKiB: bigint | undefined;
+  let ramKiB: bigint;
+  try {
+    limitKiB = parseMemoryLimitKiB('./memtune/hard_limit[1]', stringOf(limit), attrString(limit, 'unit'));
+    ramKiB = elementKiB('./memory[1]', children(root, 'memory')[0]);
+  } catch (e) {
+    return [`memory sizes unreadable: ${(e as Error).message}`];
+  }
+  if (limitKiB === undefined) return [];
+  const video = children(root, 'devices').flatMap((d) => children(d, 'video')).reduce((sum, v) => sum + parseDevice(v).videoRamKiB, 0);
+  const uefi = select(root, 'os/loader').length > 0 || children(root, 'os').some((o) => o.attrs.firmware === 'efi');
+  const needKiB = ramKiB + BigInt(video + extraRegionsKiB(uefi ? 'uefi' : 'bios') + EXTRA_REGIONS_PADDING_KIB);
+  return limitKiB >= needKiB ? [] : [`<memtune><hard_limit> of ${limitKiB} KiB is below what QEMU pins plus padding (${needKiB} KiB: RAM ${ramKiB}, video ${video}, QEMU regions and ${EXTRA_REGIONS_PADDING_KIB} KiB)`];
 }

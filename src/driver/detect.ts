@@ -11,6 +11,17 @@ import { hostInventory, hostTraits, type InventoryRecord } from './inventory.ts'
 export const KVM_AMD_PARAM_DIR = 'sys/module/kvm_amd/parameters';
 export const MISC_CAPACITY_FILE = 'sys/fs/cgroup/misc.capacity';
 export const CPUINFO_FILE = 'proc/cpuinfo';
+export const DEV_SEV = 'dev/sev';
+
+/**
+ * QEMU opens /dev/sev as the qemu user, to whom libvirt hands the node in the guest's mount
+ * namespace (security_dac.c): it must exist and its owner must be able to read and write it.
+ * libvirt's own check is only that it exists, and libvirt < 6.5 never looks again after probing.
+ */
+function devSevUsable(files: HostFiles): boolean {
+  const mode = files.mode(DEV_SEV);
+  return mode !== null && (mode & 0o600) === 0o600;
+}
 
 /** oslo bool_from_string(strict=False) truthy words; anything else (garbage included) is false. */
 const TRUE_WORDS = new Set(['1', 't', 'true', 'on', 'y', 'yes']);
@@ -76,15 +87,31 @@ export interface HostReport {
   readonly facts: HostFacts;
 }
 
+/**
+ * The code each warning text stands for (conformance/contract.ts WARNING_CODES): a compute service
+ * keeps its log texts, the placement side needs something it can match. Every text is registered
+ * with its code when made, so `warningCodeOf(text)` is a lookup, never a pattern.
+ */
+const CODE_OF_TEXT = new Map<string, string>();
+export const coded = <A extends unknown[]>(code: string, text: (...a: A) => string) => (...a: A): string => {
+  const t = text(...a);
+  CODE_OF_TEXT.set(t, code);
+  return t;
+};
+export const warningCodeOf = (text: string): string | undefined => CODE_OF_TEXT.get(text);
+
+const ES_IGNORED_FOR_SNP = 'AMD SEV-ES support is detected, but ignored because AMD SEV-SNP support is detected';
+CODE_OF_TEXT.set(ES_IGNORED_FOR_SNP, 'SEV_ES_IGNORED_FOR_SNP');
+
 export const warningText = {
-  notSevCapable: (n: number) => `Host is configured with libvirt.num_memory_encrypted_guests set to ${n}, but is not SEV-capable.`,
-  supportsOnly: (n: number, max: number) => `Host is configured with libvirt.num_memory_encrypted_guests set to ${n}, but supports only ${max}.`,
-  unknownMax: (model: string) =>
-    `Cannot determine the number of ${model} ASIDs (no <maxGuests> in domain capabilities, no misc cgroup); reporting 0 slots rather than unlimited. Set the slot option to the BIOS value to enable ${model} guests.`,
-  unverifiedMax: (model: string, n: number) => `Cannot verify ${n} ${model} slots against the hardware (no <maxGuests>, no misc cgroup); trusting the configured value.`,
-  generationCeiling: (generation: string, n: number) =>
-    `Cannot read the SEV ASID count (no <maxGuests> in domain capabilities, no misc cgroup); offering the ${generation} maximum of ${n}. Guests beyond the BIOS's real count fail at launch: set num_memory_encrypted_guests to the BIOS value.`,
-  esIgnoredForSnp: 'AMD SEV-ES support is detected, but ignored because AMD SEV-SNP support is detected',
+  notSevCapable: coded('CAP_WITHOUT_SEV', (n: number) => `Host is configured with libvirt.num_memory_encrypted_guests set to ${n}, but is not SEV-capable.`),
+  supportsOnly: coded('CAP_EXCEEDS_HOST', (n: number, max: number) => `Host is configured with libvirt.num_memory_encrypted_guests set to ${n}, but supports only ${max}.`),
+  unknownMax: coded('SLOTS_UNKNOWN', (model: string) =>
+    `Cannot determine the number of ${model} ASIDs (no <maxGuests> in domain capabilities, no misc cgroup); reporting 0 slots rather than unlimited. Set the slot option to the BIOS value to enable ${model} guests.`),
+  unverifiedMax: coded('SLOTS_UNKNOWN', (model: string, n: number) => `Cannot verify ${n} ${model} slots against the hardware (no <maxGuests>, no misc cgroup); trusting the configured value.`),
+  generationCeiling: coded('SLOTS_UNKNOWN', (generation: string, n: number) =>
+    `Cannot read the SEV ASID count (no <maxGuests> in domain capabilities, no misc cgroup); offering the ${generation} maximum of ${n}. Guests beyond the BIOS's real count fail at launch: set num_memory_encrypted_guests to the BIOS value.`),
+  esIgnoredForSnp: ES_IGNORED_FOR_SNP,
 } as const;
 
 /** `sev N` / `sev_es N` lines of the misc cgroup's capacity file (kernel ≥ 5.17). */
@@ -163,11 +190,15 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
   let sevReason: string | undefined;
   if (!isX86) sevReason = `host arch is ${caps.hostArch ?? 'unknown'}, not x86_64`;
   else if (!param('sev')) sevReason = "kernel doesn't support AMD SEV";
+  else if (!devSevUsable(files)) sevReason = '/dev/sev is missing or QEMU cannot open it';
   else if (!guest || !guest.machines.some((m) => m.name === 'q35')) sevReason = 'QEMU offers no q35 machine type';
   else if (!sevFeature?.supported) sevReason = 'No AMD SEV support detected for the q35 machine type';
   const sevAvailable = sevReason === undefined;
 
-  let sevDetected = sevFeature?.maxGuests ?? misc.get('sev');
+  // The misc cgroup lists only resources with a capacity: with the file there and no `sev` line,
+  // the BIOS left no plain-SEV ASIDs (every one given to SEV-ES/SNP).
+  const miscKnown = files.readText(MISC_CAPACITY_FILE) !== null;
+  let sevDetected = sevFeature?.maxGuests ?? misc.get('sev') ?? (miscKnown && sevAvailable ? 0 : undefined);
   if (sevAvailable && sevDetected === undefined) {
     // Neither libvirt nor the kernel says; the CPU generation bounds it (asid-ceiling.ts).
     const ceiling = asidCeiling(files.readText(CPUINFO_FILE));
@@ -176,7 +207,10 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
       if (config.num_memory_encrypted_guests === undefined) warnings.push(warningText.generationCeiling(ceiling.generation, ceiling.asids));
     }
   }
-  const sevSlots = slotsFor({ model: 'SEV', available: sevAvailable, detected: sevDetected, configured: config.num_memory_encrypted_guests, warnings });
+  // Plain SEV needs ASIDs of its own: with none, the host offers SEV-ES/SNP at most (not the SEV trait).
+  const plainSevReason = sevAvailable && sevDetected === 0 ? 'the BIOS assigns every ASID to SEV-ES/SNP (no plain SEV ASIDs)' : sevReason;
+  const plainSevAvailable = plainSevReason === undefined;
+  const sevSlots = slotsFor({ model: 'SEV', available: plainSevAvailable, detected: sevDetected, configured: config.num_memory_encrypted_guests, warnings });
 
   const snpKernel = param('sev_snp');
   let snpReason: string | undefined;
@@ -201,9 +235,9 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
   const snpSlots = snpAvailable ? (esPool ?? 0) : 0;
 
   const sev: SevReport = {
-    available: sevAvailable,
+    available: plainSevAvailable,
     slots: sevSlots,
-    ...(sevReason !== undefined && { reason: sevReason }),
+    ...(plainSevReason !== undefined && { reason: plainSevReason }),
     ...(sevFeature?.cbitpos !== undefined && { cbitpos: sevFeature.cbitpos }),
     ...(sevFeature?.reducedPhysBits !== undefined && { reducedPhysBits: sevFeature.reducedPhysBits }),
   };

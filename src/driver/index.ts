@@ -3,7 +3,7 @@
  * drive libvirt through a `LibvirtSource`, and guard lifecycle operations SEV cannot survive.
  */
 import { buildDomainXml, hostFragments, type HostFragments } from './builder.ts';
-import { detectHost, type DriverConfig, type HostReport } from './detect.ts';
+import { coded, detectHost, type DriverConfig, type HostReport } from './detect.ts';
 import { guardOperation, type LifecycleOperation } from './guards.ts';
 import type { DomainHandle, HostFiles, LibvirtSource } from './host-source.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, volumeDeviceXml, withDevice, type HotplugKind } from './hotplug.ts';
@@ -47,8 +47,8 @@ function encryptionModelOfXml(xml: string): EncryptionModel | null {
   return (Number(ls[2]) & 0x4) !== 0 ? 'amd-sev-es' : 'amd-sev';
 }
 
-export const overCommitText = (running: number, model: string, slots: number) =>
-  `${running} ${model} guest(s) are running but this host now offers ${slots} ${model} slot(s) (memory encryption capped or disabled): they keep running, new ${model} guests are refused until usage drops below the cap.`;
+export const overCommitText = coded('GUESTS_EXCEED_SLOTS', (running: number, model: string, slots: number) =>
+  `${running} ${model} guest(s) are running but this host now offers ${slots} ${model} slot(s) (memory encryption capped or disabled): they keep running, new ${model} guests are refused until usage drops below the cap.`);
 
 /** Running encrypted guests beyond the slots now offered: they survive, the operator is told. */
 function overCommitWarnings(report: HostReport, running: Record<EncryptionModel, number>): string[] {

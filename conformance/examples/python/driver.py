@@ -97,20 +97,25 @@ def sev_feature(domcaps_xml):
 
 # ---- the report -----------------------------------------------------------------------------
 
+def warn(warnings, code, message):
+    """A warning the suite judges carries a code (PROTOCOL.md §4, WARNING_CODES); the text is for people."""
+    warnings.append({"code": code, "message": message})
+
+
 def sev_slots(usable, detected, cap, why_not, warnings):
     """Plain SEV slots: the hardware count, lowered (never raised) by the operator's cap."""
     if not usable:
         if cap:
-            warnings.append(f"maxEncryptedGuests is set to {cap}, but the host is not SEV-capable ({why_not}); reporting 0 slots.")
+            warn(warnings, "CAP_WITHOUT_SEV", f"maxEncryptedGuests is set to {cap}, but the host is not SEV-capable ({why_not}); reporting 0 slots.")
         return 0
     if detected is None:
         if cap is not None:
             return cap
-        warnings.append("The number of SEV ASIDs is unknown (no maxGuests in domain capabilities, no misc cgroup); "
-                        "reporting unlimited slots as nova does. Set maxEncryptedGuests to the BIOS value.")
+        warn(warnings, "SLOTS_UNKNOWN", "The number of SEV ASIDs is unknown (no maxGuests in domain capabilities, no misc cgroup); "
+                                        "reporting unlimited slots as nova does. Set maxEncryptedGuests to the BIOS value.")
         return UNLIMITED
     if cap is not None and cap > detected:
-        warnings.append(f"maxEncryptedGuests is set to {cap}, but the host supports only {detected} SEV guests; reporting {detected}.")
+        warn(warnings, "CAP_EXCEEDS_HOST", f"maxEncryptedGuests is set to {cap}, but the host supports only {detected} SEV guests; reporting {detected}.")
     return detected if cap is None else min(cap, detected)
 
 
@@ -152,7 +157,7 @@ def report_host(params):
     # SEV-ES needs its own ASIDs; firmware disables it once SNP is enabled (nova bug #2157891).
     es_ok = platform and bool(es_param) and not snp_param and bool(es_pool)
     if platform and es_param and snp_param:
-        warnings.append("SEV-ES is ignored because SEV-SNP is enabled in the kernel.")
+        warn(warnings, "SEV_ES_IGNORED_FOR_SNP", "SEV-ES is ignored because SEV-SNP is enabled in the kernel.")
 
     models = {
         "amd-sev": {"supported": sev_ok, "slots": sev_slots(sev_ok, detected, cap, why_not, warnings), "source": source},

@@ -1,5 +1,5 @@
 /** Judges of what the driver reports about a host: detection, SEV facts, traits, inventory, warnings. */
-import { inventoryKey, MODEL_TRAITS, type HostReport, type MemEncryptionModel } from '../../contract.ts';
+import { inventoryKey, MODEL_TRAITS, warningCode, warningMessage, type HostReport, type MemEncryptionModel, type Warning } from '../../contract.ts';
 import { fail, PASS, type Verdict } from '../outcomes.ts';
 import type { Judge } from './types.ts';
 
@@ -55,14 +55,16 @@ export const judgeInventory: Judge<'inventory'> = async (exp, ctx) => {
   return PASS;
 };
 
+const listWarnings = (ws: readonly Warning[]): string => (ws.length ? ws.map((w) => `"${warningMessage(w)}"`).join(', ') : 'nothing');
+
 export const judgeWarning: Judge<'warning'> = async (exp, ctx) => {
   const warnings = (await ctx.report()).warnings;
-  const re = new RegExp(exp.pattern, 'i');
-  return warnings.some((w) => re.test(w)) ? PASS : fail(`expected a warning matching /${exp.pattern}/, driver warned ${warnings.length ? warnings.map((w) => `"${w}"`).join(', ') : 'nothing'}`);
+  if (warnings.some((w) => warningCode(w) === exp.code)) return PASS;
+  const uncoded = warnings.some((w) => warningCode(w) === undefined) ? ' (plain-text warnings carry no code; the suite matches codes only)' : '';
+  return fail(`expected a warning with code ${exp.code}, driver warned ${listWarnings(warnings)}${uncoded}`);
 };
 
 export const judgeNoWarning: Judge<'no-warning'> = async (exp, ctx) => {
-  const re = new RegExp(exp.pattern, 'i');
-  const hit = (await ctx.report()).warnings.find((w) => re.test(w));
-  return hit === undefined ? PASS : fail(`expected no warning matching /${exp.pattern}/, driver warned "${hit}"`);
+  const hit = (await ctx.report()).warnings.find((w) => warningCode(w) === exp.code);
+  return hit === undefined ? PASS : fail(`expected no warning with code ${exp.code}, driver warned "${warningMessage(hit)}"`);
 };

@@ -9,8 +9,9 @@ import { fail, NotApplicable, PASS, type Verdict } from '../outcomes.ts';
 import { withMemory } from '../requests.ts';
 import type { Judge } from './types.ts';
 
-/** Small enough that 1007 of them pin less than the smallest profile's pinnable memory. */
-export const SLOT_GUEST_MIB = 128;
+import { SLOT_GUEST_MIB } from '../../catalogue/slots.ts';
+
+export { SLOT_GUEST_MIB };
 
 /** Whether every one of `names` is still active on the case's host; a reason when not. */
 export async function othersRunning(ctx: CaseContext, names: readonly string[]): Promise<string | null> {

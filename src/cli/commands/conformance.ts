@@ -7,9 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { resolveDriverSpec } from '../../../conformance/runner/driver-spec.ts';
 import { RunnerUsageError } from '../../../conformance/runner/outcomes.ts';
-import { formatJson } from '../../../conformance/runner/reports/json.ts';
-import { formatJunit } from '../../../conformance/runner/reports/junit.ts';
-import { parseReportSpec } from '../../../conformance/runner/reports/spec.ts';
+import { formatReport, parseReportSpec } from '../../../conformance/runner/reports/spec.ts';
 import { formatTable } from '../../../conformance/runner/reports/table.ts';
 import { autoJobs, runConformanceParallel } from '../../../conformance/runner/parallel.ts';
 import { runConformance } from '../../../conformance/runner/run.ts';
@@ -19,6 +17,7 @@ import { runRealMode } from '../../../conformance/real/run.ts';
 import { makeDirs } from '../../fs/make-dirs.ts';
 import { parseUri, UriError } from '../../libvirt/uri.ts';
 import { optionalString, UsageError, type Command, type ParsedValues } from '../command.ts';
+import { conformanceProfiles, defaultConformanceProfiles } from '../profile-arg.ts';
 
 /** A comma list option; given but naming nothing (`--profiles ''`) is refused rather than read as "all". */
 function listOption(values: ParsedValues, key: string): string[] | undefined {
@@ -51,7 +50,7 @@ function prepareReportFiles(reports: readonly { file: string }[]): void {
 export const conformanceCommand: Command = {
   name: 'conformance',
   summary: 'judge an SEV driver against the conformance catalogue on every profile',
-  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE] [--jobs N] [--verbose]",
+  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE,html=FILE] [--jobs N] [--verbose]",
   options: {
     driver: { type: 'string' },
     profiles: { type: 'string' },
@@ -76,7 +75,9 @@ export const conformanceCommand: Command = {
     if (jobsText !== undefined && !/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
     let jobs = jobsText === undefined ? 1 : Number(jobsText);
     if (jobs > 1 && target === 'real') throw new UsageError('--jobs applies only to --target fake (a real host is one profile)');
-    const profiles = listOption(values, 'profiles');
+    const named = listOption(values, 'profiles');
+    // Without --profiles: every bundled profile plus a few generated hosts of a fixed seed.
+    const profiles = target === 'real' ? undefined : conformanceProfiles(named ?? defaultConformanceProfiles());
     const cases = listOption(values, 'cases');
     // Without --jobs: worker threads when the matrix is large enough to pay for starting them.
     if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases);
@@ -100,9 +101,7 @@ export const conformanceCommand: Command = {
       }
       if (tty) io.err('\r\x1b[K');
       io.out(formatTable(report, { verbose: values.verbose === true }));
-      for (const { kind, file } of reports) {
-        writeFileSync(resolve(file), kind === 'junit' ? formatJunit(report) : formatJson(report));
-      }
+      for (const { kind, file } of reports) writeFileSync(resolve(file), await formatReport(kind, report));
       return report.counts.fail + report.counts.error === 0 ? 0 : 1;
     } catch (e) {
       if (e instanceof RunnerUsageError) throw new UsageError(e.message);
