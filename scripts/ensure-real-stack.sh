@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils
-  python3-nova python3-oslotest python3-wsgi-intercept python3-cryptography chromium)
+  python3-nova python3-oslotest python3-wsgi-intercept python3-cryptography chromium libvirt-clients-qemu python3-lxml)
 
 missing=()
 command -v virsh >/dev/null 2>&1 || missing+=(virsh)
@@ -20,6 +20,8 @@ command -v xmllint >/dev/null 2>&1 || missing+=(xmllint)
 /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || missing+=(python3-libvirt)
 /usr/bin/python3 -c 'import nova.virt.libvirt.driver, oslotest, wsgi_intercept' >/dev/null 2>&1 || missing+=(python3-nova)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || missing+=(python3-cryptography)
+[ -x /usr/bin/virt-qemu-sev-validate ] || missing+=(virt-qemu-sev-validate)  # libvirt's SEV attestation tool (test/attestation)
+/usr/bin/python3 -c 'import lxml' >/dev/null 2>&1 || missing+=(python3-lxml)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the conformance HTML report's browser test
 
 # libvirt's QEMU driver (the system daemon, and the in-process oracle under oracle/) cannot start
