@@ -142,7 +142,11 @@ class Runner {
     }
   }
 
-  async runProfile(profile: string, cases: readonly Case[], progress: (caseId: string) => void): Promise<CaseResult[]> {
+  /**
+   * Runs the profile's cases; `checked` settles with their results once libvirt's schema has judged
+   * the guest XML they collected, in xmllint's own process, while the caller goes on to the next profile.
+   */
+  async runProfile(profile: string, cases: readonly Case[], progress: (caseId: string) => void): Promise<{ readonly checked: Promise<CaseResult[]> }> {
     const truth = this.target.truth(profile);
     const results: CaseResult[] = [];
     const checks: Array<{ index: number; docs: readonly string[] }> = [];
@@ -165,9 +169,11 @@ class Runner {
         ...(log !== undefined && { driverLog: log }),
       });
     }
-    await applySchemaChecks(results, checks, truth);
     const rank = new Map(cases.map((c, i) => [c.id, i]));
-    return results.sort((a, b) => rank.get(a.caseId)! - rank.get(b.caseId)!);
+    const checked = applySchemaChecks(results, checks, truth).then(() => results.sort((a, b) => rank.get(a.caseId)! - rank.get(b.caseId)!));
+    // Settled by the caller's chain later; marked handled now so a failure waits for it.
+    checked.catch(() => undefined);
+    return { checked };
   }
 }
 
@@ -205,16 +211,22 @@ export async function runConformance(opts: RunOptions): Promise<RunReport> {
     const results: CaseResult[] = [];
     const total = profiles.length * cases.length;
     let done = 0;
+    // Results reach the caller profile by profile, in order, each once its schema check is done.
+    let emitted: Promise<void> = Promise.resolve();
     try {
       for (const profile of profiles) {
-        const rs = await runner.runProfile(profile, cases, (caseId) => opts.onProgress?.({ done: done++, total, profile, caseId }));
-        for (const r of rs) {
-          results.push(r);
-          opts.onResult?.(r);
-        }
+        const { checked } = await runner.runProfile(profile, cases, (caseId) => opts.onProgress?.({ done: done++, total, profile, caseId }));
+        emitted = emitted.then(async () => {
+          for (const r of await checked) {
+            results.push(r);
+            opts.onResult?.(r);
+          }
+        });
+        emitted.catch(() => undefined);
         // Every profile starts with a driver that has seen no other host.
         await slot.stop();
       }
+      await emitted;
     } finally {
       await slot.stop();
     }
