@@ -5,7 +5,7 @@
  * `AttestationReport` and the Linux/libkrun C structs (same offsets for version 2; version 3 adds
  * CPUID family/model/stepping in 0x188–0x18A, reserved before).
  */
-import { createHash, sign, type KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 
 export const REPORT_SIZE = 0x4a0;
 /** The signature covers bytes 0 … 0x29F. */
@@ -155,9 +155,4 @@ export function reportSignatureP1363(report: Uint8Array): Buffer | null {
     parts.push(Buffer.from(le.subarray(0, P384_BYTES)).reverse());
   }
   return Buffer.concat(parts);
-}
-
-/** SHA-384 of the signed part: the digest a verifier checks the signature over. */
-export function signedDigest(report: Uint8Array): Buffer {
-  return createHash('sha384').update(report.subarray(0, SIGNED_LENGTH)).digest();
 }
