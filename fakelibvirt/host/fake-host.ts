@@ -57,7 +57,8 @@ import { platformKeys } from '../views/platform-identity.ts';
 import type { InjectedSecret } from '../qemu/sev-secret.ts';
 import { fault, FaultError } from '../control/fault.ts';
 import { HostControl } from '../control/host-control.ts';
-import { kernelChanged, pristineState, type HostRuntimeState } from '../control/host-state.ts';
+import { kernelChanged, type HostRuntimeState } from '../control/host-state.ts';
+import { sharedPristineState } from '../fleet/shared-state.ts';
 import { OverrideList } from '../firmware/overrides.ts';
 import { DomcapsFaults } from './domcaps-faults.ts';
 import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from './domain-registry.ts';
@@ -148,7 +149,7 @@ export class FakeHost {
     this.baseKernelOverrides = { ...opts.kernelOverrides };
     this.transportKeySeed = opts.transportKeySeed;
     this.cpuid = decodeCpuid(profile);
-    this.runtime = pristineState(profile, this.baseKernelOverrides);
+    this.runtime = sharedPristineState(profile, this.baseKernelOverrides);
     this.fw = this.newFirmware();
     this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
     this.asids = this.newAsidPool();
@@ -217,7 +218,7 @@ export class FakeHost {
 
   /** The control plane's full reset: the host exactly as its constructor built it. */
   private resetToProfile(): void {
-    this.runtime = pristineState(this.baseProfile, this.baseKernelOverrides);
+    this.runtime = sharedPristineState(this.baseProfile, this.baseKernelOverrides);
     this.domains = new DomainRegistry<GuestRuntime>();
     this.saveImages.clear();
     this.events = new HostEventLog();
