@@ -42,9 +42,11 @@ export class CheckFailed extends Error {
 }
 
 /** A minimal guest: no disk, no network, q35 when the host has it. */
-export function tinyDomainXml(name: string, domainType: 'kvm' | 'qemu', opts: { machine?: string; sev?: boolean } = {}): string {
+export function tinyDomainXml(name: string, domainType: 'kvm' | 'qemu', opts: { machine?: string; sev?: boolean; cbitpos?: number | null; reducedPhysBits?: number | null } = {}): string {
   const machine = opts.machine ? ` machine='${opts.machine}'` : '';
-  const sev = opts.sev ? "<launchSecurity type='sev'><policy>0x0033</policy></launchSecurity>" : '';
+  // libvirt before 7.x refuses launchSecurity without cbitpos and reducedPhysBits; give the host's.
+  const bits = (opts.cbitpos ?? null) !== null && (opts.reducedPhysBits ?? null) !== null ? `<cbitpos>${opts.cbitpos}</cbitpos><reducedPhysBits>${opts.reducedPhysBits}</reducedPhysBits>` : '';
+  const sev = opts.sev ? `<launchSecurity type='sev'>${bits}<policy>0x0033</policy></launchSecurity>` : '';
   return (
     `<domain type='${domainType}'><name>${name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>` +
     `<os><type arch='x86_64'${machine}>hvm</type></os><on_poweroff>destroy</on_poweroff>` +
@@ -117,7 +119,8 @@ export const REAL_CHECKS: readonly RealCheck[] = [
       const machine = q35Of(ctx.truth);
       let dom: DomainRef | null = null;
       try {
-        dom = await ctx.client.defineXML(tinyDomainXml(name, ctx.domainType, { sev: true, ...(machine ? { machine } : {}) }));
+        const sevBits = { cbitpos: ctx.truth.cbitpos, reducedPhysBits: ctx.truth.reducedPhysBits };
+        dom = await ctx.client.defineXML(tinyDomainXml(name, ctx.domainType, { sev: true, ...sevBits, ...(machine ? { machine } : {}) }));
         const xml = await ctx.client.getXMLDesc(dom);
         if (!/<launchSecurity type=['"]sev['"]/.test(xml)) throw new CheckFailed('the defined domain lost its launchSecurity element');
         return 'defined with launchSecurity sev (not started)';

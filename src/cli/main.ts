@@ -11,6 +11,7 @@ import { UsageError, type CliIo, type Command } from './command.ts';
 import { capabilitiesCommand } from './commands/capabilities.ts';
 import { conformanceCommand } from './commands/conformance.ts';
 import { ctlCommand } from './commands/ctl.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { hostsCommand } from './commands/hosts.ts';
 import { domcapabilitiesCommand } from './commands/domcapabilities.ts';
 import { nodesevinfoCommand } from './commands/nodesevinfo.ts';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   ctlCommand,
   conformanceCommand,
+  doctorCommand,
   realLibvirtCommand,
   sessionCommand,
   verifyCommand,
