@@ -9,10 +9,13 @@ import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { getTop, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
 import { propEnum, propInt, propTristateSwitch, propUInt } from './props.ts';
+import { knownValues, type Since } from './since.ts';
 import { attrString, parseMemoryKiB, stringOf } from './scaled.ts';
 
 /** virCPUMode, virCPUMatch, virCPUCheck, virCPUFallback, virCPUFeaturePolicy (VIR_ENUM_IMPL order). */
 const CPU_MODES = ['custom', 'host-model', 'host-passthrough', 'maximum'] as const;
+/** formatdomain.rst: maximum "Since 7.1.0 with the QEMU driver" (7.0 refuses it, measured). */
+const CPU_MODES_SINCE: Since = { maximum: [7, 1, 0] };
 const CPU_MATCH = ['minimum', 'exact', 'strict'] as const;
 const CPU_CHECK = ['default', 'none', 'partial', 'full'] as const;
 const CPU_FALLBACK = ['allow', 'forbid'] as const;
@@ -52,7 +55,7 @@ export const parseCpu: DraftStep = (d) => {
   const el = inputFirst(d, 'cpu');
   if (!el) return;
   const modeText = el.attrs.mode;
-  const mode = modeText === undefined ? 'custom' : (CPU_MODES as readonly string[]).includes(modeText) ? (modeText as CpuState['mode']) : undefined;
+  const mode = modeText === undefined ? 'custom' : (knownValues(CPU_MODES, CPU_MODES_SINCE, d.ctx) as readonly string[]).includes(modeText) ? (modeText as CpuState['mode']) : undefined;
   if (mode === undefined) throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, `Invalid mode attribute '${modeText}'`);
   const migratable = propTristateSwitch(el, 'migratable');
   if (migratable !== undefined && mode !== 'host-passthrough' && mode !== 'maximum') {

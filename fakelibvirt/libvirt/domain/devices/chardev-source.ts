@@ -10,11 +10,15 @@ import { node } from '../draft.ts';
 import { propEnum, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { domainXmlError, internalError, unsupported } from './device-info.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/libvirt/errors.ts';
+import type { DomainContext } from '../context.ts';
+import { knownValues, type Since } from '../since.ts';
 
 /** virDomainChrType ("null" is entry 0 and accepted). */
 export const CHR_TYPES = [
   'null', 'vc', 'pty', 'dev', 'file', 'pipe', 'stdio', 'udp', 'tcp', 'unix', 'spicevmc', 'spiceport', 'nmdm', 'qemu-vdagent', 'dbus',
 ] as const;
+/** formatdomain.rst: qemu-vdagent and dbus "Since 8.4.0" (7.0 refuses both, measured). */
+const CHR_TYPES_SINCE: Since = { 'qemu-vdagent': [8, 4], dbus: [8, 4] };
 const MODES = ['connect', 'bind'] as const;
 /** virDomainChrTcpProtocol. */
 const TCP_PROTOCOLS = ['raw', 'telnet', 'telnets', 'tls'];
@@ -37,11 +41,14 @@ export interface ChrSource {
   readonly slave?: string;
 }
 
+/** A chardev source type the profile's libvirt knows. */
+export const chrTypeKnown = (type: string, ctx: Pick<DomainContext, 'libvirtAtLeast'>) => knownValues(CHR_TYPES, CHR_TYPES_SINCE, ctx).includes(type as never);
+
 /** The host-side type every chardev-backed device names (`type=`), pty when absent. */
-export function checkChrSourceType(n: XmlNode, what = 'type'): string {
+export function checkChrSourceType(n: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>, what = 'type'): string {
   const type = n.attrs[what];
   if (type === undefined) return 'pty';
-  if (!CHR_TYPES.includes(type as never)) throw unsupported(`unknown type presented to host for character device: ${type}`);
+  if (!chrTypeKnown(type, ctx)) throw unsupported(`unknown type presented to host for character device: ${type}`);
   return type;
 }
 

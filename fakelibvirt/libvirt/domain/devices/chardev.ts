@@ -44,8 +44,8 @@ const MAX_ISA_SERIAL_PORTS = 4;
 /** The device-info children, which come after the target. */
 const INFO = new Set(['boot', 'alias', 'master', 'rom', 'acpi', 'address']);
 
-export function parseChardev(n: XmlNode, _d: DomainDraft): XmlNode {
-  const type = checkChrSourceType(n);
+export function parseChardev(n: XmlNode, d: DomainDraft): XmlNode {
+  const type = checkChrSourceType(n, d.ctx);
   const kind = n.name;
   const target = child(n, 'target');
   let typeIndex = 0;

@@ -9,9 +9,12 @@ import { strToInt } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
 import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { domainXmlError, internalError, qemuUnsupported, unsupported } from './device-info.ts';
+import { knownValues, type Since } from '../since.ts';
 
 /** virDomainGraphicsType. */
 const GRAPHICS_TYPES = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'] as const;
+/** formatdomain.rst: dbus "Since 8.4.0" (7.0 refuses it, measured). */
+const GRAPHICS_TYPES_SINCE: Since = { dbus: [8, 4] };
 /** The types QEMU 7.2 reports in domain capabilities (rdp and desktop are not QEMU's). */
 const QEMU_GRAPHICS_TYPES = ['sdl', 'vnc', 'spice', 'egl-headless', 'dbus'];
 const LISTEN_TYPES = ['none', 'address', 'network', 'socket'] as const;
@@ -330,8 +333,8 @@ const BY_TYPE: Record<(typeof GRAPHICS_TYPES)[number], (g: XmlNode) => XmlNode> 
   dbus: parseDbus,
 };
 
-export function parseGraphics(g: XmlNode, _d: DomainDraft): XmlNode {
-  const type = propEnum(g, 'type', GRAPHICS_TYPES, { required: true })!;
+export function parseGraphics(g: XmlNode, d: DomainDraft): XmlNode {
+  const type = propEnum(g, 'type', knownValues(GRAPHICS_TYPES, GRAPHICS_TYPES_SINCE, d.ctx), { required: true })!;
   return BY_TYPE[type](g);
 }
 

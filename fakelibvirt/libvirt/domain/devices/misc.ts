@@ -16,6 +16,7 @@ import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } fro
 import { checkChrSourceType, validateChrSourceDefQemu } from './chardev.ts';
 import { parseChrSource } from './chardev-source.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
+import { knownValues, type Since } from '../since.ts';
 
 const WATCHDOG_MODELS = ['i6300esb', 'ib700', 'diag288'];
 const WATCHDOG_ACTIONS = ['reset', 'shutdown', 'poweroff', 'pause', 'dump', 'none', 'inject-nmi'];
@@ -26,6 +27,8 @@ const IOMMU_MODELS = ['intel', 'smmuv3', 'virtio'] as const;
 const VSOCK_MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 /** virDomainMemoryModel, virDomainMemoryAccess. */
 const MEMORY_MODELS = ['', 'dimm', 'nvdimm', 'virtio-pmem', 'virtio-mem', 'sgx-epc'] as const;
+/** formatdomain.rst: virtio-pmem since 7.1.0, virtio-mem 7.9.0 (7.0 refuses it, measured), sgx-epc 8.10.0. */
+const MEMORY_MODELS_SINCE: Since = { 'virtio-pmem': [7, 1], 'virtio-mem': [7, 9], 'sgx-epc': [8, 10] };
 const MEMORY_ACCESS = ['default', 'shared', 'private'] as const;
 
 /** The kinds of which a domain may have one; the error libvirt raises for a second. */
@@ -56,7 +59,7 @@ export function parseMemballoon(n: XmlNode, d: DomainDraft): XmlNode {
   return n;
 }
 
-export function parseRng(n: XmlNode, _d: DomainDraft): XmlNode {
+export function parseRng(n: XmlNode, d: DomainDraft): XmlNode {
   const model = n.attrs.model;
   if (model === undefined) throw domainXmlError('missing RNG device model');
   if (!RNG_MODELS.includes(model)) throw unsupported(`unknown RNG model '${model}'`);
@@ -76,7 +79,7 @@ export function parseRng(n: XmlNode, _d: DomainDraft): XmlNode {
     const type = backend.attrs.type;
     if (type === undefined) throw domainXmlError('missing EGD backend type');
     try {
-      checkChrSourceType(backend);
+      checkChrSourceType(backend, d.ctx);
     } catch {
       throw unsupported(`unknown backend type '${type}' for egd`);
     }
@@ -116,8 +119,8 @@ export function parseVsock(n: XmlNode, d: DomainDraft): XmlNode {
  * present, device info). The source and target readers and the canonical form are not modelled
  * yet: the element is kept as written once it passes.
  */
-export function parseMemoryDevice(n: XmlNode, _d: DomainDraft): XmlNode {
-  propEnum(n, 'model', MEMORY_MODELS, { required: true, nonzero: true });
+export function parseMemoryDevice(n: XmlNode, d: DomainDraft): XmlNode {
+  propEnum(n, 'model', knownValues(MEMORY_MODELS, MEMORY_MODELS_SINCE, d.ctx), { required: true, nonzero: true });
   propEnum(n, 'access', MEMORY_ACCESS, { nonzero: true });
   propTristateBool(n, 'discard');
   const target = child(n, 'target');

@@ -7,7 +7,7 @@
 import { child, children, type XmlNode } from '../../xml-tree.ts';
 import { node, type DomainDraft } from '../draft.ts';
 import { propEnum, propTristateSwitch, propUInt } from '../props.ts';
-import { CHR_TYPES, parseChrSource } from './chardev-source.ts';
+import { CHR_TYPES, chrTypeKnown, parseChrSource } from './chardev-source.ts';
 import { attrString, parseScaledValue, stringOf } from '../scaled.ts';
 import { domainXmlError, guestArch, internalError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 
@@ -49,12 +49,12 @@ export function parseHub(n: XmlNode, _d: DomainDraft): XmlNode {
   return node('hub', { type }, info.nodes);
 }
 
-export function parseRedirdev(n: XmlNode, _d: DomainDraft): XmlNode {
+export function parseRedirdev(n: XmlNode, d: DomainDraft): XmlNode {
   const bus = n.attrs.bus;
   if (bus !== undefined && !REDIRDEV_BUSES.includes(bus)) throw unsupported(`unknown redirdev bus '${bus}'`);
   const type = n.attrs.type;
   if (type === undefined) throw internalError('missing type in redirdev');
-  if (!CHR_TYPES.includes(type as never)) throw unsupported(`unknown redirdev character device type '${type}'`);
+  if (!chrTypeKnown(type, d.ctx)) throw unsupported(`unknown redirdev character device type '${type}'`);
   const source = parseChrSource(n, type);
   const info = parseDeviceInfo(n, { boot: true });
   if (info.addressType !== undefined && info.addressType !== 'usb') throw domainXmlError('Invalid address for a USB device');

@@ -9,12 +9,15 @@ import { node, type DomainDraft } from '../draft.ts';
 import { propEnum, propInt, propTristateBool, propUInt } from '../props.ts';
 import { domainXmlError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 import { hasSpiceGraphics } from './graphics.ts';
+import { knownValues, type Since } from '../since.ts';
 
 const SOUND_MODELS = ['sb16', 'es1370', 'pcspk', 'ac97', 'ich6', 'ich9', 'usb', 'ich7'] as const;
 const SOUND_CODECS = ['duplex', 'micro', 'output'];
 /** The HDA models, the only ones that read `<codec>`. */
 const HDA_MODELS = ['ich6', 'ich9', 'ich7'];
 const AUDIO_TYPES = ['none', 'alsa', 'coreaudio', 'jack', 'oss', 'pulseaudio', 'sdl', 'spice', 'file', 'dbus'] as const;
+/** formatdomain.rst: every QEMU backend "Since 7.2.0, qemu" (7.0 knows only oss, measured), dbus 8.4.0. */
+const AUDIO_TYPES_SINCE: Since = { none: [7, 2], alsa: [7, 2], coreaudio: [7, 2], jack: [7, 2], pulseaudio: [7, 2], sdl: [7, 2], spice: [7, 2], file: [7, 2], dbus: [8, 4] };
 const SDL_DRIVERS = ['', 'esd', 'alsa', 'arts', 'pulseaudio'] as const;
 const AUDIO_FORMATS = ['', 'u8', 's8', 'u16', 's16', 'u32', 's32', 'f32'] as const;
 
@@ -97,8 +100,8 @@ function backendAttrs(type: string, el: XmlNode): Record<string, string | number
   }
 }
 
-export function parseAudio(n: XmlNode, _d: DomainDraft): XmlNode {
-  const type = propEnum(n, 'type', AUDIO_TYPES, { required: true })!;
+export function parseAudio(n: XmlNode, d: DomainDraft): XmlNode {
+  const type = propEnum(n, 'type', knownValues(AUDIO_TYPES, AUDIO_TYPES_SINCE, d.ctx), { required: true })!;
   const id = propUInt(n, 'id', 10, { required: true, nonzero: true })!;
   const timerPeriod = propUInt(n, 'timerPeriod', 10, { nonzero: true });
   const inputEl = child(n, 'input');
