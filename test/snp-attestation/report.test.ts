@@ -144,28 +144,21 @@ describe('SNP attestation report from a running genoa-9004 guest, verified again
 });
 
 describe('the report follows the launch', () => {
-  it('policy, vCPUs and firmware change the report; host data, VMPL and the ID block are carried', () => {
+  it('policy, vCPUs and firmware change the report; host data and the requested VMPL are carried', () => {
     const h = new FakeHost(genoa);
     h.create(h.defineXML(snpGuestXml('debug', { policy: '0x1b0000', vcpus: 4 })));
-    const idBlock = Buffer.alloc(0x60);
-    idBlock.fill(0xaa, 0x30, 0x40); // FAMILY_ID
-    idBlock.fill(0xbb, 0x40, 0x50); // IMAGE_ID
-    idBlock.writeUInt32LE(7, 0x54); // GUEST_SVN
-    const idAuth = Buffer.alloc(0x1000);
-    idAuth.fill(0x11, 0x240, 0x644); // ID_KEY
     const hostData = Buffer.alloc(32, 0x5a);
-    const blobs = `<idBlock>${idBlock.toString('base64')}</idBlock><idAuth>${idAuth.toString('base64')}</idAuth><hostData>${hostData.toString('base64')}</hostData>`;
-    const xml = snpGuestXml('id', { vcpus: 1 }).replace('<policy>', `${blobs}<policy>`);
+    const xml = snpGuestXml('hd', { vcpus: 1 }).replace('<policy>', `<hostData>${hostData.toString('base64')}</hostData><policy>`);
     h.create(h.defineXML(xml));
     const dbg = decodeReport(h.snpGuestReport('debug', Buffer.alloc(64), { vmpl: 2 }));
     expect([dbg.policy, dbg.vmpl]).toEqual([0x1b0000n, 2]);
     expect(dbg.measurement.equals(snpLaunchMeasurement({ firmware: firmwareImageOf(SNP_LOADER).bytes, vcpus: 4, cpu: genoa.cpu }))).toBe(true);
-    const id = decodeReport(h.snpGuestReport('id', Buffer.alloc(64)));
-    expect([id.familyId.toString('hex'), id.imageId.toString('hex'), id.guestSvn]).toEqual(['aa'.repeat(16), 'bb'.repeat(16), 7]);
-    expect(id.hostData.equals(hostData)).toBe(true);
-    expect(id.idKeyDigest.equals(Buffer.alloc(48))).toBe(false);
-    expect(id.authorKeyDigest.equals(Buffer.alloc(48))).toBe(true);
-    expect(snpLaunchMeasurement({ firmware: firmwareImageOf('/usr/share/edk2/ovmf/OVMF_CODE.fd').bytes, vcpus: 1, cpu: genoa.cpu }).equals(id.measurement)).toBe(false);
+    const hd = decodeReport(h.snpGuestReport('hd', Buffer.alloc(64)));
+    expect(hd.hostData.equals(hostData)).toBe(true);
+    // No ID block: zero IDs and key digests, AUTHOR_KEY_EN clear.
+    expect([hd.familyId, hd.imageId, hd.idKeyDigest, hd.authorKeyDigest].every((b) => b.every((x) => x === 0))).toBe(true);
+    expect([hd.guestSvn, hd.flags & 1]).toEqual([0, 0]);
+    expect(snpLaunchMeasurement({ firmware: firmwareImageOf('/usr/share/edk2/ovmf/OVMF_CODE.fd').bytes, vcpus: 1, cpu: genoa.cpu }).equals(hd.measurement)).toBe(false);
   });
 });
 

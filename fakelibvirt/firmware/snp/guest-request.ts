@@ -4,12 +4,13 @@
  * platform's TCB and chip id, and the 64 bytes of REPORT_DATA the guest chose, signed with the VCEK
  * for the reported TCB.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { LaunchSecurity } from '../../libvirt/domain-def.ts';
 import type { HardwareProfile } from '../../profile/schema.ts';
 import type { CpuSignature } from '../vmsa.ts';
 import { encodeReport, PlatformInfo, signReport, SigningKey, SIG_ALGO_ECDSA_P384_SHA384, type AttestationReport } from './attestation-report.ts';
 import { snpLaunchMeasurement } from './guest-measurement.ts';
+import { ID_AUTH, ID_BLOCK, keyDigest } from './id-block.ts';
 import { encodeTcb, type TcbVersion } from './product.ts';
 import { snpChipOf, vcekKeyPair } from './vcek.ts';
 
@@ -53,12 +54,7 @@ export interface SnpReportRequest {
   readonly vmpl?: number;
 }
 
-/** ID_BLOCK (0x60 bytes) and ID_AUTH_INFO (0x1000 bytes) offsets, SNP ABI SNP_LAUNCH_FINISH. */
-const ID_BLOCK = { SIZE: 0x60, FAMILY_ID: 0x30, IMAGE_ID: 0x40, GUEST_SVN: 0x54 } as const;
-const ID_AUTH = { SIZE: 0x1000, ID_KEY: 0x240, AUTHOR_KEY: 0x880, KEY_SIZE: 0x404 } as const;
-
 const zeros = (n: number) => Buffer.alloc(n);
-const sha384 = (b: Buffer) => createHash('sha384').update(b).digest();
 
 function launchIdentity(ls: Extract<LaunchSecurity, { type: 'sev-snp' }>) {
   const block = ls.idBlock ? Buffer.from(ls.idBlock, 'base64') : null;
@@ -72,8 +68,8 @@ function launchIdentity(ls: Extract<LaunchSecurity, { type: 'sev-snp' }>) {
     familyId: id ? Buffer.from(id.subarray(ID_BLOCK.FAMILY_ID, ID_BLOCK.FAMILY_ID + 16)) : zeros(16),
     imageId: id ? Buffer.from(id.subarray(ID_BLOCK.IMAGE_ID, ID_BLOCK.IMAGE_ID + 16)) : zeros(16),
     guestSvn: id ? id.readUInt32LE(ID_BLOCK.GUEST_SVN) : 0,
-    idKeyDigest: authOk ? sha384(authOk.subarray(ID_AUTH.ID_KEY, ID_AUTH.ID_KEY + ID_AUTH.KEY_SIZE)) : zeros(48),
-    authorKeyDigest: authorKeyEn ? sha384(authOk!.subarray(ID_AUTH.AUTHOR_KEY, ID_AUTH.AUTHOR_KEY + ID_AUTH.KEY_SIZE)) : zeros(48),
+    idKeyDigest: authOk ? keyDigest(authOk, 'id') : zeros(48),
+    authorKeyDigest: authorKeyEn ? keyDigest(authOk!, 'author') : zeros(48),
     authorKeyEn,
     hostData: hostData?.length === 32 ? hostData : zeros(32),
   };
