@@ -19,7 +19,11 @@ import { encodeMessage, type Message, type MessageHeader } from '../../src/rpc/h
 import { encode } from '../../src/xdr/index.ts';
 import type { LifecycleEventRecord } from '../host/fake-host.ts';
 import type { CallContext, ConnectionState, DaemonState } from './context.ts';
-import { dispatchCall, rpcError } from './dispatch.ts';
+import { replyOf, rpcError } from './call-steps.ts';
+import { dispatchCall, implemented, unimplementedReply, type Implemented } from './dispatch.ts';
+import { offloadPool } from './offload/pool.ts';
+import type { OffloadOutcome } from './offload/protocol.ts';
+import { STAGES } from './offload/stages.ts';
 import type { DaemonLimits } from './limits.ts';
 import { toWire } from './wire.ts';
 
@@ -53,8 +57,10 @@ export class Connection implements ConnectionState {
   closeCallbackRegistered = false;
   incomingMigration: string | null = null;
 
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder: FrameDecoder;
   private readonly ctx: CallContext;
+  /** A large call is on a worker thread: this client's next calls wait for it (its replies stay in order). */
+  private inFlight = false;
   /** Packets received and not yet handled (they arrived in the chunk that reached the limit). */
   private queue: Message[] = [];
   private queueHead = 0;
@@ -78,6 +84,7 @@ export class Connection implements ConnectionState {
   ) {
     this.readOnly = opts.readOnly;
     this.limits = opts.limits;
+    this.decoder = new FrameDecoder({ largeFrame: opts.limits.offloadBytes });
     this.ctx = { host: daemon.host, conn: this, daemon };
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A client that vanishes mid-call only ends its own connection.
@@ -102,7 +109,11 @@ export class Connection implements ConnectionState {
 
   private receive(chunk: Buffer): void {
     try {
-      for (const m of this.decoder.push(chunk)) this.queue.push(m);
+      for (const m of this.decoder.push(chunk)) {
+        // Keepalive is answered as it is read, as virNetServerClient does, even while a call runs.
+        if (m.header.prog === KEEPALIVE_PROGRAM) this.keepalive(m.header);
+        else this.queue.push(m);
+      }
     } catch {
       // Bad length word or header: the stream can no longer be framed (virNetServerClient closes too).
       this.close();
@@ -118,10 +129,10 @@ export class Connection implements ConnectionState {
    */
   private pump(): void {
     this.pumpScheduled = false;
-    if (this.pumping || this.socket.destroyed) return;
+    if (this.pumping || this.socket.destroyed || this.inFlight) return;
     this.pumping = true;
     try {
-      if (this.queueHead < this.queue.length && this.unflushed < this.limits.maxClientRequests) {
+      if (this.queueHead < this.queue.length && this.outstanding < this.limits.maxClientRequests) {
         const m = this.queue[this.queueHead]!;
         this.queue[this.queueHead++] = undefined as never;
         this.handle(m);
@@ -138,8 +149,8 @@ export class Connection implements ConnectionState {
     }
     if (this.socket.destroyed) return;
     const backlog = this.queueHead < this.queue.length;
-    if (backlog && this.unflushed < this.limits.maxClientRequests) this.schedulePump();
-    const full = backlog || this.unflushed >= this.limits.maxClientRequests;
+    if (backlog && !this.inFlight && this.outstanding < this.limits.maxClientRequests) this.schedulePump();
+    const full = backlog || this.outstanding >= this.limits.maxClientRequests;
     if (full && !this.readPaused) {
       this.readPaused = true;
       this.socket.pause();
@@ -149,18 +160,23 @@ export class Connection implements ConnectionState {
     }
   }
 
+  /** Calls taken in and not yet answered onto the socket: libvirtd's nrequests. */
+  private get outstanding(): number {
+    return this.unflushed + (this.inFlight ? 1 : 0);
+  }
+
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => this.pump());
   }
 
+  private keepalive(h: MessageHeader): void {
+    if (h.proc === KeepaliveProc.PING && h.type === MessageType.MESSAGE) this.send(PONG);
+  }
+
   private handle(m: Message): void {
     const h = m.header;
-    if (h.prog === KEEPALIVE_PROGRAM) {
-      if (h.proc === KeepaliveProc.PING && h.type === MessageType.MESSAGE) this.send(PONG);
-      return;
-    }
     const isCall = h.type === MessageType.CALL || h.type === MessageType.CALL_WITH_FDS;
     if (h.prog !== REMOTE_PROGRAM || h.vers !== REMOTE_PROTOCOL_VERSION) {
       // virNetServerProgramUnknownError: only calls get an answer, echoing the unknown program.
@@ -176,12 +192,20 @@ export class Connection implements ConnectionState {
       this.sendError(h, rpcError(`Unexpected message status ${h.status}`));
       return;
     }
-    // Events raised by the call go out after its reply, as the real daemon's queue orders them.
+    if (m.parts) {
+      this.offload(h, m.parts);
+      return;
+    }
+    this.answer(() => dispatchCall(this.ctx, h.proc, h.serial, m.payload));
+  }
+
+  /** Runs a call on this thread and sends its reply; events it raises go out after the reply, as the real daemon's queue orders them. */
+  private answer(run: () => Buffer | null): void {
     const events: Buffer[] = [];
     this.held = events;
     let reply: Buffer | null;
     try {
-      reply = dispatchCall(this.ctx, h.proc, h.serial, m.payload);
+      reply = run();
     } finally {
       this.held = null;
     }
@@ -192,6 +216,50 @@ export class Connection implements ConnectionState {
       return;
     }
     this.sendReply(reply, events);
+  }
+
+  /**
+   * A large call: decoded, admitted and (for a document) parsed on a worker thread; what changes
+   * the host runs here when it comes back. This client's later calls wait for it; everyone else's
+   * are served meanwhile.
+   */
+  private offload(h: MessageHeader, parts: readonly Buffer[]): void {
+    const imp = implemented(h.proc);
+    if (!imp) {
+      this.answer(() => unimplementedReply(this, h.proc, h.serial));
+      return;
+    }
+    const host = this.daemon.host;
+    this.inFlight = true;
+    const job = offloadPool(this.limits.maxWorkers).run({
+      proc: h.proc,
+      serial: h.serial,
+      name: imp.name,
+      parts,
+      conn: { opened: this.opened, readOnly: this.readOnly },
+      profile: host.profile,
+      sectypes: host.sectypes(),
+    });
+    void job.then((o) => {
+      this.inFlight = false;
+      // Even for a client that has gone, the call completes (a define still takes effect), as in libvirtd.
+      this.answer(() => this.complete(o, imp, h));
+      this.schedulePump();
+    });
+  }
+
+  private complete(o: OffloadOutcome | null, imp: Implemented, h: MessageHeader): Buffer | null {
+    if (o === null) return null;
+    switch (o.kind) {
+      case 'reply':
+        return o.packet && Buffer.from(o.packet.buffer, o.packet.byteOffset, o.packet.byteLength);
+      case 'finish': {
+        const finish = STAGES[imp.name]!.finish!;
+        return replyOf(imp.name, h.proc, h.serial, () => finish(this.ctx, o.value as never));
+      }
+      case 'args':
+        return replyOf(imp.name, h.proc, h.serial, () => imp.handler(this.ctx, o.args as never));
+    }
   }
 
   private sendError(h: MessageHeader, err: LibvirtError): void {

@@ -1,7 +1,8 @@
 /**
  * The daemon's processing limits, named and defaulted as libvirtd's (libvirtd.conf of Debian's
  * libvirt-daemon-system 9.0.0: `max_clients = 5000`, `max_queued_clients = 1000`,
- * `max_client_requests = 5`), plus the one bound libvirtd does not have.
+ * `max_client_requests = 5`, `max_workers = 20`), plus the one bound libvirtd does not have and
+ * the size from which a call leaves the main thread.
  */
 
 export interface DaemonLimits {
@@ -20,6 +21,16 @@ export interface DaemonLimits {
    * reads would otherwise hold the daemon's memory hostage).
    */
   readonly maxPendingEventBytes: number;
+  /**
+   * libvirtd's max_workers: the fake's worker threads for large calls, shared by every daemon of
+   * the process and never more than the machine's cores (offload/pool.ts).
+   */
+  readonly maxWorkers: number;
+  /**
+   * Calls of at least this many bytes (a multi-megabyte document, a 4 MiB name) are decoded and,
+   * where they have a pure half, parsed on a worker thread, so other clients are not stalled.
+   */
+  readonly offloadBytes: number;
 }
 
 export const LIBVIRTD_DEFAULT_LIMITS: DaemonLimits = {
@@ -27,4 +38,6 @@ export const LIBVIRTD_DEFAULT_LIMITS: DaemonLimits = {
   maxQueuedClients: 1000,
   maxClientRequests: 5,
   maxPendingEventBytes: 8 << 20,
+  maxWorkers: 20,
+  offloadBytes: 64 << 10,
 };

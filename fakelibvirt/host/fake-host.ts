@@ -426,7 +426,11 @@ export class FakeHost {
   }
 
   defineXML(xml: string): DomainRef {
-    const def = this.parse(xml);
+    return this.defineParsed(this.parse(xml));
+  }
+
+  /** defineXML after its pure parse (which the daemon may run on a worker thread with this profile and sectypes()). */
+  defineParsed(def: DomainDef): DomainRef {
     checkDefineName(def.name);
     const existing = this.domains.checkAdd(def, { refuseActive: false });
     // A brand-new definition is written to the configuration directory under its name.
@@ -484,7 +488,11 @@ export class FakeHost {
   }
 
   createXML(xml: string, flags = 0): DomainRef {
-    const def = this.parse(xml);
+    return this.createParsed(this.parse(xml), flags);
+  }
+
+  /** createXML after its pure parse. */
+  createParsed(def: DomainDef, flags = 0): DomainRef {
     this.domains.checkAdd(def, { refuseActive: true });
     const o = this.domains.add(def, false);
     try {

@@ -79,7 +79,11 @@ const TEMPLATES: Partial<Record<VirErrorNumber, string>> = {
 
 export function formatVirMessage(code: VirErrorNumber, detail: string): string {
   const t = TEMPLATES[code];
-  return t ? t.replace('%s', detail) : detail;
+  if (!t) return detail;
+  // Concatenation, not replace(): a detail holding `$'` or `$&` stays as written, and a 4 MiB
+  // detail is not copied.
+  const at = t.indexOf('%s');
+  return t.slice(0, at) + detail + t.slice(at + 2);
 }
 
 export interface LibvirtErrorFields {

@@ -16,6 +16,8 @@ export interface MessageHeader {
 export interface Message {
   readonly header: MessageHeader;
   readonly payload: Buffer;
+  /** A large packet's payload as the pieces it arrived in (payload is then empty); see FrameDecoder's largeFrame. */
+  readonly parts?: readonly Buffer[];
 }
 
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType));

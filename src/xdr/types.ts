@@ -81,6 +81,8 @@ export function string(max = STRING_MAX): XdrType<string> {
     `string<${max}>`,
     4,
     (w, v) => {
+      // Every UTF-16 unit is at least one byte: an over-long string is refused before it is copied.
+      if (v.length > max) throw new XdrError(`string of at least ${v.length} bytes exceeds maximum ${max}`);
       const b = LONE_SURROGATE.test(v) ? encodeEscaped(v) : Buffer.from(v, 'utf8');
       if (b.length > max) throw new XdrError(`string of ${b.length} bytes exceeds maximum ${max}`);
       w.uint32(b.length);
