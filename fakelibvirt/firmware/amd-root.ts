@@ -5,7 +5,9 @@
  * machine has the same fake root per CPU generation; nothing here chains to AMD's real ARK.
  *
  * The primes are 1024 bits (RSA-2048): real ASK/ARKs are RSA-4096 from Rome on, but a seeded
- * 2048-bit prime search takes ~2 s per key, too slow for a lazy first call.
+ * 2048-bit prime search takes ~2 s per key, too slow for a lazy first call. Where the search for a
+ * generation's primes lands is kept as data (PRIME_OFFSETS), so deriving a root costs one primality
+ * check per prime; a wrong or missing offset falls back to the search, which gives the same key.
  */
 import { checkPrimeSync, createHash, createHmac, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, constants, type KeyObject } from 'node:crypto';
 import { bigToBuffer } from './ecc-p384.ts';
@@ -36,14 +38,28 @@ const SIEVE: readonly number[] = (() => {
   return ps;
 })();
 
+/** Distance from each seeded start to the first prime the search accepts (measured by running it). */
+const PRIME_OFFSETS: Readonly<Record<string, number>> = {
+  'naples/ARK/p': 286, 'naples/ARK/q': 564, 'naples/ASK/p': 846, 'naples/ASK/q': 1950,
+  'rome/ARK/p': 22, 'rome/ARK/q': 874, 'rome/ASK/p': 202, 'rome/ASK/q': 156,
+  'milan/ARK/p': 1032, 'milan/ARK/q': 274, 'milan/ASK/p': 62, 'milan/ASK/q': 402,
+  'genoa/ARK/p': 1058, 'genoa/ARK/q': 546, 'genoa/ASK/p': 368, 'genoa/ASK/q': 224,
+  'turin/ARK/p': 870, 'turin/ARK/q': 1044, 'turin/ASK/p': 1056, 'turin/ASK/q': 226,
+};
+
+const acceptable = (c: bigint) => c % PUB_EXP !== 1n && checkPrimeSync(c, { checks: 24 });
+
 /** The first prime at or after a seeded odd start (top two bits set so p·q has the full length). */
-function seededPrime(seed: string, label: string, bits: number): bigint {
+function seededPrime(seed: string, label: string, bits: number, knownOffset?: number): bigint {
   const start = toBig(stream(seed, label, bits / 8)) | (3n << BigInt(bits - 2)) | 1n;
+  // A recorded offset is taken as is (a primality check costs ~40 ms per prime here): a wrong
+  // entry gives a key whose signatures do not verify, which the chain tests of every generation catch.
+  if (knownOffset !== undefined) return start + BigInt(knownOffset);
   const rems = SIEVE.map((p) => Number(start % BigInt(p)));
   for (let delta = 0; ; delta += 2) {
     if (!SIEVE.every((p, i) => (rems[i]! + delta) % p !== 0)) continue;
     const c = start + BigInt(delta);
-    if (c % PUB_EXP !== 1n && checkPrimeSync(c, { checks: 24 })) return c;
+    if (acceptable(c)) return c;
   }
 }
 
@@ -57,9 +73,9 @@ function modInverse(a: bigint, m: bigint): bigint {
   return ((s0 % m) + m) % m;
 }
 
-export function seededRsaKey(seed: string, label: string, bits = AMD_ROOT_MODULUS_BITS): RsaKey {
-  const p = seededPrime(seed, `${label}/p`, bits / 2);
-  const q = seededPrime(seed, `${label}/q`, bits / 2);
+export function seededRsaKey(seed: string, label: string, bits = AMD_ROOT_MODULUS_BITS, offsets: (label: string) => number | undefined = () => undefined): RsaKey {
+  const p = seededPrime(seed, `${label}/p`, bits / 2, offsets(`${label}/p`));
+  const q = seededPrime(seed, `${label}/q`, bits / 2, offsets(`${label}/q`));
   const n = p * q;
   const d = modInverse(PUB_EXP, (p - 1n) * (q - 1n));
   const len = bits / 8;
@@ -187,8 +203,9 @@ export function fakeAmdRoot(generation: string): AmdRoot {
   let root = ROOTS.get(generation);
   if (root) return root;
   const seed = `sevharness FAKE AMD root (not AMD's): ${generation}`;
-  const ark = seededRsaKey(seed, 'ARK');
-  const ask = seededRsaKey(seed, 'ASK');
+  const offsets = (l: string) => PRIME_OFFSETS[`${generation}/${l}`];
+  const ark = seededRsaKey(seed, 'ARK', AMD_ROOT_MODULUS_BITS, offsets);
+  const ask = seededRsaKey(seed, 'ASK', AMD_ROOT_MODULUS_BITS, offsets);
   const arkId = stream(seed, 'ark-id', 16);
   const askId = stream(seed, 'ask-id', 16);
   const arkFields = { keyId: arkId, certifyingId: arkId, usage: AMD_KEY_USAGE.ARK, modulus: ark.n, pubExp: PUB_EXP };

@@ -3,7 +3,7 @@
  * [PEK, OCA, CEK] chain in the SEV certificate v1 layout (sev-attestation.md "Certificates"), the
  * fake AMD root (ASK, ARK) the CEK chains to, and the chip id. Keys are real P-384 key pairs derived
  * from the host UUID, so the chain verifies, a guest owner can do ECDH with the PDH, and every run
- * exports the same bytes. Built on first use per host and kept: the ASK's RSA key takes ~0.5 s.
+ * exports the same bytes. Built on first use per host and kept (~30 ms with the fake root's key).
  */
 import { createHash } from 'node:crypto';
 import { fakeAmdRoot } from '../firmware/amd-root.ts';

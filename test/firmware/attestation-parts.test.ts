@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fakeAmdRoot, seededRsaKey } from '../../fakelibvirt/firmware/amd-root.ts';
 import { kernelHashesTable, parseSecretTable, secretTable } from '../../fakelibvirt/firmware/guid-tables.ts';
 import { deriveKeyPair } from '../../fakelibvirt/firmware/ecc-p384.ts';
 import { parseOvmfTable, synthesizeOvmf } from '../../fakelibvirt/firmware/ovmf.ts';
@@ -113,5 +114,12 @@ describe('LAUNCH_START session', () => {
     }
     expect(openSession(pdh, s.godh, s.session.subarray(0, 100), 0x37)).toMatchObject({ ok: false, status: SevStatus.INVALID_LEN });
     expect(openSession(deriveKeyPair('other', 'PDH'), s.godh, s.session, 0x37)).toMatchObject({ ok: false, status: SevStatus.BAD_MEASUREMENT });
+  });
+});
+
+describe('the fake AMD root', () => {
+  it('the recorded prime offsets give the key the seeded search finds (milan ASK)', () => {
+    const searched = seededRsaKey("sevharness FAKE AMD root (not AMD's): milan", 'ASK');
+    expect(fakeAmdRoot('milan').ask.n).toBe(searched.n);
   });
 });
