@@ -5,7 +5,7 @@
  * current SEV state), never from the document.
  */
 import type { HardwareProfile } from '../../profile/schema.ts';
-import { versionAtLeast } from '../../profile/version.ts';
+import { parseVersion, versionAtLeast } from '../../profile/version.ts';
 import { guestArches, type GuestArchName, type MachineType } from '../../views/machines.ts';
 
 export interface DomainContext {
@@ -45,7 +45,13 @@ function buildContext(profile: HardwareProfile, sectypes: readonly string[]): Do
     machines: profile.qemu.machineTypes,
     sectypes,
     snpKnown: versionAtLeast(profile.libvirt.version, 10, 5),
-    libvirtAtLeast: (a, b, c = 0) => versionAtLeast(profile.libvirt.version, a, b, c),
-    qemuAtLeast: (a, b, c = 0) => versionAtLeast(profile.qemu.version, a, b, c),
+    libvirtAtLeast: atLeast(profile.libvirt.version),
+    qemuAtLeast: atLeast(profile.qemu.version),
   };
+}
+
+/** versionAtLeast against one version, parsed once: version gates are asked per value of a table, per define. */
+function atLeast(version: string): (major: number, minor: number, micro?: number) => boolean {
+  const [x, y, z] = parseVersion(version);
+  return (major, minor, micro = 0) => (x !== major ? x > major : y !== minor ? y > minor : z >= micro);
 }
