@@ -54,7 +54,7 @@ import type { LibvirtSevView } from '../views/libvirt-sev.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
 import { platformKeys } from '../views/platform-identity.ts';
-import type { InjectedSecret } from '../qemu/sev-secret.ts';
+import { validateLaunchSecretParams, type InjectedSecret } from '../qemu/sev-secret.ts';
 import { fault, FaultError } from '../control/fault.ts';
 import { HostControl } from '../control/host-control.ts';
 import { kernelChanged, type HostRuntimeState } from '../control/host-state.ts';
@@ -828,6 +828,7 @@ export class FakeHost {
 
   /** virDomainSetLaunchSecurityState: inject a secret while the guest is paused in LAUNCH_SECRET. */
   setLaunchSecurityState(ref: DomainHandle, params: readonly TypedParam[]): void {
+    validateLaunchSecretParams(params);
     const o = this.obj(ref);
     const ls = (o.liveDef ?? o.def).launchSecurity;
     if (ls?.type !== 'sev') {

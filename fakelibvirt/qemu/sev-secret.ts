@@ -55,3 +55,44 @@ export function injectLaunchSecret(fw: SevFirmware, sev: SevGuestRuntime, header
   sev.launchSecrets.push(injected);
   return injected;
 }
+
+/** virTypedParameterTypeToString, by VIR_TYPED_PARAM_* number. */
+const TYPE_NAMES = ['', 'int', 'uint', 'llong', 'ullong', 'double', 'boolean', 'string'] as const;
+
+/** What qemuDomainSetLaunchSecurityState accepts, by name (virTypedParamsValidate's key list). */
+const LAUNCH_SECRET_PARAMS: ReadonlyMap<string, number> = new Map([
+  ['sev-secret', 7],
+  ['sev-secret-header', 7],
+  ['sev-secret-set-address', 4],
+]);
+
+/**
+ * virTypedParamsValidate over the launch-secret parameters, in its order: both lists sorted by name,
+ * a repeated or mistyped known parameter is INVALID_ARG, and an unknown one past the last known key
+ * is ARGUMENT_UNSUPPORTED (errors from VIR_FROM_NONE, as util/virtypedparam.c reports them).
+ */
+export function validateLaunchSecretParams(params: readonly { readonly field: string; readonly type: number }[]): void {
+  const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const sorted = [...params].sort((a, b) => cmp(a.field, b.field));
+  const keys = [...LAUNCH_SECRET_PARAMS.keys()].sort(cmp);
+  let i = 0;
+  let j = 0;
+  let last: string | null = null;
+  while (i < sorted.length && j < keys.length) {
+    const p = sorted[i]!;
+    if (p.field !== keys[j]) {
+      j++;
+      continue;
+    }
+    if (last === p.field) throw LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.NONE, `parameter '${p.field}' occurs multiple times`);
+    const want = LAUNCH_SECRET_PARAMS.get(p.field)!;
+    if (p.type !== want) {
+      throw LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.NONE, `invalid type '${TYPE_NAMES[p.type] ?? 'int'}' for parameter '${p.field}', expected '${TYPE_NAMES[want]}'`);
+    }
+    last = p.field;
+    i++;
+  }
+  if (j === keys.length && i !== sorted.length) {
+    throw LibvirtError.of(VirErrorNumber.ARGUMENT_UNSUPPORTED, VirErrorDomain.NONE, `parameter '${sorted[i]!.field}' not supported`);
+  }
+}

@@ -109,6 +109,22 @@ describe('a launch with the guest owner\'s session', () => {
     expect(() => host.setLaunchSecurityState(ref, secretPacket(s, measure, Buffer.from('late')))).toThrow('Requested operation is not valid: domain must be in a paused state');
   });
 
+  it('virDomainSetLaunchSecurityState parameters: validated as libvirt does; sev-secret-set-address picks the address', () => {
+    const host = new FakeHost(p);
+    const s = createSession(exportedPdh(host), 0x33);
+    const ref = host.defineXML(sevGuestXml(host, { name: 'g', policy: 0x33, loader: LOADER, session: s }));
+    host.create(ref, 1);
+    const measure = Buffer.from(String(launchInfo(host, 'g')['sev-measurement']), 'base64').subarray(0, 32);
+    const packet = secretPacket(s, measure, Buffer.from('k'));
+    expect(() => host.setLaunchSecurityState(ref, [...packet, { field: 'sev-secret-flags', type: 2, value: 0 }])).toThrow("argument unsupported: parameter 'sev-secret-flags' not supported");
+    expect(() => host.setLaunchSecurityState(ref, [...packet, { field: 'sev-secret-set-address', type: 7, value: '4096' }])).toThrow(
+      "invalid argument: invalid type 'string' for parameter 'sev-secret-set-address', expected 'ullong'",
+    );
+    expect(() => host.setLaunchSecurityState(ref, [packet[1]!])).toThrow('internal error: Both secret and the secret header are required');
+    host.setLaunchSecurityState(ref, [...packet, { field: 'sev-secret-set-address', type: 4, value: 0x100000n }]);
+    expect(host.launchSecrets('g').map((x) => x.gpa)).toEqual([0x100000]);
+  });
+
   const refused = (session: OwnerSession | ((s: OwnerSession) => OwnerSession), policy = 0x33) => {
     const host = new FakeHost(p);
     const made = createSession(exportedPdh(host), 0x33);
