@@ -31,3 +31,27 @@ export function selectProfiles(names: readonly string[] | undefined, known: read
   if (unknown.length) throw new RunnerUsageError(`unknown profile: ${unknown.join(', ')} (known: ${known.join(', ')}; or a .json file, or generated:N[:SEED])`);
   return [...new Set(expanded)];
 }
+
+/** One of `count` shards (1-based `index`), as `--shard index/count` names it. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Parses `i/n` as vitest's --shard does: 1 ≤ i ≤ n. */
+export function parseShard(text: string): Shard {
+  const m = /^([1-9]\d*)\/([1-9]\d*)$/.exec(text.trim());
+  if (!m) throw new RunnerUsageError(`--shard must look like 1/3 (index/count, from 1), not '${text}'`);
+  const shard = { index: Number(m[1]), count: Number(m[2]) };
+  if (shard.index > shard.count) throw new RunnerUsageError(`--shard index ${shard.index} is greater than its count ${shard.count}`);
+  return shard;
+}
+
+/**
+ * The shard's part of `items`: contiguous slices of ⌈length / count⌉, as vitest splits its files,
+ * so the shards of one count partition the list (every item in exactly one) in the same order.
+ */
+export function shardOf<T>(items: readonly T[], shard: Shard): readonly T[] {
+  const size = Math.ceil(items.length / shard.count);
+  return items.slice(size * (shard.index - 1), size * shard.index);
+}

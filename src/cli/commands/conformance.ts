@@ -11,6 +11,7 @@ import { formatReport, parseReportSpec } from '../../../conformance/runner/repor
 import { formatTable } from '../../../conformance/runner/reports/table.ts';
 import { autoJobs, runConformanceParallel } from '../../../conformance/runner/parallel.ts';
 import { runConformance } from '../../../conformance/runner/run.ts';
+import { parseShard, selectCases, shardOf } from '../../../conformance/runner/select.ts';
 import type { RunReport } from '../../../conformance/runner/types.ts';
 import { HostFactsError } from '../../../conformance/real/host-files.ts';
 import { runRealMode } from '../../../conformance/real/run.ts';
@@ -18,6 +19,10 @@ import { makeDirs } from '../../fs/make-dirs.ts';
 import { parseUri, UriError } from '../../libvirt/uri.ts';
 import { optionalString, UsageError, type Command, type ParsedValues } from '../command.ts';
 import { conformanceProfiles, defaultConformanceProfiles } from '../profile-arg.ts';
+import { formatShrinkResults, generatedFailures, shrinkGeneratedFailures } from '../../../conformance/generated/shrink.ts';
+
+/** How long each failing generated host may be shrunk by default. */
+const DEFAULT_SHRINK_SECONDS = 60;
 
 /** A comma list option; given but naming nothing (`--profiles ''`) is refused rather than read as "all". */
 function listOption(values: ParsedValues, key: string): string[] | undefined {
@@ -47,10 +52,31 @@ function prepareReportFiles(reports: readonly { file: string }[]): void {
   }
 }
 
+/**
+ * `--shard i/n`: several runners split the catalogue as vitest splits its files; shard i runs its
+ * slice of the selected cases on every profile. Real mode's own host checks run with shard 1.
+ */
+function shardCases(cases: string[] | undefined, shardText: string | undefined, real: boolean): string[] | undefined {
+  if (shardText === undefined) return cases;
+  try {
+    const shard = parseShard(shardText);
+    const isReal = (f: string) => f === 'real' || f.startsWith('real.');
+    const realChecks = real ? (cases?.some((f) => !isReal(f)) === false ? cases : (cases?.filter(isReal) ?? ['real'])) : [];
+    const catalogue = cases?.filter((f) => !isReal(f));
+    const ids = catalogue?.length === 0 ? [] : shardOf(selectCases(catalogue).map((c) => c.id), shard);
+    const mine = [...(shard.index === 1 ? (realChecks ?? []) : []), ...ids];
+    if (mine.length === 0) throw new UsageError(`--shard ${shardText} selects no case: there are fewer cases than shards`);
+    return mine;
+  } catch (e) {
+    if (e instanceof RunnerUsageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 export const conformanceCommand: Command = {
   name: 'conformance',
   summary: 'judge an SEV driver against the conformance catalogue on every profile',
-  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE,html=FILE] [--jobs N] [--verbose]",
+  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE,html=FILE] [--jobs N] [--shrink-seconds S] [--shard i/n] [--verbose]",
   options: {
     driver: { type: 'string' },
     profiles: { type: 'string' },
@@ -61,6 +87,8 @@ export const conformanceCommand: Command = {
     report: { type: 'string' },
     verbose: { type: 'boolean' },
     jobs: { type: 'string' },
+    'shrink-seconds': { type: 'string' },
+    shard: { type: 'string' },
   },
   async run(values, _positionals, io) {
     const target = optionalString(values, 'target') ?? 'fake';
@@ -75,10 +103,12 @@ export const conformanceCommand: Command = {
     if (jobsText !== undefined && !/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
     let jobs = jobsText === undefined ? 1 : Number(jobsText);
     if (jobs > 1 && target === 'real') throw new UsageError('--jobs applies only to --target fake (a real host is one profile)');
+    const shrinkText = optionalString(values, 'shrink-seconds') ?? String(DEFAULT_SHRINK_SECONDS);
+    if (!/^\d+$/.test(shrinkText)) throw new UsageError(`--shrink-seconds must be a whole number of seconds, not '${shrinkText}'`);
     const named = listOption(values, 'profiles');
     // Without --profiles: every bundled profile plus a few generated hosts of a fixed seed.
     const profiles = target === 'real' ? undefined : conformanceProfiles(named ?? defaultConformanceProfiles());
-    const cases = listOption(values, 'cases');
+    const cases = shardCases(listOption(values, 'cases'), optionalString(values, 'shard'), target === 'real');
     // Without --jobs: worker threads when the matrix is large enough to pay for starting them.
     if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases);
     try {
@@ -102,6 +132,11 @@ export const conformanceCommand: Command = {
       if (tty) io.err('\r\x1b[K');
       io.out(formatTable(report, { verbose: values.verbose === true }));
       for (const { kind, file } of reports) writeFileSync(resolve(file), await formatReport(kind, report));
+      // A failure on a generated host: the smallest host on which the same cases still fail.
+      if (target === 'fake' && Number(shrinkText) > 0 && generatedFailures(report).size > 0) {
+        io.err('shrinking the failing generated hosts…\n');
+        io.out(formatShrinkResults(await shrinkGeneratedFailures(report, { driver, budgetMs: Number(shrinkText) * 1000 })));
+      }
       return report.counts.fail + report.counts.error === 0 ? 0 : 1;
     } catch (e) {
       if (e instanceof RunnerUsageError) throw new UsageError(e.message);
