@@ -1,12 +1,17 @@
 /** Traits and inventory: what a host offers to the scheduler. */
-import { slotsKnowable, type ProfileTruth } from '../truth.ts';
+import { noSevReason, slotsKnowable, type ProfileTruth } from '../truth.ts';
 import { SEV } from './requests.ts';
 import { SEV_ES_TRAIT, SEV_TRAIT, SLOT_SHAPE, UNSEEN, area, needsFreshCacheSev, needsNoSev, needsSevEs } from './helpers.ts';
 import type { Applicability } from './types.ts';
 
+/**
+ * libvirt reports SEV (fresh cache) with the kernel's SEV on, and the count is knowable. Also where
+ * the BIOS left no plain-SEV ASIDs (all to SEV-ES): there the right count is "none", and a driver
+ * that pools the ES range into plain SEV must be caught there too.
+ */
 function sevWithKnowableSlots(t: ProfileTruth): Applicability {
-  const base = needsFreshCacheSev(t);
-  if (base !== true) return base;
+  if (t.staleCache) return needsFreshCacheSev(t);
+  if (t.sev === null || !t.kernel.sevEnabled) return noSevReason(t) ?? 'libvirt reports no SEV';
   return slotsKnowable(t) ? true : 'maxGuests not discoverable (libvirt < 8.0 and kernel < 5.13)';
 }
 
@@ -45,7 +50,7 @@ export const INVENTORY = area('inventory', [
   {
     id: 'inventory.slots-from-domcaps',
     area: 'inventory',
-    title: 'SEV slots = maxGuests (ECX − EDX + 1), never an unlimited placeholder',
+    title: 'SEV slots = maxGuests (ECX − EDX + 1), never an unlimited placeholder, none when every ASID is SEV-ES',
     why: 'Zed reported 2147483647 slots, so the scheduler sent guests beyond the ASID pool and they failed at launch; nova 29.0 reads maxGuests.',
     fact: 'nova-sev.md §1.5; sev-hardware.md §1.5',
     novaScenario: [8],

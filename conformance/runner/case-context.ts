@@ -3,7 +3,7 @@
  * operator config and request as arranged, the guests it booted, and the driver calls judges make.
  * Judges reach the driver only through here, so every answer is contract-checked in one place.
  */
-import { inventoryKey, isRefusal, type BootRequest, type DriverConfig, type HostReport, type InstanceRef, type OpParams, type OpResult, type OperationName, type Outcome, type Refusal, type Spawned, type ValidateParams } from '../contract.ts';
+import { inventoryKey, isRefusal, type BootRequest, type HostContext, type DriverConfig, type HostReport, type InstanceRef, type OpParams, type OpResult, type OperationName, type Outcome, type Refusal, type Spawned, type ValidateParams } from '../contract.ts';
 import type { Case } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';
 import type { DriverSlot } from './driver-slot.ts';
@@ -67,7 +67,12 @@ export class CaseContext {
 
   /** validateRequest's parameters: the request, plus the host's report unless the case is API-level. */
   async validateParams(): Promise<ValidateParams> {
-    return isHostless(this.kase) ? this.request : { ...this.request, host: await this.report() };
+    return isHostless(this.kase) ? this.request : { ...this.request, host: await this.hostContext() };
+  }
+
+  /** The host as the driver is handed it back: its report of the host, plus the host's URI and sysroot. */
+  async hostContext(host: TargetHost = this.host): Promise<HostContext> {
+    return { ...(await this.report(host)), uri: host.uri, sysroot: host.sysroot };
   }
 
   get openedExtraHosts(): boolean {
@@ -109,7 +114,7 @@ export class CaseContext {
 
   /** The driver's guest XML for the case's request on this (reported) host, for a new instance. */
   async buildGuestXml(): Promise<Outcome<OpResult<'buildGuestXml'>>> {
-    return this.slot.call('buildGuestXml', { request: this.request, host: await this.report(), instance: this.newInstance() });
+    return this.slot.call('buildGuestXml', { request: this.request, host: await this.hostContext(), instance: this.newInstance() });
   }
 
   /** Spawns a guest through the driver; a success is remembered as booted. */

@@ -100,6 +100,9 @@ export const coded = <A extends unknown[]>(code: string, text: (...a: A) => stri
 };
 export const warningCodeOf = (text: string): string | undefined => CODE_OF_TEXT.get(text);
 
+/** Why plain SEV is unavailable on a host whose BIOS gave every ASID to SEV-ES/SNP. */
+export const NO_PLAIN_SEV_ASIDS = 'the BIOS assigns every ASID to SEV-ES/SNP (no plain SEV ASIDs)';
+
 const ES_IGNORED_FOR_SNP = 'AMD SEV-ES support is detected, but ignored because AMD SEV-SNP support is detected';
 CODE_OF_TEXT.set(ES_IGNORED_FOR_SNP, 'SEV_ES_IGNORED_FOR_SNP');
 
@@ -208,7 +211,7 @@ export async function detectHost(src: LibvirtSource, files: HostFiles, config: D
     }
   }
   // Plain SEV needs ASIDs of its own: with none, the host offers SEV-ES/SNP at most (not the SEV trait).
-  const plainSevReason = sevAvailable && sevDetected === 0 ? 'the BIOS assigns every ASID to SEV-ES/SNP (no plain SEV ASIDs)' : sevReason;
+  const plainSevReason = sevAvailable && sevDetected === 0 ? NO_PLAIN_SEV_ASIDS : sevReason;
   const plainSevAvailable = plainSevReason === undefined;
   const sevSlots = slotsFor({ model: 'SEV', available: plainSevAvailable, detected: sevDetected, configured: config.num_memory_encrypted_guests, warnings });
 

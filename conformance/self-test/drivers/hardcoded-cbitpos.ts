@@ -22,7 +22,8 @@ const HARD_CODED_CBITPOS = 47;
 class HardcodedCbitposDriver extends ReferenceSevDriver {
   protected override async detect(): Promise<HostReport> {
     const r = await super.detect();
-    return r.sev.available ? { ...r, sev: { ...r.sev, cbitpos: HARD_CODED_CBITPOS } } : r;
+    // Wherever libvirt gave SEV facts (also on an all-ES host, whose ES guests are launched with them).
+    return r.sev.cbitpos !== undefined ? { ...r, sev: { ...r.sev, cbitpos: HARD_CODED_CBITPOS } } : r;
   }
 }
 

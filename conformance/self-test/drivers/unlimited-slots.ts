@@ -14,7 +14,7 @@
  * operator setting this driver honours. On naples-7001 the slot count is not knowable (libvirt 6.0,
  * kernel 5.4), so no case there may insist on it: the control.
  */
-import type { HostReport } from '../../../src/driver/detect.ts';
+import { NO_PLAIN_SEV_ASIDS, type HostReport } from '../../../src/driver/detect.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
@@ -23,7 +23,13 @@ import type { BrokenDriverSpec } from '../types.ts';
 export const UNLIMITED = 2147483647;
 
 function slotsWithoutHardware(r: HostReport, configured: { sev?: number; es?: number }): HostReport {
-  return withModels(r, (m, model) => (m.available ? { ...m, slots: (model === 'sev' ? configured.sev : configured.es) ?? UNLIMITED } : m));
+  // Never reading maxGuests, it cannot know that the BIOS left no plain-SEV ASIDs: libvirt's
+  // <sev supported='yes'> is all it goes by.
+  const blind = (m: HostReport['sev'], model: 'sev' | 'sevEs') => (model === 'sev' && m.reason === NO_PLAIN_SEV_ASIDS ? { ...m, available: true, reason: undefined } : m);
+  return withModels(r, (m, model) => {
+    const seen = blind(m, model);
+    return seen.available ? { ...seen, slots: (model === 'sev' ? configured.sev : configured.es) ?? UNLIMITED } : seen;
+  });
 }
 
 class UnlimitedSlotsDriver extends ReferenceSevDriver {
