@@ -3,7 +3,7 @@
  * profiles (most key slots to fill) first. Cases of one profile stay in one worker, in order, so
  * results equal a sequential run's; only the wall time changes.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DriverDescription } from '../contract.ts';
 import { FakeTarget } from './fake-target.ts';
@@ -42,7 +42,9 @@ export const defaultJobs = (): number => Math.max(1, Math.min(availableParalleli
  */
 export function autoJobs(profiles: readonly string[] | undefined, cases: readonly string[] | undefined): number {
   const cores = availableParallelism();
-  if (cores < 2) return 1;
+  // No idle core to give them (measured at load 20 on 2 cores: 2 threads took 363 s wall and 70 s
+  // CPU where one took 293 s and 50 s): threads only add their start-up and contention.
+  if (cores < 2 || loadavg()[0]! > cores - 1) return 1;
   const profileCount = profiles?.length ?? Infinity;
   if (profileCount < 2) return 1;
   const caseList = cases ?? [];
