@@ -4,7 +4,7 @@
  * ECDSA signatures with a nonce derived from the key and the digest (RFC 6979's idea, not its exact
  * construction), so certificates are byte-stable too. Verification uses node's OpenSSL.
  */
-import { createECDH, createHmac, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createECDH, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 
 export const P384_BYTES = 48;
 /** The group order n of P-384 (FIPS 186-4 D.1.2.4). */
@@ -100,9 +100,32 @@ export function ecdsaVerify(x: Buffer, y: Buffer, hash: 'sha256' | 'sha384', mes
   }
 }
 
-/** ECDH: the shared point's x-coordinate, big-endian (what the SEV KDF takes as Z). */
+const PRIVATE_KEYS = new WeakMap<EcKeyPair, KeyObject>();
+
+/** The pair as an OpenSSL key, made once per pair (ECDH then costs one scalar multiplication). */
+function privateKeyObject(k: EcKeyPair): KeyObject {
+  let key = PRIVATE_KEYS.get(k);
+  if (!key) {
+    const b64 = (b: Buffer) => b.toString('base64url');
+    key = createPrivateKey({ key: { kty: 'EC', crv: 'P-384', d: b64(k.d), x: b64(k.x), y: b64(k.y) }, format: 'jwk' });
+    PRIVATE_KEYS.set(k, key);
+  }
+  return key;
+}
+
+/** A fresh random key pair (the guest owner's DH key). */
+export function randomKeyPair(): EcKeyPair {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const pair = { d: Buffer.from(jwk.d!, 'base64url'), x: Buffer.from(jwk.x!, 'base64url'), y: Buffer.from(jwk.y!, 'base64url') };
+  PRIVATE_KEYS.set(pair, privateKey);
+  return pair;
+}
+
+/**
+ * ECDH: the shared point's x-coordinate, big-endian (what the SEV KDF takes as Z). Throws when the
+ * peer's point is not on P-384.
+ */
 export function ecdhSharedX(own: EcKeyPair, peerX: Buffer, peerY: Buffer): Buffer {
-  const ecdh = createECDH('secp384r1');
-  ecdh.setPrivateKey(own.d);
-  return ecdh.computeSecret(Buffer.concat([Buffer.from([4]), peerX, peerY]));
+  return diffieHellman({ privateKey: privateKeyObject(own), publicKey: publicKeyObject(peerX, peerY) });
 }

@@ -6,7 +6,7 @@
  * `openSession` the firmware's (LAUNCH_START with a GODH certificate and a session blob).
  */
 import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ecdhSharedX, keyPairFromPrivate, type EcKeyPair } from './ecc-p384.ts';
+import { ecdhSharedX, keyPairFromPrivate, randomKeyPair, type EcKeyPair } from './ecc-p384.ts';
 import { CURVE_P384, CertAlgo, CertUsage, NO_SIGNATURE, decodeSevCert, encodeSevCert } from './sev-cert.ts';
 import { SevStatus } from './status.ts';
 import type { TransportKeys } from './guest-context.ts';
@@ -74,7 +74,7 @@ export function createSession(pdhCert: Buffer, policy: number, opts: CreateSessi
   const random = opts.random ?? randomBytes;
   const pdh = decodeSevCert(pdhCert);
   if (pdh.usage !== CertUsage.PDH || pdh.curve !== CURVE_P384) throw new RangeError('not a P-384 PDH certificate');
-  const owner = keyPairFromPrivate(opts.ownerKey ?? ownerScalar(random));
+  const owner = opts.ownerKey ? keyPairFromPrivate(opts.ownerKey) : randomKeyPair();
   const tek = opts.tek ?? random(KEY_LEN);
   const tik = opts.tik ?? random(KEY_LEN);
   const nonce = random(16);
@@ -84,19 +84,6 @@ export function createSession(pdhCert: Buffer, policy: number, opts: CreateSessi
   const wrapTk = Buffer.concat([c.update(Buffer.concat([tek, tik])), c.final()]);
   const wrapMac = createHmac('sha256', kik).update(wrapTk).digest();
   return { godh: godhCertificate(owner), session: Buffer.concat([nonce, wrapTk, iv, wrapMac, policyMac(tik, policy)]), tek, tik };
-}
-
-/** A random P-384 scalar: 48 random bytes are below the order with overwhelming probability. */
-function ownerScalar(random: (n: number) => Buffer): Buffer {
-  for (;;) {
-    const d = random(48);
-    try {
-      keyPairFromPrivate(d);
-      return d;
-    } catch {
-      // zero or above the order: draw again
-    }
-  }
 }
 
 export type SessionResult = { readonly ok: true; readonly keys: TransportKeys } | { readonly ok: false; readonly status: number; readonly detail: string };
