@@ -77,10 +77,10 @@ function parseSev(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlN
 }
 
 /**
- * `type='sev-snp'` as libvirt 10.5+ documents it (read, not measured): the parts SEV shares
- * (kernelHashes, cbitpos, reducedPhysBits), then authorKey, vcek, an optional 64-bit hex policy
- * (QEMU's default when absent, so formatted only when given) and base64 blobs passed to QEMU
- * unchecked.
+ * `type='sev-snp'` as libvirt 10.5+ parses it (measured on 11.3.0 in the trixie container; 10.5–11.2
+ * read as the same): the parts SEV shares (kernelHashes, cbitpos, reducedPhysBits), then authorKey,
+ * vcek, a required 64-bit hex policy (virXPathULongLongBase; absent or malformed: "failed to get
+ * launch security policy") and base64 blobs passed to QEMU unchecked.
  */
 function parseSnp(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlNode {
   const kernelHashes = propTristateBool(ls, 'kernelHashes');
@@ -89,7 +89,7 @@ function parseSnp(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlN
   const authorKey = propTristateBool(ls, 'authorKey');
   const vcek = propTristateBool(ls, 'vcek');
   const policyText = xpathString(ls, 'policy');
-  const policy = policyText === undefined ? undefined : strToULongLongPositive(policyText, 16);
+  const policy = policyText === undefined ? null : strToULongLongPositive(policyText, 16);
   if (policy === null) throw policyError();
   const blob = (name: string) => {
     const v = xpathString(ls, name);
@@ -98,7 +98,7 @@ function parseSnp(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlN
   return node('launchSecurity', { type: 'sev-snp', kernelHashes, authorKey, vcek }, [
     cbitpos !== undefined && textNode('cbitpos', asCInt(cbitpos)),
     reducedPhysBits !== undefined && textNode('reducedPhysBits', asCInt(reducedPhysBits)),
-    policy !== undefined && textNode('policy', `0x${policy.toString(16).padStart(8, '0')}`),
+    textNode('policy', `0x${policy.toString(16).padStart(8, '0')}`),
     blob('guestVisibleWorkarounds'),
     blob('idBlock'),
     blob('idAuth'),
