@@ -7,7 +7,8 @@
 set -euo pipefail
 
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils
-  python3-nova python3-oslotest python3-wsgi-intercept python3-cryptography chromium libvirt-clients-qemu python3-lxml)
+  python3-nova python3-oslotest python3-wsgi-intercept python3-cryptography chromium libvirt-clients-qemu python3-lxml
+  python3-pytest golang-go)
 
 missing=()
 command -v virsh >/dev/null 2>&1 || missing+=(virsh)
@@ -23,6 +24,8 @@ command -v xmllint >/dev/null 2>&1 || missing+=(xmllint)
 [ -x /usr/bin/virt-qemu-sev-validate ] || missing+=(virt-qemu-sev-validate)  # libvirt's SEV attestation tool (test/attestation)
 /usr/bin/python3 -c 'import lxml' >/dev/null 2>&1 || missing+=(python3-lxml)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the conformance HTML report's browser test
+/usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || missing+=(python3-pytest)  # the control socket's pytest example (test/control)
+command -v go >/dev/null 2>&1 || missing+=(golang-go)  # the control socket's Go example (test/control)
 
 # libvirt's QEMU driver (the system daemon, and the in-process oracle under oracle/) cannot start
 # without the user it runs QEMU as by default; Debian's libvirt-daemon-system would create it.

@@ -1,4 +1,4 @@
-/** Fault handling: firmware errors on launch, stale capability caches, SEV turned off underneath. */
+/** Fault handling: firmware errors on launch, stale capability caches, SEV turned off underneath, /dev/sev gone or locked. */
 import { fault } from '../../fakelibvirt/control/fault.ts';
 import { SEV } from './requests.ts';
 import { SEV_TRAIT, area, needsFreshCacheSev, needsSev } from './helpers.ts';
@@ -69,6 +69,42 @@ export const FAULTS = area('faults', [
     ops: ['reportHost', 'spawn'],
     given: { request: SEV, host: [{ do: 'fault', fault: fault.kernelParam('sev', false) }, { do: 'restart-driver' }] },
     appliesTo: needsSev,
+    expect: () => ({
+      kind: 'all',
+      of: [
+        { kind: 'detection', sev: false },
+        { kind: 'inventory', model: 'amd-sev', total: null },
+        { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
+      ],
+    }),
+  },
+  {
+    id: 'faults.dev-sev-missing',
+    area: 'faults',
+    title: '/dev/sev removed and the service restarts → no SEV, and SEV spawn refused, even where libvirt < 6.5 still claims it',
+    why: 'QEMU opens /dev/sev for every SEV launch; libvirt ≥ 6.5 notices the node is gone and re-probes, older libvirt keeps its cached <sev>, so only the device node tells the truth.',
+    fact: "libvirt 9.0 qemu_capabilities.c virQEMUCapsKVMSupportsSecureGuestAMD (virFileExists(/dev/sev), checked by virQEMUCapsIsValid since 6.5); fakelibvirt/control/host-state.ts",
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV, host: [{ do: 'fault', fault: fault.devSev('missing') }, { do: 'restart-driver' }] },
+    appliesTo: needsFreshCacheSev,
+    expect: () => ({
+      kind: 'all',
+      of: [
+        { kind: 'detection', sev: false },
+        { kind: 'inventory', model: 'amd-sev', total: null },
+        { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
+      ],
+    }),
+  },
+  {
+    id: 'faults.dev-sev-unopenable',
+    area: 'faults',
+    title: '/dev/sev left in place but unopenable by QEMU (mode 0000) while libvirt still reports SEV → no SEV after restart, SEV spawn refused',
+    why: "libvirt only checks that /dev/sev exists and probes QEMU with CAP_DAC_OVERRIDE, so every libvirt keeps <sev supported='yes'>; QEMU runs as the qemu user (libvirt chowns the node to it, the mode stays) and fails to open it, so every SEV launch fails.",
+    fact: "libvirt 9.0 qemu_capabilities.c (virFileExists), qemu_process.c 'QEMU might run into permission issues, e.g. /dev/sev (0600)' (probe keeps CAP_DAC_OVERRIDE), security_dac.c virSecurityDACSetSEVLabel (chown only); QEMU sev_common_kvm_init \"Failed to open /dev/sev\"",
+    ops: ['reportHost', 'spawn'],
+    given: { request: SEV, host: [{ do: 'fault', fault: fault.devSev('eacces') }, { do: 'restart-driver' }] },
+    appliesTo: needsFreshCacheSev,
     expect: () => ({
       kind: 'all',
       of: [

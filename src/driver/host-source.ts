@@ -4,7 +4,7 @@
  * and benchmarks, no sockets). Host files are read under a sysroot so a test can point the driver at
  * a materialised fake tree instead of the real `/sys`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
@@ -187,6 +187,8 @@ export class WireSource implements LibvirtSource {
 /** Read-only access to host files; `null` means the file does not exist (or cannot be read). */
 export interface HostFiles {
   readText(relPath: string): string | null;
+  /** Permission bits of a file or device node (stat's st_mode & 07777); `null` when it does not exist. */
+  mode(relPath: string): number | null;
 }
 
 /** Files under a root directory: `/` on a real compute node, a materialised fake tree in tests. */
@@ -199,12 +201,27 @@ export class SysrootFiles implements HostFiles {
       return null;
     }
   }
+  mode(relPath: string): number | null {
+    try {
+      // A device node is stat'ed, never read (reading /dev/sev fails even when QEMU can open it).
+      return statSync(join(this.root, relPath)).mode & 0o7777;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /** Files from a map, for tests that vary one file at a time without touching disk. */
 export class MapFiles implements HostFiles {
-  constructor(readonly files: ReadonlyMap<string, string>) {}
+  /** @param modes permission bits by path; a file in `files` without one reads as 0644 */
+  constructor(
+    readonly files: ReadonlyMap<string, string>,
+    readonly modes: ReadonlyMap<string, number> = new Map(),
+  ) {}
   readText(relPath: string): string | null {
     return this.files.get(relPath) ?? null;
+  }
+  mode(relPath: string): number | null {
+    return this.modes.get(relPath) ?? (this.files.has(relPath) ? 0o644 : null);
   }
 }

@@ -48,6 +48,14 @@ def kernel_param(sysroot, name):
         return None
 
 
+def dev_sev_usable(sysroot):
+    """QEMU opens /dev/sev as the qemu user, to whom libvirt hands it: it must exist, owner read+write."""
+    try:
+        return os.stat(os.path.join(sysroot, "dev/sev")).st_mode & 0o600 == 0o600
+    except FileNotFoundError:
+        return False
+
+
 def misc_capacity(sysroot):
     """The misc cgroup's capacity ('sev 509', 'sev_es 7'): kernels >= 5.17 print the ASID counts."""
     try:
@@ -139,6 +147,8 @@ def report_host(params):
         why_not = "kvm_amd has no sev parameter"
     elif not sev_param:
         why_not = "the kernel has SEV turned off"
+    elif not dev_sev_usable(sysroot):
+        why_not = "/dev/sev is missing or QEMU cannot open it"
     elif feature is None:
         why_not = "libvirt reports no SEV support"
     else:

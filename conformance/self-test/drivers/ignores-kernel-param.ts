@@ -22,6 +22,9 @@ class SevParamAssumedOn implements HostFiles {
   readText(relPath: string): string | null {
     return relPath === SEV_PARAM ? 'Y\n' : this.real.readText(relPath);
   }
+  mode(relPath: string): number | null {
+    return this.real.mode(relPath);
+  }
 }
 
 export const IGNORES_KERNEL_PARAM: BrokenDriverSpec = {

@@ -5,8 +5,9 @@
  *
  * Who catches it:
  * - on hosts without SEV (intel-xeon): xml.no-sev-host-refuses and boot.no-sev-host-refuses-spawn;
- * - on SEV hosts whose SEV goes away underneath (milan-7003-253): faults.cache-goes-stale and
- *   faults.kernel-param-off, whose final spawn must be refused but boots a plain guest;
+ * - on SEV hosts whose SEV goes away underneath (milan-7003-253): faults.cache-goes-stale,
+ *   faults.kernel-param-off, faults.dev-sev-missing and faults.dev-sev-unopenable, whose final
+ *   spawn must be refused but boots a plain guest;
  * - rome-7002-stale-cache (libvirt shows no SEV until its cache is refreshed) is caught by
  *   faults.kernel-param-off only: xml/boot "no SEV host" cases do not apply there (its truth has
  *   SEV), and faults.cache-goes-stale needs a fresh cache at start.
@@ -51,7 +52,11 @@ export const SILENT_PLAIN_GUEST: BrokenDriverSpec = {
   ],
   expectedFailures: [
     { cases: ['xml.no-sev-host-refuses', 'boot.no-sev-host-refuses-spawn'], profiles: ['intel-xeon'], why: 'a plain guest is built and booted instead of NO_SEV_HOST' },
-    { cases: ['faults.cache-goes-stale', 'faults.kernel-param-off'], profiles: ['milan-7003-253'], why: 'once SEV is gone the SEV spawn boots a plain guest instead of being refused' },
+    {
+      cases: ['faults.cache-goes-stale', 'faults.kernel-param-off', 'faults.dev-sev-missing', 'faults.dev-sev-unopenable'],
+      profiles: ['milan-7003-253'],
+      why: 'once SEV is gone (stale cache, kvm_amd off, /dev/sev missing or unopenable) the SEV spawn boots a plain guest instead of being refused',
+    },
     { cases: ['faults.kernel-param-off'], profiles: ['rome-7002-stale-cache'], why: 'with the kernel parameter off the SEV spawn boots a plain guest instead of being refused' },
   ],
 };
