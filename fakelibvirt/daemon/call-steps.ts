@@ -73,7 +73,8 @@ export function errorReply(proc: number, serial: number, err: LibvirtError): Buf
 
 /**
  * libvirtd hands every string argument to C code, which reads it up to its first NUL byte: a name
- * `test\0x` finds the domain `test`, and a document with a NUL inside ends there.
+ * `test\0x` finds the domain `test`, and a document with a NUL inside ends there. The decoded value
+ * is fresh, so it is cut in place: a call with no NUL (every ordinary call) allocates nothing here.
  */
 function cStrings(v: unknown): unknown {
   if (typeof v === 'string') {
@@ -81,10 +82,13 @@ function cStrings(v: unknown): unknown {
     return nul < 0 ? v : v.slice(0, nul);
   }
   if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
-  if (Array.isArray(v)) return v.map(cStrings);
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = cStrings(x);
-  return out;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = cStrings(v[i]);
+    return v;
+  }
+  const rec = v as Record<string, unknown>;
+  for (const k in rec) rec[k] = cStrings(rec[k]);
+  return v;
 }
 
 /** A handler's failure as libvirt would report it; a bug in the fake becomes an internal error, not a crash. */

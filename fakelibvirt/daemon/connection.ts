@@ -15,8 +15,7 @@ import { encodeEvent } from '../../src/rpc/codec.ts';
 import { KEEPALIVE_PROGRAM, KeepaliveProc, MessageStatus, MessageType, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION } from '../../src/rpc/constants.ts';
 import { libvirtErrorToRemote, RemoteError } from '../../src/rpc/errors.ts';
 import { FrameDecoder } from '../../src/rpc/frame-decoder.ts';
-import { encodeMessage, type Message, type MessageHeader } from '../../src/rpc/header.ts';
-import { encode } from '../../src/xdr/index.ts';
+import { encodeMessage, encodeMessageOf, type Message, type MessageHeader } from '../../src/rpc/header.ts';
 import type { LifecycleEventRecord } from '../host/fake-host.ts';
 import type { CallContext, ConnectionState, DaemonState } from './context.ts';
 import { replyOf, rpcError } from './call-steps.ts';
@@ -33,6 +32,8 @@ const EVENT_ID_LIFECYCLE = 0;
 const EVENT_ID_LAST = 28;
 
 const PONG = encodeMessage({ prog: KEEPALIVE_PROGRAM, vers: 1, proc: KeepaliveProc.PONG, type: MessageType.MESSAGE, serial: 0, status: MessageStatus.OK });
+
+const NO_EVENTS: readonly Buffer[] = Object.freeze([]);
 
 interface Callback {
   readonly eventID: number;
@@ -76,6 +77,7 @@ export class Connection implements ConnectionState {
   private unsubscribe: (() => void) | null = null;
   /** Events raised while a call runs go out after its reply, as the real daemon's queue orders them. */
   private held: Buffer[] | null = null;
+  private spare: Buffer[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -201,14 +203,17 @@ export class Connection implements ConnectionState {
 
   /** Runs a call on this thread and sends its reply; events it raises go out after the reply, as the real daemon's queue orders them. */
   private answer(run: () => Buffer | null): void {
-    const events: Buffer[] = [];
-    this.held = events;
+    const raised = this.spare;
+    this.held = raised;
     let reply: Buffer | null;
     try {
       reply = run();
     } finally {
       this.held = null;
     }
+    // The array goes with the reply only when the call raised events; most calls raise none.
+    const events = raised.length > 0 ? raised : NO_EVENTS;
+    if (raised.length > 0) this.spare = [];
     // A reply that cannot be encoded even as an error (a message over 4 MiB): libvirtd 9.0 closes
     // that client's connection and serves everyone else.
     if (reply === null) {
@@ -264,38 +269,43 @@ export class Connection implements ConnectionState {
 
   private sendError(h: MessageHeader, err: LibvirtError): void {
     const header = { prog: h.prog, vers: h.vers, proc: h.proc, type: MessageType.REPLY, serial: h.serial, status: MessageStatus.ERROR };
-    this.sendReply(encodeMessage(header, encode(RemoteError, libvirtErrorToRemote(err))));
+    this.sendReply(encodeMessageOf(header, RemoteError, libvirtErrorToRemote(err)));
   }
+
+  /** A reply has left for the socket: one fewer outstanding; reading resumes if it had stopped. */
+  private readonly flushed = (): void => {
+    this.unflushed--;
+    if (this.readPaused || this.queueHead < this.queue.length) this.schedulePump();
+  };
 
   /**
    * A reply counts against the client's request limit until it has left for the socket. It leaves
    * only once what the call changed is on disk (the daemon's durability barrier, when it keeps
    * state), and never before an earlier reply of this connection; the call's events follow it.
+   * One write per reply.
    */
-  private sendReply(packet: Buffer, events: readonly Buffer[] = []): void {
+  private sendReply(packet: Buffer, events: readonly Buffer[] = NO_EVENTS): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     this.unflushed++;
-    const send = () => {
-      if (this.socket.destroyed || !this.socket.writable) {
-        this.unflushed--;
-        return;
-      }
-      this.socket.write(packet, () => {
-        this.unflushed--;
-        this.schedulePump();
-      });
-      for (const e of events) this.emitEvent(e);
-    };
     const barrier = this.daemon.durable();
     if (barrier === null && this.outbox === null) {
-      send();
+      this.write(packet, events);
       return;
     }
+    const send = () => {
+      if (this.socket.destroyed || !this.socket.writable) this.unflushed--;
+      else this.write(packet, events);
+    };
     const next = Promise.all([this.outbox, barrier]).then(send, send);
     this.outbox = next;
     void next.then(() => {
       if (this.outbox === next) this.outbox = null;
     });
+  }
+
+  private write(packet: Buffer, events: readonly Buffer[]): void {
+    this.socket.write(packet, this.flushed);
+    for (let i = 0; i < events.length; i++) this.emitEvent(events[i]!);
   }
 
   private send(packet: Buffer): void {

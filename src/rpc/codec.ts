@@ -7,7 +7,7 @@ import type { LibvirtError } from '../libvirt/errors.ts';
 import { decode, encode, XdrError } from '../xdr/index.ts';
 import { MessageStatus, MessageType, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION } from './constants.ts';
 import { libvirtErrorToRemote, RemoteError, RpcError } from './errors.ts';
-import { encodeMessage, type MessageHeader } from './header.ts';
+import { encodeMessageOf, type MessageHeader } from './header.ts';
 import { Procedures, procedureByNumber, type ProcDef, type ArgsOf, type CallName, type EventName, type ProcName, type RetOf } from './procedures.ts';
 
 /** A row with its payload types erased, for the generic encode/decode paths. */
@@ -37,22 +37,22 @@ export function decodeRet<N extends ProcName>(name: N, payload: Buffer): RetOf<N
 
 /** A whole CALL packet. */
 export function encodeCall<N extends CallName>(name: N, serial: number, args: ArgsOf<N>): Buffer {
-  return encodeMessage(header(def(name).number, MessageType.CALL, serial, MessageStatus.OK), encodeArgs(name, args));
+  return encodeMessageOf(header(def(name).number, MessageType.CALL, serial, MessageStatus.OK), def(name).args, args);
 }
 
 /** A whole OK REPLY packet for the call with this serial. */
 export function encodeReply<N extends CallName>(name: N, serial: number, ret: RetOf<N>): Buffer {
-  return encodeMessage(header(def(name).number, MessageType.REPLY, serial, MessageStatus.OK), encodeRet(name, ret));
+  return encodeMessageOf(header(def(name).number, MessageType.REPLY, serial, MessageStatus.OK), def(name).ret, ret);
 }
 
 /** A whole ERROR REPLY packet; `proc` is a number so unknown procedures can be answered too. */
 export function encodeErrorReply(proc: number, serial: number, err: LibvirtError): Buffer {
-  return encodeMessage(header(proc, MessageType.REPLY, serial, MessageStatus.ERROR), encode(RemoteError, libvirtErrorToRemote(err)));
+  return encodeMessageOf(header(proc, MessageType.REPLY, serial, MessageStatus.ERROR), RemoteError, libvirtErrorToRemote(err));
 }
 
 /** A whole event MESSAGE packet (serial 0). */
 export function encodeEvent<N extends EventName>(name: N, msg: ArgsOf<N>): Buffer {
-  return encodeMessage(header(def(name).number, MessageType.MESSAGE, 0, MessageStatus.OK), encodeArgs(name, msg));
+  return encodeMessageOf(header(def(name).number, MessageType.MESSAGE, 0, MessageStatus.OK), def(name).args, msg);
 }
 
 export function decodeError(payload: Buffer): RemoteError {

@@ -1,5 +1,5 @@
 /** The 24-byte message header and whole-packet encoding (length word + header + payload). */
-import { XdrError } from '../xdr/index.ts';
+import { XdrError, XdrWriter, type XdrType } from '../xdr/index.ts';
 import { HEADER_SIZE, LENGTH_SIZE, MESSAGE_MAX, MessageStatus, MessageType } from './constants.ts';
 import { RpcError } from './errors.ts';
 
@@ -23,11 +23,18 @@ export interface Message {
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType));
 const KNOWN_STATUS = new Set<number>(Object.values(MessageStatus));
 
-/** Builds a full packet. */
-export function encodeMessage(h: MessageHeader, payload: Uint8Array = Buffer.alloc(0)): Buffer {
-  const total = LENGTH_SIZE + HEADER_SIZE + payload.length;
-  if (total - LENGTH_SIZE > MESSAGE_MAX) throw new RpcError(`message of ${total} bytes exceeds the ${MESSAGE_MAX}-byte limit`);
-  const b = Buffer.allocUnsafe(total);
+/** Builds a full packet whose payload is encoded straight after its header: one buffer, no copy. */
+export function encodeMessageOf<T>(h: MessageHeader, type: XdrType<T>, value: T): Buffer {
+  const w = new XdrWriter(512);
+  w.skip(LENGTH_SIZE + HEADER_SIZE);
+  type.encode(w, value);
+  const b = w.view();
+  if (b.length - LENGTH_SIZE > MESSAGE_MAX) throw new RpcError(`message of ${b.length} bytes exceeds the ${MESSAGE_MAX}-byte limit`);
+  writeHeader(b, b.length, h);
+  return b;
+}
+
+function writeHeader(b: Buffer, total: number, h: MessageHeader): void {
   b.writeUInt32BE(total, 0);
   b.writeUInt32BE(h.prog >>> 0, 4);
   b.writeUInt32BE(h.vers >>> 0, 8);
@@ -35,6 +42,14 @@ export function encodeMessage(h: MessageHeader, payload: Uint8Array = Buffer.all
   b.writeInt32BE(h.type | 0, 16);
   b.writeUInt32BE(h.serial >>> 0, 20);
   b.writeInt32BE(h.status | 0, 24);
+}
+
+/** Builds a full packet. */
+export function encodeMessage(h: MessageHeader, payload: Uint8Array = Buffer.alloc(0)): Buffer {
+  const total = LENGTH_SIZE + HEADER_SIZE + payload.length;
+  if (total - LENGTH_SIZE > MESSAGE_MAX) throw new RpcError(`message of ${total} bytes exceeds the ${MESSAGE_MAX}-byte limit`);
+  const b = Buffer.allocUnsafe(total);
+  writeHeader(b, total, h);
   b.set(payload, 28);
   return b;
 }

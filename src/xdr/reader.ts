@@ -70,6 +70,15 @@ export class XdrReader {
     return out;
   }
 
+  /** n bytes plus padding, as a view of the input (for values copied anyway, such as strings). */
+  view(n: number, what: string): Buffer {
+    const padded = n + ((4 - (n % 4)) % 4);
+    this.need(padded, what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += padded;
+    return out;
+  }
+
   /** Reads a length word and checks it against a maximum and against the bytes actually left. */
   length(max: number, minElementSize: number, what: string): number {
     const at = this.pos;

@@ -90,7 +90,8 @@ export function string(max = STRING_MAX): XdrType<string> {
     },
     (r) => {
       const n = r.length(max, 1, 'string');
-      const b = r.bytes(n, 'string');
+      // A view, not a copy: the string is built from it and keeps nothing of the input.
+      const b = r.view(n, 'string');
       return isUtf8(b) ? b.toString('utf8') : decodeEscaped(b);
     },
   );

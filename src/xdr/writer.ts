@@ -67,6 +67,12 @@ export class XdrWriter {
     this.pos += pad;
   }
 
+  /** Leaves n bytes to be filled later (a message header in front of its payload). */
+  skip(n: number): void {
+    this.reserve(n);
+    this.pos += n;
+  }
+
   /** A copy of what has been written. */
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));

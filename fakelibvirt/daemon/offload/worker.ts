@@ -39,7 +39,9 @@ parentPort!.on('message', (job: OffloadJob) => {
   } catch {
     out = { id: job.id, kind: 'reply', packet: null };
   }
-  const transfer = out.kind === 'reply' && out.packet && whole(out.packet) ? [out.packet.buffer as ArrayBuffer] : [];
+  // A reply moves to the main thread in a buffer of its own (a writer's buffer is larger than what it holds).
+  if (out.kind === 'reply' && out.packet && !whole(out.packet)) out = { ...out, packet: out.packet.slice() };
+  const transfer = out.kind === 'reply' && out.packet ? [out.packet.buffer as ArrayBuffer] : [];
   parentPort!.postMessage(out, transfer);
   shrink();
 });
