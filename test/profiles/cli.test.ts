@@ -16,7 +16,7 @@ describe('sevharness CLI', () => {
     const r = await run('profiles');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^milan-7003-es8 +milan +AMD EPYC 7313 16-Core Processor +Y\/Y\/N +502\/7 +9\.0\.0 +7\.2\.0 +6\.2\.9$/m);
-    expect(r.out.trim().split('\n')).toHaveLength(14);
+    expect(r.out.trim().split('\n')).toHaveLength(16);
   });
   it('nodesevinfo prints virsh-style lines, or virsh errors with status 1', async () => {
     expect((await run('nodesevinfo', '--profile', 'naples-7001')).out).toContain('cbitpos           : 47\n');
