@@ -3,6 +3,7 @@
  * set beside what real libvirt 9.0 answered, and the disagreements sorted by kind. The worst kind is
  * `permissive`: the fake accepted a document libvirt refuses.
  */
+import { fault } from '../fakelibvirt/control/fault.ts';
 import { FakeHost } from '../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../fakelibvirt/profile/load.ts';
 import { DomainFlags } from '../src/libvirt/flags.ts';
@@ -42,7 +43,7 @@ export type OracleSide = 'sev' | 'plain';
 
 export function fakeHostFor(side: OracleSide, profileName: string): FakeHost {
   const host = new FakeHost(loadProfile(profileName));
-  if (side === 'plain') host.setKernelParam('sev', false);
+  if (side === 'plain') host.control.use(fault.kernelParam('sev', false));
   return host;
 }
 

@@ -2,6 +2,7 @@
  * The reference driver behind the conformance contract, driven against fake daemons through their
  * sockets (the adapter only ever uses the TS libvirt client) with materialised sysroots.
  */
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,7 +168,7 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
   });
 
   it('a firmware failure on launch is HOST_FAULT with libvirt\'s text, and leaves nothing behind', async () => {
-    milan.fake.host.firmware!.use({ command: 'LAUNCH_START', status: 0x17 });
+    milan.fake.host.control.use(fault.firmware('LAUNCH_START', 'RESOURCE_LIMIT'));
     const r = await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: instance() });
     expect(isRefusal(r) && r.code).toBe('HOST_FAULT');
     expect(isRefusal(r) && r.message).toMatch(/qemu|sev/i);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { DomainState, ShutoffReason } from '../../fakelibvirt/libvirt/states.ts';
@@ -95,7 +96,7 @@ describe("QEMU's sev-guest checks", () => {
 
   it('surfaces a firmware LAUNCH_START failure with its status text and leaves no ASID behind', () => {
     const h = host('milan-7003-es8');
-    h.firmware!.use({ command: 'LAUNCH_START', status: 0x17 });
+    h.control.use(fault.firmware('LAUNCH_START', 'RESOURCE_LIMIT'));
     const err = startError(h, guestXml({ name: 'f' }));
     expect(err.message).toContain("sev_launch_start: LAUNCH_START ret=-5 fw_error=23 'Required firmware resource depleted'");
     expect(err.message).toContain('sev_kvm_init: failed to create encryption context');
@@ -257,13 +258,13 @@ describe('bad input leaves the host unchanged', () => {
 describe('runtime control', () => {
   it('libvirt >= 6.5 re-probes when the kernel parameter changes; the stale-cache profile does not', () => {
     const h = host('milan-7003-es8');
-    h.setKernelParam('sev', false);
+    h.control.use(fault.kernelParam('sev', false));
     expect(h.kernel.sysfs.sev).toBe('N\n');
     expect(h.domainCapabilities()).toContain("<sev supported='no'/>");
     const stale = host('rome-7002-stale-cache');
     expect(stale.kernel.sysfs.sev).toBe('1\n');
     expect(stale.domainCapabilities()).toContain("<sev supported='no'/>");
-    stale.refreshCapabilityCache();
+    stale.control.use(fault.cacheRefresh());
     expect(stale.domainCapabilities()).toContain("<sev supported='yes'>");
   });
 

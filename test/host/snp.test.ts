@@ -3,6 +3,7 @@
  * sev-snp-guest start (KVM's policy mask, the firmware's SMT/ABI checks, no SMM), SNP ASIDs from
  * the SEV-ES range, and guest memory that is not memlock-pinned (guest_memfd).
  */
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { DEFAULT_SNP_POLICY, parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
@@ -119,7 +120,7 @@ describe('QEMU/KVM: starting an SNP guest on genoa-9004 (libvirt 10.6, QEMU 9.1,
 
   it('without kvm_amd.sev_snp the sectype disappears and the define-time check refuses it', () => {
     const h = genoa();
-    h.setKernelParam('sev_snp', false);
+    h.control.use(fault.kernelParam('sev_snp', false));
     expect(() => h.defineXML(snpGuest('x'))).toThrow("unsupported configuration: 'sev-snp' launch security is not supported with this QEMU binary");
   });
 });

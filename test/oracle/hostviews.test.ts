@@ -13,6 +13,7 @@
  * - `<domain type='kvm'/>` of each guest (the oracle has no /dev/kvm);
  * - the machine list, which another part of the fake models.
  */
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
@@ -78,7 +79,7 @@ describe('host views against libvirt 9.0 (milan-7003-es8, virttype qemu)', () =>
     expect(oracle).not.toContain('cpu0Id');
     const h = host();
     expect(h.domainCapabilities()).not.toContain('cpu0Id');
-    h.refreshCapabilityCache();
+    h.control.use(fault.cacheRefresh());
     expect(h.domainCapabilities()).toContain('<cpu0Id>');
   });
 
