@@ -13,18 +13,15 @@ import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import type { ProfileTruth } from '../truth.ts';
 import type { Target, TargetHost } from '../runner/target.ts';
 import { NotApplicable } from '../runner/outcomes.ts';
-import { RUNNER_UUID_PREFIX } from '../runner/requests.ts';
 import { detectRealHost, type RealHostDetection } from './detect.ts';
 import { HostFactsError } from './host-files.ts';
+import { cleanUpOnSignal, HostLock, madeBySuite, removeSuiteDomain, sweepSuiteDomains } from './host-hygiene.ts';
 
-/** Name prefix of the real-mode checks' own domains (the runner's instances are known by RUNNER_UUID_PREFIX). */
-export const CHECK_DOMAIN_PREFIX = 'sevharness-real-';
+export { CHECK_DOMAIN_PREFIX } from './host-hygiene.ts';
 
 /** virConnectListAllDomainsFlags: VIR_CONNECT_LIST_DOMAINS_ACTIVE. */
 const LIST_ACTIVE = 1;
 
-/** virDomainUndefineFlagsValues: MANAGED_SAVE | SNAPSHOTS_METADATA | NVRAM. */
-const UNDEFINE_ALL = 1 | 2 | 4;
 
 export interface RealTargetOptions {
   readonly uri: string;
@@ -57,28 +54,49 @@ export class RealTarget implements Target {
   readonly description: string;
   private openHost: RealTargetHost | null = null;
 
+  private stopWatching: () => void = () => {};
+
   private constructor(
     readonly detection: RealHostDetection,
     private readonly client: LibvirtClient,
     /** Root under which drivers read this host's files. */
     readonly sysroot: string,
+    private readonly lock: HostLock,
+    /** Leftovers of an earlier run that died, removed when this one started. */
+    readonly swept: readonly string[],
   ) {
     this.description = `real ${detection.libvirt.uri}`;
+    // Ctrl-C or SIGTERM mid-run: remove the suite's domains, then exit as the signal would.
+    this.stopWatching = cleanUpOnSignal(async () => {
+      // The driver may still be booting guests while this runs: sweep until a pass finds nothing.
+      for (let pass = 0; pass < 100; pass++) {
+        const removed = await sweepSuiteDomains(this.client).catch(() => []);
+        if (removed.length === 0) break;
+      }
+      this.lock.release();
+    });
   }
 
-  /** Detects the host; refuses (HostFactsError) a host whose facts the model cannot reproduce. */
+  /**
+   * Detects the host; refuses (HostFactsError) a host whose facts the model cannot reproduce, or
+   * one another live run is using. Leftovers of a run that died are swept first.
+   */
   static async open(opts: RealTargetOptions): Promise<RealTarget> {
-    const client = await connect(opts.uri);
+    const lock = HostLock.acquire(opts.uri);
+    let client: LibvirtClient | null = null;
     try {
+      client = await connect(opts.uri);
+      const swept = await sweepSuiteDomains(client);
       const detection = await detectRealHost({ ...opts, client });
       if (detection.mismatches.length > 0) {
         throw new HostFactsError(
           `cannot judge drivers on ${opts.uri} honestly: the host's facts contradict its synthesized model (${detection.mismatches.join('; ')})`,
         );
       }
-      return new RealTarget(detection, client, opts.sysroot ?? '/');
+      return new RealTarget(detection, client, opts.sysroot ?? '/', lock, swept);
     } catch (e) {
-      await client.close();
+      await client?.close();
+      lock.release();
       throw e;
     }
   }
@@ -126,18 +144,22 @@ export class RealTarget implements Target {
   async cleanUp(before: ReadonlySet<string>): Promise<string[]> {
     const removed: string[] = [];
     for (const d of await this.client.listAllDomains()) {
-      const uuid = uuidString(d.uuid);
-      if (before.has(uuid)) continue;
-      if (!uuid.startsWith(RUNNER_UUID_PREFIX) && !d.name.startsWith(CHECK_DOMAIN_PREFIX)) continue;
-      if (await this.client.isActive(d).catch(() => false)) await this.client.destroy(d).catch(() => undefined);
-      await this.client.undefineFlags(d, UNDEFINE_ALL).catch(() => this.client.undefine(d).catch(() => undefined));
+      if (before.has(uuidString(d.uuid)) || !madeBySuite(d)) continue;
+      await removeSuiteDomain(this.client, d);
       removed.push(d.name);
     }
     return removed;
   }
 
+  /** Ends the run: whatever of the suite is still defined goes, the lock is released. */
   async close(): Promise<void> {
-    await this.client.close();
+    this.stopWatching();
+    try {
+      await sweepSuiteDomains(this.client).catch(() => undefined);
+      await this.client.close();
+    } finally {
+      this.lock.release();
+    }
   }
 }
 
