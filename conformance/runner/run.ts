@@ -19,7 +19,7 @@ import { buildRequest, InstanceNames, requestedModel, withModel } from './reques
 import { selectCases, selectProfiles } from './select.ts';
 import type { Target } from './target.ts';
 import { countStatuses, type CaseResult, type CaseStatus, type RunReport } from './types.ts';
-import { schemaCheckAvailable, validateDomainXml } from './xml-schema.ts';
+import { schemaCheckSkipped, validateDomainXml } from './xml-schema.ts';
 import { isRefusal } from '../contract.ts';
 
 export interface RunOptions {
@@ -179,7 +179,16 @@ class Runner {
 
 /** Fails (or, on hosts newer than the installed schema, annotates) cases whose guest XML libvirt's schema rejects. */
 async function applySchemaChecks(results: CaseResult[], checks: ReadonlyArray<{ index: number; docs: readonly string[] }>, truth: ProfileTruth): Promise<void> {
-  if (!checks.length || !schemaCheckAvailable()) return;
+  if (!checks.length) return;
+  // Never a silent skip: without xmllint or libvirt's schema each checked case says so (and fails in CI).
+  const skipped = schemaCheckSkipped();
+  if (skipped) {
+    for (const { index } of checks) {
+      const r = results[index]!;
+      results[index] = skipped.fail && r.status === 'pass' ? { ...r, status: 'fail', reason: skipped.reason } : { ...r, reason: [r.reason, `advisory: ${skipped.reason}`].filter(Boolean).join('; ') };
+    }
+    return;
+  }
   const verdicts = await validateDomainXml(checks.flatMap((c) => c.docs));
   const strict = !versionAtLeast(truth.profile.libvirt.version, ...SCHEMA_VERSION);
   let k = 0;

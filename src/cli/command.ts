@@ -1,5 +1,9 @@
 /** The shape of a CLI subcommand: its options (node:util parseArgs) and what it does. */
+import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+
+/** The package's version, as `sevharness --version` prints it. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface CliIo {
   out(text: string): void;
@@ -17,6 +21,8 @@ export interface Command {
   readonly options: OptionSpec;
   /** The command takes positional arguments (most take options only). */
   readonly positionals?: boolean;
+  /** More than the summary for `sevharness <name> --help`: what the options mean, examples. */
+  readonly help?: string;
   run(values: ParsedValues, positionals: readonly string[], io: CliIo): Promise<number> | number;
 }
 
@@ -34,4 +40,29 @@ export function requireString(values: ParsedValues, key: string): string {
 export function optionalString(values: ParsedValues, key: string): string | undefined {
   const v = values[key];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Whether an argument list asks for the command's help (`--help` / `-h` before any `--`). */
+export function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/** `sevharness <name> --help`: summary, usage, every option with its kind, and the command's own help text. */
+export function commandHelp(cmd: Command): string {
+  const opts = Object.entries(cmd.options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' VALUE' : ''}`;
+    return `  ${flag}${o.multiple ? '  (repeatable)' : ''}`;
+  });
+  return [
+    `sevharness ${cmd.name}: ${cmd.summary}`,
+    '',
+    `usage: sevharness ${cmd.name} ${cmd.usage}`.trimEnd(),
+    '',
+    'options:',
+    ...opts,
+    '  -h, --help        show this help',
+    ...(cmd.help ? ['', cmd.help.trimEnd()] : []),
+    '',
+  ].join('\n');
 }

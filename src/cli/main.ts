@@ -7,7 +7,7 @@ import { SocketPathError } from '../../fakelibvirt/daemon/server.ts';
 import { ProfileError } from '../../fakelibvirt/profile/load.ts';
 import { UnsafePathError } from '../fs/own-files.ts';
 import { isLibvirtError } from '../libvirt/errors.ts';
-import { UsageError, type CliIo, type Command } from './command.ts';
+import { asksForHelp, commandHelp, UsageError, VERSION, type CliIo, type Command } from './command.ts';
 import { capabilitiesCommand } from './commands/capabilities.ts';
 import { conformanceCommand } from './commands/conformance.ts';
 import { ctlCommand } from './commands/ctl.ts';
@@ -41,7 +41,7 @@ export const COMMANDS: readonly Command[] = [
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n      sevharness ${c.name} ${c.usage}`.trimEnd());
-  return `usage: sevharness <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  show this help\n`;
+  return `usage: sevharness <command> [options]\n       sevharness <command> --help\n       sevharness --version\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  show this help (help <command>: that command's)\n`;
 }
 
 const processIo: CliIo = {
@@ -57,6 +57,11 @@ function isSystemError(e: unknown): e is Error {
 /** Runs one CLI invocation; returns the exit status (2 for usage errors). */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`sevharness ${VERSION}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help'], io);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.out(helpText());
     return name === undefined ? 2 : 0;
@@ -65,6 +70,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   if (!cmd) {
     io.err(`sevharness: unknown command '${name}'\n\n${helpText()}`);
     return 2;
+  }
+  if (asksForHelp(rest)) {
+    io.out(commandHelp(cmd));
+    return 0;
   }
   try {
     const { values, positionals } = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.positionals === true, strict: true });

@@ -32,7 +32,21 @@ function reasonLines(results: readonly CaseResult[], statuses: readonly CaseStat
   });
 }
 
-export function formatTable(r: RunReport, opts: { verbose?: boolean } = {}): string {
+/** SGR colours of the marks on a terminal that wants them. */
+const COLOURS: Record<CaseStatus, string> = { pass: '32', fail: '31', error: '35', 'not-applicable': '2', 'not-implemented': '33' };
+
+/**
+ * Whether to colour the table: only on a terminal, and never when NO_COLOR is set to anything
+ * non-empty (no-color.org); FORCE_COLOR (non-empty, not '0') colours even a pipe.
+ */
+export function colourWanted(stream: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
+}
+
+export function formatTable(r: RunReport, opts: { verbose?: boolean; colour?: boolean } = {}): string {
+  const mark = (s: CaseStatus): string => (opts.colour ? `\x1b[${COLOURS[s]}m${MARKS[s]}\x1b[0m` : MARKS[s]);
   const out: string[] = [];
   out.push(`driver: ${r.driver.name} ${r.driver.version} (ops: ${r.driver.ops.join(', ') || 'none'})`);
   out.push('profiles:');
@@ -45,7 +59,7 @@ export function formatTable(r: RunReport, opts: { verbose?: boolean } = {}): str
   const width = Math.max(4, ...[...byCase.keys()].map((k) => k.length));
   out.push(`${'case'.padEnd(width)}  ${r.profiles.map((_, i) => String(i + 1).padStart(2)).join(' ')}`);
   for (const [id, row] of byCase) {
-    out.push(`${id.padEnd(width)}  ${r.profiles.map((p) => ` ${row.get(p) ? MARKS[row.get(p)!.status] : ' '}`).join(' ')}`);
+    out.push(`${id.padEnd(width)}  ${r.profiles.map((p) => ` ${row.get(p) ? mark(row.get(p)!.status) : ' '}`).join(' ')}`);
   }
   out.push(`legend: ${(Object.entries(MARKS) as Array<[CaseStatus, string]>).map(([s, m]) => `${m} ${s}`).join(', ')}`);
   const problems = reasonLines(r.results, ['fail', 'error']);

@@ -6,7 +6,7 @@
  * Who catches it: the cases that compare the slot inventory with the hardware —
  * inventory.slots-from-domcaps where maxGuests is knowable (milan-7003-253) and
  * inventory.es-slots-from-domcaps on an ES host (milan-7003-all-es) — and, on milan-7003-all-es,
- * detect.sev-es: every ASID there belongs to SEV-ES (maxGuests 0), yet libvirt still says
+ * detect.sev-es and inventory.slots-from-domcaps: every ASID there belongs to SEV-ES (maxGuests 0), yet libvirt still says
  * `<sev supported='yes'>`, so this driver offers unlimited plain-SEV slots where none exist and
  * reports SEV as usable. The exhaustion cases do not catch it:
  * past the ASID pool the host itself refuses the launch, which the contract allows at spawn level
@@ -56,5 +56,8 @@ export const UNLIMITED_SLOTS: BrokenDriverSpec = {
     },
     { cases: ['inventory.es-slots-from-domcaps'], profiles: ['milan-7003-all-es'], why: 'the SEV-ES inventory is 2147483647, not maxESGuests (509)' },
     { cases: ['detect.sev-es'], profiles: ['milan-7003-all-es'], why: 'plain SEV offered with unlimited slots on a host with no plain-SEV ASIDs' },
+    // Added with the catalogue audit (issue 14): slots-from-domcaps now applies on the all-ES host,
+    // where the right SEV inventory is none; this driver reports 2147483647 plain-SEV slots there.
+    { cases: ['inventory.slots-from-domcaps'], profiles: ['milan-7003-all-es'], why: 'the SEV inventory is 2147483647 on a host whose every ASID is SEV-ES (none expected)' },
   ],
 };

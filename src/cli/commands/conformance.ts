@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { resolveDriverSpec } from '../../../conformance/runner/driver-spec.ts';
 import { RunnerUsageError } from '../../../conformance/runner/outcomes.ts';
 import { formatReport, parseReportSpec } from '../../../conformance/runner/reports/spec.ts';
-import { formatTable } from '../../../conformance/runner/reports/table.ts';
+import { colourWanted, formatTable } from '../../../conformance/runner/reports/table.ts';
 import { autoJobs, runConformanceParallel } from '../../../conformance/runner/parallel.ts';
 import { runConformance } from '../../../conformance/runner/run.ts';
 import { parseShard, selectCases, shardOf } from '../../../conformance/runner/select.ts';
@@ -76,6 +76,19 @@ function shardCases(cases: string[] | undefined, shardText: string | undefined, 
 export const conformanceCommand: Command = {
   name: 'conformance',
   summary: 'judge an SEV driver against the conformance catalogue on every profile',
+  help: `  --driver     ref (default, the reference driver), a module (./d.js, ./d.ts: default export a
+               SevDriver or a function making one), or a command line speaking conformance/PROTOCOL.md
+  --profiles   bundled names, profile files (./host.json) and generated:N[:SEED] (N generated hosts);
+               default: every bundled profile and generated:3 of a fixed seed
+  --cases      case ids or areas (detect, inventory, request, xml, boot, slots, memory, lifecycle,
+               scheduling, faults); default all
+  --report     junit=FILE, json=FILE, html=FILE (a single-file page: matrix, filters, failure details)
+  --shrink-seconds  time to shrink each failing generated host to the smallest one still failing
+               (default 60; 0 = do not shrink)
+  --jobs       worker threads (default: chosen by the size of the run)
+  --target real --uri URI [--sysroot DIR]   judge the driver on this machine's libvirt instead
+  NO_COLOR=1   no colour in the table (it is coloured only on a terminal)
+  exit status: 0 nothing failed, 1 a case failed or errored, 2 a usage error`,
   usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE,html=FILE] [--jobs N] [--shrink-seconds S] [--shard i/n] [--verbose]",
   options: {
     driver: { type: 'string' },
@@ -130,7 +143,7 @@ export const conformanceCommand: Command = {
         report = await runConformance({ driver, profiles, cases, ...progress });
       }
       if (tty) io.err('\r\x1b[K');
-      io.out(formatTable(report, { verbose: values.verbose === true }));
+      io.out(formatTable(report, { verbose: values.verbose === true, colour: colourWanted(process.stdout, process.env) }));
       for (const { kind, file } of reports) writeFileSync(resolve(file), await formatReport(kind, report));
       // A failure on a generated host: the smallest host on which the same cases still fail.
       if (target === 'fake' && Number(shrinkText) > 0 && generatedFailures(report).size > 0) {

@@ -2,9 +2,9 @@
  * `sevharness serve`: one fake libvirtd per hardware profile, each on its own UNIX socket with its
  * host's sysroot written next to it, until SIGINT/SIGTERM.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { startControlServer } from '../../../fakelibvirt/control/server.ts';
 import { FakeLibvirtd } from '../../../fakelibvirt/daemon/server.ts';
 import { DomainStore } from '../../../fakelibvirt/daemon/persistence.ts';
@@ -106,9 +106,16 @@ async function start(values: ParsedValues, io: CliIo): Promise<Served[]> {
     }
   } catch (e) {
     await stop(served);
+    if (!stateDir) rmSync(base, { recursive: true, force: true });
     throw e;
   }
   return served;
+}
+
+/** Without --state-dir everything lives in a temporary directory of this process: gone when it stops. */
+function removeTemporaryBase(values: ParsedValues, served: readonly Served[]): void {
+  if (optionalString(values, 'state-dir') !== undefined || served.length === 0) return;
+  rmSync(dirname(dirname(served[0]!.sysroot)), { recursive: true, force: true });
 }
 
 async function stop(served: readonly Served[]): Promise<void> {
@@ -159,6 +166,7 @@ export const serveCommand: Command = {
     } catch (e) {
       await kds?.close();
       await stop(served);
+      removeTemporaryBase(values, served);
       throw e;
     }
     announce(served, values.json === true, io);
@@ -168,6 +176,7 @@ export const serveCommand: Command = {
     await control?.close();
     await kds?.close();
     await stop(served);
+    removeTemporaryBase(values, served);
     return 0;
   },
 };
