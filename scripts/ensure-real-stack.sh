@@ -6,6 +6,8 @@
 # outside CI they skip with a notice, with CI=true they fail.
 set -euo pipefail
 
+# docker.io and debootstrap (the real-libvirt containers) are installed by scripts/ensure-containers.sh,
+# which must write Docker's no-bridge settings before the package can start a daemon.
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils
   python3-nova python3-oslotest python3-wsgi-intercept python3-cryptography chromium libvirt-clients-qemu python3-lxml
   python3-pytest golang-go)
