@@ -292,6 +292,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
       const missing: string[] = [];
       if (!v.cpu!.flags.includes('sev_snp')) missing.push("no 'sev_snp' CPU flag (Genoa or later, SNP enabled in the BIOS)");
       if (v.kernel === null || !versionAtLeast(v.kernel, ...SNP_KERNEL)) missing.push(`kernel ${v.kernel ?? '?'} < 6.11`);
+      else if (!v.kvmAmdLoaded) missing.push('kvm_amd is not loaded');
       else if (!paramOn(v.params.sev_snp)) missing.push('kvm_amd sev_snp is off');
       if (v.lv.libvirtVersion !== null && !versionAtLeast(v.lv.libvirtVersion, ...SNP_LIBVIRT)) missing.push(`libvirt ${v.lv.libvirtVersion} < 10.5.0`);
       else if (v.lv.q35 && !v.lv.q35.sectypes.includes('sev-snp')) missing.push("domcaps lacks sectype 'sev-snp'");
