@@ -218,6 +218,16 @@ export class FakeHost {
 
   /** The control plane's full reset: the host exactly as its constructor built it. */
   private resetToProfile(): void {
+    // Guests go the way libvirt would take them (destroy, undefine), so event clients and a state
+    // directory hear of it; then every component is built anew.
+    for (const ref of this.listAllDomains()) {
+      try {
+        if (this.isActive(ref)) this.destroy(ref);
+        if (this.isPersistent(ref)) this.undefine(ref, DomainFlags.UNDEFINE_MANAGED_SAVE | DomainFlags.UNDEFINE_NVRAM);
+      } catch {
+        // whatever remains goes with the registry below
+      }
+    }
     this.runtime = sharedPristineState(this.baseProfile, this.baseKernelOverrides);
     this.domains = new DomainRegistry<GuestRuntime>();
     this.saveImages.clear();

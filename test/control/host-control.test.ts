@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fault, FaultError, faultFromWords, parseFault, FAULT_KINDS, type Fault } from '../../fakelibvirt/control/fault.ts';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import { LifecycleEvent } from '../../fakelibvirt/libvirt/states.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { sysrootFiles } from '../../fakelibvirt/views/sysroot.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
@@ -255,7 +256,11 @@ describe('inspect and reset', () => {
     expect(s.firmware?.guests.map((g) => g.state)).toEqual(['RUNNING']);
     expect(s.events.map((e) => e.message)).toContain('control: use domcaps i686');
     expect(s.handlers).toHaveLength(1);
+    const heard: number[] = [];
+    h.onLifecycle((e) => heard.push(e.event));
     h.control.reset();
+    // Stopped and undefined as libvirt would (so a state directory and event clients hear of it).
+    expect(heard).toEqual([LifecycleEvent.STOPPED, LifecycleEvent.UNDEFINED]);
     expect(h.control.inspect().events).toEqual([]);
     expect(h.listAllDomains()).toEqual([]);
     expect(views(h)).toEqual(pristine);
