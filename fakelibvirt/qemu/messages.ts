@@ -31,6 +31,12 @@ export const qemuSevText = {
   /** KVM's ioctl failure for SNP_LAUNCH_START (sev-hardware.md §2.4 item 6, the -22 sample). */
   snpLaunchStart: (ret: number, fwError: number) =>
     `sev_snp_launch_start: SNP_LAUNCH_START ret=${ret} fw_error=${fwError} '${fwError === 0 ? '' : qemuFwErrorString(fwError)}'`,
+  /**
+   * sev_snp_launch_finish (QEMU 9.1+): error_report when the first run ends the launch, so no
+   * `-accel kvm:` location and no function name (the pre-merge patches printed `%s:`).
+   */
+  snpLaunchFinish: (ret: number, fwError: number) =>
+    `SNP_LAUNCH_FINISH ret=${ret} fw_error=${fwError} '${qemuFwErrorString(fwError)}'`,
   snpNoSmm: 'SEV-SNP does not support SMM.',
   encryptionContext: (fn: string) => `${fn}: failed to create encryption context`,
   registerRegion: (hostAddr: bigint, size: number, strerror: string) =>

@@ -256,7 +256,8 @@ export class QemuProcessManager {
 /** The direct kernel boot QEMU measures (kernel-hashes), read only when the launch can use it. */
 function withDirectBoot(def: DomainDef): { directBoot?: ReturnType<typeof directKernelBoot> & object } {
   const ls = def.launchSecurity;
-  const boot = ls?.type === 'sev' && ls.kernelHashes ? directKernelBoot(def) : null;
+  // SEV measures the hashes table with the firmware; SNP's ID block check needs its launch digest.
+  const boot = ls?.kernelHashes ? directKernelBoot(def) : null;
   return boot ? { directBoot: boot } : {};
 }
 

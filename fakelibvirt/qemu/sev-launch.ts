@@ -11,6 +11,8 @@ import { kernelHashesTable, type DirectKernelBoot } from '../firmware/guid-table
 import { ovmfImage, type FirmwareImage, type OvmfArea } from '../firmware/ovmf.ts';
 import type { InjectedSecret } from './sev-secret.ts';
 import { launchVmsas, type CpuSignature } from '../firmware/vmsa.ts';
+import { snpLaunchMeasurement } from '../firmware/snp/guest-measurement.ts';
+import { idBlockRefusal } from '../firmware/snp/id-block.ts';
 import { SnpGuestPolicy } from '../firmware/policy.ts';
 import { KvmError } from '../kvm/errno.ts';
 import type { LaunchSecurity } from '../libvirt/domain-def.ts';
@@ -205,6 +207,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       for (const vmsa of launchVmsas(req.vcpus, ports.hostCpu, apReset)) ports.firmware.launchUpdateVmsa(handle, vmsa);
     }
     const m = ports.firmware.launchMeasure(handle);
+    if (snp) checkSnpIdBlock(ls, { firmware: img.bytes, vcpus: req.vcpus, cpu: ports.hostCpu, directBoot: req.directBoot });
     return {
       kind,
       asid,
@@ -218,6 +221,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       launchSecrets: [],
     };
   } catch (e) {
+    // A refused ID block (QemuExit) releases the context like a failed update does.
     release();
     if (!(e instanceof SevFirmwareError)) throw e;
     const f = fw(e);
@@ -236,6 +240,29 @@ function snpLaunchStartRefusal(policy: SnpGuestPolicy, ports: Pick<SevLaunchPort
   const fwTooOld = policy.abiMajor > ports.firmware.apiMajor || (policy.abiMajor === ports.firmware.apiMajor && policy.abiMinor > ports.firmware.apiMinor);
   if ((ports.smtActive && !policy.smt) || fwTooOld) return { ret: -5, fwError: SevStatus.POLICY_FAILURE };
   return null;
+}
+
+/**
+ * SNP_LAUNCH_FINISH with the owner's ID block (`<idBlock>`, `<idAuth>`, authorKey='yes', passed by
+ * libvirt as sev-snp-guest's id-block, id-auth, author-key-enabled): the firmware checks it against
+ * the launch digest it computed, the same digest the attestation report carries. Without an ID
+ * block the firmware checks nothing. QEMU exits on a refusal (-EIO from KVM).
+ */
+function checkSnpIdBlock(
+  ls: LaunchSecurity,
+  launch: { firmware: Buffer; vcpus: number; cpu: CpuSignature; directBoot: DirectKernelBoot | undefined },
+): void {
+  if (ls.type !== 'sev-snp' || ls.idBlock === undefined) return;
+  const hashes = ls.kernelHashes && launch.directBoot ? kernelHashesTable(launch.directBoot) : null;
+  const measurement = snpLaunchMeasurement({ firmware: launch.firmware, vcpus: launch.vcpus, cpu: launch.cpu, ...(hashes && { kernelHashes: hashes }) });
+  const refusal = idBlockRefusal({
+    idBlock: Buffer.from(ls.idBlock, 'base64'),
+    idAuth: Buffer.from(ls.idAuth ?? '', 'base64'),
+    authorKeyEnabled: ls.authorKey === true,
+    measurement,
+    policy: ls.policy,
+  });
+  if (refusal) throw new QemuExit([qemuSevText.snpLaunchFinish(-5, refusal.status)]);
 }
 
 /**

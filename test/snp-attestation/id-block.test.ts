@@ -94,3 +94,46 @@ describe('the report of a guest launched with an ID block', () => {
     expect(r.authorKeyDigest.equals(keyDigest(auth, 'author'))).toBe(true);
   });
 });
+
+describe('SNP_LAUNCH_FINISH at start: a refused ID block makes QEMU exit', () => {
+  const xmlWith = (name: string, b: { block: Buffer; auth: Buffer }, policy = '0x30000', vcpus = 2) =>
+    snpGuestXml(name, { launch: " authorKey='yes'", policy, vcpus }).replace(
+      '<policy>',
+      `<idBlock>${b.block.toString('base64')}</idBlock><idAuth>${b.auth.toString('base64')}</idAuth><policy>`,
+    );
+  const startError = (h: FakeHost, xml: string) => {
+    try {
+      h.create(h.defineXML(xml));
+    } catch (e) {
+      return e as { code: number; message: string };
+    }
+    return null;
+  };
+
+  it.each([
+    ['signed by another key', () => idBlockFor(measurement, 0x30000n, { signer: authorKey.privateKey }), '0x30000', SevStatus.BAD_SIGNATURE, 'Bad signature'],
+    ['an ID key the author did not sign', () => idBlockFor(measurement, 0x30000n, { authorSigner: idKey.privateKey }), '0x30000', SevStatus.BAD_SIGNATURE, 'Bad signature'],
+    ['another launch digest', () => idBlockFor(Buffer.alloc(48, 7), 0x30000n), '0x30000', SevStatus.BAD_MEASUREMENT, 'Bad measurement'],
+    ['another policy (ABI minor 1)', () => idBlockFor(measurement, 0x30001n), '0x30000', SevStatus.POLICY_FAILURE, 'Policy is not allowed'],
+  ])('%s: QEMU prints SNP_LAUNCH_FINISH with the status, libvirt reports the start failure', (_what, make, policy, status, text) => {
+    const h = new FakeHost(genoa);
+    const err = startError(h, xmlWith('bad', make(), policy));
+    expect(err?.message).toContain(`qemu-system-x86_64: SNP_LAUNCH_FINISH ret=-5 fw_error=${status} '${text}'`);
+    expect(err?.code).toBe(1); // VIR_ERR_INTERNAL_ERROR, as for QEMU's other start failures
+    expect(h.numOfDomains()).toBe(0);
+    // The context and its ASID were released: the same host still boots a good block.
+    expect(startError(h, xmlWith('good', idBlockFor(measurement, 0x30000n)))).toBeNull();
+  });
+
+  it('a block for a different vCPU count names another digest and is refused', () => {
+    const h = new FakeHost(genoa);
+    const xml = xmlWith('four', idBlockFor(measurement, 0x30000n), '0x30000', 4);
+    expect(startError(h, xml)?.message).toContain(`fw_error=${SevStatus.BAD_MEASUREMENT} 'Bad measurement'`);
+  });
+
+  it('without <idBlock> the firmware checks nothing (an <idAuth> alone is not read)', () => {
+    const h = new FakeHost(genoa);
+    const xml = snpGuestXml('plain').replace('<policy>', `<idAuth>${Buffer.alloc(16).toString('base64')}</idAuth><policy>`);
+    expect(startError(h, xml)).toBeNull();
+  });
+});
