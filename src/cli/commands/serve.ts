@@ -16,6 +16,7 @@ import { startKdsServer, type KdsServer } from '../../../fakelibvirt/kds/http-se
 import { makeDirs } from '../../fs/make-dirs.ts';
 import { ensureOwnDir } from '../../fs/own-files.ts';
 import { optionalString, UsageError, type CliIo, type Command, type ParsedValues } from '../command.ts';
+import { serveFleet } from './serve-fleet.ts';
 
 interface Served {
   readonly profile: string;
@@ -140,7 +141,7 @@ function announce(served: readonly Served[], json: boolean, io: CliIo): void {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run fake libvirtd daemons (one per profile) on UNIX sockets until SIGINT/SIGTERM',
-  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--kds-port PORT] [--control PATH] [--json]',
+  usage: '--profile P [--profile P2 …] [--socket PATH …] [--read-only-socket PATH …] [--state-dir DIR] [--socket-mode 0600] [--kds-port PORT] [--control PATH] [--json] | --fleet SPEC [--state-dir DIR] [--json]',
   options: {
     profile: { type: 'string', short: 'p', multiple: true },
     socket: { type: 'string', short: 's', multiple: true },
@@ -151,8 +152,11 @@ export const serveCommand: Command = {
     /** The control socket (fakelibvirt/control/server.ts): faults and inspection over HTTP/JSON. */
     control: { type: 'string' },
     json: { type: 'boolean' },
+    /** Many hosts from one process, a socket each (serve-fleet.ts): `milan-7003-es8:100,genoa-9004:50` or a JSON file. */
+    fleet: { type: 'string' },
   },
   async run(values, _positionals, io) {
+    if (values.fleet !== undefined) return serveFleet(values, io);
     const stopped = untilSignal();
     const kdsPort = parseKdsPort(optionalString(values, 'kds-port'));
     const served = await start(values, io);
