@@ -33,7 +33,7 @@ function unavailable(reason: string): SystemLibvirtd {
 }
 
 export async function requireSystemLibvirtd(): Promise<SystemLibvirtd> {
-  if (containersUnavailable(['bookworm']) === null) {
+  if (containersUnavailable(['bookworm'], { build: false }) === null) {
     const real = await startRealLibvirt('bookworm');
     return { available: true, uri: real.uri, where: 'container', stop: () => real.stop() };
   }

@@ -33,7 +33,7 @@ export interface RealLibvirtd {
 }
 
 /** The daemon a test gets when Docker cannot run the bookworm container. */
-const containerUsable = () => containersUnavailable(['bookworm']) === null;
+const containerUsable = () => containersUnavailable(['bookworm'], { build: false }) === null;
 
 /** A real libvirtd can be started: in a container, or from this machine's libvirtd binary. */
 export function realLibvirtdAvailable(): RealStack {
