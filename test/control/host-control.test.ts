@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fault, FaultError, faultFromWords, parseFault, FAULT_KINDS, type Fault } from '../../fakelibvirt/control/fault.ts';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { LifecycleEvent } from '../../fakelibvirt/libvirt/states.ts';
-import { loadProfile } from '../../fakelibvirt/profile/load.ts';
+import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { sysrootFiles } from '../../fakelibvirt/views/sysroot.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { guestXml, sevLaunch } from '../host/sev-guests.ts';
@@ -170,6 +170,37 @@ describe('each fault kind shows through libvirt and the host files; resetHandler
       h.control.resetHandlers();
       expect(h.control.listHandlers()).toEqual([]);
       expect(views(h)).toEqual(before);
+    });
+  }
+});
+
+describe('resetHandlers restores every bundled host exactly, whatever was applied', () => {
+  const faults: Fault[] = [
+    fault.firmware('LAUNCH_START', 'RESOURCE_LIMIT', { times: 'always' }),
+    fault.domcaps('x86_64'),
+    fault.kernelParam('sev', '0'),
+    fault.kernelParam('sev_es', 'Y'),
+    fault.kernelParam('sev_snp', 'N'),
+    fault.devSev('missing'),
+    fault.devSev('eacces'),
+    fault.memlock(1),
+    fault.cacheStale(),
+    fault.cacheRefresh(),
+  ];
+  for (const name of allProfiles().keys()) {
+    it(name, () => {
+      const h = new FakeHost(loadProfile(name));
+      const before = views(h);
+      const applicable = faults.filter((f) => f.kind !== 'firmware' || h.firmware !== null);
+      for (const f of applicable) h.control.use(f);
+      h.control.resetHandlers();
+      expect(views(h)).toEqual(before);
+      // All at once, in one batch, then undone the same way.
+      h.control.use(...applicable);
+      h.control.resetHandlers();
+      expect(views(h)).toEqual(before);
+      expect(h.firmware?.inspect().pendingOverrides ?? 0).toBe(0);
+      expect(h.domcaps.pending).toBe(0);
     });
   }
 });
