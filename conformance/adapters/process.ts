@@ -184,7 +184,10 @@ class Session {
     const w = this.waiter;
     if (w === null) return this.fail('PROTOCOL_VIOLATION', `stdout line while no request was pending: ${clip(text)}`);
     if (r.data.id !== w.id) return this.fail('PROTOCOL_VIOLATION', `response id ${r.data.id} does not match the pending request's id ${w.id} (${w.op})`);
-    this.settle()?.resolve(r.data);
+    // Answered on the next turn of the event loop: what the driver wrote to stderr before its answer
+    // is read by then (the pipes are separate), so it lands in the log of the case that caused it.
+    const settled = this.settle();
+    setImmediate(() => settled?.resolve(r.data));
   }
 
   private onEnd(how: ChannelEnd): void {

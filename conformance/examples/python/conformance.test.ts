@@ -10,6 +10,8 @@ import { startProcessDriver } from '../../adapters/process.ts';
 import { FakeTarget } from '../../runner/fake-target.ts';
 import { runConformance } from '../../runner/run.ts';
 import { describeConformance } from '../../vitest.ts';
+import { expandGeneratedSpec } from '../../../fakelibvirt/profile/generate.ts';
+import { allProfiles } from '../../../fakelibvirt/profile/load.ts';
 
 const stack = requireRealStack(['/usr/bin/python3']);
 const DRIVER = fileURLToPath(new URL('./driver.py', import.meta.url));
@@ -17,7 +19,9 @@ const CASES = ['detect', 'inventory', 'request'];
 const driver = () => startProcessDriver(['/usr/bin/python3', DRIVER]);
 
 if (stack.available) {
-  describeConformance({ name: 'python example driver conformance', driver, cases: CASES });
+  // Bundled profiles and generated hosts (generated:3 of the default seed and 6 more of another).
+  const profiles = [...allProfiles().keys(), ...expandGeneratedSpec('generated:3')!, ...expandGeneratedSpec('generated:6:3')!];
+  describeConformance({ name: 'python example driver conformance', driver, cases: CASES, profiles });
 
   describe('python example driver: what the suite leaves unjudged', () => {
     it('only the cases that need guest XML or an SEV-ES guest builder, and nothing fails', async () => {
@@ -31,7 +35,7 @@ if (stack.available) {
       } finally {
         await target.close();
       }
-    });
+    }, 300_000);
   });
 } else {
   describe.skip('python example driver conformance', () => it('needs /usr/bin/python3', () => {}));

@@ -187,7 +187,7 @@ def report_host(params):
     if platform and feature["cbitpos"] is not None and feature["reducedPhysBits"] is not None:
         sev = {"cbitpos": feature["cbitpos"], "reducedPhysBits": feature["reducedPhysBits"]}
     report = {"traits": traits, "inventories": inventories, "warnings": warnings, "models": models, "sev": sev}
-    KNOWN_HOSTS.remember(report, machines)  # validateRequest gets the report back, not the host
+    KNOWN_HOSTS.remember(report, machines, params["uri"])  # validateRequest gets the host back by uri
     return report
 
 

@@ -139,12 +139,13 @@ def check_host(result, host, offered_machines):
 
 
 class KnownHosts:
-    """The machine types of the hosts this process reported, found again by their report.
+    """The machine types of the hosts this process reported, found again by URI.
 
-    validateRequest receives a HostReport, not a URI, and a report has no machine list; so the driver
-    remembers, per report it produced, the machines that host offers. Two hosts with equal reports
-    share an entry holding the machines of either, so a refusal is only given when no such host
-    offers the machine.
+    validateRequest receives the host as the runner hands it back: this driver's report plus the
+    host's `uri` (PROTOCOL.md §4, Host), and a report has no machine list; so the driver remembers
+    the machines each URI offers. A caller that sends a bare report (no `uri`) is matched by the
+    report itself; two hosts with equal reports then share an entry holding the machines of either,
+    so a refusal is only given when no such host offers the machine.
     """
 
     LIMIT = 256  # reports remembered; the oldest is forgotten first
@@ -163,10 +164,13 @@ class KnownHosts:
             if isinstance(v, list):
                 return [plain(x) for x in v]
             return v
-        return json.dumps(plain(report), sort_keys=True)
+        bare = {k: v for k, v in report.items() if k not in ("uri", "sysroot")}
+        return json.dumps(plain(bare), sort_keys=True)
 
-    def remember(self, report, machines):
+    def remember(self, report, machines, uri=None):
         """machines: a set of offered machine names, or None when the host could not say."""
+        if uri is not None:
+            self.machines[("uri", uri)] = machines
         key = self.key(report)
         if key in self.machines:
             before = self.machines.pop(key)
@@ -175,6 +179,8 @@ class KnownHosts:
         if len(self.machines) > self.LIMIT:
             del self.machines[next(iter(self.machines))]
 
-    def offered_machines(self, report):
-        """The machines of the host behind this report; None when not known."""
-        return self.machines.get(self.key(report))
+    def offered_machines(self, host):
+        """The machines of this host (by its uri, else by its report); None when not known."""
+        if host.get("uri") is not None and ("uri", host["uri"]) in self.machines:
+            return self.machines[("uri", host["uri"])]
+        return self.machines.get(self.key(host))
