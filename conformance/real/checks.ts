@@ -71,7 +71,10 @@ async function discard(client: LibvirtClient, dom: DomainRef): Promise<void> {
   await client.undefine(dom).catch(() => undefined);
 }
 
-const needsNoSevHere = (t: ProfileTruth): true | string => (t.sevUsable ? 'host has SEV' : true);
+// What libvirt shows now decides: a stale capability cache hides SEV until it is refreshed.
+const needsNoSevHere = (t: ProfileTruth): true | string => (t.sevUsableAtStart ? 'host has SEV' : true);
+const needsSevHere = (t: ProfileTruth): true | string =>
+  t.sevUsableAtStart ? true : t.sevUsable ? "libvirt's capability cache is stale: SEV shows only after a refresh" : (noSevReason(t) ?? 'host has no SEV');
 
 export const REAL_CHECKS: readonly RealCheck[] = [
   {
@@ -119,7 +122,7 @@ export const REAL_CHECKS: readonly RealCheck[] = [
     id: 'real.sev-define-accepted',
     area: 'boot',
     title: 'Host with SEV: libvirt accepts an SEV domain definition and keeps launchSecurity',
-    appliesTo: (t) => noSevReason(t) ?? true,
+    appliesTo: needsSevHere,
     async run(ctx) {
       const name = `${CHECK_DOMAIN_PREFIX}sev-accepted`;
       const machine = q35Of(ctx.truth);
@@ -175,7 +178,7 @@ export const REAL_CHECKS: readonly RealCheck[] = [
 export function hostSummary(target: RealTarget): string {
   const d = target.detection;
   const t = d.truth;
-  const sev = noSevReason(t) ?? `SEV: ${t.maxGuests} guests, ${t.maxESGuests} ES guests, cbitpos ${t.cbitpos}${t.snpUsable ? ', SNP' : ''}`;
+  const sev = (noSevReason(t) ?? `SEV: ${t.maxGuests} guests, ${t.maxESGuests} ES guests, cbitpos ${t.cbitpos}${t.snpUsable ? ', SNP' : ''}`) + (t.sevUsable && !t.sevUsableAtStart ? " (hidden by libvirt's stale capability cache)" : '');
   return `${sev}; libvirt ${d.libvirt.libvirtVersion}, QEMU ${d.libvirt.qemuVersion}, guests use type='${d.domainType}'`;
 }
 

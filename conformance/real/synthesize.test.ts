@@ -30,19 +30,23 @@ function fakeSource(host: FakeHost): LibvirtFactSource {
   };
 }
 
-function fakeTree(profile: HardwareProfile, host: FakeHost): HostTree {
-  const files: Record<string, string> = { 'proc/meminfo': `MemTotal:       ${profile.memory.totalKiB} kB\nMemAvailable:   ${profile.memory.totalKiB - profile.memory.reservedKiB} kB\n` };
+/** The fake host's sysroot as a recorded tree; `cpuid: false` leaves out the cpuid device (no root, no module). */
+function fakeTree(profile: HardwareProfile, host: FakeHost, cpuid = true): HostTree {
+  const files: Record<string, string> = {};
   const stats: Record<string, { mode: number; uid: number; gid: number }> = {};
+  const leaves: Record<number, readonly [number, number, number, number]> = {};
   for (const [path, { content, entry }] of sysrootFiles(profile, host.kernel)) {
+    if (path.startsWith('dev/cpu/') && !cpuid) continue;
     files[path] = content;
     if (entry.kind === 'chardev') stats[path] = { mode: Number.parseInt(entry.mode, 8), uid: 0, gid: 0 };
+    for (const [leaf, regs] of Object.entries(entry.registers ?? {})) leaves[Number(leaf)] = regs;
   }
-  return recordedTree(files, stats);
+  return recordedTree(files, stats, leaves);
 }
 
-async function roundTrip(profile: HardwareProfile): Promise<Synthesis> {
+async function roundTrip(profile: HardwareProfile, cpuid = true): Promise<Synthesis> {
   const host = new FakeHost(profile);
-  const tree = fakeTree(profile, host);
+  const tree = fakeTree(profile, host, cpuid);
   const lv = await readLibvirtFacts(fakeSource(host), 'qemu:///system', () => 'kvm');
   return synthesize(readHostFileFacts(tree), lv, tree);
 }
@@ -71,10 +75,11 @@ function sevTruth(t: ProfileTruth) {
 }
 
 /**
- * Profiles whose facts a real host cannot show: libvirt hides SEV (stale cache, libvirt 5.0), or
- * neither domcaps (libvirt < 8.0) nor the misc cgroup (kernel < 5.13) tells the ASID counts.
+ * Profiles whose ASID counts only CPUID tells (libvirt < 8.0 has no maxGuests, kernel < 5.13 no
+ * misc cgroup): without the cpuid device they cannot be modelled and must say so.
  */
-const NOT_MODELLABLE = new Set(['rome-7002-stale-cache', 'rome-7002-libvirt51', 'naples-7001']);
+const ASIDS_ONLY_IN_CPUID = new Set(['rome-7002-stale-cache', 'rome-7002-libvirt51', 'naples-7001', 'milan-7003-bullseye']);
+const NOT_MODELLABLE = new Set<string>();
 
 describe('synthesized profile of a fake host read as a real one', () => {
   for (const [name, profile] of allProfiles()) {
@@ -92,6 +97,17 @@ describe('synthesized profile of a fake host read as a real one', () => {
       }
       expect(s.mismatches).toEqual([]);
       expect(sevTruth(s.truth)).toEqual(sevTruth(profileTruth(profile)));
+    });
+  }
+});
+
+describe('without the cpuid device', () => {
+  for (const name of ASIDS_ONLY_IN_CPUID) {
+    it(`${name}: reports mismatches instead of a wrong truth`, async () => {
+      const profile = allProfiles().get(name)!;
+      const s = await roundTrip(profile, false);
+      expect(s.mismatches.length, s.derivations.join('\n')).toBeGreaterThan(0);
+      expect(s.derivations.join('\n')).toMatch(/ASIDs\): not readable/);
     });
   }
 });
@@ -156,7 +172,10 @@ describe('an EPYC 7313 (Milan) host with SEV: cpuinfo flags and the domcaps <sev
     expect(parseDomcapsFacts(`<domainCapabilities><features>${sevBlock}</features></domainCapabilities>`).sev).toEqual(lv.q35Domcaps?.sev);
     const s = synthesize(readHostFileFacts(tree), lv, tree);
     expect(s.mismatches).toEqual([]);
-    expect(s.profile.cpuid8000001f).toMatchObject({ ecx: 509, edx: 8, ebx: 51 });
+    // The cpuid device gives the raw registers: EBX keeps the host's address reduction beside cbitpos 51.
+    expect(s.profile.cpuid8000001f).toEqual(milan.cpuid8000001f);
+    expect(s.profile.cpuid8000001f).toMatchObject({ ecx: 509, edx: 8 });
+    expect(s.profile.cpuid8000001f!.ebx & 0x3f).toBe(51);
     expect(s.truth).toMatchObject({ sevUsable: true, sevEsUsable: true, maxGuests: 502, maxESGuests: 7, cbitpos: 51 });
     expect(s.profile.generation).toBe('milan');
     expect(s.derivations).toContain('CPUID 0x8000001F ECX/EDX (ASIDs): domcaps maxGuests 502 / maxESGuests 7');

@@ -169,7 +169,9 @@ export function synthesizeProfile(files: HostFileFacts, lv: LibvirtFacts, tree: 
   const sevFacts = lv.q35Domcaps?.sev ?? null;
   let cpuid: HardwareProfileInput['cpuid8000001f'] = null;
   if (amd) {
-    const asids = asidCounts(files, sevFacts);
+    const counted = asidCounts(files, sevFacts);
+    // CPUID counts ASIDs the PSP firmware hands out; without /dev/sev there is no firmware to use them.
+    const asids = !files.devSev && counted.source.startsWith('CPUID') ? { ecx: 0, edx: 0, source: `${counted.source}, recorded as 0: no /dev/sev (no SEV firmware)` } : counted;
     const has = (f: string) => c.flags.includes(f);
     const raw = files.cpuid8000001f;
     // The device gives the hardware's EAX/EBX; without it they are rebuilt from what the kernel shows.
