@@ -244,6 +244,7 @@ export class Connection implements ConnectionState {
       conn: { opened: this.opened, readOnly: this.readOnly },
       profile: host.profile,
       sectypes: host.sectypes(),
+      longestName: host.listAllDomains().reduce((n, d) => Math.max(n, d.name.length), 0),
     });
     void job.then((o) => {
       this.inFlight = false;

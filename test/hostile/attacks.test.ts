@@ -4,8 +4,8 @@
  * pipelining and clients that stop reading, replies too large to send, connection floods, multi-
  * megabyte documents, kill -9 in the middle of define/undefine loops — while another client calls
  * getLibVersion throughout. The daemon never exits, stays under 300 MiB, answers the bystander
- * (p99 under 50 ms for every attack but the multi-megabyte documents, which a single-threaded
- * daemon parses in one go: their stall is measured and bounded), touches nothing outside its state
+ * (issue 15's bound: within 50 ms during every attack, multi-megabyte documents and 4 MiB
+ * arguments included, which leave the main thread for a worker), touches nothing outside its state
  * directory, and loses nothing it acknowledged.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -28,13 +28,15 @@ const PROFILE = 'milan-7003-es8';
 const guestXml = (o: { name: string }) => daemonGuestXml({ name: o.name, uuid: randomUUID() });
 const SEED = 15;
 /**
- * Bystander bounds for attacks made of small messages: half its calls within 20 ms, 95 % within
- * 100 ms, none over 500 ms. On an idle 2-core machine the figures are a few milliseconds (printed
- * at the end); the bounds leave room for a machine shared with other work and still catch any
- * stall of the daemon (the findings stalled it for seconds). Attacks that make the daemon handle
- * megabytes in one call get the bound of that call instead.
+ * Bystander bounds, the same for every attack: issue 15's 50 ms for 95 % of the calls, plus what the
+ * machine alone added meanwhile — twice the p95 of the same frame echoed by a trivial server in
+ * another process, timed by the bystander between its calls. On a 2-core machine shared with other
+ * work any process waits tens of milliseconds for a core, attack or not, and the daemon, which also
+ * serves the attacker between the bystander's calls, waits for one more often than an idle echo.
+ * Half the calls within 20 ms and none over 500 ms: the stalls of the findings lasted from 0.7 s to
+ * many seconds. Figures printed at the end.
  */
-const SMALL = { median: 20, p95: 100, max: 500 };
+const BOUND = { median: 20, p95: 50, max: 500 };
 
 /** name → mode, size, mtime, content hash of every entry under `dir`, symlinks not followed. */
 function snapshot(dir: string): Record<string, string> {
@@ -104,19 +106,20 @@ describe('the daemon under attack', () => {
   });
 
   /** Runs an attack with a bystander; checks the daemon survived and kept answering. */
-  async function underAttack(name: string, attack: () => Promise<void>, bounds = SMALL): Promise<void> {
-    const bystander = await Bystander.start(uri);
+  async function underAttack(name: string, attack: () => Promise<void>): Promise<void> {
+    const bystander = await Bystander.start(uri, 5, true);
     const t0 = performance.now();
     await attack();
     await new Promise((r) => setTimeout(r, 20));
-    const lat = await bystander.stop();
+    const { daemon: lat, control } = await bystander.stopWithControl();
+    const noise = control!;
     const ms = (x: number) => x.toFixed(1);
-    figures.push(`${name}: ${(performance.now() - t0).toFixed(0)} ms; bystander ${lat.count} calls, median ${ms(lat.median)}, p95 ${ms(lat.p95)}, p99 ${ms(lat.p99)}, max ${ms(lat.max)} ms`);
+    figures.push(`${name}: ${(performance.now() - t0).toFixed(0)} ms; bystander ${lat.count} calls, median ${ms(lat.median)}, p95 ${ms(lat.p95)}, p99 ${ms(lat.p99)}, max ${ms(lat.max)} ms; echo control p95 ${ms(noise.p95)}, max ${ms(noise.max)} ms`);
     expect(serve.child.exitCode).toBeNull();
     expect(lat.count).toBeGreaterThan(0);
-    expect(lat.median).toBeLessThan(bounds.median);
-    expect(lat.p95).toBeLessThan(bounds.p95);
-    expect(lat.max).toBeLessThan(bounds.max);
+    expect(lat.median).toBeLessThan(BOUND.median);
+    expect(lat.p95).toBeLessThan(BOUND.p95 + 2 * noise.p95);
+    expect(lat.max).toBeLessThan(BOUND.max);
   }
 
   it('started without following the links planted in its state directory', () => {
@@ -225,7 +228,7 @@ describe('the daemon under attack', () => {
         rw.send(encodeCall('DOMAIN_LOOKUP_BY_NAME', 2, { name: long }));
         await Promise.all([ro.closedByServer(), rw.closedByServer()]);
       }
-    }, { median: 20, p95: 2000, max: 2000 });
+    });
   });
 
   it('a flood of 400 connections that are opened and held', async () => {
@@ -236,8 +239,7 @@ describe('the daemon under attack', () => {
     });
   });
 
-  it('multi-megabyte documents: the stall is one parse, bounded', async () => {
-    // One client at a time: the daemon parses each document in one go on its only thread.
+  it('multi-megabyte documents are parsed off the main thread', async () => {
     await underAttack('2 MB malformed documents (3)', async () => {
       const c = await rawClient(rwPath);
       const docs = [`<domain>${'<a/>'.repeat(500_000)}`, `<domain ${'a '.repeat(1_000_000)}>`, `<${'a'.repeat(2_000_000)}`];
@@ -246,7 +248,7 @@ describe('the daemon under attack', () => {
         await c.reply(10 + i);
       }
       c.destroy();
-    }, { median: 20, p95: 5000, max: 5000 });
+    });
   });
 });
 

@@ -83,17 +83,35 @@ export interface Latency {
  * answering it. It runs in its own process (bystander.mjs), so what it measures is the daemon,
  * not the event loop of the test that attacks it. `stop()` summarises the round-trip times.
  */
+/** The machine's share of a round trip: a server in its own process that echoes every frame. */
+const ECHO = `const s = require('node:net').createServer((c) => c.on('data', (d) => c.write(d)).on('error', () => {}));
+s.listen(process.argv[1], () => process.stdout.write('ready\\n'));
+process.stdin.on('end', () => process.exit(0)).resume();`;
+
 export class Bystander {
   private constructor(
     private readonly child: import('node:child_process').ChildProcess,
     private readonly output: Promise<string>,
+    private readonly echo: { child: import('node:child_process').ChildProcess; dir: string } | null,
   ) {}
 
-  /** `target`: a socket path, or a `qemu+unix:///system?socket=…` URI. */
-  static async start(target: string, intervalMs = 5): Promise<Bystander> {
+  /**
+   * `target`: a socket path, or a `qemu+unix:///system?socket=…` URI. With `control`, the same
+   * frame also goes to an echo server in another process; `stop()` reports both.
+   */
+  static async start(target: string, intervalMs = 5, control = false): Promise<Bystander> {
     const { spawn } = await import('node:child_process');
     const socketPath = target.includes('socket=') ? target.slice(target.indexOf('socket=') + 7) : target;
-    const child = spawn(process.execPath, [BYSTANDER, socketPath, String(intervalMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let echo: { child: import('node:child_process').ChildProcess; dir: string } | null = null;
+    const args = [BYSTANDER, socketPath, String(intervalMs)];
+    if (control) {
+      const dir = mkdtempSync(join(tmpdir(), 'sevharness-echo-'));
+      const child = spawn(process.execPath, ['-e', ECHO, join(dir, 'echo')], { stdio: ['pipe', 'pipe', 'inherit'] });
+      await new Promise((r) => child.stdout!.once('data', r));
+      echo = { child, dir };
+      args.push(join(dir, 'echo'));
+    }
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     let ready: () => void = () => undefined;
     const isReady = new Promise<void>((r) => (ready = r));
@@ -103,18 +121,31 @@ export class Bystander {
     });
     const output = new Promise<string>((r) => child.once('exit', () => r(out)));
     await Promise.race([isReady, output.then(() => Promise.reject(new Error(`bystander exited: ${out}`)))]);
-    return new Bystander(child, output);
+    return new Bystander(child, output, echo);
   }
 
   async stop(): Promise<Latency> {
+    return (await this.stopWithControl()).daemon;
+  }
+
+  /** The daemon's round trips and, when started with `control`, the echo server's over the same time. */
+  async stopWithControl(): Promise<{ daemon: Latency; control: Latency | null }> {
     this.child.stdin!.end();
     const out = await this.output;
-    const { times, failures } = JSON.parse(out.slice('ready\n'.length)) as { times: number[]; failures: number };
+    if (this.echo) {
+      this.echo.child.stdin!.end();
+      rmSync(this.echo.dir, { recursive: true, force: true });
+    }
+    const { times, controlTimes, failures } = JSON.parse(out.slice('ready\n'.length)) as { times: number[]; controlTimes: number[]; failures: number };
     if (failures > 0) throw new Error(`the bystander's getLibVersion failed ${failures} times`);
-    const sorted = [...times].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
-    return { count: sorted.length, median: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
+    return { daemon: summarise(times), control: this.echo ? summarise(controlTimes) : null };
   }
+}
+
+function summarise(times: readonly number[]): Latency {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+  return { count: sorted.length, median: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 };
 }
 
 // ---- `sevharness serve` as a child process ------------------------------------------------------

@@ -35,6 +35,14 @@ const X86_CPU_MODELS = [
 const START = process.hrtime.bigint();
 const uptimeNs = () => process.hrtime.bigint() - START + 3_600_000_000_000n;
 
+/** CONNECT_OPEN's refusals: they read only whether this connection is open (so a worker can run them). */
+export function checkOpen(opened: boolean, name: string | null): void {
+  if (opened) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.RPC, 'connection already open');
+  if (name !== null && name !== '' && !ACCEPTED_URIS.has(name)) {
+    throw new LibvirtError({ code: VirErrorNumber.NO_CONNECT, domain: VirErrorDomain.NONE, message: `no connection driver available for ${name}` });
+  }
+}
+
 export const connectHandlers: HandlerTable = {
   AUTH_LIST: () => ({ types: [AuthType.NONE] }),
   AUTH_POLKIT: () => ({ complete: 1 }),
@@ -46,10 +54,7 @@ export const connectHandlers: HandlerTable = {
   },
 
   CONNECT_OPEN: ({ conn }, { name, flags }) => {
-    if (conn.opened) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.RPC, 'connection already open');
-    if (name !== null && name !== '' && !ACCEPTED_URIS.has(name)) {
-      throw new LibvirtError({ code: VirErrorNumber.NO_CONNECT, domain: VirErrorDomain.NONE, message: `no connection driver available for ${name}` });
-    }
+    checkOpen(conn.opened, name);
     conn.opened = true;
     conn.uri = name || 'qemu:///system';
     if (flags & 1) conn.readOnly = true;

@@ -15,6 +15,7 @@ export interface OffloadJob {
   readonly profileId: number;
   readonly profile?: HardwareProfile;
   readonly sectypes: readonly string[];
+  readonly longestName: number;
 }
 
 export type OffloadOutcome =

@@ -9,12 +9,19 @@ import type { ArgsOf, CallName, RetOf } from '../../../src/rpc/procedures.ts';
 import { baselineCpu } from '../../libvirt/cpu-baseline.ts';
 import { defineDomainXml, type DomainDef } from '../../libvirt/domain-def.ts';
 import type { DomainContext } from '../../libvirt/domain/context.ts';
+import { DomainRegistry } from '../../host/domain-registry.ts';
+import type { AccessView } from '../call-steps.ts';
 import type { CallContext } from '../context.ts';
+import { checkOpen, connectHandlers } from '../handlers/connect.ts';
+import { domainHandlers } from '../handlers/domain.ts';
 import { toWire } from '../wire.ts';
 
-/** What a pure half may read besides the arguments: libvirt's view of the host at the call. */
+/** What a pure half may read besides the arguments: libvirt's view of the host and of the connection at the call. */
 export interface PureEnv {
   readonly domain: DomainContext;
+  readonly conn: AccessView;
+  /** The longest name of a domain the host holds: a longer one cannot be found. */
+  readonly longestName: number;
 }
 
 export interface Stage<N extends CallName, P> {
@@ -40,4 +47,20 @@ export const STAGES: { readonly [N in CallName]?: Stage<N, unknown> } = {
     },
   },
   CONNECT_BASELINE_CPU: { pure: ({ xmlCPUs, flags }) => ({ cpu: baselineCpu(xmlCPUs, flags) }) },
+  // A 4 MiB URI is refused (and its error found too long to send) without reaching the main thread.
+  CONNECT_OPEN: {
+    pure: (args, env) => {
+      checkOpen(env.conn.opened, args.name);
+      return args;
+    },
+    finish: (ctx, args) => connectHandlers.CONNECT_OPEN!(ctx, args as ArgsOf<'CONNECT_OPEN'>),
+  },
+  // A name longer than any the host holds is not found: the registry's own answer, from an empty one.
+  DOMAIN_LOOKUP_BY_NAME: {
+    pure: (args, env) => {
+      if (args.name.length > env.longestName) new DomainRegistry<never>().lookupByName(args.name);
+      return args;
+    },
+    finish: (ctx, args) => domainHandlers.DOMAIN_LOOKUP_BY_NAME!(ctx, args as ArgsOf<'DOMAIN_LOOKUP_BY_NAME'>),
+  },
 };

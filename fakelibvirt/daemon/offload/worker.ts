@@ -22,7 +22,7 @@ function run(job: OffloadJob): OffloadOutcome {
   if (a.reply !== undefined) return { id: job.id, kind: 'reply', packet: a.reply };
   const stage = STAGES[job.name];
   if (!stage) return { id: job.id, kind: 'args', args: a.args };
-  const env: PureEnv = { domain: domainContext(profiles.get(job.profileId)!, job.sectypes) };
+  const env: PureEnv = { domain: domainContext(profiles.get(job.profileId)!, job.sectypes), conn: job.conn, longestName: job.longestName };
   if (!stage.finish) return { id: job.id, kind: 'reply', packet: replyOf(job.name, job.proc, job.serial, () => stage.pure(a.args as never, env)) };
   try {
     return { id: job.id, kind: 'finish', value: stage.pure(a.args as never, env) };
