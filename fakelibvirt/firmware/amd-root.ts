@@ -1,18 +1,17 @@
 /**
  * A clearly fake AMD root of trust: the ARK (self-signed) and the ASK it signs, RSA keys in AMD's
  * own certificate format (sev-hardware.md §7.1; layout per AMD's SEV API spec appendix as the virtee
- * `ca` certificates decode it). The keys come from a seeded prime search, so every run and every
- * machine has the same fake root per CPU generation; nothing here chains to AMD's real ARK.
+ * `ca` certificates decode it). Nothing here chains to AMD's real ARK.
  *
- * The primes are 1024 bits (RSA-2048): real ASK/ARKs are RSA-4096 from Rome on, but a seeded
- * 2048-bit prime search takes ~2 s per key, too slow for a lazy first call. Where the search for a
- * generation's primes lands is kept as data (PRIME_OFFSETS), so deriving a root costs one primality
- * check per prime; a wrong or missing offset falls back to the search, which gives the same key.
+ * On real hardware a generation has one ARK and one ASK: the SEV-format certificates
+ * (ask_ark_{naples,rome,milan,…}.cert) and the KDS's X.509 cert_chain carry the same keys. The fake
+ * does the same: both formats use the fixed fake keys in ../kds/keys/ (RSA-4096 from Rome on,
+ * RSA-2048 for Naples, as AMD's), so a verifier that pins the KDS ARK also accepts the SEV chain.
  */
-import { checkPrimeSync, createHash, createHmac, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, constants, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, constants, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { bigToBuffer } from './ecc-p384.ts';
 
-export const AMD_ROOT_MODULUS_BITS = 2048;
 const PUB_EXP = 65537n;
 /** Key usages of AMD's root certificates (the same numbering as SEV certificates). */
 export const AMD_KEY_USAGE = { ARK: 0x0000, ASK: 0x0013 } as const;
@@ -20,6 +19,7 @@ export const AMD_KEY_USAGE = { ARK: 0x0000, ASK: 0x0013 } as const;
 export interface RsaKey {
   readonly n: bigint;
   readonly d: bigint;
+  readonly bits: number;
   readonly private: KeyObject;
   readonly public: KeyObject;
 }
@@ -32,60 +32,18 @@ function stream(seed: string, label: string, length: number): Buffer {
   return out;
 }
 
-const SIEVE: readonly number[] = (() => {
-  const ps: number[] = [];
-  for (let p = 3; ps.length < 2000; p += 2) if (ps.every((q) => q * q > p || p % q !== 0)) ps.push(p);
-  return ps;
-})();
+/** Generations with a fake root: the key files the fake KDS also signs with. */
+export const ROOT_GENERATIONS = ['naples', 'rome', 'milan', 'genoa', 'turin'] as const;
 
-/** Distance from each seeded start to the first prime the search accepts (measured by running it). */
-const PRIME_OFFSETS: Readonly<Record<string, number>> = {
-  'naples/ARK/p': 286, 'naples/ARK/q': 564, 'naples/ASK/p': 846, 'naples/ASK/q': 1950,
-  'rome/ARK/p': 22, 'rome/ARK/q': 874, 'rome/ASK/p': 202, 'rome/ASK/q': 156,
-  'milan/ARK/p': 1032, 'milan/ARK/q': 274, 'milan/ASK/p': 62, 'milan/ASK/q': 402,
-  'genoa/ARK/p': 1058, 'genoa/ARK/q': 546, 'genoa/ASK/p': 368, 'genoa/ASK/q': 224,
-  'turin/ARK/p': 870, 'turin/ARK/q': 1044, 'turin/ASK/p': 1056, 'turin/ASK/q': 226,
-};
-
-const acceptable = (c: bigint) => c % PUB_EXP !== 1n && checkPrimeSync(c, { checks: 24 });
-
-/** The first prime at or after a seeded odd start (top two bits set so p·q has the full length). */
-function seededPrime(seed: string, label: string, bits: number, knownOffset?: number): bigint {
-  const start = toBig(stream(seed, label, bits / 8)) | (3n << BigInt(bits - 2)) | 1n;
-  // A recorded offset is taken as is (a primality check costs ~40 ms per prime here): a wrong
-  // entry gives a key whose signatures do not verify, which the chain tests of every generation catch.
-  if (knownOffset !== undefined) return start + BigInt(knownOffset);
-  const rems = SIEVE.map((p) => Number(start % BigInt(p)));
-  for (let delta = 0; ; delta += 2) {
-    if (!SIEVE.every((p, i) => (rems[i]! + delta) % p !== 0)) continue;
-    const c = start + BigInt(delta);
-    if (acceptable(c)) return c;
+/** The fixed fake key of `role` for `generation` (../kds/keys/ROLE-GENERATION.fake.pem). */
+export function fixedRootKey(role: 'ark' | 'ask', generation: string): RsaKey {
+  if (!(ROOT_GENERATIONS as readonly string[]).includes(generation)) {
+    throw new Error(`no fake AMD root for generation '${generation}' (${ROOT_GENERATIONS.join(', ')})`);
   }
-}
-
-function modInverse(a: bigint, m: bigint): bigint {
-  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  return ((s0 % m) + m) % m;
-}
-
-export function seededRsaKey(seed: string, label: string, bits = AMD_ROOT_MODULUS_BITS, offsets: (label: string) => number | undefined = () => undefined): RsaKey {
-  const p = seededPrime(seed, `${label}/p`, bits / 2, offsets(`${label}/p`));
-  const q = seededPrime(seed, `${label}/q`, bits / 2, offsets(`${label}/q`));
-  const n = p * q;
-  const d = modInverse(PUB_EXP, (p - 1n) * (q - 1n));
-  const len = bits / 8;
-  const b64 = (v: bigint, l: number) => bigToBuffer(v, l).toString('base64url');
-  const jwk = {
-    kty: 'RSA', n: b64(n, len), e: b64(PUB_EXP, 3), d: b64(d, len),
-    p: b64(p, len / 2), q: b64(q, len / 2), dp: b64(d % (p - 1n), len / 2), dq: b64(d % (q - 1n), len / 2), qi: b64(modInverse(q, p), len / 2),
-  };
-  const priv = createPrivateKey({ key: jwk, format: 'jwk' });
-  return { n, d, private: priv, public: createPublicKey(priv) };
+  const priv = createPrivateKey(readFileSync(new URL(`../kds/keys/${role}-${generation}.fake.pem`, import.meta.url), 'utf8'));
+  const jwk = priv.export({ format: 'jwk' });
+  const big = (v: string | undefined) => toBig(Buffer.from(v ?? '', 'base64url'));
+  return { n: big(jwk.n), d: big(jwk.d), bits: priv.asymmetricKeyDetails?.modulusLength ?? 0, private: priv, public: createPublicKey(priv) };
 }
 
 function mgf1(seed: Buffer, length: number, hash: string): Buffer {
@@ -103,12 +61,12 @@ function mgf1(seed: Buffer, length: number, hash: string): Buffer {
  * and message, so signing is repeatable; any PSS verifier accepts it. Returns big-endian bytes.
  */
 export function pssSign(key: RsaKey, message: Buffer, hash = 'sha384'): Buffer {
-  const k = AMD_ROOT_MODULUS_BITS / 8;
+  const k = key.bits / 8;
   const mHash = createHash(hash).update(message).digest();
   const hLen = mHash.length;
   const salt = createHmac(hash, bigToBuffer(key.d, k)).update(message).digest();
   const h = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
-  const emLen = k; // emBits = modBits - 1 = 2047: the top bit is cleared below.
+  const emLen = k; // emBits = modBits - 1 (moduli are whole bytes): the top bit is cleared below.
   const db = Buffer.concat([Buffer.alloc(emLen - hLen - hLen - 2), Buffer.from([1]), salt]);
   const mask = mgf1(h, db.length, hash);
   for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
@@ -120,7 +78,11 @@ export function pssSign(key: RsaKey, message: Buffer, hash = 'sha384'): Buffer {
 
 export function pssVerify(pub: KeyObject, message: Buffer, signatureBE: Buffer, hash = 'sha384'): boolean {
   try {
-    const em = publicEncrypt({ key: pub, padding: constants.RSA_NO_PADDING }, signatureBE);
+    // Raw RSA takes exactly modulus-length input: a signature read with its zero top bytes cut is padded back.
+    const k = (pub.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
+    if (signatureBE.length > k) return false;
+    const sig = signatureBE.length < k ? Buffer.concat([Buffer.alloc(k - signatureBE.length), signatureBE]) : signatureBE;
+    const em = publicEncrypt({ key: pub, padding: constants.RSA_NO_PADDING }, sig);
     if (em[em.length - 1] !== 0xbc) return false;
     const mHash = createHash(hash).update(message).digest();
     const hLen = mHash.length;
@@ -152,20 +114,24 @@ export interface AmdRootCert {
 const reversed = (b: Buffer) => Buffer.from(b).reverse();
 const le = (v: bigint, len: number) => reversed(bigToBuffer(v, len));
 
-/** version ‖ key_id ‖ certifying_id ‖ usage ‖ reserved(16) ‖ exp bits ‖ modulus bits ‖ exp ‖ modulus. */
-function amdCertBody(c: Omit<AmdRootCert, 'signature'>): Buffer {
-  const bytes = AMD_ROOT_MODULUS_BITS / 8;
+/**
+ * version ‖ key_id ‖ certifying_id ‖ usage ‖ reserved(16) ‖ exp bits ‖ modulus bits ‖ exp ‖ modulus.
+ * The exponent field is written as wide as the modulus [unverified against AMD's published certs].
+ */
+function amdCertBody(c: Omit<AmdRootCert, 'signature'> & { readonly bits: number }): Buffer {
+  const bits = c.bits;
+  const bytes = bits / 8;
   const head = Buffer.alloc(4 + 16 + 16 + 4 + 16 + 8);
   head.writeUInt32LE(1, 0);
   c.keyId.copy(head, 4);
   c.certifyingId.copy(head, 20);
   head.writeUInt32LE(c.usage, 36);
-  head.writeUInt32LE(AMD_ROOT_MODULUS_BITS, 56);
-  head.writeUInt32LE(AMD_ROOT_MODULUS_BITS, 60);
+  head.writeUInt32LE(bits, 56);
+  head.writeUInt32LE(bits, 60);
   return Buffer.concat([head, le(c.pubExp, bytes), le(c.modulus, bytes)]);
 }
 
-export function encodeAmdCert(c: AmdRootCert): Buffer {
+export function encodeAmdCert(c: AmdRootCert & { readonly bits: number }): Buffer {
   return Buffer.concat([amdCertBody(c), reversed(c.signature)]);
 }
 
@@ -203,13 +169,12 @@ export function fakeAmdRoot(generation: string): AmdRoot {
   let root = ROOTS.get(generation);
   if (root) return root;
   const seed = `sevharness FAKE AMD root (not AMD's): ${generation}`;
-  const offsets = (l: string) => PRIME_OFFSETS[`${generation}/${l}`];
-  const ark = seededRsaKey(seed, 'ARK', AMD_ROOT_MODULUS_BITS, offsets);
-  const ask = seededRsaKey(seed, 'ASK', AMD_ROOT_MODULUS_BITS, offsets);
+  const ark = fixedRootKey('ark', generation);
+  const ask = fixedRootKey('ask', generation);
   const arkId = stream(seed, 'ark-id', 16);
   const askId = stream(seed, 'ask-id', 16);
-  const arkFields = { keyId: arkId, certifyingId: arkId, usage: AMD_KEY_USAGE.ARK, modulus: ark.n, pubExp: PUB_EXP };
-  const askFields = { keyId: askId, certifyingId: arkId, usage: AMD_KEY_USAGE.ASK, modulus: ask.n, pubExp: PUB_EXP };
+  const arkFields = { keyId: arkId, certifyingId: arkId, usage: AMD_KEY_USAGE.ARK, modulus: ark.n, pubExp: PUB_EXP, bits: ark.bits };
+  const askFields = { keyId: askId, certifyingId: arkId, usage: AMD_KEY_USAGE.ASK, modulus: ask.n, pubExp: PUB_EXP, bits: ask.bits };
   root = {
     ark, ask, askKeyId: askId,
     arkCert: encodeAmdCert({ ...arkFields, signature: pssSign(ark, amdCertBody(arkFields)) }),

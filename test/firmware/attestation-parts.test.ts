@@ -4,10 +4,11 @@
  * Debian's real image, the session's unwrap against its wrap, and the hashes table's layout.
  */
 import { execFile } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fakeAmdRoot, seededRsaKey } from '../../fakelibvirt/firmware/amd-root.ts';
+import { ROOT_GENERATIONS, decodeAmdCert, fakeAmdRoot } from '../../fakelibvirt/firmware/amd-root.ts';
+import { productRoots } from '../../fakelibvirt/kds/certificates.ts';
 import { kernelHashesTable, parseSecretTable, secretTable } from '../../fakelibvirt/firmware/guid-tables.ts';
 import { deriveKeyPair } from '../../fakelibvirt/firmware/ecc-p384.ts';
 import { parseOvmfTable, synthesizeOvmf } from '../../fakelibvirt/firmware/ovmf.ts';
@@ -118,8 +119,25 @@ describe('LAUNCH_START session', () => {
 });
 
 describe('the fake AMD root', () => {
-  it('the recorded prime offsets give the key the seeded search finds (milan ASK)', () => {
-    const searched = seededRsaKey("sevharness FAKE AMD root (not AMD's): milan", 'ASK');
-    expect(fakeAmdRoot('milan').ask.n).toBe(searched.n);
+  it.each(ROOT_GENERATIONS)("%s: ARK and ASK are RSA-4096 from Rome on, RSA-2048 on Naples, as AMD's", (gen) => {
+    const bits = gen === 'naples' ? 2048 : 4096;
+    const root = fakeAmdRoot(gen);
+    for (const cert of [root.arkCert, root.askCert]) {
+      const c = decodeAmdCert(cert);
+      expect([c.modulus.toString(2).length, cert.readUInt32LE(60), cert.length]).toEqual([bits, bits, 64 + (3 * bits) / 8]);
+    }
   });
+
+  it.each([['milan', 'Milan'], ['genoa', 'Genoa'], ['turin', 'Turin']] as const)(
+    '%s: the SEV-format ARK and ASK carry the keys of the KDS cert_chain (one root per generation)',
+    async (gen, product) => {
+      const kds = await productRoots(product);
+      const x509Modulus = (c: typeof kds.ark) =>
+        BigInt(`0x${Buffer.from(createPublicKey({ key: Buffer.from(c.publicKey.rawData), format: 'der', type: 'spki' }).export({ format: 'jwk' }).n!, 'base64url').toString('hex')}`);
+      const root = fakeAmdRoot(gen);
+      expect(decodeAmdCert(root.arkCert).modulus).toBe(x509Modulus(kds.ark));
+      expect(decodeAmdCert(root.askCert).modulus).toBe(x509Modulus(kds.ask));
+      expect(decodeAmdCert(fakeAmdRoot('rome').arkCert).modulus).not.toBe(x509Modulus(kds.ark));
+    },
+  );
 });
