@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import { generatedProfile } from '../../fakelibvirt/profile/generate.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import type { DriverFactory } from '../runner/driver-spec.ts';
@@ -29,10 +30,10 @@ export interface ServedFake {
   close(): Promise<void>;
 }
 
-/** One profile's fake libvirtd and sysroot, as `sevharness serve` runs them. */
+/** One profile's fake libvirtd and sysroot, as `sevharness serve` runs them (bundled or generated `gen-SEED-I`). */
 export async function serveFake(profileName: string, base?: string): Promise<ServedFake> {
   const dir = mkdtempSync(join(base ?? tmpdir(), `fake-as-real-${profileName}-`));
-  const profile = loadProfile(profileName);
+  const profile = generatedProfile(profileName) ?? loadProfile(profileName);
   const host = new FakeHost(profile);
   const sysroot = join(dir, 'sysroot');
   materializeSysroot(profile, host.kernel, sysroot);

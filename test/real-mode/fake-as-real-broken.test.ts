@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareTargets, summarize } from '../../conformance/real/fake-as-real.ts';
 import { brokenReference } from '../../conformance/self-test/broken-reference.ts';
 import { BROKEN_DRIVERS } from '../../conformance/self-test/index.ts';
+import { generatedProfile } from '../../fakelibvirt/profile/generate.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 
 const timings: string[] = [];
@@ -20,7 +21,7 @@ describe('real mode against the fake gives the fake target\'s verdicts (broken d
       let realFailures = 0;
       let fakeFailuresRealCanRun = 0;
       for (const run of spec.runs) {
-        for (const profile of run.profiles.filter((p) => loadProfile(p).arch === 'x86_64')) {
+        for (const profile of run.profiles.filter((p) => (generatedProfile(p) ?? loadProfile(p)).arch === 'x86_64')) {
           const c = await compareTargets(async () => brokenReference(spec), profile, run.cases);
           timings.push(`${spec.name} ${run.cases ? `[${run.cases.join(',')}] ` : ''}${summarize(c)}`);
           expect(c.differences, `${spec.name} on ${profile}`).toEqual([]);
