@@ -5,9 +5,15 @@
  * CR4.MCE, the PAT, system segment types) and as QEMU's x86_cpu_reset sets segment attributes. RDX
  * carries the CPU signature; the APs start at OVMF's SEV-ES reset address.
  *
- * This is the state of KVM_SEV_ES_INIT (QEMU ≤ 9.0, or any QEMU on a kernel without KVM_SEV_INIT2);
- * it is what libvirt's virt-qemu-sev-validate rebuilds. KVM_SEV_INIT2 (QEMU ≥ 9.1 on Linux ≥ 6.10)
- * also syncs the FPU reset state into the VMSA, which changes the measurement: not modelled.
+ * This is the state of the legacy KVM_SEV_ES_INIT VM, what libvirt's virt-qemu-sev-validate rebuilds
+ * and what every profile's QEMU gives a libvirt-started SEV-ES guest. KVM_SEV_INIT2 VMs (Linux ≥
+ * 6.10, which also syncs the FPU/XSAVE reset state into the VMSA and so changes the measurement)
+ * are not made by default by any released QEMU: INIT2 for sev-guest arrived in the 9.1 cycle, and
+ * before 9.1.0 its `legacy-vm-type` became OnOffAuto defaulting to auto, which keeps
+ * KVM_X86_DEFAULT_VM unless an option needs INIT2 (sev_init2_required: none yet). libvirt sets no
+ * legacy-vm-type [read in 9.0; later versions not checked]. Only an explicit legacy-vm-type=off would
+ * give the INIT2 VMSA: not modelled.
+ * SNP VMs are always INIT2 (snp/guest-measurement.ts adds the FPU reset values).
  */
 
 /** The save area's fields in order with their sizes; offsets follow from the list. */
