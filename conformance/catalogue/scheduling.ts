@@ -1,6 +1,13 @@
 /** Mixed-fleet scheduling: SEV requests go where slots are, plain requests anywhere. */
 import { SEV, SEV_ES } from './requests.ts';
-import { area, needsFreshCacheSev, needsNoSev, needsSevEs } from './helpers.ts';
+import { area, needsFreshCacheSev, needsSevEs, UNSEEN } from './helpers.ts';
+import type { ProfileTruth } from '../truth.ts';
+
+/** No SEV-SNP either, and an empty plain-SEV range a driver could see. */
+function needsNoSevBeyondPlain(t: ProfileTruth): true | string {
+  if (t.snpUsable) return 'host has SEV-SNP';
+  return t.sevEmptyUnseen ? UNSEEN : true;
+}
 import type { FleetHost } from './types.ts';
 
 /** The profile under test capped at 2 slots, beside an Intel host. */
@@ -61,7 +68,8 @@ export const SCHEDULING = area('scheduling', [
     novaScenario: [32],
     ops: ['reportHost', 'validateRequest', 'schedule'],
     given: { request: SEV },
-    appliesTo: needsNoSev,
+    // Judged on the host as it starts (a stale capability cache hides SEV until refreshed).
+    appliesTo: (t) => (t.sevUsableAtStart || t.sevEsUsable ? 'host has SEV' : needsNoSevBeyondPlain(t)),
     expect: () => ({
       kind: 'schedule',
       fleet: [{ name: 'this', profile: 'this' }, { name: 'plain', profile: 'intel-xeon' }],
