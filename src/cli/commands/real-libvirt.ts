@@ -8,16 +8,32 @@ import { DISTROS, isDistro } from '../../../containers/images.ts';
 import { startRealLibvirt } from '../../../containers/real-libvirt.ts';
 import { UsageError, requireString, type Command } from '../command.ts';
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
+/**
+ * Resolves on SIGINT/SIGTERM; until then a timer keeps Node alive (the container is no handle of
+ * ours). The handlers stay registered until release(), after the container is gone: signal-exit
+ * (loaded by testcontainers' dependencies) re-sends the signal, killing the process mid clean-up,
+ * when it finds itself the only listener left.
+ */
+function untilSignal(): { readonly signalled: Promise<void>; release(): void } {
+  let done: () => void = () => {};
+  const signalled = new Promise<void>((resolve) => {
+    done = resolve;
   });
+  const alive = setInterval(() => {}, 1 << 30);
+  const onSignal = () => {
+    clearInterval(alive);
+    done();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signalled,
+    release() {
+      clearInterval(alive);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 export const realLibvirtCommand: Command = {
@@ -31,11 +47,12 @@ export const realLibvirtCommand: Command = {
   async run(values, _positionals, io) {
     const distro = requireString(values, 'distro');
     if (!isDistro(distro)) throw new UsageError(`unknown --distro '${distro}'; one of ${Object.keys(DISTROS).join(', ')}`);
-    const stopped = untilSignal();
+    const stop = untilSignal();
     let real;
     try {
       real = await startRealLibvirt(distro);
     } catch (e) {
+      stop.release();
       // No Docker, no image and no way to build one, a daemon that never got ready: said, not thrown.
       io.err(`error: cannot start a ${distro} libvirt container: ${e instanceof Error ? e.message : String(e)}\n`);
       return 1;
@@ -46,9 +63,10 @@ export const realLibvirtCommand: Command = {
       } else {
         io.out(`${distro}: libvirt ${real.libvirt}, QEMU ${real.qemu}\n  uri:    ${real.uri}\n  virsh -c '${real.uri}' version\n`);
       }
-      await stopped;
+      await stop.signalled;
     } finally {
       await real.stop();
+      stop.release();
     }
     return 0;
   },
