@@ -5,7 +5,7 @@
  * the detected host and resolves everything the XML builder needs.
  */
 import { z } from 'zod';
-import { strictBool, type DriverConfig, type HostReport } from './detect.ts';
+import { NO_PLAIN_SEV_ASIDS, strictBool, type DriverConfig, type HostReport } from './detect.ts';
 import { MODELS, RC_MEM_ENCRYPTION_CONTEXT, type EncryptionModel } from './inventory.ts';
 import { refuse } from './refusals.ts';
 
@@ -203,8 +203,9 @@ export function planGuest(input: { name: string; flavor: Flavor; image: Image },
       if (!host.snp.available || host.snp.slots === 0) refuse('NO_SLOTS', requestText.noSnpHost(host.snp.reason ?? 'no SNP slots'));
       if (!guestOs.sevEs) refuse('GUEST_OS_NOT_SEV_CAPABLE', requestText.guestNotSevEs(guestOs.name));
     } else {
+      // A host whose BIOS gave every ASID to SEV-ES has SEV, just no slot for a plain SEV guest.
+      if (host.sev.reason === NO_PLAIN_SEV_ASIDS || (host.sev.available && host.sev.slots === 0)) refuse('NO_SLOTS', requestText.noSlots('SEV'));
       if (!host.sev.available) refuse('NO_SEV_HOST', requestText.noSevHost(host.sev.reason ?? 'SEV not detected'));
-      if (host.sev.slots === 0) refuse('NO_SLOTS', requestText.noSlots('SEV'));
     }
     if (!guestOs.sev) refuse('GUEST_OS_NOT_SEV_CAPABLE', requestText.guestNotSev(guestOs.name));
     if (bootBus === 'virtio' && !guestOs.virtioBlkBoot) {

@@ -127,7 +127,8 @@ describe('ReferenceSevDriver on a FakeHost', () => {
   it('hostSpec exposes traits and per-model pools for the scheduler', async () => {
     const { driver } = await driverOn('milan-7003-all-es');
     expect(driver.hostSpec('n1', 1024, 8)).toEqual({
-      id: 'n1', traits: ['HW_CPU_X86_AMD_SEV', 'HW_CPU_X86_AMD_SEV_ES'], capacity: { MEMORY_MB: 1024, VCPU: 8, 'MEM_ENCRYPTION_CONTEXT@amd_sev_es': 509 },
+      // No plain-SEV ASIDs on this host, so no SEV trait: a plain SEV guest must not be placed here.
+      id: 'n1', traits: ['HW_CPU_X86_AMD_SEV_ES'], capacity: { MEMORY_MB: 1024, VCPU: 8, 'MEM_ENCRYPTION_CONTEXT@amd_sev_es': 509 },
     });
   });
 });
