@@ -1,7 +1,18 @@
 /** Fault handling: firmware errors on launch, stale capability caches, SEV turned off underneath, /dev/sev gone or locked. */
 import { fault } from '../../fakelibvirt/control/fault.ts';
+import type { Expectation } from './types.ts';
 import { SEV } from './requests.ts';
 import { SEV_TRAIT, area, needsFreshCacheSev, needsSev } from './helpers.ts';
+
+/** What a host that lost SEV under the driver shows once the driver restarts: no SEV, no SEV inventory, spawn refused. */
+const noSevAfterRestart = (): Expectation => ({
+  kind: 'all',
+  of: [
+    { kind: 'detection', sev: false },
+    { kind: 'inventory', model: 'amd-sev', total: null },
+    { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
+  ],
+});
 
 export const FAULTS = area('faults', [
   {
@@ -69,14 +80,7 @@ export const FAULTS = area('faults', [
     ops: ['reportHost', 'spawn'],
     given: { request: SEV, host: [{ do: 'fault', fault: fault.kernelParam('sev', false) }, { do: 'restart-driver' }] },
     appliesTo: needsSev,
-    expect: () => ({
-      kind: 'all',
-      of: [
-        { kind: 'detection', sev: false },
-        { kind: 'inventory', model: 'amd-sev', total: null },
-        { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
-      ],
-    }),
+    expect: noSevAfterRestart,
   },
   {
     id: 'faults.dev-sev-missing',
@@ -87,14 +91,7 @@ export const FAULTS = area('faults', [
     ops: ['reportHost', 'spawn'],
     given: { request: SEV, host: [{ do: 'fault', fault: fault.devSev('missing') }, { do: 'restart-driver' }] },
     appliesTo: needsFreshCacheSev,
-    expect: () => ({
-      kind: 'all',
-      of: [
-        { kind: 'detection', sev: false },
-        { kind: 'inventory', model: 'amd-sev', total: null },
-        { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
-      ],
-    }),
+    expect: noSevAfterRestart,
   },
   {
     id: 'faults.dev-sev-unopenable',
@@ -105,13 +102,6 @@ export const FAULTS = area('faults', [
     ops: ['reportHost', 'spawn'],
     given: { request: SEV, host: [{ do: 'fault', fault: fault.devSev('eacces') }, { do: 'restart-driver' }] },
     appliesTo: needsFreshCacheSev,
-    expect: () => ({
-      kind: 'all',
-      of: [
-        { kind: 'detection', sev: false },
-        { kind: 'inventory', model: 'amd-sev', total: null },
-        { kind: 'refusal', op: 'spawn', code: 'NO_SEV_HOST', alternatives: ['NO_SLOTS', 'HOST_FAULT'] },
-      ],
-    }),
+    expect: noSevAfterRestart,
   },
 ]);
