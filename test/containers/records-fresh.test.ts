@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Distro } from '../../containers/images.ts';
-import { readCorpus, readJsonLines, type DefineRecord } from '../../oracle/corpus.ts';
+import { recordedSampleFreshness } from '../../oracle/freshness.ts';
 import { containerTarget, type RunningTarget } from '../../oracle/in-container.ts';
 import { OraclePair, defineRecordsOf } from '../../oracle/record.ts';
 import { RECORDED_VERSIONS, versionOfDistro } from '../../oracle/versions.ts';
@@ -36,16 +36,8 @@ describe.skipIf(skip).each(DISTROS)('the recorded answers are what libvirt in th
   });
 
   it('a spread sample of the corpus gets the recorded answer again', async () => {
-    const records = new Map(readJsonLines<DefineRecord>(defineRecordsOf(version)).map((r) => [r.id, r]));
-    const live = (a: DefineRecord['sev']) => a.outcome === 'ok' || a.outcome === 'error';
-    const sample = readCorpus().filter((d, i) => i % STRIDE === 0 && live(records.get(d.id)!.sev) && live(records.get(d.id)!.plain));
-    expect(sample.length).toBeGreaterThan(35);
-    const differing: string[] = [];
-    for (const doc of sample) {
-      const now = await pair.define(doc.xml);
-      const then = records.get(doc.id)!;
-      if (JSON.stringify(now.sev) !== JSON.stringify(then.sev) || JSON.stringify(now.plain) !== JSON.stringify(then.plain)) differing.push(doc.id);
-    }
+    const { sampled, differing } = await recordedSampleFreshness(pair, defineRecordsOf(version), STRIDE);
+    expect(sampled).toBeGreaterThan(35);
     expect(differing).toEqual([]);
   }, 300_000);
 });
