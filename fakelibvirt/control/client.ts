@@ -45,6 +45,12 @@ export class ControlClient {
     await this.call('POST', '/reset');
   }
 
+  /** A running SNP guest's attestation report, as its firmware signs it for `reportData` (64 bytes). */
+  async snpReport(domain: string, reportData: Uint8Array, vmpl?: number): Promise<Buffer> {
+    const body = { domain, reportData: Buffer.from(reportData).toString('hex'), ...(vmpl !== undefined && { vmpl }) };
+    return Buffer.from((await this.call<{ report: string }>('POST', '/snp-report', body)).report, 'base64');
+  }
+
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const query = this.host === undefined ? '' : `?host=${encodeURIComponent(this.host)}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -11,6 +11,9 @@
  *   GET    /inspect          → ASIDs, pinned memory, guests and their firmware states, events,
  *                              handlers, libvirt secrets (values left out)
  *   POST   /reset            → the whole host anew: handlers, guests, definitions, secrets, events
+ *   POST   /snp-report       → body { domain, reportData: 128 hex digits, vmpl? }: the running SNP
+ *                              guest's ATTESTATION_REPORT as its firmware signs it, base64 (as a
+ *                              guest's SNP_GUEST_REQUEST would get it; 409 when the guest cannot ask)
  *
  * Errors are JSON `{ "error": text }`: 400 for a malformed fault, 404 for an unknown path or host,
  * 405 for a wrong method, 409 for a fault the host cannot take now (kvm_amd in use), 413 for a body
@@ -21,6 +24,8 @@ import { rmSync } from 'node:fs';
 import { removeStaleSocket, withUmask } from '../daemon/server.ts';
 import type { FakeHost } from '../host/fake-host.ts';
 import type { SecretStore } from '../libvirt/secret-store.ts';
+import { SnpGuestRequestError } from '../firmware/snp/guest-request.ts';
+import { LibvirtError } from '../../src/libvirt/errors.ts';
 import { FAULT_KINDS, FaultError } from './fault.ts';
 import { followSysroot } from './sysroot-sync.ts';
 
@@ -97,6 +102,8 @@ export class ControlServer {
     } catch (e) {
       if (e instanceof HttpError) send(res, e.status, { error: e.message });
       else if (e instanceof FaultError) send(res, e.conflict ? 409 : 400, { error: e.message });
+      else if (e instanceof SnpGuestRequestError) send(res, 409, { error: e.message });
+      else if (e instanceof LibvirtError) send(res, 404, { error: e.message });
       else send(res, 500, { error: e instanceof Error ? e.message : String(e) });
     }
   }
@@ -126,6 +133,12 @@ export class ControlServer {
         for (const s of target.secrets?.all() ?? []) target.secrets?.undefine(s.uuid);
         control.reset();
         return { host: target.name, reset: true };
+      case '/snp-report': {
+        allow(method, ['POST']);
+        const { domain, reportData, vmpl } = snpReportRequestOf(body);
+        const report = target.host.snpGuestReport(domain, reportData, vmpl === undefined ? {} : { vmpl });
+        return { host: target.name, domain, report: report.toString('base64') };
+      }
       default:
         throw new HttpError(404, `no such control resource: ${url.pathname}`);
     }
@@ -140,6 +153,17 @@ export class ControlServer {
     if (!h) throw new HttpError(404, `no host '${name}' here (served: ${[...this.hosts.keys()].join(', ')})`);
     return h;
   }
+}
+
+/** `{ domain, reportData: hex (64 bytes), vmpl? }`, checked before the guest is asked. */
+function snpReportRequestOf(body: unknown): { domain: string; reportData: Buffer; vmpl?: number } {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof b.domain !== 'string' || b.domain === '') throw new HttpError(400, 'POST /snp-report needs "domain": the guest\'s name');
+  if (typeof b.reportData !== 'string' || !/^[0-9a-fA-F]{128}$/.test(b.reportData)) {
+    throw new HttpError(400, 'POST /snp-report needs "reportData": 64 bytes as 128 hex digits');
+  }
+  if (b.vmpl !== undefined && (typeof b.vmpl !== 'number' || !Number.isInteger(b.vmpl))) throw new HttpError(400, '"vmpl" must be an integer');
+  return { domain: b.domain, reportData: Buffer.from(b.reportData, 'hex'), ...(b.vmpl !== undefined && { vmpl: b.vmpl as number }) };
 }
 
 function allow(method: string, methods: readonly string[]): void {
