@@ -12,8 +12,8 @@ import { FakeFleet, type FleetMember } from '../fakelibvirt/host/fake-host.ts';
 import { sysrootFiles } from '../fakelibvirt/views/sysroot.ts';
 import { ReferenceSevDriver } from '../src/driver/index.ts';
 import { FakeHostSource, MapFiles } from '../src/driver/host-source.ts';
-import { poolKey } from '../src/driver/inventory.ts';
 import { IndexedScheduler, type Demand, type HostSpec } from '../src/driver/scheduler.ts';
+import { placementLoop, SEV, syntheticHostSpecs } from './placement-load.ts';
 
 const HOSTS = Number(process.argv[2] ?? 10_000);
 /** Targets from issue #17: 10,000 hosts built in ≤ 5 s within ≤ 1.5 GiB. */
@@ -48,40 +48,8 @@ const specs: HostSpec[] = fleet.members().map((m) => {
   return drivers.get(m.profile)!.hostSpec(m.name, Math.floor(info.memory / 1024), info.cpus);
 });
 
-/** bench/scheduler.bench.ts's synthetic fleet, for the ratio. */
-function syntheticSpecs(n: number): HostSpec[] {
-  return Array.from({ length: n }, (_, i) => {
-    const kind = i % 10;
-    const traits = kind < 4 ? [] : kind < 8 ? ['HW_CPU_X86_AMD_SEV'] : ['HW_CPU_X86_AMD_SEV', 'HW_CPU_X86_AMD_SEV_ES'];
-    const capacity: Record<string, number> = { MEMORY_MB: 262_144 + (i % 7) * 32_768, VCPU: 128 };
-    if (kind >= 4) capacity[poolKey('amd-sev')] = 253 + (i % 5);
-    if (kind >= 8) capacity[poolKey('amd-sev-es')] = 8;
-    return { id: `host-${i}`, traits, capacity };
-  });
-}
-
-const SEV = poolKey('amd-sev');
-const ES = poolKey('amd-sev-es');
-const demands: Demand[] = [
-  ...Array.from({ length: 14 }, () => ({ resources: { MEMORY_MB: 2048, VCPU: 2 }, requiredTraits: [] })),
-  ...Array.from({ length: 5 }, () => ({ resources: { MEMORY_MB: 4096, VCPU: 2, [SEV]: 1 }, requiredTraits: ['HW_CPU_X86_AMD_SEV'] })),
-  { resources: { MEMORY_MB: 4096, VCPU: 4, [ES]: 1 }, requiredTraits: ['HW_CPU_X86_AMD_SEV_ES'] },
-];
-
-function placing(hostSpecs: readonly HostSpec[]): () => void {
-  const s = new IndexedScheduler();
-  for (const h of hostSpecs) s.addHost(h);
-  let n = 0;
-  let oldest = 0;
-  return () => {
-    s.place(`vm-${n}`, demands[n % demands.length]!);
-    n++;
-    if (n - oldest > 5_000) s.release(`vm-${oldest++}`);
-  };
-}
-
 const bench = new Bench({ time: 2000, warmupTime: 300 });
-bench.add('indexed scheduler over the FakeFleet', placing(specs)).add('indexed scheduler over the synthetic fleet', placing(syntheticSpecs(HOSTS)));
+bench.add('indexed scheduler over the FakeFleet', placementLoop(new IndexedScheduler(), specs)).add('indexed scheduler over the synthetic fleet', placementLoop(new IndexedScheduler(), syntheticHostSpecs(HOSTS)));
 await bench.run();
 console.table(bench.table());
 const hz = (name: string) => bench.tasks.find((t) => t.name === name)!.result!.throughput.mean;
