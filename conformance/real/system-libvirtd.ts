@@ -32,6 +32,22 @@ function unavailable(reason: string): SystemLibvirtd {
   return { available: false, reason };
 }
 
+/**
+ * This machine's own system daemon (for tests whose domains name files on this machine). Always
+ * runs the start script when root: a socket file alone proves nothing, since one left by a daemon
+ * that died answers ECONNREFUSED. The daemon is left running; the test command's wrapper
+ * (`start-system-libvirtd.sh CMD…`) stops what it started.
+ */
+export function requireMachineLibvirtd(needs: readonly string[] = ['libvirtd', 'qemu-system-x86_64']): boolean {
+  const stack = requireRealStack([...needs]);
+  if (!stack.available) return false;
+  if (process.getuid?.() !== 0) {
+    return existsSync(SYSTEM_SOCKET) || unavailable('the system libvirtd is not running and starting it needs root').available;
+  }
+  const r = spawnSync('bash', [SCRIPT], { encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 || unavailable(`${SCRIPT} failed: ${(r.stderr || r.stdout || String(r.error)).trim()}`).available;
+}
+
 export async function requireSystemLibvirtd(): Promise<SystemLibvirtd> {
   if (containersUnavailable(['bookworm'], { build: false }) === null) {
     const real = await startRealLibvirt('bookworm');

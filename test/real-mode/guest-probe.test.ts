@@ -3,16 +3,13 @@
  * checked here on their own; then, against this machine's libvirt 9.0 under TCG, the probe guest
  * boots its Debian kernel and busybox initramfs and its own kernel reports no memory encryption.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { initramfs, S_IFREG } from '../../conformance/real/guest-probe/cpio.ts';
 import { PROBE_IMAGE_LIMIT } from '../../conformance/real/guest-probe/image.ts';
 import { parseProbeLog, probeGuest } from '../../conformance/real/guest-probe/probe.ts';
 import { connect } from '../../src/libvirt/client.ts';
-import { findExecutable } from '../support/real-stack.ts';
+import { requireMachineLibvirtd } from '../../conformance/real/system-libvirtd.ts';
 
 const report = (lines: string[]) => ['noise', 'SEVPROBE-BEGIN', 'SEVPROBE-DMESG-LINES: 412', ...lines, 'SEVPROBE-KERNEL: 6.1.0-57-amd64', 'SEVPROBE-END', 'reboot: Power down'].join('\r\n');
 
@@ -37,19 +34,8 @@ describe('probe pieces', () => {
   });
 });
 
-/** The machine's own system daemon: the probe's kernel and initrd are paths on this machine. */
-function machineLibvirtd(): boolean {
-  const missing = ['libvirtd', 'qemu-system-x86_64', 'apt-get', 'dpkg-deb'].filter((x) => !findExecutable(x));
-  const script = join(import.meta.dirname, '..', '..', 'scripts', 'start-system-libvirtd.sh');
-  const ok = missing.length === 0 && (existsSync('/run/libvirt/libvirt-sock') || (process.getuid?.() === 0 && spawnSync('bash', [script], { timeout: 30_000 }).status === 0));
-  if (ok) return true;
-  const why = missing.length ? `missing ${missing.join(', ')}` : 'the system libvirtd is not running';
-  if (process.env.CI === 'true') throw new Error(`the guest probe needs the machine's libvirtd because CI=true: ${why}`);
-  process.stderr.write(`NOTICE: skipping the guest probe boot, ${why}\n`);
-  return false;
-}
-
-describe.skipIf(!machineLibvirtd())('the probe guest on this machine\'s libvirt 9.0 (TCG, no SEV)', () => {
+// The machine's own system daemon: the probe's kernel and initrd are paths on this machine.
+describe.skipIf(!requireMachineLibvirtd(['libvirtd', 'qemu-system-x86_64', 'apt-get', 'dpkg-deb']))('the probe guest on this machine\'s libvirt 9.0 (TCG, no SEV)', () => {
   it('boots, and its own kernel reports no memory encryption', async () => {
     const c = await connect('qemu:///system');
     try {
