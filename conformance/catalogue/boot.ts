@@ -1,6 +1,6 @@
 /** Boot on the host: a spawned SEV guest really runs encrypted, with the right ASID range and policy. */
 import { decodeCpuid } from '../../fakelibvirt/profile/derive.ts';
-import { extraRegionsKiB } from '../../fakelibvirt/memory/regions.ts';
+import { extraRegionsKiB } from '../../src/sev/qemu-regions.ts';
 import type { ProfileTruth } from '../truth.ts';
 import { SEV, SEV_ES, STANDARD_FLAVOR } from './requests.ts';
 import { POLICY, area, needsFreshCacheSev, needsNoSev, needsSevEs, noSevHostAlternatives } from './helpers.ts';

@@ -1,5 +1,5 @@
 /** Key-slot capacity: how many encrypted guests a host runs at once, and reuse after delete. */
-import { EXTRA_REGIONS_PADDING_KIB, EXTRA_REGIONS_UEFI_KIB } from '../../fakelibvirt/memory/regions.ts';
+import { EXTRA_REGIONS_PADDING_KIB, EXTRA_REGIONS_UEFI_KIB } from '../../src/sev/qemu-regions.ts';
 import type { ProfileTruth } from '../truth.ts';
 import { SEV, SEV_ES } from './requests.ts';
 import { area, needsFreshCacheSev, needsSevEs } from './helpers.ts';

@@ -6,7 +6,7 @@
  */
 import { parseDevice } from '../../fakelibvirt/libvirt/domain-def.ts';
 import { attrString, elementKiB, parseMemoryLimitKiB, stringOf } from '../../fakelibvirt/libvirt/domain/scaled.ts';
-import { EXTRA_REGIONS_PADDING_KIB, extraRegionsKiB } from '../../fakelibvirt/memory/regions.ts';
+import { EXTRA_REGIONS_PADDING_KIB, extraRegionsKiB } from '../../src/sev/qemu-regions.ts';
 import { children, type XmlNode } from '../../fakelibvirt/libvirt/xml-tree.ts';
 import type { XmlDeviceRule, XmlRule } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { GUEST_OS_NAMESPACE } from '../../src/sev/guest-os.ts';
 import type { DomainContext } from './domain/context.ts';
 import { defineDomain } from './domain/define.ts';
 import { duplicateDiskTargetError as diskTargetDuplicated } from './domain/devices/disk-rules.ts';
@@ -87,7 +88,6 @@ export interface GuestOsFacts {
   readonly virtioBlkBoot: boolean;
 }
 
-export const GUEST_OS_NAMESPACE = 'urn:sevharness:guest-os:1';
 export const DEFAULT_GUEST_OS: GuestOsFacts = { name: 'generic-sev-aware', sev: true, sevEs: true, virtioBlkBoot: true };
 
 export interface DomainDef {

@@ -12,7 +12,7 @@ import { qemuLogTimestamp } from '../host/host-events.ts';
 import { element, type XmlNode } from '../libvirt/xml-tree.ts';
 import type { DeviceDef, DomainDef } from '../libvirt/domain-def.ts';
 import { resolveMachine } from '../libvirt/qemu-validate.ts';
-import { EXTRA_QEMU_REGIONS, EXTRA_REGIONS_PADDING_KIB } from '../memory/regions.ts';
+import { EXTRA_QEMU_REGIONS, EXTRA_REGIONS_PADDING_KIB } from '../../src/sev/qemu-regions.ts';
 import { HostMemory, MemlockAccount, PAGE_SIZE, oomKillLine, type PinningProcess } from '../memory/pinning.ts';
 import type { CpuidSev, KernelSevState } from '../profile/derive.ts';
 import type { HardwareProfile } from '../profile/schema.ts';

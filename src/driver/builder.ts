@@ -9,8 +9,8 @@
  * device and no other, no IDE, virtio-net without the iPXE ROM, no vmcoreinfo on encrypted guests.
  */
 import { randomUUID } from 'node:crypto';
-import { EXTRA_REGIONS_PADDING_KIB, extraRegionsKiB } from '../../fakelibvirt/memory/regions.ts';
-import { GUEST_OS_NAMESPACE } from '../../fakelibvirt/libvirt/domain-def.ts';
+import { EXTRA_REGIONS_PADDING_KIB, extraRegionsKiB } from '../sev/qemu-regions.ts';
+import { GUEST_OS_NAMESPACE } from '../sev/guest-os.ts';
 import type { HostReport } from './detect.ts';
 import { MODELS, type EncryptionModel } from './inventory.ts';
 import type { GuestPlan, VideoModel } from './request.ts';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { isVirtioDevice, parseDomainXml } from '../../fakelibvirt/libvirt/domain-def.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { pinnedBytesFor } from '../../fakelibvirt/memory/regions.ts';
+import { pinnedBytesFor } from '../../src/sev/qemu-regions.ts';
 import { buildDomainXml, chooseLoader, hardLimitKiB, hostFragments, VIDEO_RAM_KIB } from '../../src/driver/builder.ts';
 import { planGuest, type Flavor, type Image } from '../../src/driver/request.ts';
 import { filesOf, plainFlavor, profileNames, setup, sevFlavor, uefiImage } from './helpers.ts';

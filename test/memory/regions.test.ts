@@ -6,7 +6,7 @@ import {
   extraRegionsKiB,
   novaReservationKiB,
   pinnedBytesFor,
-} from '../../fakelibvirt/memory/regions.ts';
+} from '../../src/sev/qemu-regions.ts';
 
 describe('extra QEMU memory regions', () => {
   it('match the nova spec table: 10832 KiB plus 256 KiB padding', () => {
