@@ -3,10 +3,10 @@
  * machine can run them: one Docker daemon reached over its UNIX socket, never a registry.
  */
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageFile } from '../src/fs/package-files.ts';
 
-export const CONTAINERS_DIR = dirname(fileURLToPath(import.meta.url));
+export const CONTAINERS_DIR = packageFile('containers');
 const BUILD = join(CONTAINERS_DIR, 'build.sh');
 
 /**

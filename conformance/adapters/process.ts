@@ -7,7 +7,7 @@
  * valid result is an Error. A driver that times out, exits or breaks the line discipline is killed
  * and the next call starts a fresh process (with a new `hello`), as PROTOCOL.md §6 requires.
  */
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../../src/fs/package-files.ts';
 import { z } from 'zod';
 import {
   PROTOCOL_LIMITS_MS,
@@ -85,7 +85,7 @@ const STDERR_IN_ERRORS = 4000;
 /** A response line longer than this is not a message but a runaway driver. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
-const SUITE_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const SUITE_VERSION: string = packageVersion();
 
 const REFUSAL_CODES: ReadonlySet<string> = new Set(REFUSAL_CODE_LIST);
 const DRIVER_ERRORS: ReadonlySet<string> = new Set(DRIVER_ERROR_CODES);

@@ -9,6 +9,10 @@ import type { DriverDescription } from '../contract.ts';
 import { FakeTarget } from './fake-target.ts';
 import { selectCases, selectProfiles } from './select.ts';
 import { countStatuses, type CaseResult, type RunReport } from './types.ts';
+import { isCompiled, siblingModule } from '../../src/fs/package-files.ts';
+
+/** TypeScript source needs tsx's loader in the thread (worker-boot.mjs); compiled JavaScript does not. */
+const WORKER_ENTRY = isCompiled(import.meta.url) ? siblingModule(import.meta.url, 'worker') : new URL('./worker-boot.mjs', import.meta.url);
 
 export interface WorkerSetup {
   readonly driverSpec: string;
@@ -84,7 +88,7 @@ export async function runConformanceParallel(opts: ParallelRunOptions): Promise<
 
   const work = () =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: setup });
+      const w = new Worker(WORKER_ENTRY, { workerData: setup });
       const next = () => {
         const profile = queue.shift();
         w.postMessage(profile ? { kind: 'run', profile } : { kind: 'stop' });

@@ -11,6 +11,7 @@
 import { createHash, createHmac, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, constants, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { bigToBuffer } from './ecc-p384.ts';
+import { packageFile } from '../../src/fs/package-files.ts';
 
 const PUB_EXP = 65537n;
 /** Key usages of AMD's root certificates (the same numbering as SEV certificates). */
@@ -40,7 +41,7 @@ export function fixedRootKey(role: 'ark' | 'ask', generation: string): RsaKey {
   if (!(ROOT_GENERATIONS as readonly string[]).includes(generation)) {
     throw new Error(`no fake AMD root for generation '${generation}' (${ROOT_GENERATIONS.join(', ')})`);
   }
-  const priv = createPrivateKey(readFileSync(new URL(`../kds/keys/${role}-${generation}.fake.pem`, import.meta.url), 'utf8'));
+  const priv = createPrivateKey(readFileSync(packageFile('fakelibvirt', 'kds', 'keys', `${role}-${generation}.fake.pem`), 'utf8'));
   const jwk = priv.export({ format: 'jwk' });
   const big = (v: string | undefined) => toBig(Buffer.from(v ?? '', 'base64url'));
   return { n: big(jwk.n), d: big(jwk.d), bits: priv.asymmetricKeyDetails?.modulusLength ?? 0, private: priv, public: createPublicKey(priv) };

@@ -18,6 +18,7 @@ import * as x509 from '@peculiar/x509';
 import type { SnpChip } from '../firmware/snp/vcek.ts';
 import { vcekKeyPair } from '../firmware/snp/vcek.ts';
 import type { KdsProduct, TcbVersion } from '../firmware/snp/product.ts';
+import { packageFile } from '../../src/fs/package-files.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const subtle = webcrypto.subtle;
@@ -47,7 +48,7 @@ const ROOT_VALIDITY = { notBefore: new Date('2020-10-22T17:23:05Z'), notAfter: n
 const VCEK_VALIDITY = { notBefore: new Date('2023-01-01T00:00:00Z'), notAfter: new Date('2030-01-01T00:00:00Z') };
 
 const keyFile = (role: 'ark' | 'ask', product: KdsProduct) =>
-  readFileSync(new URL(`./keys/${role}-${product.toLowerCase()}.fake.pem`, import.meta.url), 'utf8');
+  readFileSync(packageFile('fakelibvirt', 'kds', 'keys', `${role}-${product.toLowerCase()}.fake.pem`), 'utf8');
 
 async function rsaKeys(role: 'ark' | 'ask', product: KdsProduct): Promise<CryptoKeyPair> {
   const pem = keyFile(role, product);

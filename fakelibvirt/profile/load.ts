@@ -3,12 +3,12 @@
  * exact path of the bad field.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import type { z } from 'zod';
+import { packageFile } from '../../src/fs/package-files.ts';
 import { HardwareProfileSchema, type HardwareProfile } from './schema.ts';
 
-export const PROFILE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../hardware-profiles');
+export const PROFILE_DIR = packageFile('hardware-profiles');
 
 export class ProfileError extends Error {
   constructor(

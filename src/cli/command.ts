@@ -1,9 +1,9 @@
 /** The shape of a CLI subcommand: its options (node:util parseArgs) and what it does. */
-import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import { packageVersion } from '../fs/package-files.ts';
 
 /** The package's version, as `sevharness --version` prints it. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = packageVersion();
 
 export interface CliIo {
   out(text: string): void;

@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { isCompiled, siblingModule } from '../../../src/fs/package-files.ts';
 import type { HardwareProfile } from '../../profile/schema.ts';
 import type { OffloadJob, OffloadOutcome } from './protocol.ts';
 
@@ -24,7 +25,7 @@ interface Slot {
 }
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./worker.ts', import.meta.url);
+const ENTRY = siblingModule(import.meta.url, 'worker');
 
 /**
  * The worker's code as one plain-JavaScript module (esbuild, which tsx already brings), loaded from
@@ -34,6 +35,8 @@ const ENTRY = new URL('./worker.ts', import.meta.url);
  */
 let entry: Promise<URL> | null = null;
 function workerEntry(): Promise<URL> {
+  // Compiled (an installed package): the worker is plain JavaScript already.
+  if (isCompiled(import.meta.url)) return Promise.resolve(ENTRY);
   entry ??= (async () => {
     try {
       const esbuild = (await import('esbuild')) as typeof import('esbuild');
