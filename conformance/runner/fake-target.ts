@@ -116,7 +116,7 @@ class FakeTargetHost implements TargetHost {
   }
 
   domainXml(nameOrUuid: string): string | null {
-    for (const lookup of [() => this.host.lookupByUuid(nameOrUuid), () => this.host.lookupByName(nameOrUuid)]) {
+    for (const lookup of [() => this.host.lookupByUUID(nameOrUuid), () => this.host.lookupByName(nameOrUuid)]) {
       try {
         return this.host.getXMLDesc(lookup());
       } catch {

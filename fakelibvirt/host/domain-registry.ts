@@ -57,7 +57,7 @@ export class DomainRegistry<Runtime> {
     return [...this.byUuid.values()];
   }
 
-  findByUuid(uuid: string): DomainObj<Runtime> | undefined {
+  findByUUID(uuid: string): DomainObj<Runtime> | undefined {
     return this.byUuid.get(uuid);
   }
 
@@ -71,7 +71,7 @@ export class DomainRegistry<Runtime> {
     return o;
   }
 
-  lookupByUuid(uuid: string): DomainObj<Runtime> {
+  lookupByUUID(uuid: string): DomainObj<Runtime> {
     const o = this.byUuid.get(uuid);
     if (!o) throw noDomain(`no domain with matching uuid '${uuid}'`);
     return o;

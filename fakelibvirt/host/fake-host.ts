@@ -361,8 +361,8 @@ export class FakeHost {
     return refOf(this.domains.lookupByName(name));
   }
 
-  lookupByUuid(uuid: string): DomainRef {
-    return refOf(this.domains.lookupByUuid(uuid));
+  lookupByUUID(uuid: string): DomainRef {
+    return refOf(this.domains.lookupByUUID(uuid));
   }
 
   lookupById(id: number): DomainRef {

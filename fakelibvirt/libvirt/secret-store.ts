@@ -65,7 +65,7 @@ export class SecretStore {
     return s;
   }
 
-  lookupByUuid(uuid: string): Secret {
+  lookupByUUID(uuid: string): Secret {
     const s = this.byUuid.get(uuid);
     if (!s) throw noSecret(`no secret with matching uuid '${uuid}'`);
     return s;
@@ -77,18 +77,18 @@ export class SecretStore {
   }
 
   setValue(uuid: string, value: Buffer): void {
-    this.lookupByUuid(uuid).value = Buffer.from(value);
+    this.lookupByUUID(uuid).value = Buffer.from(value);
   }
 
   getValue(uuid: string): Buffer {
-    const s = this.lookupByUuid(uuid);
+    const s = this.lookupByUUID(uuid);
     if (s.isPrivate) throw LibvirtError.of(VirErrorNumber.OPERATION_DENIED, VirErrorDomain.SECRET, 'secret is private');
     if (!s.value) throw noSecret(`secret '${uuid}' does not have a value`);
     return s.value;
   }
 
   undefine(uuid: string): void {
-    this.lookupByUuid(uuid);
+    this.lookupByUUID(uuid);
     this.byUuid.delete(uuid);
   }
 

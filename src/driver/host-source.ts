@@ -103,7 +103,7 @@ export class FakeHostSource implements LibvirtSource {
   }
   async lookup(uuid: string): Promise<DomainHandle | null> {
     try {
-      const r = this.host.lookupByUuid(uuid);
+      const r = this.host.lookupByUUID(uuid);
       return { name: r.name, uuid };
     } catch (e) {
       if (isLibvirtError(e, VirErrorNumber.NO_DOMAIN)) return null;

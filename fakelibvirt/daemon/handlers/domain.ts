@@ -20,7 +20,7 @@ export const domainHandlers: HandlerTable = {
 
   DOMAIN_LOOKUP_BY_ID: ({ host }, { id }) => ({ dom: toWire(host.lookupById(id)) }),
   DOMAIN_LOOKUP_BY_NAME: ({ host }, { name }) => ({ dom: toWire(host.lookupByName(name)) }),
-  DOMAIN_LOOKUP_BY_UUID: ({ host }, { uuid }) => ({ dom: toWire(host.lookupByUuid(uuidToString(uuid))) }),
+  DOMAIN_LOOKUP_BY_UUID: ({ host }, { uuid }) => ({ dom: toWire(host.lookupByUUID(uuidToString(uuid))) }),
 
   DOMAIN_DEFINE_XML: ({ host }, { xml }) => ({ dom: toWire(host.defineXML(xml)) }),
   DOMAIN_DEFINE_XML_FLAGS: ({ host }, { xml }) => ({ dom: toWire(host.defineXML(xml)) }),

@@ -15,10 +15,10 @@ export const secretHandlers: HandlerTable = {
     const all = daemon.secrets.all();
     return { secrets: need_results ? all.map(ref) : [], ret: all.length };
   },
-  SECRET_LOOKUP_BY_UUID: ({ daemon }, { uuid }) => ({ secret: ref(daemon.secrets.lookupByUuid(uuidToString(uuid))) }),
+  SECRET_LOOKUP_BY_UUID: ({ daemon }, { uuid }) => ({ secret: ref(daemon.secrets.lookupByUUID(uuidToString(uuid))) }),
   SECRET_LOOKUP_BY_USAGE: ({ daemon }, { usageType, usageID }) => ({ secret: ref(daemon.secrets.lookupByUsage(usageType, usageID)) }),
   SECRET_DEFINE_XML: ({ daemon }, { xml }) => ({ secret: ref(daemon.secrets.define(xml)) }),
-  SECRET_GET_XML_DESC: ({ daemon }, { secret }) => ({ xml: daemon.secrets.lookupByUuid(uuidToString(secret.uuid)).xml }),
+  SECRET_GET_XML_DESC: ({ daemon }, { secret }) => ({ xml: daemon.secrets.lookupByUUID(uuidToString(secret.uuid)).xml }),
   SECRET_SET_VALUE: ({ daemon }, { secret, value }) => daemon.secrets.setValue(uuidToString(secret.uuid), value),
   SECRET_GET_VALUE: ({ daemon }, { secret }) => ({ value: daemon.secrets.getValue(uuidToString(secret.uuid)) }),
   SECRET_UNDEFINE: ({ daemon }, { secret }) => daemon.secrets.undefine(uuidToString(secret.uuid)),
