@@ -9,6 +9,9 @@
 import { z } from 'zod';
 import { REFUSAL_CODE_LIST, type RefusalCode } from './refusal-codes.ts';
 
+/** The refusal codes are part of the contract: drivers import them from here (refusal-codes.ts is its table). */
+export { REFUSAL_CODES, REFUSAL_CODE_LIST, isRefusalCode, type RefusalCode, type RefusalCodeInfo, type NovaEquivalent } from './refusal-codes.ts';
+
 // ---- vocabulary --------------------------------------------------------------------------------
 
 export const MEM_ENCRYPTION_MODELS = ['amd-sev', 'amd-sev-es', 'amd-sev-snp'] as const;

@@ -5,6 +5,9 @@
  * the same situation (its exception and status), so a nova-backed adapter can translate.
  *
  * Codes are append-only: a released code never changes meaning and is never reused.
+ *
+ * The contract owns this table: contract.ts re-exports it, and code outside conformance/ (the
+ * reference driver, a user's driver) imports the codes from the contract, never from here.
  */
 
 export interface NovaEquivalent {

@@ -1,9 +1,9 @@
 /**
  * Every reason the driver refuses a request or an operation: the driver contract's refusal codes
- * (conformance/refusal-codes.ts holds each one's meaning and HTTP status, once). `DriverRefusal`
+ * (the contract, conformance/contract.ts, holds each one's meaning and HTTP status, once). `DriverRefusal`
  * carries the code and the exact user-facing text (nova's text where nova has one).
  */
-import { REFUSAL_CODES } from '../../conformance/refusal-codes.ts';
+import { REFUSAL_CODES } from '../../conformance/contract.ts';
 
 /** A host that fails a valid request surfaces as libvirt's own error, never as a refusal. */
 export type RefusalCode = Exclude<keyof typeof REFUSAL_CODES, 'HOST_FAULT'>;
