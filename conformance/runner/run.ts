@@ -74,7 +74,7 @@ async function arrange(ctx: CaseContext, actions: readonly HostAction[], targetN
         }
         break;
       default:
-        if (!ctx.host.apply(a)) throw new NotApplicable(`the ${targetName} target cannot inject ${describeFault(a.fault)}`);
+        if (!(await ctx.host.apply(a))) throw new NotApplicable(`the ${targetName} target cannot inject ${describeFault(a.fault)}`);
     }
   }
 }

@@ -3,7 +3,8 @@
  * their pristine state, one per case (plus extra ones for fleets and migration destinations); a
  * `TargetHost` is what the driver is pointed at and what the runner may control or look into.
  * The fake target builds hosts from hardware profiles; a real target (one libvirt host) can neither
- * inject faults nor look inside QEMU, so it answers `false` / `null` and those cases do not apply.
+ * inject faults nor look inside QEMU, so it answers `false` / `null` and those cases do not apply
+ * (unless the host is a served fake whose control socket it was given, conformance/real/).
  * Which guests run is libvirt's to say, so both targets answer `runningDomains()` (asynchronously:
  * a real host answers over its connection).
  */
@@ -22,18 +23,19 @@ export interface TargetHost {
   readonly truth: ProfileTruth;
   /**
    * Performs a host action the runner does not do itself (config, boots and restarts are the
-   * runner's); false when this target cannot (the case is then not applicable).
+   * runner's); false when this target cannot (the case is then not applicable). A host controlled
+   * from outside (a served fake's control socket) answers asynchronously.
    */
-  apply(action: HostAction): boolean;
+  apply(action: HostAction): boolean | Promise<boolean>;
   /** The host's inside view (ASIDs, pinned memory, guests); null where the target cannot look. */
-  inspect(): HostSnapshot | null;
+  inspect(): HostSnapshot | null | Promise<HostSnapshot | null>;
   /**
    * Names of the host's active domains (running or paused, libvirt's ACTIVE), whoever started
    * them; null when the target cannot tell. Judges use it to see which guests run.
    */
   runningDomains(): Promise<readonly string[] | null>;
   /** A domain's current XML by name or uuid; null when unknown or the target cannot look. */
-  domainXml(nameOrUuid: string): string | null;
+  domainXml(nameOrUuid: string): string | null | Promise<string | null>;
   close(): Promise<void>;
 }
 

@@ -5,8 +5,8 @@ import { refusalText, type CaseContext } from '../case-context.ts';
 import { fail, NotApplicable, PASS, type Verdict } from '../outcomes.ts';
 import type { ExpectationOf, Judge } from './types.ts';
 
-export function inspectOrSkip(ctx: CaseContext, why: string): HostSnapshot {
-  const snap = ctx.host.inspect();
+export async function inspectOrSkip(ctx: CaseContext, why: string): Promise<HostSnapshot> {
+  const snap = await ctx.host.inspect();
   if (!snap) throw new NotApplicable(`the target cannot look inside the host (${why})`);
   return snap;
 }
@@ -35,5 +35,5 @@ export function judgeGuest(snap: HostSnapshot, domainName: string, exp: Expectat
 export const judgeBoot: Judge<'boot'> = async (exp, ctx) => {
   const r = await ctx.spawn();
   if (isRefusal(r)) return fail(`expected the guest to boot, spawn refused ${refusalText(r)}`);
-  return judgeGuest(inspectOrSkip(ctx, 'ASID, policy and pinning of the guest'), r.domainName, exp);
+  return judgeGuest(await inspectOrSkip(ctx, 'ASID, policy and pinning of the guest'), r.domainName, exp);
 };

@@ -9,7 +9,7 @@ import { inspectOrSkip } from './boot.ts';
 import type { Judge } from './types.ts';
 
 export const judgeHostUnharmed: Judge<'host-unharmed'> = async (_exp, ctx) => {
-  const snap = inspectOrSkip(ctx, 'ASIDs in use');
+  const snap = await inspectOrSkip(ctx, 'ASIDs in use');
   const ours = new Set(ctx.bootedNames());
   const leaked = snap.asids.inUse.filter((a) => !ours.has(a.domain));
   if (leaked.length) return fail(`${leaked.length} ASID(s) leaked by the failed operation (${leaked.map((a) => `${a.asid} held by ${a.domain}`).join(', ')})`);

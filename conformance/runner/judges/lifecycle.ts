@@ -16,19 +16,19 @@ async function bootGuest(ctx: CaseContext): Promise<BootedGuest> {
 }
 
 /** The guest's XML after the operation: the driver's answer, else what a host holding it shows. */
-function xmlAfter(answer: string | undefined, guest: BootedGuest, hosts: readonly TargetHost[]): string | null {
+async function xmlAfter(answer: string | undefined, guest: BootedGuest, hosts: readonly TargetHost[]): Promise<string | null> {
   if (answer) return answer;
   for (const h of hosts) {
-    const x = h.domainXml(guest.instance.uuid) ?? h.domainXml(guest.spawned.domainName);
+    const x = (await h.domainXml(guest.instance.uuid)) ?? (await h.domainXml(guest.spawned.domainName));
     if (x) return x;
   }
   return null;
 }
 
 /** Whether the guest, where a host shows it running, runs with an ASID (null when nowhere to be seen). */
-function runsEncrypted(guest: BootedGuest, hosts: readonly TargetHost[]): boolean | null {
+async function runsEncrypted(guest: BootedGuest, hosts: readonly TargetHost[]): Promise<boolean | null> {
   for (const h of hosts) {
-    const g = h.inspect()?.guests.find((x) => x.name === guest.spawned.domainName && x.state === 'running');
+    const g = (await h.inspect())?.guests.find((x) => x.name === guest.spawned.domainName && x.state === 'running');
     if (g) return g.asid !== undefined;
   }
   return null;
@@ -74,7 +74,7 @@ export const judgeLifecycle: Judge<'lifecycle'> = async (exp, ctx) => {
     return r.code === exp.outcome ? PASS : fail(`expected ${exp.operation} refused with ${exp.outcome}, driver refused ${refusalText(r)}`);
   }
   if (isRefusal(r)) return fail(`expected ${exp.operation} allowed, driver refused ${refusalText(r)}`);
-  const xml = xmlAfter(r.xml, guest, hosts);
+  const xml = await xmlAfter(r.xml, guest, hosts);
   if (xml !== null) ctx.xmlSubject = xml;
-  return judgeEncryption(exp, xml, runsEncrypted(guest, hosts));
+  return judgeEncryption(exp, xml, await runsEncrypted(guest, hosts));
 };
