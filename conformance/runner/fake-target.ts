@@ -1,8 +1,11 @@
 /**
  * The fake target: every case gets a new FakeHost behind a new FakeLibvirtd socket, so no state
- * leaks between cases (a host and a daemon cost well under a millisecond). The sysroot of each
- * profile is written once and shared; a host whose kernel parameters change gets a private copy.
+ * leaks between cases (a host and a daemon cost well under a millisecond). Sysroot trees are
+ * written once per distinct content (a profile and its kernel state) and shared read-only by
+ * every host that shows that content: the pristine tree, and each tree a fault's changed kernel
+ * parameters or /dev/sev lead to.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost, type HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
 import { generatedProfile, isGeneratedName } from '../../fakelibvirt/profile/generate.ts';
 import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
+import type { KernelSevState } from '../../fakelibvirt/profile/derive.ts';
 import type { HardwareProfile } from '../../fakelibvirt/profile/schema.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import type { HostAction } from '../catalogue/types.ts';
@@ -22,6 +26,8 @@ export class FakeTarget implements Target {
   readonly description = 'fake';
   private readonly dir = mkdtempSync(join(tmpdir(), 'sevharness-conf-'));
   private readonly profiles = new Map<string, { profile: HardwareProfile; truth: ProfileTruth; sysroot: string | null }>();
+  /** Written trees by content; removed with the target's directory. */
+  private readonly sysroots = new Map<string, string>();
   private serial = 0;
 
   profileNames(): readonly string[] {
@@ -45,14 +51,23 @@ export class FakeTarget implements Target {
     return this.entry(profile).truth;
   }
 
+  /** The tree of a host showing `profile` with `kernel`, written the first time that content is asked for. */
+  private sysrootOf(profile: HardwareProfile, kernel: KernelSevState): string {
+    // The tree is a function of these two plain records (views/sysroot.ts), so their text names it.
+    const key = createHash('sha1').update(JSON.stringify([profile, kernel])).digest('hex');
+    let root = this.sysroots.get(key);
+    if (root === undefined) {
+      root = join(this.dir, `root-${this.serial++}`);
+      materializeSysroot(profile, kernel, root);
+      this.sysroots.set(key, root);
+    }
+    return root;
+  }
+
   /** The profile's pristine sysroot, written on first use. */
   private pristineSysroot(name: string): string {
     const e = this.entry(name);
-    if (e.sysroot === null) {
-      const root = join(this.dir, `root-${this.serial++}`);
-      materializeSysroot(e.profile, new FakeHost(e.profile).kernel, root);
-      e.sysroot = root;
-    }
+    if (e.sysroot === null) e.sysroot = this.sysrootOf(e.profile, new FakeHost(e.profile).kernel);
     return e.sysroot;
   }
 
@@ -61,7 +76,7 @@ export class FakeTarget implements Target {
     const host = new FakeHost(profile);
     const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
     await daemon.listen();
-    return new FakeTargetHost(name, host, daemon, truth, this.pristineSysroot(name), () => join(this.dir, `root-${this.serial++}`));
+    return new FakeTargetHost(name, host, daemon, truth, this.pristineSysroot(name), (h) => this.sysrootOf(h.profile, h.kernel));
   }
 
   async close(): Promise<void> {
@@ -70,7 +85,7 @@ export class FakeTarget implements Target {
 }
 
 class FakeTargetHost implements TargetHost {
-  private privateRoot: string | null = null;
+  private faultRoot: string | null = null;
 
   constructor(
     /** The profile reference the host was opened by (a bundled name, a .json path, a generated name). */
@@ -79,7 +94,7 @@ class FakeTargetHost implements TargetHost {
     private readonly daemon: FakeLibvirtd,
     readonly truth: ProfileTruth,
     private readonly sharedRoot: string,
-    private readonly newRootPath: () => string,
+    private readonly rootOf: (host: FakeHost) => string,
   ) {}
 
   get uri(): string {
@@ -87,7 +102,7 @@ class FakeTargetHost implements TargetHost {
   }
 
   get sysroot(): string {
-    return this.privateRoot ?? this.sharedRoot;
+    return this.faultRoot ?? this.sharedRoot;
   }
 
   /** Host actions are faults of the host's control plane; the sysroot follows what they change. */
@@ -96,15 +111,9 @@ class FakeTargetHost implements TargetHost {
     // A host without SEV firmware has nothing to fail: the case does not apply there.
     if (action.fault.kind === 'firmware' && !this.host.firmware) return false;
     this.host.control.use(action.fault);
-    if (changesSysroot(action.fault)) this.rewriteSysroot();
+    // A fault changed host files: this host now shows the tree of its new state.
+    if (changesSysroot(action.fault)) this.faultRoot = this.rootOf(this.host);
     return true;
-  }
-
-  /** A fault changed host files: this host's tree differs from the profile's, so it gets its own. */
-  private rewriteSysroot(): void {
-    if (this.privateRoot) rmSync(this.privateRoot, { recursive: true, force: true });
-    this.privateRoot = this.newRootPath();
-    materializeSysroot(this.host.profile, this.host.kernel, this.privateRoot);
   }
 
   inspect(): HostSnapshot {
@@ -128,7 +137,6 @@ class FakeTargetHost implements TargetHost {
 
   async close(): Promise<void> {
     await this.daemon.close();
-    if (this.privateRoot) rmSync(this.privateRoot, { recursive: true, force: true });
   }
 }
 

@@ -52,7 +52,36 @@ export interface HostCapabilities {
   readonly guests: readonly GuestArch[];
 }
 
+/**
+ * Parsed documents by their text. Detection runs at every service start and asks for the
+ * domain capabilities of each q35 machine; the answers of one host repeat word for word, so each
+ * distinct document is parsed once. The records are readonly, so sharing them is safe.
+ */
+class ParseMemo<T> {
+  private readonly byText = new Map<string, T>();
+  constructor(
+    private readonly parse: (xml: string) => T,
+    private readonly limit = 512,
+  ) {}
+  get(xml: string): T {
+    let v = this.byText.get(xml);
+    if (v === undefined) {
+      v = this.parse(xml);
+      // Bounded: a long-lived service that sees many hosts starts over rather than grow.
+      if (this.byText.size >= this.limit) this.byText.clear();
+      this.byText.set(xml, v);
+    }
+    return v;
+  }
+}
+
+const capabilitiesMemo = new ParseMemo(parseCapabilitiesText);
+
 export function parseCapabilities(xml: string): HostCapabilities {
+  return capabilitiesMemo.get(xml);
+}
+
+function parseCapabilitiesText(xml: string): HostCapabilities {
   const caps = obj(parser.parse(xml).capabilities);
   const host = obj(caps?.host);
   const hostArch = text(obj(host?.cpu)?.arch);
@@ -102,7 +131,13 @@ const enumValues = (n: Node | undefined, name: string): string[] =>
     ? arr(arr(n?.enum).find((e) => attr(e, 'name') === name)?.value).map((v) => text(v) ?? '')
     : [];
 
+const domainCapabilitiesMemo = new ParseMemo(parseDomainCapabilitiesText);
+
 export function parseDomainCapabilities(xml: string): DomainCapabilities {
+  return domainCapabilitiesMemo.get(xml);
+}
+
+function parseDomainCapabilitiesText(xml: string): DomainCapabilities {
   const dc = obj(parser.parse(xml).domainCapabilities);
   const loader = obj(obj(dc?.os)?.loader);
   const features = obj(dc?.features);
