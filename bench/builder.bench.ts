@@ -15,7 +15,8 @@ import { loadProfile } from '../fakelibvirt/profile/load.ts';
 import { sysrootFiles } from '../fakelibvirt/views/sysroot.ts';
 import { buildDomainXml, hostFragments } from '../src/driver/builder.ts';
 import { detectHost } from '../src/driver/detect.ts';
-import { FakeHostSource, MapFiles } from '../src/driver/host-source.ts';
+import { FakeHostSource } from '../conformance/fake-host-source.ts';
+import { MapFiles } from '../src/driver/host-source.ts';
 import { planGuest } from '../src/driver/request.ts';
 
 const host = new FakeHost(loadProfile('rome-7002'));

@@ -11,7 +11,8 @@ import { Bench } from 'tinybench';
 import { FakeFleet, type FleetMember } from '../fakelibvirt/host/fake-host.ts';
 import { sysrootFiles } from '../fakelibvirt/views/sysroot.ts';
 import { ReferenceSevDriver } from '../src/driver/index.ts';
-import { FakeHostSource, MapFiles } from '../src/driver/host-source.ts';
+import { FakeHostSource } from '../conformance/fake-host-source.ts';
+import { MapFiles } from '../src/driver/host-source.ts';
 import { IndexedScheduler, type Demand, type HostSpec } from '../src/driver/scheduler.ts';
 import { placementLoop, SEV, syntheticHostSpecs } from './placement-load.ts';
 

@@ -14,7 +14,8 @@ import { parseXmlDocument } from '../fakelibvirt/libvirt/xml-tree.ts';
 import { sysrootFiles } from '../fakelibvirt/views/sysroot.ts';
 import { buildDomainXml, hostFragments } from '../src/driver/builder.ts';
 import { detectHost } from '../src/driver/detect.ts';
-import { FakeHostSource, MapFiles } from '../src/driver/host-source.ts';
+import { FakeHostSource } from '../conformance/fake-host-source.ts';
+import { MapFiles } from '../src/driver/host-source.ts';
 import { planGuest } from '../src/driver/request.ts';
 import { DomainFlags } from '../src/libvirt/flags.ts';
 

@@ -1,18 +1,18 @@
 /**
- * The driver's only door to libvirt and to host files. Two libvirt implementations exist: the TS
- * wire client (a real compute service's path) and an in-process adapter over `FakeHost` (unit tests
- * and benchmarks, no sockets). Host files are read under a sysroot so a test can point the driver at
- * a materialised fake tree instead of the real `/sys`.
+ * The driver's only door to libvirt and to host files. The driver speaks to libvirt through the TS
+ * wire client (a real compute service's path); tests and benches may hand it any other
+ * `LibvirtSource` (conformance/fake-host-source.ts calls a `FakeHost` in-process). Host files are
+ * read under a sysroot so a test can point the driver at a materialised fake tree instead of the
+ * real `/sys`.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { uuidString, type LibvirtClient } from '../libvirt/client.ts';
 import { isLibvirtError, VirErrorNumber } from '../libvirt/errors.ts';
 import { DomainFlags } from '../libvirt/flags.ts';
 
 /** A domain as the driver names it: libvirt identifies domains by UUID, the name is for humans. */
-export interface DomainHandle {
+export interface DomainIdentity {
   readonly name: string;
   readonly uuid: string;
 }
@@ -33,95 +33,32 @@ export interface LibvirtSource {
   /** Hypervisor (QEMU) version as libvirt encodes it: major * 1e6 + minor * 1e3 + micro. */
   getVersion(): Promise<number>;
   getLibVersion(): Promise<number>;
-  defineXML(xml: string): Promise<DomainHandle>;
-  create(dom: DomainHandle, flags?: number): Promise<void>;
-  destroy(dom: DomainHandle): Promise<void>;
+  defineXML(xml: string): Promise<DomainIdentity>;
+  create(dom: DomainIdentity, flags?: number): Promise<void>;
+  destroy(dom: DomainIdentity): Promise<void>;
   /** Undefines and drops the per-domain NVRAM that every OVMF guest of this driver has, and any managed save. */
-  undefine(dom: DomainHandle): Promise<void>;
-  suspend(dom: DomainHandle): Promise<void>;
-  resume(dom: DomainHandle): Promise<void>;
-  reboot(dom: DomainHandle): Promise<void>;
-  managedSave(dom: DomainHandle): Promise<void>;
-  getXMLDesc(dom: DomainHandle, flags?: number): Promise<string>;
-  isActive(dom: DomainHandle): Promise<boolean>;
+  undefine(dom: DomainIdentity): Promise<void>;
+  suspend(dom: DomainIdentity): Promise<void>;
+  resume(dom: DomainIdentity): Promise<void>;
+  reboot(dom: DomainIdentity): Promise<void>;
+  managedSave(dom: DomainIdentity): Promise<void>;
+  getXMLDesc(dom: DomainIdentity, flags?: number): Promise<string>;
+  isActive(dom: DomainIdentity): Promise<boolean>;
   /** The domain with this UUID, or null when libvirt has none. */
-  lookup(uuid: string): Promise<DomainHandle | null>;
+  lookup(uuid: string): Promise<DomainIdentity | null>;
   /** virDomainAttachDeviceFlags. */
-  attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void>;
+  attachDevice(dom: DomainIdentity, xml: string, flags: number): Promise<void>;
   /** Running domains (virConnectListAllDomains with VIR_CONNECT_LIST_DOMAINS_ACTIVE). */
-  listActive(): Promise<DomainHandle[]>;
+  listActive(): Promise<DomainIdentity[]>;
 }
 
 /** A deleted guest keeps neither its managed save image nor its NVRAM. */
 const UNDEFINE_WITH_NVRAM_AND_SAVE = DomainFlags.UNDEFINE_MANAGED_SAVE | DomainFlags.UNDEFINE_NVRAM;
 
-/** In-process: calls FakeHost directly; errors are the same `LibvirtError`s the wire carries. */
-export class FakeHostSource implements LibvirtSource {
-  constructor(readonly host: FakeHost) {}
-  async getCapabilities(): Promise<string> {
-    return this.host.capabilities();
-  }
-  async getDomainCapabilities(q: DomainCapsRequest): Promise<string> {
-    return this.host.domainCapabilities(q);
-  }
-  async getVersion(): Promise<number> {
-    return this.host.hypervisorVersion();
-  }
-  async getLibVersion(): Promise<number> {
-    return this.host.libVersion();
-  }
-  async defineXML(xml: string): Promise<DomainHandle> {
-    const r = this.host.defineXML(xml);
-    return { name: r.name, uuid: r.uuid };
-  }
-  async create(dom: DomainHandle, flags = 0): Promise<void> {
-    this.host.create(dom, flags);
-  }
-  async destroy(dom: DomainHandle): Promise<void> {
-    this.host.destroy(dom);
-  }
-  async undefine(dom: DomainHandle): Promise<void> {
-    this.host.undefine(dom, UNDEFINE_WITH_NVRAM_AND_SAVE);
-  }
-  async suspend(dom: DomainHandle): Promise<void> {
-    this.host.suspend(dom);
-  }
-  async resume(dom: DomainHandle): Promise<void> {
-    this.host.resume(dom);
-  }
-  async reboot(dom: DomainHandle): Promise<void> {
-    this.host.reboot(dom);
-  }
-  async managedSave(dom: DomainHandle): Promise<void> {
-    this.host.managedSave(dom);
-  }
-  async getXMLDesc(dom: DomainHandle, flags = 0): Promise<string> {
-    return this.host.getXMLDesc(dom, flags);
-  }
-  async isActive(dom: DomainHandle): Promise<boolean> {
-    return this.host.isActive(dom);
-  }
-  async lookup(uuid: string): Promise<DomainHandle | null> {
-    try {
-      const r = this.host.lookupByUUID(uuid);
-      return { name: r.name, uuid };
-    } catch (e) {
-      if (isLibvirtError(e, VirErrorNumber.NO_DOMAIN)) return null;
-      throw e;
-    }
-  }
-  async listActive(): Promise<DomainHandle[]> {
-    return this.host.listAllDomains(DomainFlags.LIST_ACTIVE).map((r) => ({ name: r.name, uuid: r.uuid }));
-  }
-  async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
-    this.host.attachDevice(dom, xml, flags);
-  }
-}
-
 /** Over the libvirt RPC protocol, to libvirtd, virtqemud or the sevharness daemon alike. */
 export class WireSource implements LibvirtSource {
   constructor(readonly client: LibvirtClient) {}
-  private async ref(dom: DomainHandle) {
+  private async ref(dom: DomainIdentity) {
     return this.client.lookupByUUID(dom.uuid);
   }
   async getCapabilities(): Promise<string> {
@@ -136,38 +73,38 @@ export class WireSource implements LibvirtSource {
   async getLibVersion(): Promise<number> {
     return this.client.getLibVersion();
   }
-  async defineXML(xml: string): Promise<DomainHandle> {
+  async defineXML(xml: string): Promise<DomainIdentity> {
     const r = await this.client.defineXML(xml);
     return { name: r.name, uuid: uuidString(r.uuid) };
   }
-  async create(dom: DomainHandle, flags = 0): Promise<void> {
+  async create(dom: DomainIdentity, flags = 0): Promise<void> {
     await this.client.domainCreateWithFlags(await this.ref(dom), flags);
   }
-  async destroy(dom: DomainHandle): Promise<void> {
+  async destroy(dom: DomainIdentity): Promise<void> {
     await this.client.destroy(await this.ref(dom));
   }
-  async undefine(dom: DomainHandle): Promise<void> {
+  async undefine(dom: DomainIdentity): Promise<void> {
     await this.client.undefineFlags(await this.ref(dom), UNDEFINE_WITH_NVRAM_AND_SAVE);
   }
-  async suspend(dom: DomainHandle): Promise<void> {
+  async suspend(dom: DomainIdentity): Promise<void> {
     await this.client.suspend(await this.ref(dom));
   }
-  async resume(dom: DomainHandle): Promise<void> {
+  async resume(dom: DomainIdentity): Promise<void> {
     await this.client.resume(await this.ref(dom));
   }
-  async reboot(dom: DomainHandle): Promise<void> {
+  async reboot(dom: DomainIdentity): Promise<void> {
     await this.client.reboot(await this.ref(dom));
   }
-  async managedSave(dom: DomainHandle): Promise<void> {
+  async managedSave(dom: DomainIdentity): Promise<void> {
     await this.client.managedSave(await this.ref(dom));
   }
-  async getXMLDesc(dom: DomainHandle, flags = 0): Promise<string> {
+  async getXMLDesc(dom: DomainIdentity, flags = 0): Promise<string> {
     return this.client.getXMLDesc(await this.ref(dom), flags);
   }
-  async isActive(dom: DomainHandle): Promise<boolean> {
+  async isActive(dom: DomainIdentity): Promise<boolean> {
     return this.client.isActive(await this.ref(dom));
   }
-  async lookup(uuid: string): Promise<DomainHandle | null> {
+  async lookup(uuid: string): Promise<DomainIdentity | null> {
     try {
       const r = await this.client.lookupByUUID(uuid);
       return { name: r.name, uuid: uuidString(r.uuid) };
@@ -176,10 +113,10 @@ export class WireSource implements LibvirtSource {
       throw e;
     }
   }
-  async listActive(): Promise<DomainHandle[]> {
+  async listActive(): Promise<DomainIdentity[]> {
     return (await this.client.listAllDomains(DomainFlags.LIST_ACTIVE)).map((r) => ({ name: r.name, uuid: uuidString(r.uuid) }));
   }
-  async attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
+  async attachDevice(dom: DomainIdentity, xml: string, flags: number): Promise<void> {
     await this.client.attachDeviceFlags(await this.ref(dom), xml, flags);
   }
 }

@@ -5,7 +5,7 @@
 import { buildDomainXml, hostFragments, type HostFragments } from './builder.ts';
 import { coded, detectHost, type DriverConfig, type HostReport } from './detect.ts';
 import { guardOperation, type LifecycleOperation } from './guards.ts';
-import type { DomainHandle, HostFiles, LibvirtSource } from './host-source.ts';
+import type { DomainIdentity, HostFiles, LibvirtSource } from './host-source.ts';
 import { interfaceDeviceXml, nextVirtioDiskTarget, volumeDeviceXml, withDevice, type HotplugKind } from './hotplug.ts';
 import { MODELS, poolKey, type EncryptionModel } from './inventory.ts';
 import { DriverRefusal, refuse } from './refusals.ts';
@@ -27,7 +27,7 @@ export interface Instance {
   readonly request: BootRequest | null;
   readonly plan: GuestPlan | null;
   readonly xml: string;
-  readonly dom: DomainHandle;
+  readonly dom: DomainIdentity;
   readonly encrypted: boolean;
   /** Devices attached after boot; kept so a hard reboot's regenerated XML still has them. */
   readonly attached: string[];
@@ -160,7 +160,7 @@ export class ReferenceSevDriver {
     return inst;
   }
 
-  private async start(xml: string): Promise<DomainHandle> {
+  private async start(xml: string): Promise<DomainIdentity> {
     const dom = await this.libvirt.defineXML(xml);
     try {
       await this.libvirt.create(dom);
@@ -356,6 +356,6 @@ export { translateRequest, planGuest, type GuestPlan, type Flavor, type Image } 
 export { buildDomainXml, hostFragments } from './builder.ts';
 export { IndexedScheduler } from './scheduler.ts';
 export { LinearScheduler } from './scheduler-linear.ts';
-export { FakeHostSource, WireSource, SysrootFiles, MapFiles, type LibvirtSource, type HostFiles } from './host-source.ts';
+export { WireSource, SysrootFiles, MapFiles, type LibvirtSource, type HostFiles, type DomainIdentity } from './host-source.ts';
 export { interfaceDeviceXml, volumeDeviceXml, withDevice, nextVirtioDiskTarget, type HotplugKind } from './hotplug.ts';
 export { guardOperation, OPERATIONS } from './guards.ts';

@@ -11,7 +11,7 @@ import { planGuest, type Flavor, type Image } from '../../src/driver/request.ts'
 import { filesOf, plainFlavor, profileNames, setup, sevFlavor, uefiImage } from './helpers.ts';
 import { detectHost } from '../../src/driver/detect.ts';
 import { validateDomainXml } from '../../conformance/runner/xml-schema.ts';
-import { FakeHostSource } from '../../src/driver/host-source.ts';
+import { FakeHostSource } from '../../conformance/fake-host-source.ts';
 
 /** The request matrix: bus, CD-ROM, video, agent and guest-kernel variants × memory policy. */
 const VARIANTS: Array<{ id: string; props: Record<string, string>; guestBlk?: boolean }> = [

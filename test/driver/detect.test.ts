@@ -7,7 +7,8 @@ import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { asidCeiling } from '../../src/driver/asid-ceiling.ts';
 import { boolFromString, CPUINFO_FILE, detectHost, warningText, KVM_AMD_PARAM_DIR, MISC_CAPACITY_FILE } from '../../src/driver/detect.ts';
-import { FakeHostSource, SysrootFiles } from '../../src/driver/host-source.ts';
+import { FakeHostSource } from '../../conformance/fake-host-source.ts';
+import { SysrootFiles } from '../../src/driver/host-source.ts';
 import { RC_MEM_ENCRYPTION_CONTEXT, TRAIT_SEV, TRAIT_SEV_ES, TRAIT_SEV_SNP } from '../../src/driver/inventory.ts';
 import { profileNames, setup } from './helpers.ts';
 

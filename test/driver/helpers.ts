@@ -4,7 +4,8 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot, sysrootFiles } from '../../fakelibvirt/views/sysroot.ts';
 import { detectHost, type DriverConfig, type HostReport } from '../../src/driver/detect.ts';
-import { FakeHostSource, MapFiles, SysrootFiles } from '../../src/driver/host-source.ts';
+import { FakeHostSource } from '../../conformance/fake-host-source.ts';
+import { MapFiles, SysrootFiles } from '../../src/driver/host-source.ts';
 import type { Flavor, Image } from '../../src/driver/request.ts';
 
 export function filesOf(host: FakeHost, edit?: (m: Map<string, string>) => void): MapFiles {

@@ -14,7 +14,7 @@
  * milan-7003-253 (QEMU 6.2) is where the device rule is advisory: only the guest-agent case fails.
  */
 import type { GuestPlan } from '../../../src/driver/request.ts';
-import { WireSource, type DomainHandle } from '../../../src/driver/host-source.ts';
+import { WireSource, type DomainIdentity } from '../../../src/driver/host-source.ts';
 import { ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
@@ -31,10 +31,10 @@ class NoIommuDriver extends ReferenceSevDriver {
 
 /** Hot-plugged devices come from the same device templates, so they lack it too, live or persistent. */
 class NoIommuDevices extends WireSource {
-  override attachDevice(dom: DomainHandle, xml: string, flags: number): Promise<void> {
+  override attachDevice(dom: DomainIdentity, xml: string, flags: number): Promise<void> {
     return super.attachDevice(dom, withoutIommu(xml), flags);
   }
-  override defineXML(xml: string): Promise<DomainHandle> {
+  override defineXML(xml: string): Promise<DomainIdentity> {
     return super.defineXML(withoutIommu(xml));
   }
 }
