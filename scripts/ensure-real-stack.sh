@@ -10,7 +10,7 @@ set -euo pipefail
 # which must write Docker's no-bridge settings before the package can start a daemon.
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 ovmf python3-libvirt libxml2-utils
   python3-nova python3-oslotest python3-wsgi-intercept python3-cryptography chromium libvirt-clients-qemu python3-lxml
-  python3-pytest golang-go)
+  python3-pytest golang-go xz-utils)
 
 missing=()
 command -v virsh >/dev/null 2>&1 || missing+=(virsh)
@@ -28,6 +28,7 @@ command -v xmllint >/dev/null 2>&1 || missing+=(xmllint)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the conformance HTML report's browser test
 /usr/bin/python3 -c 'import pytest' >/dev/null 2>&1 || missing+=(python3-pytest)  # the control socket's pytest example (test/control)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)  # the control socket's Go example (test/control)
+command -v xz >/dev/null 2>&1 || missing+=(xz-utils)  # unpacks Debian's libvirt 9.0 source tarball (test/rpc/procedure-table)
 
 # libvirt's QEMU driver (the system daemon, and the in-process oracle under oracle/) cannot start
 # without the user it runs QEMU as by default; Debian's libvirt-daemon-system would create it.
