@@ -127,8 +127,10 @@ class Runner {
       await arrange(ctx, given.host ?? [], this.target.description);
       const v = await judge(expectation, ctx);
       // Every case gets a host at a new URI, so detection a driver cached for an earlier host
-      // cannot leak; fleets reuse host names, so a driver that took part in one starts afresh.
-      const dirty = ctx.openedExtraHosts;
+      // cannot leak; fleets reuse host names, so a driver that took part in one starts afresh. A
+      // real target keeps its URI from case to case: a driver that saw it bent by a fault (the
+      // fault is dropped when the case closes) starts afresh too.
+      const dirty = ctx.openedExtraHosts || (given.host ?? []).some((a) => a.do === 'fault');
       return v.ok
         ? { status: 'pass', ...(v.note && { reason: v.note }), schemaChecks: ctx.schemaChecks, dirty }
         : { status: 'fail', reason: v.reason, dirty };
