@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from '../src/libvirt/client.ts';
-import { findExecutable } from '../test/support/real-stack.ts';
+import { findExecutable } from '../containers/real-stack.ts';
 import { guestXml, startFake } from '../test/daemon/helpers.ts';
 
 const N = Number(process.argv[2] ?? 400);

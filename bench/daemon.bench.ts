@@ -8,8 +8,8 @@
  */
 import { execFile } from 'node:child_process';
 import { Bench } from 'tinybench';
-import { startRealLibvirtd } from '../test/support/real-libvirtd.ts';
-import { findExecutable } from '../test/support/real-stack.ts';
+import { startRealLibvirtd } from '../containers/real-libvirtd.ts';
+import { findExecutable } from '../containers/real-stack.ts';
 import { guestXml, startFake } from '../test/daemon/helpers.ts';
 import { connect } from '../src/libvirt/client.ts';
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRealStack } from '../test/support/real-stack.ts';
+import { requireRealStack } from '../containers/real-stack.ts';
 import { startProcessDriver } from './adapters/process.ts';
 import { CASES } from './catalogue/index.ts';
 import { isHostless } from './runner/case-context.ts';

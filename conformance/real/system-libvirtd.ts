@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRealLibvirt } from '../../containers/real-libvirt.ts';
-import { containersUnavailable } from '../../test/containers/gate.ts';
-import { requireRealStack } from '../../test/support/real-stack.ts';
+import { containersUnavailable } from '../../containers/gate.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
 
 export const SYSTEM_SOCKET = '/run/libvirt/libvirt-sock';
 const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'start-system-libvirtd.sh');

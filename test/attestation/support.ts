@@ -12,7 +12,7 @@ import { createSession, type OwnerSession } from '../../fakelibvirt/firmware/ses
 import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
-import { requireRealStack } from '../support/real-stack.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
 
 export const VALIDATOR = '/usr/bin/virt-qemu-sev-validate';
 /** Debian's python3 with lxml, cryptography and libvirt; the script's `env python3` may find another. */

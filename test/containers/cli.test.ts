@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { requireRealStack } from '../support/real-stack.ts';
-import { requireContainers } from './gate.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
+import { requireContainers } from '../../containers/gate.ts';
 
 const skip = requireContainers(['bookworm']) !== null || !requireRealStack(['virsh']).available;
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'sevharness.js');

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTROS, type Distro } from '../../containers/images.ts';
 import { startRealLibvirt, type RealLibvirt } from '../../containers/real-libvirt.ts';
 import { connect } from '../../src/libvirt/client.ts';
-import { requireRealStack } from '../support/real-stack.ts';
-import { requireContainers } from './gate.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
+import { requireContainers } from '../../containers/gate.ts';
 
 const ALL = Object.keys(DISTROS) as Distro[];
 const skip = requireContainers(ALL) !== null || !requireRealStack(['virsh']).available;

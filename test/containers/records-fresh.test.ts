@@ -10,7 +10,7 @@ import { recordedSampleFreshness } from '../../oracle/freshness.ts';
 import { containerTarget, type RunningTarget } from '../../oracle/in-container.ts';
 import { OraclePair, defineRecordsOf } from '../../oracle/record.ts';
 import { RECORDED_VERSIONS, versionOfDistro } from '../../oracle/versions.ts';
-import { requireContainers } from './gate.ts';
+import { requireContainers } from '../../containers/gate.ts';
 
 const DISTROS = [...new Set(Object.values(RECORDED_VERSIONS).map((v) => v.distro))] as Distro[];
 const skip = requireContainers(DISTROS) !== null;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../daemon/helpers.ts';
-import { findExecutable } from '../support/real-stack.ts';
+import { findExecutable } from '../../containers/real-stack.ts';
 import { serveWithControl } from './serve-cli.ts';
 
 const README = readFileSync(resolve(import.meta.dirname, '../../clients/go/README.md'), 'utf8');

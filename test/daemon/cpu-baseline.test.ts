@@ -9,7 +9,7 @@ import { baselineCpu, BaselineCpuFlag } from '../../fakelibvirt/libvirt/cpu-base
 import { X86_MODELS } from '../../fakelibvirt/libvirt/x86-cpu-map.ts';
 import { allProfiles } from '../../fakelibvirt/profile/load.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { requireRealStack } from '../support/real-stack.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
 import { python, startFake, virsh, type FakeDaemon } from './helpers.ts';
 import { thrown } from '../support/thrown.ts';
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { realLibvirtdAvailable, startRealLibvirtd, type RealLibvirtd } from '../support/real-libvirtd.ts';
+import { realLibvirtdAvailable, startRealLibvirtd, type RealLibvirtd } from '../../containers/real-libvirtd.ts';
 import { guestXml, startFake, type FakeDaemon } from './helpers.ts';
 
 const stack = realLibvirtdAvailable();

@@ -1,6 +1,6 @@
 /** Unmodified libvirt-python 9.0 (the library Nova uses) against the fake daemon. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireRealStack } from '../support/real-stack.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
 import { guestXml, python, SEV_GUEST, startFake, type FakeDaemon } from './helpers.ts';
 
 const stack = requireRealStack(['virsh', '/usr/bin/python3']);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { requireRealStack } from '../support/real-stack.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
 import { guestXml, PLAIN_GUEST, virsh } from './helpers.ts';
 
 const stack = requireRealStack(['virsh']);

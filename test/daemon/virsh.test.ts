@@ -1,6 +1,6 @@
 /** Unmodified virsh 9.0 against the fake daemon: every command the harness relies on, output asserted. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireRealStack } from '../support/real-stack.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
 import { guestXml, PLAIN_GUEST, SEV_GUEST, startFake, virsh, type FakeDaemon } from './helpers.ts';
 
 const stack = requireRealStack(['virsh']);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, DomainEventId, uuidString, type DomainLifecycleEvent, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { realLibvirtdAvailable, startRealLibvirtd, type RealLibvirtd } from '../support/real-libvirtd.ts';
+import { realLibvirtdAvailable, startRealLibvirtd, type RealLibvirtd } from '../../containers/real-libvirtd.ts';
 
 const stack = realLibvirtdAvailable();
 

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { requireRealStack } from '../../../test/support/real-stack.ts';
+import { requireRealStack } from '../../../containers/real-stack.ts';
 import { startProcessDriver } from '../../adapters/process.ts';
 import { FakeTarget } from '../../runner/fake-target.ts';
 import { runConformance } from '../../runner/run.ts';

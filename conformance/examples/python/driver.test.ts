@@ -14,7 +14,7 @@ import { profileTruth, slotsKnowable } from '../../truth.ts';
 import { deriveKernel } from '../../../fakelibvirt/profile/derive.ts';
 import { allProfiles } from '../../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
-import { requireRealStack } from '../../../test/support/real-stack.ts';
+import { requireRealStack } from '../../../containers/real-stack.ts';
 import { python, run, startFake } from '../../../test/daemon/helpers.ts';
 import { startProcessDriver, type ProcessDriver } from '../../adapters/process.ts';
 

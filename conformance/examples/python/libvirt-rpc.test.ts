@@ -1,7 +1,7 @@
 /** The Python driver's stdlib libvirt RPC client (libvirt_rpc.py): wire bytes, URIs, and a live fake daemon. */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRealStack } from '../../../test/support/real-stack.ts';
+import { requireRealStack } from '../../../containers/real-stack.ts';
 import { python, startFake, type FakeDaemon } from '../../../test/daemon/helpers.ts';
 
 const stack = requireRealStack(['/usr/bin/python3']);

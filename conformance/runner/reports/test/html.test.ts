@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { requireRealStack } from '../../../../test/support/real-stack.ts';
+import { requireRealStack } from '../../../../containers/real-stack.ts';
 import { formatHtml } from '../html.ts';
 import { profileFacts } from '../html-facts.ts';
 import { REPORT, TRACEBACK } from './fixture.ts';

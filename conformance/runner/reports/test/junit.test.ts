@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { requireRealStack } from '../../../../test/support/real-stack.ts';
+import { requireRealStack } from '../../../../containers/real-stack.ts';
 import { formatJunit, xmlAttr } from '../junit.ts';
 import { REPORT, TRACEBACK } from './fixture.ts';
 

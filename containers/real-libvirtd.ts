@@ -15,8 +15,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startRealLibvirt } from '../../containers/real-libvirt.ts';
-import { containersUnavailable } from '../containers/gate.ts';
+import { startRealLibvirt } from './real-libvirt.ts';
+import { containersUnavailable } from './gate.ts';
 import { findExecutable, requireRealStack, type RealStack } from './real-stack.ts';
 
 export interface RealLibvirtd {

@@ -4,7 +4,7 @@
  * without them skips with a printed notice; with CI=true that is a failure, never a skip.
  */
 import { existsSync } from 'node:fs';
-import { dockerUnavailable, imagePresent, type Distro } from '../../containers/images.ts';
+import { dockerUnavailable, imagePresent, type Distro } from './images.ts';
 
 /**
  * Why the releases' containers cannot run here, or null. With `build: false` a missing image is
