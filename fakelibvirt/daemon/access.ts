@@ -34,12 +34,30 @@ export function libvirtdKnows(proc: number): boolean {
   return libvirtProcedure(proc)?.kind === 'call';
 }
 
-/** The read-only refusal for a procedure, or null when read-only connections may call it. */
-export function readOnlyDenial(proc: number): LibvirtError | null {
+/**
+ * The read-only refusal for a procedure, or null when read-only connections may call it. With the
+ * decoded arguments, a read procedure is refused too when its flags ask for what only a writer may
+ * (its row's `refusedWithFlags`); without them, only write procedures are.
+ */
+export function readOnlyDenial(proc: number, args?: unknown): LibvirtError | null {
   const row = libvirtProcedure(proc);
-  if (row === undefined || row.access.kind !== 'write' || row.group === 'event') return null;
+  if (row === undefined || row.group === 'event') return null;
   const domain = READ_ONLY_ERROR_DOMAIN[row.group] as VirErrorDomain;
-  return LibvirtError.of(VirErrorNumber.OPERATION_DENIED, domain, `read only access prevents ${row.access.api}`);
+  const access = row.access;
+  if (access.kind === 'write') {
+    return LibvirtError.of(VirErrorNumber.OPERATION_DENIED, domain, `read only access prevents ${access.api}`);
+  }
+  const byFlags = access.refusedWithFlags;
+  if (byFlags !== undefined && (flagsOf(args) & byFlags.mask) !== 0) {
+    return LibvirtError.of(VirErrorNumber.OPERATION_DENIED, domain, byFlags.detail);
+  }
+  return null;
+}
+
+function flagsOf(args: unknown): number {
+  if (typeof args !== 'object' || args === null || !('flags' in args)) return 0;
+  const { flags } = args as { readonly flags: unknown };
+  return typeof flags === 'number' ? flags : 0;
 }
 
 /** remoteGetHypervisorConn's (or a secondary driver's) answer to a call made before CONNECT_OPEN. */

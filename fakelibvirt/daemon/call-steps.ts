@@ -40,7 +40,7 @@ export function admit(conn: AccessView, name: CallName, argsType: ProcedureRow['
   }
   if (!conn.opened && !BEFORE_OPEN.has(name)) return { reply: errorReply(proc, serial, notOpenError(proc)) };
   if (conn.readOnly) {
-    const denied = readOnlyDenial(proc);
+    const denied = readOnlyDenial(proc, args);
     if (denied) return { reply: errorReply(proc, serial, denied) };
   }
   return { args };

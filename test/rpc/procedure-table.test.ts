@@ -40,6 +40,9 @@ interface ApiFunction {
   readonly errorDomain: number;
   /** Calls virCheckReadOnlyGoto at the top level of its body (not under a flag test). */
   readonly refusesReadOnly: boolean;
+  /** Refuses read-only connections only under a test of its arguments (flags). */
+  readonly refusesReadOnlyIf: boolean;
+  readonly body: string;
 }
 
 /** Public API functions of src/libvirt*.c (the remote program's; libvirt-qemu.c and -lxc.c have their own). */
@@ -55,7 +58,14 @@ function apiFunctions(root: string): Map<string, ApiFunction> {
     // libvirt's style: the name starts a line (a few put the return type before it), the body's
     // braces sit in column 0.
     for (const m of text.matchAll(/^(?:[a-z][\w ]*[ *])?(vir[A-Za-z0-9]+)\([^;{]*?\)\s*\n\{\n([\s\S]*?)\n\}\n/gm)) {
-      out.set(m[1]!, { name: m[1]!, errorDomain, refusesReadOnly: /^ {4}virCheckReadOnlyGoto\(/m.test(m[2]!) });
+      const body = m[2]!;
+      out.set(m[1]!, {
+        name: m[1]!,
+        errorDomain,
+        body,
+        refusesReadOnly: /^ {4}virCheckReadOnlyGoto\(/m.test(body),
+        refusesReadOnlyIf: /^ {8,}virCheckReadOnlyGoto\(|flags & VIR_CONNECT_RO\) &&/m.test(body),
+      });
     }
   }
   return out;
@@ -130,6 +140,23 @@ describe.skipIf(source === null)("the procedure table against libvirt 9.0's sour
       expect(wrong).toEqual([]);
       // Most procedures' API names follow from their names; the rest are covered by the rows' own `api`.
       expect(checked.length).toBeGreaterThan(calls.length * 0.85);
+    });
+
+    it('a spoken read row whose API refuses read-only connections for some arguments says which, in its words', () => {
+      const wrong: string[] = [];
+      for (const r of calls) {
+        const f = byProcedure.get(r.name);
+        if (f === undefined || r.access.kind !== 'read') continue;
+        const byFlags = r.access.refusedWithFlags;
+        if (byFlags === undefined) {
+          if (f.refusesReadOnlyIf && r.args !== undefined) wrong.push(`${r.name}: ${f.name} refuses read-only connections for some flags`);
+          continue;
+        }
+        if (!f.refusesReadOnlyIf) wrong.push(`${r.name}: ${f.name} has no flag-dependent read-only check`);
+        const said = byFlags.detail === `read only access prevents ${f.name}` || f.body.includes(`_("${byFlags.detail}")`);
+        if (!said) wrong.push(`${r.name}: ${f.name} does not say "${byFlags.detail}"`);
+      }
+      expect(wrong).toEqual([]);
     });
   });
 });

@@ -32,14 +32,30 @@ export type DriverConnection = 'hypervisor' | 'secondary';
 
 /**
  * What a read-only connection may do with a procedure. `write` names the public API function whose
- * virCheckReadOnlyGoto refuses it (`read only access prevents <api>`).
+ * virCheckReadOnlyGoto refuses it (`read only access prevents <api>`). A `read` procedure may still
+ * refuse read-only connections for some flags (virDomainGetXMLDesc with VIR_DOMAIN_XML_SECURE):
+ * `refusedWithFlags` holds those flags and the text of that refusal.
  */
-export type Access = { readonly kind: 'read' } | { readonly kind: 'write'; readonly api: string };
+export type Access =
+  | { readonly kind: 'read'; readonly refusedWithFlags?: FlagRefusal }
+  | { readonly kind: 'write'; readonly api: string };
+
+export interface FlagRefusal {
+  /** Any of these bits in the call's `flags` argument triggers the refusal. */
+  readonly mask: number;
+  /** The VIR_ERR_OPERATION_DENIED detail. */
+  readonly detail: string;
+}
 
 export const READ: Access = { kind: 'read' };
 
 export function write(api: string): Access {
   return { kind: 'write', api };
+}
+
+/** Read access, refused on read-only connections when the call's flags have any bit of `mask`. */
+export function readUnlessFlags(mask: number, detail: string): Access {
+  return { kind: 'read', refusedWithFlags: { mask, detail } };
 }
 
 /** Facts every row has once it sits in its group. */

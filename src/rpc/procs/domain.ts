@@ -2,7 +2,7 @@
  * SEV launch security. Jobs and migration are in migration.ts, event registration in events.ts. */
 import { array, charArray, hyper, int, opaque, struct, uchar, uhyper, uint, ushort } from '../../xdr/index.ts';
 import { Limits, NonnullDomain, OptStr, Str, TypedParamType, Uuid } from '../remote-types.ts';
-import { call, inGroup, untyped, VOID, write } from './define.ts';
+import { call, inGroup, readUnlessFlags, untyped, VOID, write } from './define.ts';
 
 const D = NonnullDomain;
 const Dom = struct([['dom', D]]);
@@ -22,7 +22,13 @@ export const DomainProcs = inGroup('domain', {
   DOMAIN_DEFINE_XML: call(11, struct([['xml', Str]]), RetDom, write('virDomainDefineXML')),
   DOMAIN_DESTROY: call(12, Dom, VOID, write('virDomainDestroy')),
   DOMAIN_DETACH_DEVICE: call(13, DomXml, VOID, write('virDomainDetachDevice')),
-  DOMAIN_GET_XML_DESC: call(14, DomFlags, struct([['xml', Str]])),
+  // VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE
+  DOMAIN_GET_XML_DESC: call(
+    14,
+    DomFlags,
+    struct([['xml', Str]]),
+    readUnlessFlags(1 | 8, 'virDomainGetXMLDesc with secure flag'),
+  ),
   DOMAIN_GET_AUTOSTART: call(15, Dom, struct([['autostart', int]])),
   // state is an unsigned char and nrVirtCpu an unsigned short: 4 bytes each on the wire.
   DOMAIN_GET_INFO: call(
@@ -116,7 +122,8 @@ export const DomainProcs = inGroup('domain', {
     VOID,
     write('virDomainSetVcpusFlags'),
   ),
-  DOMAIN_GET_VCPUS_FLAGS: call(200, DomFlags, RetNum),
+  // VIR_DOMAIN_VCPU_GUEST asks the guest agent: a write for virCheckReadOnlyGoto.
+  DOMAIN_GET_VCPUS_FLAGS: call(200, DomFlags, RetNum, readUnlessFlags(8, 'read only access prevents virDomainGetVcpusFlags')),
   DOMAIN_OPEN_CONSOLE: untyped(201, write('virDomainOpenConsole')),
   DOMAIN_IS_UPDATED: call(202, Dom, struct([['updated', int]])),
   DOMAIN_SET_MEMORY_FLAGS: call(
