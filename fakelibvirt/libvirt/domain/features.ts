@@ -12,6 +12,8 @@ import { isI440fxMachine, isQ35Machine, isX86 } from './os-validate.ts';
 import { osOf } from './os.ts';
 import { propEnum, propTristateSwitch, propUInt } from './props.ts';
 import { attrString, parseMemoryKiB, parseScaledValue, stringOf } from './scaled.ts';
+import { knownValues, ruleApplies, type Since } from './since.ts';
+import { cpuOf } from './cpu.ts';
 
 /** virDomainFeature, in libvirt's order (the format order). */
 export const FEATURES = [
@@ -24,6 +26,12 @@ export const HYPERV_FEATURES = [
   'relaxed', 'vapic', 'spinlocks', 'vpindex', 'runtime', 'synic', 'stimer', 'reset', 'vendor_id', 'frequencies',
   'reenlightenment', 'tlbflush', 'ipi', 'evmcs', 'avic',
 ] as const;
+/** formatdomain.rst: tcg (tb-cache) "Since 8.0.0" (7.0 does not know it, read in its source). */
+const FEATURES_SINCE: Since = { tcg: [8, 0] };
+/** formatdomain.rst: avic "8.10.0" (7.0 refuses it, measured). */
+const HYPERV_SINCE: Since = { avic: [8, 10] };
+/** formatdomain.rst: pv-ipi "7.10.0", dirty-ring "8.0.0" (7.0 refuses both, measured). */
+const KVM_SINCE: Since = { 'pv-ipi': [7, 10], 'dirty-ring': [8, 0] };
 export const HYPERV_MODES = ['none', 'custom', 'passthrough'] as const;
 export const KVM_FEATURES = ['hidden', 'hint-dedicated', 'poll-control', 'pv-ipi', 'dirty-ring'] as const;
 export const XEN_FEATURES = ['e820_host', 'passthrough'] as const;
@@ -83,7 +91,7 @@ export const parseFeatures: DraftStep = (d) => {
   FEATS.set(d, f);
   const all = inputFirst(d, 'features') ? d.input.children.filter((c) => c.name === 'features').flatMap(elementKids) : [];
   for (const n of all) {
-    if (!(FEATURES as readonly string[]).includes(n.name)) throw unsupportedConf(`unexpected feature '${n.name}'`);
+    if (!(knownValues(FEATURES, FEATURES_SINCE, d.ctx) as readonly string[]).includes(n.name)) throw unsupportedConf(`unexpected feature '${n.name}'`);
     parseOne(d, f, n);
   }
   formatFeatures(d, f);
@@ -116,9 +124,9 @@ function parseOne(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
       return set('on', node('msrs', { unknown }));
     }
     case 'hyperv':
-      return parseHyperv(f, n);
+      return parseHyperv(d, f, n);
     case 'kvm':
-      return parseKvm(f, n);
+      return parseKvm(d, f, n);
     case 'xen':
       return parseXen(f, n);
     case 'capabilities':
@@ -190,14 +198,15 @@ function prettyTseg(bytes: bigint): XmlNode {
   return textNode('tseg', String(v), { unit: units[i] });
 }
 
-function parseHyperv(f: FeaturesDef, n: XmlNode): void {
+function parseHyperv(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
+  const known = knownValues(HYPERV_FEATURES, HYPERV_SINCE, d.ctx) as readonly string[];
   const mode = propEnum(n, 'mode', HYPERV_MODES, { nonzero: true }) ?? 'custom';
   const states = new Map<string, string>();
   let spinlocks: number | undefined;
   let vendorId: string | undefined;
   let stimerDirect: string | undefined;
   for (const c of elementKids(n)) {
-    if (!(HYPERV_FEATURES as readonly string[]).includes(c.name)) {
+    if (!known.includes(c.name)) {
       throw unsupportedConf(`unsupported HyperV Enlightenment feature: ${c.name}`);
     }
     const value = propTristateSwitch(c, 'state', { required: true }) as string;
@@ -229,11 +238,12 @@ function parseHyperv(f: FeaturesDef, n: XmlNode): void {
   f.nodes.set('hyperv', node('hyperv', { mode }, kids));
 }
 
-function parseKvm(f: FeaturesDef, n: XmlNode): void {
+function parseKvm(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
+  const known = knownValues(KVM_FEATURES, KVM_SINCE, d.ctx) as readonly string[];
   const states = new Map<string, string>();
   let ringSize: number | undefined;
   for (const c of elementKids(n)) {
-    if (!(KVM_FEATURES as readonly string[]).includes(c.name)) throw unsupportedConf(`unsupported KVM feature: ${c.name}`);
+    if (!known.includes(c.name)) throw unsupportedConf(`unsupported KVM feature: ${c.name}`);
     const value = propTristateSwitch(c, 'state', { required: true }) as string;
     states.set(c.name, value);
     if (c.name === 'dirty-ring' && value === 'on') {
@@ -335,6 +345,12 @@ export function qemuValidateFeatures(d: DomainDraft): void {
         break;
       case 'pvspinlock':
         if (!isX86(os.arch)) throw notFor(name);
+        break;
+      case 'kvm':
+        if (ruleApplies('hintDedicatedNeedsHostPassthrough', d.ctx) && f.nodes.get('kvm')?.children.some((c) => c.name === 'hint-dedicated' && c.attrs.state === 'on') &&
+          cpuOf(d)?.mode !== 'host-passthrough') {
+          throw qemu('kvm-hint-dedicated=on is only applicable for cpu host-passthrough');
+        }
         break;
       case 'hyperv':
         if (!isX86(os.arch) && !armVirt) {

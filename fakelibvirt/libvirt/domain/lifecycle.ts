@@ -11,6 +11,7 @@ import { inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } 
 import { isX86 } from './os-validate.ts';
 import { osOf } from './os.ts';
 import { propEnum, propTristateBool, propULongLong } from './props.ts';
+import { AFTER_7_0, knownValues, type Since } from './since.ts';
 
 /** virDomainLifecycleAction. */
 export const LIFECYCLE_ACTIONS = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart'] as const;
@@ -29,6 +30,10 @@ export const TIMER_NAMES = ['platform', 'pit', 'rtc', 'hpet', 'tsc', 'kvmclock',
 export const TIMER_TRACKS = ['none', 'boot', 'guest', 'wall', 'realtime'] as const;
 export const TIMER_TICKPOLICIES = ['none', 'delay', 'catchup', 'merge', 'discard'] as const;
 export const TIMER_MODES = ['none', 'auto', 'native', 'emulate', 'paravirt', 'smpsafe'] as const;
+/** NEWS 8.4.0 "Introduce absolute clock offset" (7.0 refuses it, measured). */
+const CLOCK_OFFSETS_SINCE: Since = { absolute: [8, 4] };
+/** 7.0's track table is boot/guest/wall (measured); realtime came after it (release read approximately). */
+const TIMER_TRACKS_SINCE: Since = { realtime: AFTER_7_0 };
 
 interface Timer {
   name: string;
@@ -127,7 +132,7 @@ export const parseClock: DraftStep = (d) => {
   const offsetText = attr('offset');
   let offset = 'utc';
   if (offsetText !== undefined) {
-    if (!(CLOCK_OFFSETS as readonly string[]).includes(offsetText)) throw unsupported(`unknown clock offset '${offsetText}'`);
+    if (!(knownValues(CLOCK_OFFSETS, CLOCK_OFFSETS_SINCE, d.ctx) as readonly string[]).includes(offsetText)) throw unsupported(`unknown clock offset '${offsetText}'`);
     offset = offsetText;
   }
   const attrs: Record<string, string | undefined> = {};
@@ -176,17 +181,19 @@ export const parseClock: DraftStep = (d) => {
   }
   st.offset = offset;
   const timerNodes = d.input.children.filter((c) => c.name === 'clock').flatMap((c) => c.children.filter((t) => t.name === 'timer'));
-  st.timers = timerNodes.map(parseTimer);
+  st.timers = timerNodes.map((t) => parseTimer(t, d));
   setTop(d, 'clock', node('clock', { offset, ...attrs }, st.timers.map(formatTimer)));
 };
 
-function parseTimer(n: XmlNode): Timer {
-  const t: Timer = { name: propEnum(n, 'name', TIMER_NAMES, { required: true }) as string, catchup: {} };
+function parseTimer(n: XmlNode, d: DomainDraft): Timer {
+  // 7.0 turned each with its TypeFromString and its own text (measured); 9.0 with virXMLPropEnum.
+  const own = (what: string) => ({ ctx: d.ctx, until: AFTER_7_0, error: (v: string) => unsupported(`unknown timer ${what} '${v}'`) });
+  const t: Timer = { name: propEnum(n, 'name', TIMER_NAMES, { required: true, ownText: own('name') }) as string, catchup: {} };
   t.present = propTristateBool(n, 'present');
-  t.tickpolicy = propEnum(n, 'tickpolicy', TIMER_TICKPOLICIES, { nonzero: true });
-  t.track = propEnum(n, 'track', TIMER_TRACKS, { nonzero: true });
+  t.tickpolicy = propEnum(n, 'tickpolicy', TIMER_TICKPOLICIES, { nonzero: true, ownText: own('tickpolicy') });
+  t.track = propEnum(n, 'track', knownValues(TIMER_TRACKS, TIMER_TRACKS_SINCE, d.ctx), { nonzero: true, ownText: own('track') });
   t.frequency = propULongLong(n, 'frequency', 10);
-  t.mode = propEnum(n, 'mode', TIMER_MODES, { nonzero: true });
+  t.mode = propEnum(n, 'mode', TIMER_MODES, { nonzero: true, ownText: own('mode') });
   const catchup = n.children.find((c) => c.name === 'catchup');
   if (catchup) {
     t.catchup.threshold = propULongLong(catchup, 'threshold', 10);

@@ -10,9 +10,12 @@ import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { inputAll, node, setTop, textNode, type DomainDraft } from './draft.ts';
 import { propEnum, propUInt, unknownCauseError } from './props.ts';
 import { stringOf } from './scaled.ts';
+import { AFTER_7_0, knownValues, ruleApplies, type Since } from './since.ts';
 
 /** virDomainNumatuneMemMode, virDomainNumatunePlacement (VIR_ENUM_IMPL order). */
 const MEM_MODES = ['strict', 'preferred', 'interleave', 'restrictive'] as const;
+/** 7.0 refuses restrictive (measured); NEWS 8.0.0 already advises it (release read approximately). */
+const MEM_MODES_SINCE: Since = { restrictive: AFTER_7_0 };
 const PLACEMENTS = ['default', 'static', 'auto'] as const;
 
 const domainError = (code: VirErrorNumber, detail: string) => LibvirtError.of(code, VirErrorDomain.DOMAIN, detail);
@@ -40,7 +43,7 @@ export function parseNumatune(d: DomainDraft, placementStatic: boolean, cells: n
   let nodeset: Set<number> | undefined;
   if (memEl) {
     mode = memEl.attrs.mode;
-    if (mode !== undefined && !(MEM_MODES as readonly string[]).includes(mode)) {
+    if (mode !== undefined && !(knownValues(MEM_MODES, MEM_MODES_SINCE, d.ctx) as readonly string[]).includes(mode)) {
       throw domainError(VirErrorNumber.CONFIG_UNSUPPORTED, `Unsupported NUMA memory tuning mode '${mode}'`);
     }
     placement = memEl.attrs.placement;
@@ -61,7 +64,7 @@ export function parseNumatune(d: DomainDraft, placementStatic: boolean, cells: n
     memory = { mode: mode ?? 'strict', placement: p, nodeset: p === 'auto' ? undefined : nodeset };
   }
 
-  const memnodes = parseMemnodes(tunes[0], memory, cells);
+  const memnodes = parseMemnodes(d, tunes[0], memory, cells);
   const kids: XmlNode[] = [];
   if (memory) {
     kids.push(
@@ -77,6 +80,7 @@ export function parseNumatune(d: DomainDraft, placementStatic: boolean, cells: n
 
 /** virDomainNumatuneNodeParseXML: per guest cell bindings. */
 function parseMemnodes(
+  d: DomainDraft,
   tune: XmlNode | undefined,
   memory: { mode: string; placement: string } | undefined,
   cells: number,
@@ -94,9 +98,15 @@ function parseMemnodes(
       throw domainError(VirErrorNumber.XML_ERROR, "Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell");
     }
     if (out.has(cellid)) throw domainError(VirErrorNumber.XML_ERROR, `Multiple memnode elements with cellid ${cellid}`);
-    const mode = propEnum(n, 'mode', MEM_MODES) ?? 'strict';
+    const mode = propEnum(n, 'mode', knownValues(MEM_MODES, MEM_MODES_SINCE, d.ctx), {
+      // 7.0's numa_conf.c turned it with its own text, with no value in it (measured).
+      ownText: { ctx: d.ctx, until: AFTER_7_0, error: () => domainError(VirErrorNumber.XML_ERROR, 'Invalid mode attribute in memnode element') },
+    }) ?? 'strict';
     if (memory?.mode === 'restrictive' && mode !== 'restrictive') {
       throw domainError(VirErrorNumber.XML_ERROR, "'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element");
+    }
+    if (mode === 'restrictive' && (memory?.mode ?? 'strict') !== 'restrictive' && ruleApplies('restrictiveMemnodeNeedsRestrictiveMemory', d.ctx)) {
+      throw domainError(VirErrorNumber.XML_ERROR, "'restrictive' mode is required in memory element when mode is 'restrictive' in memnode element");
     }
     const text = n.attrs.nodeset;
     if (text === undefined) throw domainError(VirErrorNumber.XML_ERROR, 'Missing required nodeset attribute in memnode element');

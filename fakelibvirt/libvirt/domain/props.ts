@@ -7,6 +7,8 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
 import { strToInt, strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
+import type { DomainContext } from './context.ts';
+import type { Release } from './since.ts';
 
 export const xmlError = (message: string) => LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, message);
 
@@ -15,7 +17,22 @@ export interface PropFlags {
   /** The enum's first entry ("none"/"default") and the number 0 are refused. */
   readonly nonzero?: boolean;
   readonly nonnegative?: boolean;
+  /**
+   * Before libvirt read this attribute with virXMLPropEnum, its parser turned it with the enum's
+   * TypeFromString and raised its own error: for a profile older than `until`, an unknown value
+   * (and '', which no old table holds) gets `error(value)` instead of the generic text.
+   */
+  readonly ownText?: OwnEnumText;
 }
+
+export interface OwnEnumText {
+  readonly ctx: Pick<DomainContext, 'libvirtAtLeast'>;
+  /** The first release that reads the attribute with virXMLPropEnum. */
+  readonly until: Release;
+  readonly error: (value: string) => LibvirtError;
+}
+
+const ownTextApplies = (own: OwnEnumText | undefined): own is OwnEnumText => own !== undefined && !own.ctx.libvirtAtLeast(own.until[0], own.until[1], own.until[2]);
 
 /** The attribute as libvirt reads it (virXMLPropString): undefined when absent. */
 export function prop(node: XmlNode, name: string, flags: PropFlags = {}): string | undefined {
@@ -37,7 +54,7 @@ export function propEnum<T extends string>(node: XmlNode, name: string, table: r
   const v = prop(node, name, flags);
   if (v === undefined) return undefined;
   const i = table.indexOf(v as T);
-  if (i < 0 || (flags.nonzero && i === 0)) throw invalidAttr(node, name, v);
+  if (i < 0 || (flags.nonzero && i === 0)) throw ownTextApplies(flags.ownText) ? flags.ownText.error(v) : invalidAttr(node, name, v);
   return v as T;
 }
 

@@ -12,6 +12,7 @@ import { propUInt } from '../props.ts';
 import { checkChrSourceType, parseChrSource, validateChrSource as validateSource, validateChrSourceQemu, type ChrSource } from './chardev-source.ts';
 import { parseGuestfwdAddress } from './socket-addr.ts';
 import { domainXmlError, guestArch, internalError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
+import { knownValues, ruleApplies, type Since } from '../since.ts';
 
 export { CHR_TYPES, checkChrSourceType } from './chardev-source.ts';
 
@@ -21,6 +22,10 @@ const CHANNEL_TARGETS = ['none', 'guestfwd', 'virtio', 'xen'];
 const CONSOLE_TARGETS = ['none', 'serial', 'xen', 'uml', 'virtio', 'lxc', 'openvz', 'sclp', 'sclplm'];
 /** virDomainChrSerialTargetModel. */
 const SERIAL_MODELS = ['none', 'isa-serial', 'usb-serial', 'pci-serial', 'spapr-vty', 'pl011', 'sclpconsole', 'sclplmconsole', '16550a', 'isa-debugcon'];
+/** formatdomain.rst: isa-debug and isa-debugcon "since 8.1.0" (7.0 refuses both, measured). */
+const SERIAL_SINCE: Since = { 'isa-debug': [8, 1], 'isa-debugcon': [8, 1] };
+/** A value's index in its table, -1 when the profile's libvirt does not know it yet. */
+const knownIndex = (table: readonly string[], value: string, d: DomainDraft) => (knownValues(table, SERIAL_SINCE, d.ctx).includes(value) ? table.indexOf(value) : -1);
 const TARGETS: Record<string, string[] | undefined> = { serial: SERIAL_TARGETS, channel: CHANNEL_TARGETS, console: CONSOLE_TARGETS };
 
 /** The target type each serial model needs (qemuValidateChrSerialTargetModelToTargetType). */
@@ -55,14 +60,15 @@ export function parseChardev(n: XmlNode, d: DomainDraft): XmlNode {
     const written = target.attrs.type;
     const table = TARGETS[kind];
     if (table) {
-      typeIndex = written === undefined ? (kind === 'channel' ? -1 : 0) : table.indexOf(written);
+      typeIndex = written === undefined ? (kind === 'channel' ? -1 : 0) : knownIndex(table, written, d);
       // A channel's missing type reports the default's error, then this one replaces it.
       if (typeIndex < 0) throw unsupported(`unknown target type '${written ?? '(null)'}' specified for character device`);
       if (typeIndex > 0) t.type = table[typeIndex];
     }
     const writtenModel = child(target, 'model')?.attrs.name;
-    if (kind === 'serial' && writtenModel) {
-      const m = SERIAL_MODELS.indexOf(writtenModel);
+    // 7.0 turned '' as an unknown model (measured); 9.0 reads it as none.
+    if (kind === 'serial' && (writtenModel || (writtenModel === '' && ruleApplies('emptyEnumIsUnknown', d.ctx)))) {
+      const m = knownIndex(SERIAL_MODELS, writtenModel, d);
       if (m < 0) throw unsupported(`unknown target model '${writtenModel}' specified for character device`);
       if (m > 0) model = writtenModel;
     }

@@ -11,6 +11,7 @@ import { strToULongLong, strToUIntPositive } from '../c-numbers.ts';
 import { node, textNode, type DomainDraft } from '../draft.ts';
 import { prop, propEnum, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { domainXmlError, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
+import { AFTER_7_0, knownValues, type Since } from '../since.ts';
 
 /** virStorageType. */
 export const STORAGE_TYPES = ['none', 'file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'] as const;
@@ -25,6 +26,8 @@ export const DISK_DEVICES = ['disk', 'cdrom', 'floppy', 'lun'] as const;
 export const DISK_BUSES = ['none', 'ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
 const DISK_MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const SNAPSHOT_LOCATIONS = ['default', 'no', 'internal', 'external', 'manual'] as const;
+/** NEWS 8.2.0 "Introduce manual disk snapshot mode" (7.0 refuses it, measured). */
+const SNAPSHOT_LOCATIONS_SINCE: Since = { manual: [8, 2] };
 const SGIO = ['default', 'filtered', 'unfiltered'] as const;
 const STARTUP_POLICIES = ['default', 'mandatory', 'requisite', 'optional'] as const;
 const TRAY = ['closed', 'open'] as const;
@@ -100,12 +103,15 @@ const MODELS = new WeakMap<XmlNode, DiskModel>();
 /** The model behind a canonical `<disk>` node (undefined for nodes not made here). */
 export const diskModelOf = (n: XmlNode): DiskModel | undefined => MODELS.get(n);
 
-export function parseDisk(input: XmlNode, _d?: DomainDraft): XmlNode {
-  const m = readDisk(input);
+/** A disk parsed outside a define (no profile at hand) reads as the newest libvirt does. */
+const NEWEST = { libvirtAtLeast: () => true };
+
+export function parseDisk(input: XmlNode, d?: DomainDraft): XmlNode {
+  const m = readDisk(input, d?.ctx ?? NEWEST);
   return formatDisk(m);
 }
 
-function readDisk(input: XmlNode): DiskModel {
+function readDisk(input: XmlNode, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'>): DiskModel {
   // virDomainDiskDefParseSourceXML first: the storage type, the source, readonly/shareable, auth.
   let type = propEnum(input, 'type', STORAGE_TYPES, { nonzero: true }) ?? 'file';
   const source = child(input, 'source');
@@ -130,7 +136,10 @@ function readDisk(input: XmlNode): DiskModel {
 
   m.device = propEnum(input, 'device', DISK_DEVICES) ?? 'disk';
   m.model = nonDefault(propEnum(input, 'model', DISK_MODELS));
-  m.snapshot = propEnum(input, 'snapshot', SNAPSHOT_LOCATIONS, { nonzero: true });
+  m.snapshot = propEnum(input, 'snapshot', knownValues(SNAPSHOT_LOCATIONS, SNAPSHOT_LOCATIONS_SINCE, ctx), {
+    nonzero: true,
+    ownText: { ctx, until: AFTER_7_0, error: (v) => unsupported(`unknown disk snapshot setting '${v}'`) },
+  });
   m.rawio = propTristateBool(input, 'rawio');
   m.sgio = propEnum(input, 'sgio', SGIO, { nonzero: true });
   if (source) m.startupPolicy = propEnum(source, 'startupPolicy', STARTUP_POLICIES, { nonzero: true });

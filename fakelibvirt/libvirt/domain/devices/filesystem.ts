@@ -14,6 +14,7 @@ import { attrString, parseScaledValue, scaleInteger, stringOf } from '../scaled.
 import { cpuOf } from '../cpu.ts';
 import { confError, domainXmlError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
 import { STORAGE_FORMATS } from './disk.ts';
+import { AFTER_7_0, ruleApplies } from '../since.ts';
 
 /** virDomainFS, virDomainFSDriver, virDomainFSAccessMode, … in libvirt's order. */
 const FS_TYPES = ['mount', 'block', 'file', 'template', 'ram', 'bind', 'volume'] as const;
@@ -59,9 +60,15 @@ const MODELS = new WeakMap<XmlNode, FsModel>();
 
 const SOURCE_ATTR: Partial<Record<FsModel['type'], string>> = { mount: 'dir', bind: 'dir', file: 'file', block: 'dev', template: 'name' };
 
-export function parseFilesystem(input: XmlNode, _d: DomainDraft): XmlNode {
+export function parseFilesystem(input: XmlNode, d: DomainDraft): XmlNode {
   const type = propEnum(input, 'type', FS_TYPES) ?? 'mount';
-  const accessmode = propEnum(input, 'accessmode', ACCESS_MODES) ?? '';
+  // 7.0 had no '' entry: '' and any unknown mode got its own text (measured).
+  const accessmode = propEnum(input, 'accessmode', ACCESS_MODES, {
+    ownText: { ctx: d.ctx, until: AFTER_7_0, error: (v) => unsupported(`unknown accessmode '${v}'`) },
+  }) ?? '';
+  if (accessmode === '' && input.attrs.accessmode === '' && ruleApplies('emptyEnumIsUnknown', d.ctx)) {
+    throw unsupported("unknown accessmode ''");
+  }
   const fmode = octalMode(input, 'fmode');
   const dmode = octalMode(input, 'dmode');
   const model = propEnum(input, 'model', FS_MODELS, { nonzero: true });

@@ -12,12 +12,15 @@ import { strToUIntPositive } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
 import { missingAttr, prop, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { domainXmlError, guestArch, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
+import { AFTER_7_0, knownValues, ruleApplies, type Since } from '../since.ts';
 
 /** virDomainNetType. */
 export const NET_TYPES = [
   'user', 'ethernet', 'vhostuser', 'server', 'client', 'mcast', 'network', 'bridge', 'internal', 'direct', 'hostdev', 'udp',
   'vdpa', 'null', 'vds',
 ] as const;
+/** NEWS 8.7.0: null and vds interfaces (7.0 refuses null, measured). */
+const NET_TYPES_SINCE: Since = { null: [8, 7], vds: [8, 7] };
 /** virDomainNetModel: names matched case-insensitively and written back in this spelling. */
 const NET_MODELS = [
   'unknown', 'netfront', 'rtl8139', 'virtio', 'e1000', 'e1000e', 'virtio-transitional', 'virtio-non-transitional', 'usb-net',
@@ -65,7 +68,9 @@ function generateMac(): string {
 }
 
 export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
-  const type = propEnum(n, 'type', NET_TYPES) ?? 'user';
+  const type = propEnum(n, 'type', knownValues(NET_TYPES, NET_TYPES_SINCE, d.ctx), {
+    ownText: { ctx: d.ctx, until: AFTER_7_0, error: (v) => unsupported(`unknown interface type '${v}'`) },
+  }) ?? 'user';
   const trust = propTristateBool(n, 'trustGuestRxFilters');
   const modelText = child(n, 'model')?.attrs.type || undefined;
   let model: string | undefined;
@@ -91,7 +96,9 @@ export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
   const target = child(n, 'target');
   const managedTap = target ? propTristateBool(target, 'managed') : undefined;
   let ifname = target ? prop(target, 'dev') : undefined;
-  const linkState = child(n, 'link')?.attrs.state || undefined;
+  // 7.0 turned '' as an unknown state (measured); 9.0 reads it as no state.
+  const linkText = child(n, 'link')?.attrs.state;
+  const linkState = linkText === '' && ruleApplies('emptyEnumIsUnknown', d.ctx) ? '' : linkText || undefined;
   const filterref = type === 'network' || type === 'bridge' || type === 'ethernet' ? child(n, 'filterref') : undefined;
   const vlanEl = child(n, 'vlan');
   const vlanNode = vlanEl && parseVlan(vlanEl);

@@ -61,7 +61,7 @@ export function parseRedirdev(n: XmlNode, d: DomainDraft): XmlNode {
   return node('redirdev', { bus: bus ?? 'usb', type }, [...source.nodes, ...info.nodes]);
 }
 
-export function parseSmartcard(n: XmlNode, _d: DomainDraft): XmlNode {
+export function parseSmartcard(n: XmlNode, d: DomainDraft): XmlNode {
   const mode = propEnum(n, 'mode', SMARTCARD_MODES, { required: true })!;
   const kids: XmlNode[] = [];
   let type: string | undefined;
@@ -75,7 +75,7 @@ export function parseSmartcard(n: XmlNode, _d: DomainDraft): XmlNode {
   } else if (mode === 'passthrough') {
     type = n.attrs.type;
     if (type === undefined) throw domainXmlError('passthrough mode requires a character device type attribute');
-    if (!CHR_TYPES.includes(type as never)) throw unsupported(`unknown type presented to host for character device: ${type}`);
+    if (!chrTypeKnown(type, d.ctx)) throw unsupported(`unknown type presented to host for character device: ${type}`);
     kids.push(...parseChrSource(n, type).nodes);
   }
   const info = parseDeviceInfo(n);

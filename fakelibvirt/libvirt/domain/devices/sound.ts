@@ -6,10 +6,11 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/libvirt/errors.ts';
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { node, type DomainDraft } from '../draft.ts';
+import { strToUInt } from '../c-numbers.ts';
 import { propEnum, propInt, propTristateBool, propUInt } from '../props.ts';
 import { domainXmlError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 import { hasSpiceGraphics } from './graphics.ts';
-import { knownValues, type Since } from '../since.ts';
+import { knownValues, ruleApplies, type Since } from '../since.ts';
 
 const SOUND_MODELS = ['sb16', 'es1370', 'pcspk', 'ac97', 'ich6', 'ich9', 'usb', 'ich7'] as const;
 const SOUND_CODECS = ['duplex', 'micro', 'output'];
@@ -101,6 +102,7 @@ function backendAttrs(type: string, el: XmlNode): Record<string, string | number
 }
 
 export function parseAudio(n: XmlNode, d: DomainDraft): XmlNode {
+  if (ruleApplies('ossAudioNeedsInputOutput', d.ctx)) return parseAudioOss(n);
   const type = propEnum(n, 'type', knownValues(AUDIO_TYPES, AUDIO_TYPES_SINCE, d.ctx), { required: true })!;
   const id = propUInt(n, 'id', 10, { required: true, nonzero: true })!;
   const timerPeriod = propUInt(n, 'timerPeriod', 10, { nonzero: true });
@@ -122,6 +124,22 @@ export function parseAudio(n: XmlNode, d: DomainDraft): XmlNode {
   if (input && inputEl) input.backend = backendAttrs(type, inputEl);
   if (output && outputEl) output.backend = backendAttrs(type, outputEl);
   return node('audio', attrs, [formatDirection('input', input), formatDirection('output', output)]);
+}
+
+/**
+ * libvirt 7.0's `<audio>` (OSS its only backend): the type and id with their own texts, and both
+ * directions required; nothing else is read (measured against 7.0 in the bullseye container).
+ */
+function parseAudioOss(n: XmlNode): XmlNode {
+  const type = n.attrs.type;
+  if (type !== 'oss') throw unsupported(`unknown audio type '${type ?? '(null)'}'`);
+  const idText = n.attrs.id;
+  const id = idText === undefined ? null : strToUInt(idText, 10);
+  if (id === null || id === 0) throw domainXmlError(`invalid audio 'id' value '${idText ?? '(null)'}'`);
+  const inputEl = child(n, 'input');
+  const outputEl = child(n, 'output');
+  if (!inputEl || !outputEl) throw unsupported('Audio type OSS requires to have <input> and <output> specified');
+  return node('audio', { id, type }, [node('input', { dev: inputEl.attrs.dev }), node('output', { dev: outputEl.attrs.dev })]);
 }
 
 const audioIds = (d: DomainDraft) => d.devices.filter((x) => x.name === 'audio').map((x) => x.attrs.id);

@@ -9,8 +9,9 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/li
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
-import { propEnum, propTristateBool, propUInt } from '../props.ts';
+import { invalidAttr, propEnum, propTristateBool, propUInt } from '../props.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
+import { ruleApplies } from '../since.ts';
 
 /** virDomainVideoType. */
 const VIDEO_TYPES = ['default', 'vga', 'cirrus', 'vmvga', 'xen', 'vbox', 'qxl', 'parallels', 'virtio', 'gop', 'none', 'bochs', 'ramfb'];
@@ -40,7 +41,7 @@ function roundUpPow2(v: number): number {
 
 const SIZES = ['ram', 'vram', 'vram64', 'vgamem'] as const;
 
-export function parseVideo(n: XmlNode, _d: DomainDraft): XmlNode {
+export function parseVideo(n: XmlNode, d: DomainDraft): XmlNode {
   const model = child(n, 'model');
   // virStringParseYesNo: anything but yes/no is ignored.
   const primary = model?.attrs.primary === 'yes';
@@ -67,8 +68,13 @@ export function parseVideo(n: XmlNode, _d: DomainDraft): XmlNode {
     backend = propEnum(driver, 'name', VIDEO_BACKENDS, { nonzero: true });
     virtio = virtioOptions(driver);
   }
-  const type = model?.attrs.type || undefined;
-  if (type !== undefined && !VIDEO_TYPES.includes(type)) throw unsupported(`unknown video model '${type}'`);
+  // '' is no model to 9.0; 7.0 turned it as an unknown one, and 11.3's virXMLPropEnum refuses it (both measured).
+  const written = model?.attrs.type;
+  const type = written === '' && (ruleApplies('emptyEnumIsUnknown', d.ctx) || ruleApplies('emptyVideoModelInvalid', d.ctx)) ? '' : written || undefined;
+  if (type !== undefined && !VIDEO_TYPES.includes(type)) {
+    if (ruleApplies('emptyVideoModelInvalid', d.ctx)) throw invalidAttr(model!, 'type', type);
+    throw unsupported(`unknown video model '${type}'`);
+  }
   const sizes: Record<string, number | undefined> = {};
   for (const size of SIZES) {
     const v = model?.attrs[size];
