@@ -52,13 +52,13 @@ export class FakeTarget implements Target {
   }
 
   /** The tree of a host showing `profile` with `kernel`, written the first time that content is asked for. */
-  private sysrootOf(profile: HardwareProfile, kernel: KernelSevState): string {
+  private sysrootOf(profile: HardwareProfile, kernel: KernelSevState, firmwareFrom?: string): string {
     // The tree is a function of these two plain records (views/sysroot.ts), so their text names it.
     const key = createHash('sha1').update(JSON.stringify([profile, kernel])).digest('hex');
     let root = this.sysroots.get(key);
     if (root === undefined) {
       root = join(this.dir, `root-${this.serial++}`);
-      materializeSysroot(profile, kernel, root);
+      materializeSysroot(profile, kernel, root, firmwareFrom === undefined ? {} : { firmwareFrom });
       this.sysroots.set(key, root);
     }
     return root;
@@ -76,7 +76,9 @@ export class FakeTarget implements Target {
     const host = new FakeHost(profile);
     const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
     await daemon.listen();
-    return new FakeTargetHost(name, host, daemon, truth, this.pristineSysroot(name), (h) => this.sysrootOf(h.profile, h.kernel));
+    const pristine = this.pristineSysroot(name);
+    // A fault's tree shares the pristine tree's firmware images (hard links), written once.
+    return new FakeTargetHost(name, host, daemon, truth, pristine, (h) => this.sysrootOf(h.profile, h.kernel, pristine));
   }
 
   async close(): Promise<void> {

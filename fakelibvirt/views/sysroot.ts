@@ -86,9 +86,10 @@ export function sysrootFiles(profile: HardwareProfile, kernel: KernelSevState): 
 /**
  * Writes the tree under `dir` and returns its manifest (also written as `sysroot.json`). Nothing
  * inside `dir` is followed: a file is replaced by rename (a planted symlink is replaced, not
- * written through) and a symlinked directory on the way is refused.
+ * written through) and a symlinked directory on the way is refused. `firmwareFrom`: a tree already
+ * written whose firmware images may be hard-linked (sysroot-firmware.ts).
  */
-export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevState, dir: string): SysrootManifest {
+export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevState, dir: string, opts: { readonly firmwareFrom?: string } = {}): SysrootManifest {
   const files = sysrootFiles(profile, kernel);
   makeDirs(dir);
   for (const [path, { content }] of files) {
@@ -99,7 +100,7 @@ export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevSt
     const entry = files.get(path)!.entry;
     if (entry.kind === 'chardev') chmodSync(target, Number.parseInt(entry.mode, 8));
   }
-  const firmwareEntries = materializeFirmwareImages(profile, dir);
+  const firmwareEntries = materializeFirmwareImages(profile, dir, opts.firmwareFrom);
   const manifest: SysrootManifest = { profile: profile.name, entries: [...[...files.values()].map((f) => f.entry), ...firmwareEntries] };
   writeOwnFile(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
   return manifest;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuinfoFlags, formatCpuinfo } from '../../fakelibvirt/views/cpuinfo.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
+import { firmwareImagePaths } from '../../fakelibvirt/views/sysroot-firmware.ts';
 import { nodeInfo, freeMemoryBytes } from '../../fakelibvirt/views/node-info.ts';
 import { libvirtSevView } from '../../fakelibvirt/views/libvirt-sev.ts';
 import { views } from './helpers.ts';
@@ -68,6 +69,31 @@ describe('sysroot', () => {
     expect(s.read('sys/module/kvm_amd/parameters/sev_snp')).toBe('Y\n');
     expect(s.read('sys/fs/cgroup/misc.capacity')).toBe('sev 907\nsev_es 99\n');
     s.done();
+  });
+
+  it('a second tree may hard-link the first tree\'s firmware images: same bytes, same manifest, text files its own', () => {
+    const first = make('genoa-9004');
+    const dir = mkdtempSync(join(tmpdir(), 'sysroot-'));
+    const v = views('genoa-9004');
+    const off = { ...v.kernel, sysfs: { ...v.kernel.sysfs, sev: 'N\n' } };
+    const manifest = materializeSysroot(v.profile, off, dir, { firmwareFrom: first.dir });
+    const imagePaths = new Set(firmwareImagePaths(v.profile).map((p) => p.replace(/^\/+/, '')));
+    const images = manifest.entries.filter((e) => imagePaths.has(e.path));
+    expect(images.length).toBeGreaterThan(0);
+    for (const e of images) {
+      const [a, b] = [statSync(join(first.dir, e.path)), statSync(join(dir, e.path))];
+      expect(b.ino).toBe(a.ino);
+      expect(readFileSync(join(dir, e.path)).equals(readFileSync(join(first.dir, e.path)))).toBe(true);
+    }
+    expect(manifest.entries.map((e) => e.path)).toEqual(first.manifest.entries.map((e) => e.path));
+    expect(readFileSync(join(dir, 'sys/module/kvm_amd/parameters/sev'), 'utf8')).toBe('N\n');
+    expect(first.read('sys/module/kvm_amd/parameters/sev')).toBe('Y\n');
+    // Nothing to link from: written as without the option.
+    const lone = mkdtempSync(join(tmpdir(), 'sysroot-'));
+    materializeSysroot(v.profile, v.kernel, lone, { firmwareFrom: join(lone, 'absent') });
+    for (const e of images) expect(readFileSync(join(lone, e.path)).equals(readFileSync(join(first.dir, e.path)))).toBe(true);
+    for (const d of [dir, lone]) rmSync(d, { recursive: true, force: true });
+    first.done();
   });
 
   it('intel has no kvm_amd directory and no /dev/sev', () => {
