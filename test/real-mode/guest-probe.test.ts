@@ -1,15 +1,20 @@
 /**
  * Evidence from inside the guest. The probe's pieces (initramfs archive, console report) are
- * checked here on their own; then, against this machine's libvirt 9.0 under TCG, the probe guest
- * boots its Debian kernel and busybox initramfs and its own kernel reports no memory encryption.
+ * checked here on their own; then, against real libvirt 9.0 under TCG (Debian 12's in a container
+ * where Docker is available, else this machine's), the probe guest boots its Debian kernel and
+ * busybox initramfs and its own kernel reports no memory encryption.
  */
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { dirname } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { initramfs, S_IFREG } from '../../conformance/real/guest-probe/cpio.ts';
-import { PROBE_IMAGE_LIMIT } from '../../conformance/real/guest-probe/image.ts';
-import { parseProbeLog, probeGuest } from '../../conformance/real/guest-probe/probe.ts';
+import { PROBE_IMAGE_LIMIT, probeImage, type ProbeImage } from '../../conformance/real/guest-probe/image.ts';
+import { parseProbeLog, probeGuest, type ProbeConsole } from '../../conformance/real/guest-probe/probe.ts';
 import { connect } from '../../src/libvirt/client.ts';
 import { requireMachineLibvirtd } from '../../conformance/real/system-libvirtd.ts';
+import { containersUnavailable } from '../../containers/gate.ts';
+import { requireRealStack } from '../../containers/real-stack.ts';
+import { startRealLibvirt } from '../../containers/real-libvirt.ts';
 
 const report = (lines: string[]) => ['noise', 'SEVPROBE-BEGIN', 'SEVPROBE-DMESG-LINES: 412', ...lines, 'SEVPROBE-KERNEL: 6.1.0-57-amd64', 'SEVPROBE-END', 'reboot: Power down'].join('\r\n');
 
@@ -34,18 +39,55 @@ describe('probe pieces', () => {
   });
 });
 
-// The machine's own system daemon: the probe's kernel and initrd are paths on this machine.
-describe.skipIf(!requireMachineLibvirtd(['libvirtd', 'qemu-system-x86_64', 'apt-get', 'dpkg-deb']))('the probe guest on this machine\'s libvirt 9.0 (TCG, no SEV)', () => {
+/**
+ * Where the probe boots: Debian 12's libvirtd in a container where Docker is available (the probe's
+ * kernel and initramfs bind-mounted read-only at their own paths, the console written inside the
+ * container and read through it), else this machine's own system daemon.
+ */
+async function probeDaemon(): Promise<{ where: string; uri: string; console?: (name: string) => ProbeConsole; image: ProbeImage; stop(): Promise<void> } | null> {
+  if (!requireRealStack(['apt-get', 'dpkg-deb']).available) return null;
+  if (containersUnavailable(['bookworm'], { build: false }) === null) {
+    const image = await probeImage();
+    const dirs = new Set([dirname(image.kernel), dirname(image.initrd)]);
+    const real = await startRealLibvirt('bookworm', { mounts: Object.fromEntries([...dirs].map((d) => [d, d])) });
+    const console = (name: string): ProbeConsole => {
+      const path = `/tmp/${name}.log`;
+      return {
+        path,
+        read: async () => {
+          const r = await real.exec(['cat', path]);
+          if (r.exitCode !== 0) throw new Error(`reading the probe console in the container: ${r.output}`);
+          return r.output;
+        },
+        remove: async () => void (await real.exec(['rm', '-f', path])),
+      };
+    };
+    return { where: `bookworm container (libvirt ${real.libvirt}, QEMU ${real.qemu})`, uri: real.uri, console, image, stop: () => real.stop() };
+  }
+  if (!requireMachineLibvirtd(['libvirtd', 'qemu-system-x86_64'])) return null;
+  return { where: "this machine's qemu:///system", uri: 'qemu:///system', image: await probeImage(), stop: async () => {} };
+}
+
+const t0 = performance.now();
+const daemon = await probeDaemon();
+const startMs = Math.round(performance.now() - t0);
+afterAll(async () => daemon?.stop());
+
+describe.skipIf(daemon === null)('the probe guest on real libvirt 9.0 (TCG, no SEV)', () => {
   it('boots, and its own kernel reports no memory encryption', async () => {
-    const c = await connect('qemu:///system');
+    const d = daemon!;
+    const c = await connect(d.uri);
     try {
-      const e = await probeGuest(c, { domainType: 'qemu', timeoutMs: 300_000 });
-      process.stderr.write(`guest probe: image ${e.image.bytes} bytes (${e.image.kernelSource}), built in ${e.image.buildMs} ms, TCG boot to power-off ${e.bootMs} ms; guest kernel ${e.guestKernel}\n`);
+      const e = await probeGuest(c, { domainType: 'qemu', timeoutMs: 300_000, ...(d.console && { console: d.console }) }, d.image);
+      process.stderr.write(
+        `guest probe on ${d.where}: image ${e.image.bytes} bytes (${e.image.kernelSource}), built in ${e.image.buildMs} ms, ` +
+          `daemon ready in ${startMs} ms, TCG boot to power-off ${e.bootMs} ms; guest kernel ${e.guestKernel}\n`,
+      );
       expect(e.encryption).toBe('none');
       expect(e.kernelLines.filter((l) => /Memory Encryption Features active/i.test(l))).toEqual([]);
       expect(e.cpuFlags.filter((f) => f.startsWith('sev'))).toEqual([]);
       expect(e.image.bytes).toBeLessThan(PROBE_IMAGE_LIMIT);
-      expect((await c.listAllDomains()).filter((d) => d.name.includes('probe'))).toEqual([]);
+      expect((await c.listAllDomains()).filter((x) => x.name.includes('probe'))).toEqual([]);
     } finally {
       await c.close();
     }

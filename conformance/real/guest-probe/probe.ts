@@ -26,8 +26,26 @@ export interface GuestEvidence {
   readonly bootMs: number;
 }
 
+/**
+ * Where the guest's serial console is written, as the daemon names the file, and how it is read
+ * back here: a daemon in a container writes inside the container, which this process reads through
+ * the container. Default: a file in the probe cache, read directly.
+ */
+export interface ProbeConsole {
+  readonly path: string;
+  read(): Promise<string>;
+  remove(): Promise<void>;
+}
+
+function cacheConsole(name: string): ProbeConsole {
+  const path = join(probeCacheDir(), `${name}.log`);
+  return { path, read: async () => readFileSync(path, 'utf8'), remove: async () => rmSync(path, { force: true }) };
+}
+
 export interface ProbeOptions {
   readonly domainType: 'kvm' | 'qemu';
+  /** The console file of the probe guest named `name` (default: in the probe cache, on this machine). */
+  readonly console?: (name: string) => ProbeConsole;
   /** Launch the probe as an SEV guest of this kind (needs OVMF with kernel hashes). */
   readonly sev?: { readonly kind: 'sev' | 'sev-es'; readonly loader: string; readonly cbitpos: number; readonly reducedPhysBits: number };
   readonly timeoutMs?: number;
@@ -69,14 +87,14 @@ export function parseProbeLog(text: string): Omit<GuestEvidence, 'image' | 'boot
 }
 
 /** Boots the probe guest, waits for it to power off, and returns what its kernel reported. */
-export async function probeGuest(client: LibvirtClient, o: ProbeOptions): Promise<GuestEvidence> {
-  const image = await probeImage();
+export async function probeGuest(client: LibvirtClient, o: ProbeOptions, prebuilt?: ProbeImage): Promise<GuestEvidence> {
+  const image = prebuilt ?? (await probeImage());
   const name = `${CHECK_DOMAIN_PREFIX}probe-${process.pid}`;
-  const log = join(probeCacheDir(), `${name}.log`);
-  rmSync(log, { force: true });
+  const log = (o.console ?? cacheConsole)(name);
+  await log.remove();
   let dom: DomainRef | null = null;
   try {
-    dom = await client.defineXML(probeDomainXml(name, image, log, o));
+    dom = await client.defineXML(probeDomainXml(name, image, log.path, o));
     const t0 = performance.now();
     await client.domainCreate(dom);
     const deadline = t0 + (o.timeoutMs ?? 180_000);
@@ -85,12 +103,12 @@ export async function probeGuest(client: LibvirtClient, o: ProbeOptions): Promis
       await new Promise((r) => setTimeout(r, 200));
     }
     const bootMs = Math.round(performance.now() - t0);
-    const text = readFileSync(log, 'utf8');
+    const text = await log.read();
     const report = parseProbeLog(text);
     if (!report) throw new Error(`the probe guest powered off without its report; console ends: ${text.slice(-400)}`);
     return { ...report, image, bootMs };
   } finally {
     if (dom) await removeSuiteDomain(client, dom).catch(() => undefined);
-    rmSync(log, { force: true });
+    await log.remove().catch(() => undefined);
   }
 }
