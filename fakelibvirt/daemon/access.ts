@@ -27,7 +27,9 @@ import {
 export const LIBVIRT_LAST_PROCEDURE = LAST_PROCEDURE;
 
 /** Procedures a client may call before CONNECT_OPEN (the rows marked `beforeOpen`). */
-export const BEFORE_OPEN: ReadonlySet<LibvirtProcName> = new Set(LIBVIRT_PROCEDURES.filter((r) => r.beforeOpen).map((r) => r.name));
+export const BEFORE_OPEN: ReadonlySet<LibvirtProcName> = new Set(
+  LIBVIRT_PROCEDURES.filter((r) => r.beforeOpen).map((r) => r.name),
+);
 
 /** libvirtd 9.0 has a dispatcher for this procedure number (a call of its table, not an event). */
 export function libvirtdKnows(proc: number): boolean {

@@ -50,7 +50,8 @@ export async function fetchLibvirtSource(): Promise<LibvirtSource> {
     mkdirSync(scratch, { recursive: true });
     const archive = join(scratch, TARBALL);
     writeFileSync(archive, bytes);
-    execFileSync('tar', ['-xJf', archive, '-C', scratch, '--wildcards', ...MEMBERS], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stdio = ['ignore', 'ignore', 'pipe'] as const;
+    execFileSync('tar', ['-xJf', archive, '-C', scratch, '--wildcards', ...MEMBERS], { stdio: [...stdio] });
     rmSync(archive);
     writeFileSync(join(scratch, 'complete'), `${URL}\n${SHA256}\n`);
     rmSync(dir, { recursive: true, force: true });

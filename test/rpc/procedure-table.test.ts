@@ -123,7 +123,9 @@ describe.skipIf(source === null)("the procedure table against libvirt 9.0's sour
           wrong.push(`${r.name}: ${f.name} reports in domain ${f.errorDomain}, group ${r.group}`);
         }
         const named = byProcedure.get(r.name);
-        if (named !== undefined && named.name !== r.access.api) wrong.push(`${r.name}: API ${r.access.api}, libvirt's ${named.name}`);
+        if (named !== undefined && named.name !== r.access.api) {
+          wrong.push(`${r.name}: API ${r.access.api}, libvirt's ${named.name}`);
+        }
       }
       expect(wrong).toEqual([]);
     });
@@ -135,7 +137,9 @@ describe.skipIf(source === null)("the procedure table against libvirt 9.0's sour
         const f = byProcedure.get(r.name);
         if (f === undefined) continue;
         checked.push(r);
-        if (f.refusesReadOnly && r.access.kind === 'read') wrong.push(`${r.name}: ${f.name} refuses read-only connections`);
+        if (f.refusesReadOnly && r.access.kind === 'read') {
+          wrong.push(`${r.name}: ${f.name} refuses read-only connections`);
+        }
       }
       expect(wrong).toEqual([]);
       // Most procedures' API names follow from their names; the rest are covered by the rows' own `api`.
@@ -149,11 +153,14 @@ describe.skipIf(source === null)("the procedure table against libvirt 9.0's sour
         if (f === undefined || r.access.kind !== 'read') continue;
         const byFlags = r.access.refusedWithFlags;
         if (byFlags === undefined) {
-          if (f.refusesReadOnlyIf && r.args !== undefined) wrong.push(`${r.name}: ${f.name} refuses read-only connections for some flags`);
+          if (f.refusesReadOnlyIf && r.args !== undefined) {
+            wrong.push(`${r.name}: ${f.name} refuses read-only connections for some flags`);
+          }
           continue;
         }
         if (!f.refusesReadOnlyIf) wrong.push(`${r.name}: ${f.name} has no flag-dependent read-only check`);
-        const said = byFlags.detail === `read only access prevents ${f.name}` || f.body.includes(`_("${byFlags.detail}")`);
+        const said =
+          byFlags.detail === `read only access prevents ${f.name}` || f.body.includes(`_("${byFlags.detail}")`);
         if (!said) wrong.push(`${r.name}: ${f.name} does not say "${byFlags.detail}"`);
       }
       expect(wrong).toEqual([]);

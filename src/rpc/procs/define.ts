@@ -58,8 +58,11 @@ export function readUnlessFlags(mask: number, detail: string): Access {
   return { kind: 'read', refusedWithFlags: { mask, detail } };
 }
 
+/** A call (CALL → REPLY) or a server-to-client event (MESSAGE). */
+export type ProcKind = 'call' | 'event';
+
 /** Facts every row has once it sits in its group. */
-export interface RowFacts<N extends number = number, K extends 'call' | 'event' = 'call' | 'event'> {
+export interface RowFacts<N extends number = number, K extends ProcKind = ProcKind> {
   readonly number: N;
   readonly kind: K;
   readonly group: ProcGroup;
@@ -73,14 +76,14 @@ export interface RowFacts<N extends number = number, K extends 'call' | 'event' 
  * A procedure this project speaks. For calls, `args` is the CALL payload and `ret` the OK REPLY
  * payload. For events (`kind: 'event'`), `args` is the MESSAGE payload and `ret` is void.
  */
-export interface ProcDef<N extends number = number, A = unknown, R = unknown, K extends 'call' | 'event' = 'call' | 'event'>
+export interface ProcDef<N extends number = number, A = unknown, R = unknown, K extends ProcKind = ProcKind>
   extends RowFacts<N, K> {
   readonly args: XdrType<A>;
   readonly ret: XdrType<R>;
 }
 
 /** A procedure libvirt 9.0 has and this project has no payload types for (yet). */
-export interface UntypedDef<N extends number = number, K extends 'call' | 'event' = 'call' | 'event'> extends RowFacts<N, K> {
+export interface UntypedDef<N extends number = number, K extends ProcKind = ProcKind> extends RowFacts<N, K> {
   readonly args?: undefined;
   readonly ret?: undefined;
 }
@@ -132,17 +135,23 @@ function connectionOf(opts: RowOptions): { readonly connection?: DriverConnectio
 }
 
 /** The groups libvirtd serves through a secondary driver connection. */
-const SECONDARY_GROUPS: ReadonlySet<ProcGroup> = new Set(['network', 'storage', 'nodedev', 'interface', 'secret', 'nwfilter']);
+const SECONDARY_GROUPS: ReadonlySet<ProcGroup> = new Set<ProcGroup>([
+  'network',
+  'storage',
+  'nodedev',
+  'interface',
+  'secret',
+  'nwfilter',
+]);
+
+type UngroupedRow = { readonly connection?: DriverConnection };
 
 type Grouped<T, G extends ProcGroup> = {
   readonly [K in keyof T]: Omit<T[K], 'connection'> & { readonly group: G; readonly connection: DriverConnection };
 };
 
 /** Stamps a group onto its rows: the group decides the connection unless a row overrides it. */
-export function inGroup<const G extends ProcGroup, T extends Record<string, { readonly connection?: DriverConnection }>>(
-  group: G,
-  rows: T,
-): Grouped<T, G> {
+export function inGroup<const G extends ProcGroup, T extends Record<string, UngroupedRow>>(group: G, rows: T): Grouped<T, G> {
   const byDefault: DriverConnection = SECONDARY_GROUPS.has(group) ? 'secondary' : 'hypervisor';
   return Object.fromEntries(
     Object.entries(rows).map(([name, row]) => [name, { ...row, group, connection: row.connection ?? byDefault }]),

@@ -123,7 +123,12 @@ export const DomainProcs = inGroup('domain', {
     write('virDomainSetVcpusFlags'),
   ),
   // VIR_DOMAIN_VCPU_GUEST asks the guest agent: a write for virCheckReadOnlyGoto.
-  DOMAIN_GET_VCPUS_FLAGS: call(200, DomFlags, RetNum, readUnlessFlags(8, 'read only access prevents virDomainGetVcpusFlags')),
+  DOMAIN_GET_VCPUS_FLAGS: call(
+    200,
+    DomFlags,
+    RetNum,
+    readUnlessFlags(8, 'read only access prevents virDomainGetVcpusFlags'),
+  ),
   DOMAIN_OPEN_CONSOLE: untyped(201, write('virDomainOpenConsole')),
   DOMAIN_IS_UPDATED: call(202, Dom, struct([['updated', int]])),
   DOMAIN_SET_MEMORY_FLAGS: call(
