@@ -1,9 +1,9 @@
 /**
  * The procedure table against libvirt 9.0's own sources (Debian 12's source package, fetched by
  * libvirt-source.ts): every row's name and number as remote_protocol.x declares them, the table
- * complete, calls and events as the protocol's payload structs say, and each row's read-only
- * access as the public API function's virCheckReadOnlyGoto says, with the error domain of the
- * file it lives in. (remote_protocol.x's annotations carry ACL permissions, not the read-only
+ * complete, calls and events as the protocol's payload structs say, each call's driver connection
+ * as libvirtd's dispatcher chooses it, and each row's read-only access as the public API
+ * function's virCheckReadOnlyGoto says, with the error domain of the file it lives in. (remote_protocol.x's annotations carry ACL permissions, not the read-only
  * rule: virDomainGetLaunchSecurityInfo is `domain:read` there yet refuses read-only connections.)
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +19,26 @@ interface XProcedure {
   readonly number: number;
   /** The .x declares a `remote_<name>_msg` struct: a server-to-client event. */
   readonly event: boolean;
+}
+
+/**
+ * The connection libvirtd's dispatcher takes a call's driver from, by libvirt's own rule
+ * (get_conn_method of src/rpc/gendispatch.pl, restated): a secondary driver's when the arguments
+ * or return value hold one of its objects, or when the name says the call lists or counts them;
+ * the PCI detach, re-attach and reset calls of node devices belong to the hypervisor.
+ */
+function dispatcherConnection(structs: ReadonlyMap<string, string>, name: string): 'hypervisor' | 'secondary' {
+  const lower = name.toLowerCase();
+  const types = (structs.get(`remote_${lower}_args`) ?? '') + (structs.get(`remote_${lower}_ret`) ?? '');
+  if (/remote_nonnull_(interface|network|node_device|nwfilter|secret|storage)/.test(types)) return 'secondary';
+  if (/CONNECT_.*(INTERFACE|NETWORK|NWFILTER|SECRET|STORAGE)|INTERFACE_CHANGE/.test(name)) return 'secondary';
+  if (/NODE_.*DEVICE/.test(name) && !/NODE_DEVICE_(RESET|RE_ATTACH|DETTACH|DETACH_FLAGS)$/.test(name)) return 'secondary';
+  return 'hypervisor';
+}
+
+/** The .x's struct bodies, by struct name. */
+function protocolStructs(x: string): Map<string, string> {
+  return new Map([...x.matchAll(/^struct (\w+)\s*\{([^}]*)\}/gm)].map((m) => [m[1]!, m[2]!]));
 }
 
 /** REMOTE_PROC_* of `enum remote_procedure`, by name. */
@@ -99,6 +119,14 @@ describe.skipIf(source === null)("the procedure table against libvirt 9.0's sour
 
   it('events are the procedures with a message struct, calls the others', () => {
     const wrong = rows.filter((r) => (r.kind === 'event') !== x.get(r.name)?.event).map((r) => `${r.name} (${r.kind})`);
+    expect(wrong).toEqual([]);
+  });
+
+  it("each call's connection is the one libvirtd's dispatcher takes", () => {
+    const structs = protocolStructs(source?.remoteProtocol ?? '');
+    const wrong = rows
+      .filter((r) => r.kind === 'call' && r.connection !== dispatcherConnection(structs, r.name))
+      .map((r) => `${r.name}: ${r.connection}`);
     expect(wrong).toEqual([]);
   });
 
