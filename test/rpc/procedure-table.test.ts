@@ -3,8 +3,9 @@
  * libvirt-source.ts): every row's name and number as remote_protocol.x declares them, the table
  * complete, calls and events as the protocol's payload structs say, each call's driver connection
  * as libvirtd's dispatcher chooses it, and each row's read-only access as the public API
- * function's virCheckReadOnlyGoto says, with the error domain of the file it lives in. (remote_protocol.x's annotations carry ACL permissions, not the read-only
- * rule: virDomainGetLaunchSecurityInfo is `domain:read` there yet refuses read-only connections.)
+ * function's virCheckReadOnlyGoto says, with the error domain of the file it lives in.
+ * (remote_protocol.x's annotations carry ACL permissions, not the read-only rule:
+ * virDomainGetLaunchSecurityInfo is `domain:read` there yet refuses read-only connections.)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
