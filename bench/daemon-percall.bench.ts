@@ -10,7 +10,8 @@
 import { spawn } from 'node:child_process';
 import { connect } from '../src/libvirt/client.ts';
 import { findExecutable } from '../containers/real-stack.ts';
-import { guestXml, startFake } from '../test/daemon/helpers.ts';
+import { startFake } from '../fakelibvirt/testing/daemon.ts';
+import { guestXml } from '../fakelibvirt/testing/guest-xml.ts';
 
 const N = Number(process.argv[2] ?? 400);
 const ROUNDS = Number(process.argv[3] ?? 5);

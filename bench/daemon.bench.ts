@@ -10,7 +10,8 @@ import { execFile } from 'node:child_process';
 import { Bench } from 'tinybench';
 import { startRealLibvirtd } from '../containers/real-libvirtd.ts';
 import { findExecutable } from '../containers/real-stack.ts';
-import { guestXml, startFake } from '../test/daemon/helpers.ts';
+import { startFake } from '../fakelibvirt/testing/daemon.ts';
+import { guestXml } from '../fakelibvirt/testing/guest-xml.ts';
 import { connect } from '../src/libvirt/client.ts';
 
 const CYCLES = Number(process.argv[2] ?? 1000);

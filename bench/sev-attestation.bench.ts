@@ -11,7 +11,7 @@ import { splitCertChain, verifyCertChain } from '../fakelibvirt/firmware/cert-ch
 import { createSession } from '../fakelibvirt/firmware/session.ts';
 import { FakeHost } from '../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../fakelibvirt/profile/load.ts';
-import { exportedPdh, sevGuestXml } from '../test/attestation/support.ts';
+import { exportedPdh, sevGuestXml } from '../fakelibvirt/testing/guest-xml.ts';
 
 const LOADER = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const host = new FakeHost(loadProfile('milan-7003-es8'));

@@ -13,6 +13,10 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { requireRealStack } from '../../containers/real-stack.ts';
+import { exportedPdh, sevGuestXml, type GuestSpec } from '../../fakelibvirt/testing/guest-xml.ts';
+
+/** Owner-side guest XML lives in fakelibvirt/testing/ (the attestation bench uses it too). */
+export { exportedPdh, sevGuestXml, type GuestSpec } from '../../fakelibvirt/testing/guest-xml.ts';
 
 export const VALIDATOR = '/usr/bin/virt-qemu-sev-validate';
 /** Debian's python3 with lxml, cryptography and libvirt; the script's `env python3` may find another. */
@@ -85,43 +89,6 @@ export async function openLab(profiles: readonly string[]): Promise<Lab> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The PDH as the guest owner receives it: `virsh nodesevinfo`'s base64, decoded. */
-export function exportedPdh(host: FakeHost): Buffer {
-  const pdh = host.nodeSevInfo().find((p) => p.field === 'pdh')?.value;
-  if (typeof pdh !== 'string') throw new Error('host exports no PDH');
-  return Buffer.from(pdh, 'base64');
-}
-
-export interface GuestSpec {
-  readonly name: string;
-  readonly policy: number;
-  readonly vcpus?: number;
-  readonly loader: string;
-  readonly loaderType?: 'pflash' | 'rom';
-  /** The session's policy when it differs from the domain's (a host starting the guest differently). */
-  readonly session?: OwnerSession | null;
-  readonly kernel?: { readonly kernel: string; readonly initrd: string; readonly cmdline: string };
-}
-
-export function sevGuestXml(host: FakeHost, g: GuestSpec): string {
-  const ls = g.session
-    ? `<dhCert>${g.session.godh.toString('base64')}</dhCert><session>${g.session.session.toString('base64')}</session>`
-    : '';
-  const cbit = host.sevView?.cbitpos ?? 51;
-  const loader = g.loaderType === 'rom' ? `<loader type='rom'>${g.loader}</loader>` : `<loader readonly='yes' type='pflash'>${g.loader}</loader>`;
-  const kernel = g.kernel ? `<kernel>${g.kernel.kernel}</kernel><initrd>${g.kernel.initrd}</initrd><cmdline>${g.kernel.cmdline}</cmdline>` : '';
-  return `<domain type='kvm'>
-  <name>${g.name}</name>
-  <memory unit='KiB'>1048576</memory>
-  <vcpu>${g.vcpus ?? 1}</vcpu>
-  <memoryBacking><locked/></memoryBacking>
-  <os><type arch='x86_64' machine='q35'>hvm</type>${loader}${kernel}</os>
-  <features><acpi/></features>
-  <devices><memballoon model='none'/></devices>
-  <launchSecurity type='sev'${g.kernel ? " kernelHashes='yes'" : ''}><cbitpos>${cbit}</cbitpos><reducedPhysBits>1</reducedPhysBits><policy>0x${g.policy.toString(16).padStart(4, '0')}</policy>${ls}</launchSecurity>
-</domain>`;
 }
 
 export interface Launched {
