@@ -12,12 +12,29 @@ export type Release = readonly [number, number, number?];
 export type Since = Readonly<Record<string, Release>>;
 type Versioned = Pick<DomainContext, 'libvirtAtLeast'>;
 
+/**
+ * Answers already given, by version gate (one per profile's context), table and since-table: the
+ * same few tables are asked about for every element of every define.
+ */
+const knownMemo = new WeakMap<Versioned['libvirtAtLeast'], WeakMap<readonly string[], WeakMap<Since, readonly string[]>>>();
+
 /** The values of `table` the profile's libvirt knows (values without an entry are older than any profile). */
 export function knownValues<T extends string>(table: readonly T[], since: Since, ctx: Versioned): readonly T[] {
-  return table.filter((v) => {
-    const s = since[v];
-    return s === undefined || ctx.libvirtAtLeast(s[0], s[1], s[2]);
-  });
+  let byTable = knownMemo.get(ctx.libvirtAtLeast);
+  if (!byTable) knownMemo.set(ctx.libvirtAtLeast, (byTable = new WeakMap()));
+  let bySince = byTable.get(table);
+  if (!bySince) byTable.set(table, (bySince = new WeakMap()));
+  let known = bySince.get(since) as readonly T[] | undefined;
+  if (!known) {
+    known = Object.freeze(
+      table.filter((v) => {
+        const s = since[v];
+        return s === undefined || ctx.libvirtAtLeast(s[0], s[1], s[2]);
+      }),
+    );
+    bySince.set(since, known);
+  }
+  return known;
 }
 
 /**
