@@ -31,9 +31,8 @@ import { followSysroot } from './sysroot-sync.ts';
 
 export interface ControlledHost {
   readonly name: string;
+  /** Its secrets are listed by inspect (values left out) and dropped by reset with everything else. */
   readonly host: FakeHost;
-  /** The daemon's secret store, when the host is served (inspect lists it; reset empties it). */
-  readonly secrets?: SecretStore;
 }
 
 export interface ControlServerOptions {
@@ -127,10 +126,9 @@ export class ControlServer {
         return { handlers: control.listHandlers() };
       case '/inspect':
         allow(method, ['GET']);
-        return { host: target.name, ...control.inspect(), secrets: secretsOf(target.secrets) };
+        return { host: target.name, ...control.inspect(), secrets: secretsOf(target.host.secrets) };
       case '/reset':
         allow(method, ['POST']);
-        for (const s of target.secrets?.all() ?? []) target.secrets?.undefine(s.uuid);
         control.reset();
         return { host: target.name, reset: true };
       case '/snp-report': {
@@ -170,8 +168,8 @@ function allow(method: string, methods: readonly string[]): void {
   if (!methods.includes(method)) throw new HttpError(405, `method ${method} not allowed here (allowed: ${methods.join(', ')})`);
 }
 
-function secretsOf(store: SecretStore | undefined) {
-  return (store?.all() ?? []).map((s) => ({
+function secretsOf(store: SecretStore) {
+  return store.all().map((s) => ({
     uuid: s.uuid,
     usageType: s.usageType,
     usageID: s.usageID,
@@ -207,7 +205,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 /** What `serve` hands over per host: its daemon and its materialised sysroot. */
 export interface ServedHost {
   readonly name: string;
-  readonly daemon: { readonly host: FakeHost; readonly secrets: SecretStore };
+  readonly daemon: { readonly host: FakeHost };
   readonly sysroot: string;
 }
 
@@ -217,7 +215,7 @@ export interface ServedHost {
  */
 export async function startControlServer(served: readonly ServedHost[], socketPath: string): Promise<{ readonly socketPath: string; close(): Promise<void> }> {
   const server = new ControlServer(
-    served.map((s) => ({ name: s.name, host: s.daemon.host, secrets: s.daemon.secrets })),
+    served.map((s) => ({ name: s.name, host: s.daemon.host })),
     { socketPath },
   );
   const unfollow = served.map((s) => followSysroot(s.daemon.host, s.sysroot));

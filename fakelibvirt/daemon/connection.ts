@@ -16,7 +16,7 @@ import { KEEPALIVE_PROGRAM, KeepaliveProc, MessageStatus, MessageType, REMOTE_PR
 import { libvirtErrorToRemote, RemoteError } from '../../src/rpc/errors.ts';
 import { FrameDecoder } from '../../src/rpc/frame-decoder.ts';
 import { encodeMessage, encodeMessageOf, type Message, type MessageHeader } from '../../src/rpc/header.ts';
-import type { LifecycleEventRecord } from '../host/fake-host.ts';
+import type { LifecycleEventRecord } from '../host/libvirt-backend.ts';
 import type { CallContext, ConnectionState, DaemonState } from './context.ts';
 import { replyOf, rpcError } from './call-steps.ts';
 import { dispatchCall, implemented, unimplementedReply, type Implemented } from './dispatch.ts';

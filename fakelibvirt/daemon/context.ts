@@ -1,7 +1,6 @@
 /** What a procedure handler sees: the host it serves, its connection's state, and the daemon's shared state. */
 import type { ArgsOf, CallName, RetOf } from '../../src/rpc/procedures.ts';
-import type { FakeHost } from '../host/fake-host.ts';
-import type { SecretStore } from '../libvirt/secret-store.ts';
+import type { LibvirtBackend } from '../host/libvirt-backend.ts';
 
 /** Per-connection state the handlers read and change. */
 export interface ConnectionState {
@@ -25,8 +24,7 @@ export interface ConnectionState {
 
 /** State shared by every connection of one daemon. */
 export interface DaemonState {
-  readonly host: FakeHost;
-  readonly secrets: SecretStore;
+  readonly host: LibvirtBackend;
   /** A fresh callbackID; unique across the daemon, as libvirt's event state hands them out. */
   allocateCallbackId(): number;
   /** Resolves when every state change so far is on disk; null when none is pending (or no state is kept). */
@@ -34,7 +32,8 @@ export interface DaemonState {
 }
 
 export interface CallContext {
-  readonly host: FakeHost;
+  /** The libvirt backend this daemon serves: every answer comes from it. */
+  readonly host: LibvirtBackend;
   readonly conn: ConnectionState;
   readonly daemon: DaemonState;
 }

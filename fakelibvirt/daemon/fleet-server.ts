@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import type { FakeFleet, FleetMember } from '../fleet/fake-fleet.ts';
+import type { FakeHost } from '../host/fake-host.ts';
 import { materializeSysroot } from '../views/sysroot.ts';
 import { ensureOwnDir } from '../../src/fs/own-files.ts';
 import { FakeLibvirtd } from './server.ts';
@@ -23,7 +24,7 @@ export interface FleetServeOptions {
 export interface ServedHost {
   readonly name: string;
   readonly profile: string;
-  readonly daemon: FakeLibvirtd;
+  readonly daemon: FakeLibvirtd<FakeHost>;
   readonly sysroot: string | null;
 }
 

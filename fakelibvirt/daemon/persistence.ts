@@ -12,7 +12,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readOwnFile, removeOwnFileAsync, sweepTemporaryFiles, UnsafePathError, writeOwnFileAsync } from '../../src/fs/own-files.ts';
-import type { FakeHost } from '../host/fake-host.ts';
+import type { LibvirtBackend } from '../host/libvirt-backend.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { LifecycleEvent } from '../libvirt/states.ts';
 
@@ -42,7 +42,7 @@ export class DomainStore {
   }
 
   /** Re-defines every stored domain on the host; a file the host rejects (or a link) is reported, not fatal. */
-  load(host: FakeHost): LoadResult {
+  load(host: LibvirtBackend): LoadResult {
     const swept = sweepTemporaryFiles(this.dir);
     const loaded: string[] = [];
     const failed: { file: string; error: string }[] = [];
@@ -90,7 +90,7 @@ export class DomainStore {
   }
 
   /** Keeps the directory in step with the host's definitions; returns the unsubscribe function. */
-  track(host: FakeHost): () => void {
+  track(host: LibvirtBackend): () => void {
     const save = (d: { uuid: string; name: string }) => void this.write(d.uuid, host.getXMLDesc(d, DomainFlags.XML_INACTIVE));
     const offLifecycle = host.onLifecycle((e) => {
       if (e.event === LifecycleEvent.DEFINED) save(e.domain);

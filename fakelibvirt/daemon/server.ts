@@ -1,12 +1,11 @@
 /**
- * FakeLibvirtd: libvirtd's socket front end over one FakeHost. It listens on a UNIX socket (and
- * optionally a read-only one), keeps one Connection per client, and knows bytes and procedures,
- * never SEV: every answer comes from the host model.
+ * FakeLibvirtd: libvirtd's socket front end over one libvirt backend (a FakeHost). It listens on a
+ * UNIX socket (and optionally a read-only one), keeps one Connection per client, and knows bytes
+ * and procedures, never SEV: every answer comes from the backend (host/libvirt-backend.ts).
  */
 import { lstatSync, rmSync } from 'node:fs';
 import { connect as dial, createServer, type Server, type Socket } from 'node:net';
-import type { FakeHost } from '../host/fake-host.ts';
-import { SecretStore } from '../libvirt/secret-store.ts';
+import type { LibvirtBackend } from '../host/libvirt-backend.ts';
 import { Connection, type ConnectionStats } from './connection.ts';
 import type { DaemonState } from './context.ts';
 import { LIBVIRTD_DEFAULT_LIMITS, type DaemonLimits } from './limits.ts';
@@ -19,7 +18,6 @@ export interface FakeLibvirtdOptions {
   /** An optional read-only socket: its clients may only call read procedures. */
   readonly readOnlySocketPath?: string;
   readonly readOnlySocketMode?: number;
-  readonly secrets?: SecretStore;
   /**
    * The state store's barrier (DomainStore.flushed): replies wait for it, so a call is answered
    * only once what it changed is on disk.
@@ -34,9 +32,8 @@ export class SocketPathError extends Error {
   override readonly name = 'SocketPathError';
 }
 
-export class FakeLibvirtd implements DaemonState {
-  readonly host: FakeHost;
-  readonly secrets: SecretStore;
+export class FakeLibvirtd<B extends LibvirtBackend = LibvirtBackend> implements DaemonState {
+  readonly host: B;
   private readonly opts: FakeLibvirtdOptions;
   private readonly servers: Server[] = [];
   /** Socket files this daemon created: the only ones close() may remove. */
@@ -48,10 +45,9 @@ export class FakeLibvirtd implements DaemonState {
   private nextCallbackId = 0;
   private listening = false;
 
-  constructor(host: FakeHost, opts: FakeLibvirtdOptions) {
+  constructor(host: B, opts: FakeLibvirtdOptions) {
     this.host = host;
     this.opts = opts;
-    this.secrets = opts.secrets ?? new SecretStore();
     this.limits = { ...LIBVIRTD_DEFAULT_LIMITS, ...opts.limits };
   }
 
@@ -205,7 +201,7 @@ export function withUmask<T>(mask: number, f: () => T): T {
 }
 
 /** Creates and starts a daemon. */
-export async function startFakeLibvirtd(host: FakeHost, opts: FakeLibvirtdOptions): Promise<FakeLibvirtd> {
+export async function startFakeLibvirtd<B extends LibvirtBackend>(host: B, opts: FakeLibvirtdOptions): Promise<FakeLibvirtd<B>> {
   const d = new FakeLibvirtd(host, opts);
   await d.listen();
   return d;

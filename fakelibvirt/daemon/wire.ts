@@ -3,7 +3,7 @@
  * domain as (name, 16 raw UUID bytes, id); the host names it by the textual UUID.
  */
 import type { DomainRef as WireDomain } from '../../src/rpc/remote-types.ts';
-import type { DomainRef as HostDomain } from '../host/fake-host.ts';
+import type { DomainRef as HostDomain } from '../host/libvirt-backend.ts';
 
 /** 16 raw bytes → `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`. */
 export function uuidToString(raw: Buffer): string {

@@ -55,6 +55,11 @@ import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts'
 import { nodeSevInfo } from '../views/sev-info.ts';
 import { platformKeys } from '../views/platform-identity.ts';
 import { validateLaunchSecretParams, type InjectedSecret } from '../qemu/sev-secret.ts';
+import { baselineCpu } from '../libvirt/cpu-baseline.ts';
+import { SecretStore } from '../libvirt/secret-store.ts';
+import { cellsFreeMemory, cpuMap, cpuModelNames, DRIVER_FEATURES, MAX_VCPUS, nodeCpuStats, nodeMemoryStats, SECURITY_LABEL, SECURITY_MODEL, type NodeStatsAnswer } from './node-views.ts';
+import { migrationPrepare, migrationXml, type PreparedMigration } from './migration-params.ts';
+import type { DomainHandle, DomainInfo, DomainJobInfo, LibvirtBackend, LifecycleEventRecord, LifecycleListener } from './libvirt-backend.ts';
 import { fault, FaultError } from '../control/fault.ts';
 import { HostControl } from '../control/host-control.ts';
 import { kernelChanged, type HostRuntimeState } from '../control/host-state.ts';
@@ -65,18 +70,9 @@ import { DomainRegistry, isActive, refOf, type DomainObj, type DomainRef } from 
 import { HostEventLog } from './host-events.ts';
 
 export type { DomainRef } from './domain-registry.ts';
+export type { DomainHandle, DomainInfo, DomainJobInfo, LibvirtBackend, LifecycleEventRecord, LifecycleListener } from './libvirt-backend.ts';
 /** Many hosts in one process from a profile mix, sharing what is immutable per profile. */
 export { FakeFleet, type FleetMember } from '../fleet/fake-fleet.ts';
-/** What operations need to find a domain: libvirt resolves by UUID and names it in errors. */
-export type DomainHandle = Pick<DomainRef, 'name' | 'uuid'>;
-
-export interface LifecycleEventRecord {
-  readonly domain: DomainRef;
-  readonly event: LifecycleEvent;
-  readonly detail: number;
-}
-export type LifecycleListener = (e: LifecycleEventRecord) => void;
-
 type Obj = DomainObj<GuestRuntime>;
 
 const opInvalid = (domain: VirErrorDomain, detail: string) => LibvirtError.of(VirErrorNumber.OPERATION_INVALID, domain, detail);
@@ -86,13 +82,21 @@ const { AFFECT_LIVE: LIVE, AFFECT_CONFIG: CONFIG } = DeviceModifyFlags;
 /** VIR_ERR_AGENT_UNRESPONSIVE (virerror.h); the shared table does not carry it. */
 const VIR_ERR_AGENT_UNRESPONSIVE = 86;
 
-export interface DomainInfo {
-  readonly state: number;
-  readonly maxMemKiB: bigint;
-  readonly memoryKiB: bigint;
-  readonly nrVirtCpu: number;
-  readonly cpuTimeNs: bigint;
-}
+/** VIR_DOMAIN_JOB_NONE with every counter zero. */
+const NO_JOB: DomainJobInfo = {
+  type: 0,
+  timeElapsed: 0n,
+  timeRemaining: 0n,
+  dataTotal: 0n,
+  dataProcessed: 0n,
+  dataRemaining: 0n,
+  memTotal: 0n,
+  memProcessed: 0n,
+  memRemaining: 0n,
+  fileTotal: 0n,
+  fileProcessed: 0n,
+  fileRemaining: 0n,
+};
 
 export interface HostSnapshot {
   readonly profile: string;
@@ -111,7 +115,7 @@ export interface HostSnapshot {
   }>;
 }
 
-export class FakeHost {
+export class FakeHost implements LibvirtBackend {
   readonly cpuid: CpuidSev | null;
   /** Replaced by `control.reset()`: read it through the host each time. */
   events = new HostEventLog();
@@ -120,6 +124,8 @@ export class FakeHost {
    * @deprecated as an entry point: `host.control.use(fault.domcaps('i686'))`.
    */
   readonly domcaps = new DomcapsFaults();
+  /** libvirt's secret driver: secrets defined on this host, kept in memory for its lifetime. */
+  readonly secrets = new SecretStore();
   /** Test control: `host.control.use(fault.devSev('missing'))`, `resetHandlers()`, `inspect()`. */
   readonly control: HostControl;
   cgroup: MiscCgroup;
@@ -231,6 +237,7 @@ export class FakeHost {
     this.runtime = sharedPristineState(this.baseProfile, this.baseKernelOverrides);
     this.domains = new DomainRegistry<GuestRuntime>();
     this.saveImages.clear();
+    for (const secret of this.secrets.all()) this.secrets.undefine(secret.uuid);
     this.events = new HostEventLog();
     this.fw = this.newFirmware();
     this.cgroup = new MiscCgroup(this.kernelState.miscCapacity);
@@ -305,6 +312,51 @@ export class FakeHost {
     return this.sevCache?.sectypes ?? [];
   }
 
+  /** virConnectSupportsFeature for the driver's own features (the daemon answers its transport ones). */
+  supportsFeature(feature: number): boolean {
+    return DRIVER_FEATURES.has(feature);
+  }
+
+  /** virConnectGetMaxVcpus. */
+  connectGetMaxVcpus(_type: string | null = null): number {
+    return MAX_VCPUS;
+  }
+
+  /** virConnectGetCPUModelNames. */
+  getCPUModelNames(arch: string): readonly string[] {
+    return cpuModelNames(arch);
+  }
+
+  /** virConnectBaselineCPU. */
+  baselineCPU(xmlCPUs: readonly string[], flags = 0): string {
+    return baselineCpu(xmlCPUs, flags);
+  }
+
+  nodeGetCellsFreeMemory(startCell: number, maxCells: number): bigint[] {
+    return cellsFreeMemory(this.nodeInfo(), this.freeMemoryBytes(), startCell, maxCells);
+  }
+
+  nodeGetCPUMap(): { readonly map: Buffer; readonly online: number } {
+    return cpuMap(this.nodeInfo());
+  }
+
+  nodeGetCPUStats(cpuNum: number, nparams: number): NodeStatsAnswer {
+    return nodeCpuStats(this.nodeInfo(), cpuNum, nparams);
+  }
+
+  nodeGetMemoryStats(nparams: number): NodeStatsAnswer {
+    return nodeMemoryStats(this.nodeInfo(), this.freeMemoryBytes(), nparams);
+  }
+
+  nodeGetSecurityModel(): { readonly model: string; readonly doi: string } {
+    return SECURITY_MODEL;
+  }
+
+  /** The fake host exposes no node devices (PCI passthrough, mdevs). */
+  listAllNodeDevices(): readonly string[] {
+    return [];
+  }
+
   // ---- runtime control ----------------------------------------------------------------------
 
   /** @deprecated `host.control.use(fault.kernelParam(name, on))` (undone by `resetHandlers()`). */
@@ -377,6 +429,20 @@ export class FakeHost {
     return this.domains.all().filter(isActive).length;
   }
 
+  /** virConnectListDomains: the IDs of running domains. */
+  listDomains(): number[] {
+    return this.domains.list(DomainFlags.LIST_ACTIVE).map((o) => o.id);
+  }
+
+  numOfDefinedDomains(): number {
+    return this.domains.list(DomainFlags.LIST_INACTIVE).length;
+  }
+
+  /** virConnectListDefinedDomains: the names of defined, inactive domains. */
+  listDefinedDomains(): string[] {
+    return this.domains.list(DomainFlags.LIST_INACTIVE).map((o) => o.def.name);
+  }
+
   private obj(ref: Pick<DomainRef, 'uuid' | 'name'>): Obj {
     return this.domains.resolve(ref);
   }
@@ -418,6 +484,40 @@ export class FakeHost {
 
   hasManagedSaveImage(ref: DomainHandle): boolean {
     return this.obj(ref).hasManagedSave;
+  }
+
+  /** virDomainIsUpdated: the fake never holds a live change not yet in the config. */
+  isUpdated(ref: DomainHandle): boolean {
+    this.obj(ref);
+    return false;
+  }
+
+  getSecurityLabel(ref: DomainHandle): { readonly label: string; readonly enforcing: number } {
+    this.obj(ref);
+    return SECURITY_LABEL;
+  }
+
+  /** virDomainGetMessages: the fake's guests taint nothing and leave no deprecation messages. */
+  getMessages(ref: DomainHandle): string[] {
+    this.obj(ref);
+    return [];
+  }
+
+  /** virDomainSnapshotNum: the fake keeps no snapshots. */
+  snapshotNum(ref: DomainHandle): number {
+    this.obj(ref);
+    return 0;
+  }
+
+  /** virDomainGetJobInfo: VIR_DOMAIN_JOB_NONE; the fake's operations finish within their call. */
+  getJobInfo(ref: DomainHandle): DomainJobInfo {
+    this.obj(ref);
+    return NO_JOB;
+  }
+
+  getJobStats(ref: DomainHandle): { readonly type: number; readonly params: TypedParam[] } {
+    this.obj(ref);
+    return { type: 0, params: [] };
   }
 
   getXMLDesc(ref: DomainHandle, flags = 0): string {
@@ -883,12 +983,33 @@ export class FakeHost {
 
   // ---- migration (the model side of virsh migrate) ------------------------------------------------
 
-  /** Source side of Begin3: refuses SEV guests, else returns the domain XML to send. */
-  migrateBegin(ref: DomainHandle): string {
+  /** Source side of Begin3: refuses SEV guests, else the domain XML to send (the caller's destination XML if given). */
+  migrateBegin(ref: DomainHandle, params: readonly TypedParam[] = []): string {
     const o = this.obj(ref);
     if (!isActive(o)) throw notRunning();
     this.checkMigratable(o);
-    return formatDomainXml(o.def, {});
+    return migrationXml(params) ?? formatDomainXml(o.def, {});
+  }
+
+  /** Destination side of Prepare3: the XML to start from and the URI the source sends to. */
+  migratePrepare(params: readonly TypedParam[]): PreparedMigration {
+    return migrationPrepare(params, this.hostname());
+  }
+
+  /** Source side of Perform3: the fake moves no memory; the guest must still run. */
+  migratePerform(ref: DomainHandle): void {
+    if (!this.isActive(ref)) throw notRunning();
+  }
+
+  /**
+   * Destination side of Finish3: the guest Prepare received (else the destination XML in `params`)
+   * runs here, unless the source cancelled.
+   */
+  migrateFinish(prepared: string | null, params: readonly TypedParam[], cancelled: boolean): DomainRef {
+    const xml = prepared ?? migrationXml(params);
+    if (cancelled) throw qemuErr(VirErrorNumber.OPERATION_FAILED, 'migration job: was cancelled');
+    if (xml === null) throw qemuErr(VirErrorNumber.OPERATION_INVALID, 'no incoming migration was prepared on this connection');
+    return this.migrateIncoming(xml);
   }
 
   /** Destination side of Prepare3 + Finish3: the incoming guest runs here. */
@@ -900,8 +1021,9 @@ export class FakeHost {
     return refOf(o);
   }
 
-  /** Source side of Confirm3: the guest now runs elsewhere. */
-  migrateConfirm(ref: DomainHandle): void {
+  /** Source side of Confirm3: the guest now runs elsewhere; a cancelled migration leaves it running here. */
+  migrateConfirm(ref: DomainHandle, cancelled = false): void {
+    if (cancelled) return;
     const o = this.obj(ref);
     if (!isActive(o)) return;
     this.stopObj(o, ShutoffReason.MIGRATED, EventDetail.STOPPED_MIGRATED);

@@ -18,7 +18,7 @@ import { main } from '../../src/cli/main.ts';
 const dir = mkdtempSync(join(tmpdir(), 'sevharness-ctl-cli-'));
 const sock = join(dir, 'ctl.sock');
 const sysroot = join(dir, 'sysroot');
-let daemon: FakeLibvirtd;
+let daemon: FakeLibvirtd<FakeHost>;
 let control: Awaited<ReturnType<typeof startControlServer>>;
 
 async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -24,7 +24,7 @@ const PROFILES = ['naples-7001', 'milan-7003-es8'] as const;
 type Profile = (typeof PROFILES)[number];
 
 interface Served {
-  readonly daemon: FakeLibvirtd;
+  readonly daemon: FakeLibvirtd<FakeHost>;
   readonly sysroot: string;
   readonly client: LibvirtClient;
   readonly ctl: ControlClient;
@@ -247,7 +247,7 @@ describe('the control socket itself', () => {
     const s = served.get('naples-7001')!;
     const before = await views(s);
     await s.client.defineXML(guestXml({ name: 'kept', launchSecurity: null }));
-    s.daemon.secrets.define("<secret ephemeral='no' private='no'><usage type='ceph'><name>nova</name></usage></secret>");
+    s.daemon.host.secrets.define("<secret ephemeral='no' private='no'><usage type='ceph'><name>nova</name></usage></secret>");
     await s.ctl.use(fault.devSev('missing'));
     expect(((await s.ctl.inspect()).secrets as unknown[]).length).toBe(1);
     await s.ctl.reset();

@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const d of started.splice(0)) await d.close();
 });
 
-function daemonAt(socketPath: string): FakeLibvirtd {
+function daemonAt(socketPath: string): FakeLibvirtd<FakeHost> {
   return new FakeLibvirtd(new FakeHost(loadProfile('rome-7002')), { socketPath });
 }
 

@@ -12,7 +12,7 @@ import { encodeMessage } from '../../src/rpc/header.ts';
 import { RawClient } from '../daemon/raw-client.ts';
 
 export interface HostileDaemon {
-  readonly daemon: FakeLibvirtd;
+  readonly daemon: FakeLibvirtd<FakeHost>;
   readonly host: FakeHost;
   readonly dir: string;
   readonly rw: string;

@@ -1,5 +1,5 @@
 /** Domain lookup, listing, definition and information procedures. */
-import { DeviceModifyFlags, DomainFlags } from '../../../src/libvirt/flags.ts';
+import { DeviceModifyFlags } from '../../../src/libvirt/flags.ts';
 import type { HandlerTable } from '../context.ts';
 import { fromWire, toWire, uuidToString } from '../wire.ts';
 
@@ -10,13 +10,9 @@ export const domainHandlers: HandlerTable = {
   },
   // The legacy listing calls virsh falls back to: active IDs, inactive (defined) names.
   CONNECT_NUM_OF_DOMAINS: ({ host }) => ({ num: host.numOfDomains() }),
-  CONNECT_LIST_DOMAINS: ({ host }, { maxids }) => ({
-    ids: host.listAllDomains(DomainFlags.LIST_ACTIVE).map((d) => d.id).slice(0, Math.max(0, maxids)),
-  }),
-  CONNECT_NUM_OF_DEFINED_DOMAINS: ({ host }) => ({ num: host.listAllDomains(DomainFlags.LIST_INACTIVE).length }),
-  CONNECT_LIST_DEFINED_DOMAINS: ({ host }, { maxnames }) => ({
-    names: host.listAllDomains(DomainFlags.LIST_INACTIVE).map((d) => d.name).slice(0, Math.max(0, maxnames)),
-  }),
+  CONNECT_LIST_DOMAINS: ({ host }, { maxids }) => ({ ids: host.listDomains().slice(0, Math.max(0, maxids)) }),
+  CONNECT_NUM_OF_DEFINED_DOMAINS: ({ host }) => ({ num: host.numOfDefinedDomains() }),
+  CONNECT_LIST_DEFINED_DOMAINS: ({ host }, { maxnames }) => ({ names: host.listDefinedDomains().slice(0, Math.max(0, maxnames)) }),
 
   DOMAIN_LOOKUP_BY_ID: ({ host }, { id }) => ({ dom: toWire(host.lookupById(id)) }),
   DOMAIN_LOOKUP_BY_NAME: ({ host }, { name }) => ({ dom: toWire(host.lookupByName(name)) }),
@@ -49,24 +45,11 @@ export const domainHandlers: HandlerTable = {
   DOMAIN_SET_VCPUS_FLAGS: ({ host }, { dom, nvcpus, flags }) => host.setVcpusFlags(fromWire(dom), nvcpus, flags),
   DOMAIN_IS_ACTIVE: ({ host }, { dom }) => ({ active: host.isActive(fromWire(dom)) ? 1 : 0 }),
   DOMAIN_IS_PERSISTENT: ({ host }, { dom }) => ({ persistent: host.isPersistent(fromWire(dom)) ? 1 : 0 }),
-  DOMAIN_IS_UPDATED: ({ host }, { dom }) => {
-    host.getState(fromWire(dom));
-    return { updated: 0 };
-  },
+  DOMAIN_IS_UPDATED: ({ host }, { dom }) => ({ updated: host.isUpdated(fromWire(dom)) ? 1 : 0 }),
   DOMAIN_GET_AUTOSTART: ({ host }, { dom }) => ({ autostart: host.getAutostart(fromWire(dom)) ? 1 : 0 }),
   DOMAIN_GET_OS_TYPE: ({ host }, { dom }) => ({ type: host.getOSType(fromWire(dom)) }),
   DOMAIN_HAS_MANAGED_SAVE_IMAGE: ({ host }, { dom }) => ({ result: host.hasManagedSaveImage(fromWire(dom)) ? 1 : 0 }),
-  // Security driver "none": an empty, NUL-terminated label, not enforcing.
-  DOMAIN_GET_SECURITY_LABEL: ({ host }, { dom }) => {
-    host.getState(fromWire(dom));
-    return { label: '\0', enforcing: 0 };
-  },
-  DOMAIN_GET_MESSAGES: ({ host }, { dom }) => {
-    host.getState(fromWire(dom));
-    return { msgs: [] };
-  },
-  DOMAIN_SNAPSHOT_NUM: ({ host }, { dom }) => {
-    host.getState(fromWire(dom));
-    return { num: 0 };
-  },
+  DOMAIN_GET_SECURITY_LABEL: ({ host }, { dom }) => host.getSecurityLabel(fromWire(dom)),
+  DOMAIN_GET_MESSAGES: ({ host }, { dom }) => ({ msgs: host.getMessages(fromWire(dom)) }),
+  DOMAIN_SNAPSHOT_NUM: ({ host }, { dom }) => ({ num: host.snapshotNum(fromWire(dom)) }),
 };

@@ -2,22 +2,6 @@
 import type { HandlerTable } from '../context.ts';
 import { fromWire, toWire } from '../wire.ts';
 
-/** VIR_DOMAIN_JOB_NONE with every counter zero: the fake's operations finish within their call. */
-const NO_JOB = {
-  type: 0,
-  timeElapsed: 0n,
-  timeRemaining: 0n,
-  dataTotal: 0n,
-  dataProcessed: 0n,
-  dataRemaining: 0n,
-  memTotal: 0n,
-  memProcessed: 0n,
-  memRemaining: 0n,
-  fileTotal: 0n,
-  fileProcessed: 0n,
-  fileRemaining: 0n,
-};
-
 export const lifecycleHandlers: HandlerTable = {
   DOMAIN_CREATE: ({ host }, { dom }) => void host.create(fromWire(dom), 0),
   DOMAIN_CREATE_WITH_FLAGS: ({ host }, { dom, flags }) => ({ dom: toWire(host.create(fromWire(dom), flags)) }),
@@ -38,14 +22,8 @@ export const lifecycleHandlers: HandlerTable = {
   DOMAIN_RESTORE: ({ host }, a) => void host.restore(a.from),
   DOMAIN_RESTORE_FLAGS: ({ host }, a) => void host.restore(a.from),
 
-  DOMAIN_GET_JOB_INFO: ({ host }, { dom }) => {
-    host.getState(fromWire(dom));
-    return NO_JOB;
-  },
-  DOMAIN_GET_JOB_STATS: ({ host }, { dom }) => {
-    host.getState(fromWire(dom));
-    return { type: 0, params: [] };
-  },
+  DOMAIN_GET_JOB_INFO: ({ host }, { dom }) => host.getJobInfo(fromWire(dom)),
+  DOMAIN_GET_JOB_STATS: ({ host }, { dom }) => host.getJobStats(fromWire(dom)),
 
   DOMAIN_GET_LAUNCH_SECURITY_INFO: ({ host }, { dom }) => ({ params: host.launchSecurityInfo(fromWire(dom)) }),
   DOMAIN_SET_LAUNCH_SECURITY_STATE: ({ host }, { dom, params }) => host.setLaunchSecurityState(fromWire(dom), params),

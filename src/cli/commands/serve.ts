@@ -20,7 +20,7 @@ import { serveFleet } from './serve-fleet.ts';
 
 interface Served {
   readonly profile: string;
-  readonly daemon: FakeLibvirtd;
+  readonly daemon: FakeLibvirtd<FakeHost>;
   readonly sysroot: string;
   readonly untrack: (() => void) | null;
   readonly store: DomainStore | null;
