@@ -1,7 +1,7 @@
 /**
  * Conformance inside a driver project's own vitest suite:
  *
- *   import { describeConformance } from 'sevharness/conformance/vitest.ts';
+ *   import { describeConformance } from 'sevharness/vitest';
  *   describeConformance({ driver: () => createMyDriver(), profiles: ['milan-7003-es8'] });
  *
  * registers one vitest test per profile × case. A not-applicable or not-implemented case is
