@@ -45,13 +45,7 @@ import {
   type Spawned,
   type ValidatedRequest,
 } from '../contract.ts';
-import { warningCodeOf, type DriverConfig, type HostReport } from '../../src/driver/detect.ts';
-import { SysrootFiles, WireSource, type HostFiles, type LibvirtSource } from '../../src/driver/host-source.ts';
-import { ReferenceSevDriver, type Instance } from '../../src/driver/index.ts';
-import type { EncryptionModel } from '../../src/driver/inventory.ts';
-import { DriverRefusal, refuse } from '../../src/driver/refusals.ts';
-import { planGuest, requestText, translateRequest, type Flavor, type GuestPlan, type Image } from '../../src/driver/request.ts';
-import { IndexedScheduler, RC_MEMORY_MB } from '../../src/driver/scheduler.ts';
+import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, type Image, IndexedScheduler, type Instance, type LibvirtSource, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError } from '../../src/libvirt/errors.ts';
 

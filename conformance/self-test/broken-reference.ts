@@ -7,8 +7,7 @@
  */
 import type { SevDriver } from '../contract.ts';
 import { createReferenceDriver } from '../adapters/reference.ts';
-import type { HostReport, ModelReport } from '../../src/driver/detect.ts';
-import { hostInventory, hostTraits } from '../../src/driver/inventory.ts';
+import { hostInventory, type HostReport, hostTraits, type ModelReport } from '../../src/driver/index.ts';
 import type { BrokenDriverSpec } from './types.ts';
 
 /** The reference adapter around the spec's variant, describing itself as `broken:<name>`. */

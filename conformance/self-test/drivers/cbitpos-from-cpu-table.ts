@@ -14,8 +14,7 @@
  */
 import { decodeCpuid } from '../../../fakelibvirt/profile/derive.ts';
 import { expandGeneratedSpec, generatedProfile } from '../../../fakelibvirt/profile/generate.ts';
-import { CPUINFO_FILE, type HostReport } from '../../../src/driver/detect.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { CPUINFO_FILE, type HostReport, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { caseById } from '../../catalogue/index.ts';
 import { profileTruth } from '../../truth.ts';
 import type { BrokenDriverSpec, FailureGroup } from '../types.ts';

@@ -12,8 +12,7 @@
  *   boots, and the ES boot and ES slot cases on all-es.
  * naples-7001 is the control: its C-bit is 47, so the bug is invisible there.
  */
-import type { HostReport } from '../../../src/driver/detect.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { type HostReport, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 const HARD_CODED_CBITPOS = 47;

@@ -9,9 +9,7 @@
  * newer libvirt notices the node is gone, re-probes and drops <sev>, so there the driver is right
  * by luck (rome-7002, libvirt 8.0, is that control).
  */
-import { DEV_SEV } from '../../../src/driver/detect.ts';
-import type { HostFiles } from '../../../src/driver/host-source.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { DEV_SEV, type HostFiles, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 class DevSevAssumedUsable implements HostFiles {

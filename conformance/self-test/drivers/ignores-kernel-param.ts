@@ -10,9 +10,7 @@
  * rome-7002-sev-off (kernel off from boot) does not catch it: QEMU's probe fails there, so libvirt
  * shows no SEV either. milan-7003-253 (libvirt 8.0) is the control that re-probes.
  */
-import { KVM_AMD_PARAM_DIR } from '../../../src/driver/detect.ts';
-import type { HostFiles } from '../../../src/driver/host-source.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { type HostFiles, KVM_AMD_PARAM_DIR, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 const SEV_PARAM = `${KVM_AMD_PARAM_DIR}/sev`;

@@ -13,9 +13,7 @@
  *   do not look at guest faults.
  * milan-7003-253 (QEMU 6.2) is where the device rule is advisory: only the guest-agent case fails.
  */
-import type { GuestPlan } from '../../../src/driver/request.ts';
-import { WireSource, type DomainIdentity } from '../../../src/driver/host-source.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { type DomainIdentity, type GuestPlan, ReferenceSevDriver, WireSource } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** What the builder emits without its IOMMU lines: the attribute and the `<driver>` element go. */

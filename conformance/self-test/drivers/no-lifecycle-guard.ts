@@ -8,9 +8,7 @@
  * SEV (milan-7003-253 here). intel-xeon is the control: no SEV guest can be booted there, so no
  * lifecycle case applies and nothing else changes.
  */
-import { WireSource } from '../../../src/driver/host-source.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { refuse } from '../../../src/driver/refusals.ts';
+import { ReferenceSevDriver, refuse, WireSource } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** virDomainMigrateFlags: VIR_MIGRATE_LIVE. */

@@ -12,9 +12,7 @@
  * operator-cap cases there see the ES slots added on top of the cap. naples-7001
  * (no ES ASIDs) is the control.
  */
-import type { HostReport } from '../../../src/driver/detect.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import { MODELS } from '../../../src/driver/inventory.ts';
+import { type HostReport, MODELS, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 class PooledSevSlots extends ReferenceSevDriver {

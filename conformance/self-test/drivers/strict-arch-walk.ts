@@ -9,9 +9,7 @@
  * present the walk succeeds and the report is the reference's (milan-7003-es8 judged in full, and
  * intel-xeon, where there is no SEV to hide, are the controls).
  */
-import type { HostReport } from '../../../src/driver/detect.ts';
-import { parseCapabilities } from '../../../src/driver/host-xml.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { type HostReport, parseCapabilities, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 

@@ -14,8 +14,7 @@
  * operator setting this driver honours. On naples-7001 the slot count is not knowable (libvirt 6.0,
  * kernel 5.4), so no case there may insist on it: the control.
  */
-import { NO_PLAIN_SEV_ASIDS, type HostReport } from '../../../src/driver/detect.ts';
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
+import { type HostReport, NO_PLAIN_SEV_ASIDS, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { withModels } from '../broken-reference.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 

@@ -9,9 +9,7 @@
  * boot.sev-es-guest-runs-encrypted). memory.pinned-covers-regions only asks for NODBG, which is
  * still set; no lifecycle case looks at the policy.
  */
-import { ReferenceSevDriver } from '../../../src/driver/index.ts';
-import type { EncryptionModel } from '../../../src/driver/inventory.ts';
-import type { GuestPlan } from '../../../src/driver/request.ts';
+import { type EncryptionModel, type GuestPlan, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
 
 /** SNP keeps its own policy; only the two SEV models get the weak one. */
