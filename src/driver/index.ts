@@ -1,6 +1,12 @@
 /**
- * The reference SEV compute driver: detect the host once, validate requests, build domain XML,
- * drive libvirt through a `LibvirtSource`, and guard lifecycle operations SEV cannot survive.
+ * `sevharness/driver`: the reference SEV compute driver: detect the host once, validate requests,
+ * build domain XML, drive libvirt through a `LibvirtSource`, and guard lifecycle operations SEV
+ * cannot survive.
+ *
+ *   import { ReferenceSevDriver, SysrootFiles, WireSource } from 'sevharness/driver';
+ *   import { connect } from 'sevharness/client';
+ *   const driver = new ReferenceSevDriver(new WireSource(await connect(uri)), new SysrootFiles(sysroot));
+ *   await driver.init();
  */
 import { buildDomainXml, hostFragments, type HostFragments } from './builder.ts';
 import { coded, detectHost, type DriverConfig, type HostReport } from './detect.ts';
@@ -359,6 +365,10 @@ export { LinearScheduler } from './scheduler-linear.ts';
 export { WireSource, SysrootFiles, MapFiles, type LibvirtSource, type HostFiles, type DomainIdentity } from './host-source.ts';
 export { interfaceDeviceXml, volumeDeviceXml, withDevice, nextVirtioDiskTarget, type HotplugKind } from './hotplug.ts';
 export { guardOperation, OPERATIONS } from './guards.ts';
+export { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
+export { MODELS, poolKey, type EncryptionModel } from './inventory.ts';
+export type { LifecycleOperation } from './guards.ts';
+export type { HostFragments } from './builder.ts';
 
 // What driver variants build on (conformance/self-test's broken drivers, the conformance adapter,
 // a user's own variant): the files detection reads, its texts, and the pieces it is made of.
@@ -367,5 +377,3 @@ export { hostInventory, hostTraits } from './inventory.ts';
 export { requestText } from './request.ts';
 export { refuse } from './refusals.ts';
 export { parseCapabilities } from './host-xml.ts';
-export { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
-export { MODELS, poolKey, type EncryptionModel } from './inventory.ts';
