@@ -59,6 +59,8 @@ export const SLOTS = area('slots', [
     novaScenario: [31],
     ops: ['reportHost', 'spawn', 'lifecycle'],
     given: { request: SEV },
+    // Its first steps are slots.sev-exhaustion's: filling every SEV slot once serves both.
+    continues: 'slots.sev-exhaustion',
     appliesTo: (t) => {
       const base = needsFreshCacheSev(t);
       return base !== true ? base : t.maxGuests > 0 ? memoryHolds(t, t.maxGuests) : 'host has no SEV slots';

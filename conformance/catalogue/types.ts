@@ -178,6 +178,13 @@ export interface Case {
   readonly ops: readonly OperationName[];
   /** What the runner arranges; a function when it depends on the profile (e.g. a machine name). */
   readonly given?: Given | ((truth: ProfileTruth) => Given);
+  /**
+   * The id of a case whose judged steps this case's begin with, on the same arranged host. When a
+   * run judges both on a profile they share one host and one series of driver calls: the other
+   * case's verdict is taken where its steps end, and this case goes on from there (every key slot
+   * of a large host is then filled once, not twice). Judged alone, each runs as any case does.
+   */
+  readonly continues?: string;
   appliesTo(truth: ProfileTruth): Applicability;
   expect(truth: ProfileTruth): Expectation;
 }

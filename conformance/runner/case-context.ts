@@ -7,7 +7,7 @@ import { inventoryKey, isRefusal, type BootRequest, type HostContext, type Drive
 import type { Case } from '../catalogue/types.ts';
 import type { ProfileTruth } from '../truth.ts';
 import type { DriverSlot } from './driver-slot.ts';
-import { MalformedAnswer } from './outcomes.ts';
+import { MalformedAnswer, type Verdict } from './outcomes.ts';
 import { encryptionModelOf, withConfig, type InstanceNames } from './requests.ts';
 import type { Target, TargetHost } from './target.ts';
 
@@ -35,6 +35,8 @@ export class CaseContext {
   /** Guest XML documents to check against libvirt's schema after the profile's cases ran. */
   readonly schemaChecks: string[] = [];
   readonly booted: BootedGuest[] = [];
+  /** In a shared run (run.ts), where the verdict of the case this one continues is handed over. */
+  prefixVerdict: Verdict | null = null;
   private readonly extraHosts: TargetHost[] = [];
   private reportCache: HostReport | null = null;
   private configValue: DriverConfig;
@@ -73,6 +75,11 @@ export class CaseContext {
   /** The host as the driver is handed it back: its report of the host, plus the host's URI and sysroot. */
   async hostContext(host: TargetHost = this.host): Promise<HostContext> {
     return { ...(await this.report(host)), uri: host.uri, sysroot: host.sysroot };
+  }
+
+  /** A judge's word that the steps of a case this one continues (catalogue `continues`) ended with `v`. */
+  prefixJudged(v: Verdict): void {
+    this.prefixVerdict ??= v;
   }
 
   get openedExtraHosts(): boolean {

@@ -5,7 +5,7 @@
  * against libvirt's schema in one batch per profile.
  */
 import { describeFault } from '../../fakelibvirt/control/fault.ts';
-import { MEM_ENCRYPTION_MODELS, type DriverDescription, type MemEncryptionModel } from '../contract.ts';
+import { MEM_ENCRYPTION_MODELS, type BootRequest, type DriverDescription, type MemEncryptionModel } from '../contract.ts';
 import type { Case, Expectation, Given, HostAction } from '../catalogue/types.ts';
 import { versionAtLeast } from '../../fakelibvirt/profile/version.ts';
 import type { ProfileTruth } from '../truth.ts';
@@ -13,8 +13,8 @@ import { CaseContext, isHostless, refusalText } from './case-context.ts';
 import type { DriverFactory } from './driver-spec.ts';
 import { DriverSlot, type DriverLimitsOverride } from './driver-slot.ts';
 import { FakeTarget } from './fake-target.ts';
-import { judge } from './judges/index.ts';
-import { ArrangeFailure, MalformedAnswer, NotApplicable } from './outcomes.ts';
+import { judge, judgedAsPrefix } from './judges/index.ts';
+import { ArrangeFailure, MalformedAnswer, NotApplicable, type Verdict } from './outcomes.ts';
 import { buildRequest, InstanceNames, requestedModel, withModel } from './requests.ts';
 import { selectCases, selectProfiles } from './select.ts';
 import type { Target } from './target.ts';
@@ -104,23 +104,34 @@ class Runner {
     return missing;
   }
 
-  async runCase(c: Case, profile: string, truth: ProfileTruth): Promise<CaseOutcome> {
+  /** Whether the case runs at all: applicability, a started driver, the operations and model it needs. */
+  private async prepare(c: Case, truth: ProfileTruth): Promise<Prepared> {
     const applies = c.appliesTo(truth);
-    if (applies !== true) return { status: 'not-applicable', reason: applies };
-    if (this.startError) return { status: 'error', reason: this.startError };
+    if (applies !== true) return { ready: false, outcome: { status: 'not-applicable', reason: applies } };
+    if (this.startError) return { ready: false, outcome: { status: 'error', reason: this.startError } };
     const given = givenOf(c, truth);
     const request = buildRequest(given.request);
     const expectation = c.expect(truth);
-
-    let ctx: CaseContext | null = null;
     try {
       const missing = await this.missingOps(c);
-      if (missing.length) return { status: 'not-implemented', reason: `driver does not implement ${missing.join(', ')}` };
+      if (missing.length) return { ready: false, outcome: { status: 'not-implemented', reason: `driver does not implement ${missing.join(', ')}` } };
       const model = requestedModel(request);
       if (model && (MEM_ENCRYPTION_MODELS as readonly string[]).includes(model) && !this.desc.models.includes(model as MemEncryptionModel) && !expectsRefusal(expectation)) {
-        return { status: 'not-implemented', reason: `driver builds no ${model} guests (describe().models)` };
+        return { ready: false, outcome: { status: 'not-implemented', reason: `driver builds no ${model} guests (describe().models)` } };
       }
+    } catch (e) {
+      return { ready: false, outcome: thrownOutcome(e) };
+    }
+    return { ready: true, given, request, expectation };
+  }
+
+  /** Arranges the case on a new host and judges it; `ctx.prefixVerdict` is read by a shared run. */
+  private async execute(c: Case, profile: string, truth: ProfileTruth, p: Ready, onContext?: (ctx: CaseContext) => void): Promise<CaseOutcome> {
+    const { given, request, expectation } = p;
+    let ctx: CaseContext | null = null;
+    try {
       ctx = new CaseContext(c, truth, await this.target.open(profile), this.target, this.slot, request, this.names);
+      onContext?.(ctx);
       // A case that involves the host starts as a compute service does, by reporting it; request
       // validation alone is judged at API level, with no host known.
       if (!isHostless(c)) await ctx.report();
@@ -131,17 +142,35 @@ class Runner {
       // real target keeps its URI from case to case: a driver that saw it bent by a fault (the
       // fault is dropped when the case closes) starts afresh too.
       const dirty = ctx.openedExtraHosts || (given.host ?? []).some((a) => a.do === 'fault');
-      return v.ok
-        ? { status: 'pass', ...(v.note && { reason: v.note }), schemaChecks: ctx.schemaChecks, dirty }
-        : { status: 'fail', reason: v.reason, dirty };
+      return verdictOutcome(v, ctx.schemaChecks, dirty);
     } catch (e) {
-      if (e instanceof NotApplicable) return { status: 'not-applicable', reason: e.message, dirty: true };
-      if (e instanceof MalformedAnswer) return { status: 'fail', reason: e.message, dirty: true };
-      if (e instanceof ArrangeFailure) return { status: 'fail', reason: `arranging the case: ${e.message}`, dirty: true };
-      return { status: 'error', reason: errorText(e), dirty: true };
+      return thrownOutcome(e);
     } finally {
       await ctx?.close().catch(() => undefined);
     }
+  }
+
+  async runCase(c: Case, profile: string, truth: ProfileTruth): Promise<CaseOutcome> {
+    const p = await this.prepare(c, truth);
+    return p.ready ? this.execute(c, profile, truth, p) : p.outcome;
+  }
+
+  /**
+   * One run for two cases when `full` continues `prefix` (catalogue `continues`) and both run here
+   * with the same arrangement: `full` is judged, and `prefix` gets the verdict its steps reached
+   * (or, when the run ended before them, the same ending). Null when they must run apart.
+   */
+  private async runShared(prefix: Case, full: Case, profile: string, truth: ProfileTruth): Promise<{ prefix: CaseOutcome; full: CaseOutcome } | null> {
+    const [p, f] = [await this.prepare(prefix, truth), await this.prepare(full, truth)];
+    if (!p.ready || !f.ready) return null;
+    if (JSON.stringify(p.given) !== JSON.stringify(f.given) || !judgedAsPrefix(p.expectation, f.expectation)) return null;
+    let ctx: CaseContext | null = null;
+    const fullOutcome = await this.execute(full, profile, truth, f, (c) => (ctx = c));
+    const reached = (ctx as CaseContext | null)?.prefixVerdict ?? null;
+    if (reached) return { prefix: verdictOutcome(reached, [], fullOutcome.dirty ?? false), full: fullOutcome };
+    // The run ended before the prefix's steps did: a failure there is the prefix's own.
+    if (fullOutcome.status === 'pass') return { prefix: { status: 'error', reason: `the shared run with ${full.id} passed without judging this case's steps`, dirty: true }, full: fullOutcome };
+    return { prefix: fullOutcome, full: fullOutcome };
   }
 
   /**
@@ -155,11 +184,25 @@ class Runner {
     // API-level cases first, while the profile's fresh driver knows no host: a driver may use
     // the hosts it has seen, and these cases must not depend on which ones that were.
     const order = [...cases.filter(isHostless), ...cases.filter((c) => !isHostless(c))];
+    const partners = sharedRunPartners(order);
+    /** Outcomes a shared run settled for a case later in the order; its driver state is the run's. */
+    const settled = new Map<string, CaseOutcome>();
     for (const c of order) {
       progress(c.id);
       const t0 = performance.now();
       this.slot.markLog();
-      const o = await this.runCase(c, profile, truth);
+      let o = settled.get(c.id);
+      if (!o) {
+        const partner = partners.get(c.id);
+        const shared = partner ? await this.runShared(partner.prefix, partner.full, profile, truth) : null;
+        if (shared && partner) {
+          const mine = partner.prefix === c ? shared.prefix : shared.full;
+          const later = partner.prefix === c ? partner.full : partner.prefix;
+          // The driver's state after the run is judged once, with the case that ran it.
+          o = { ...mine, dirty: shared.full.dirty ?? false };
+          settled.set(later.id, { ...(partner.prefix === c ? shared.full : shared.prefix), dirty: false });
+        } else o = await this.runCase(c, profile, truth);
+      }
       // Read after the stop: a replaced driver's last words (a traceback) belong to this case.
       if (o.dirty) await this.slot.stop();
       const log = this.slot.log();
@@ -203,6 +246,37 @@ async function applySchemaChecks(results: CaseResult[], checks: ReadonlyArray<{ 
       ? { ...r, status: 'fail', reason: `guest XML fails libvirt's domain schema: ${complaint}` }
       : { ...r, reason: [r.reason, `advisory: libvirt 9.0's domain schema rejects the XML (host runs libvirt ${truth.profile.libvirt.version}): ${complaint}`].filter(Boolean).join('; ') };
   }
+}
+
+type Ready = { readonly ready: true; readonly given: Given; readonly request: BootRequest; readonly expectation: Expectation };
+type Prepared = Ready | { readonly ready: false; readonly outcome: CaseOutcome };
+
+function verdictOutcome(v: Verdict, schemaChecks: readonly string[], dirty: boolean): CaseOutcome {
+  return v.ok ? { status: 'pass', ...(v.note && { reason: v.note }), schemaChecks, dirty } : { status: 'fail', reason: v.reason, dirty };
+}
+
+/** What a case that threw ends as: the runner's three exceptions have their status, the rest is an error. */
+function thrownOutcome(e: unknown): CaseOutcome {
+  if (e instanceof NotApplicable) return { status: 'not-applicable', reason: e.message, dirty: true };
+  if (e instanceof MalformedAnswer) return { status: 'fail', reason: e.message, dirty: true };
+  if (e instanceof ArrangeFailure) return { status: 'fail', reason: `arranging the case: ${e.message}`, dirty: true };
+  return { status: 'error', reason: errorText(e), dirty: true };
+}
+
+/**
+ * Pairs of cases that may share a run (catalogue `continues`), keyed by whichever comes first in
+ * `order`: the run happens there, and the other case takes its settled outcome when reached.
+ */
+function sharedRunPartners(order: readonly Case[]): Map<string, { prefix: Case; full: Case }> {
+  const byId = new Map(order.map((c) => [c.id, c]));
+  const out = new Map<string, { prefix: Case; full: Case }>();
+  for (const full of order) {
+    const prefix = full.continues === undefined ? undefined : byId.get(full.continues);
+    if (!prefix || prefix === full) continue;
+    const first = order.indexOf(prefix) < order.indexOf(full) ? prefix : full;
+    out.set(first.id, { prefix, full });
+  }
+  return out;
 }
 
 function errorText(e: unknown): string {

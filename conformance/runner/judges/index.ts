@@ -45,3 +45,14 @@ export const JUDGES: JudgeTable = {
 export function judge(exp: Expectation, ctx: CaseContext): Promise<Verdict> {
   return (JUDGES[exp.kind] as Judge<typeof exp.kind>)(exp as never, ctx);
 }
+
+/**
+ * Whether judging `full` first takes every step of judging `prefix`, in the same order on the same
+ * arranged host, and reports `prefix`'s verdict where those steps end (`ctx.prefixJudged`): a
+ * shared run (catalogue `continues`) may then stand for both. Today: the slots judge with and
+ * without reuse after delete.
+ */
+export function judgedAsPrefix(prefix: Expectation, full: Expectation): boolean {
+  if (prefix.kind !== 'slots' || full.kind !== 'slots') return false;
+  return !prefix.reuseAfterDelete && full.reuseAfterDelete && prefix.model === full.model && prefix.total === full.total && prefix.then.join() === full.then.join();
+}

@@ -46,6 +46,8 @@ export const judgeSlots: Judge<'slots'> = async (exp, ctx) => {
   if (harmed) return fail(`after refusing guest ${exp.total + 1}: ${harmed}`);
 
   if (exp.reuseAfterDelete) {
+    // Everything the same expectation without the reuse judges has passed (judgedAsPrefix).
+    ctx.prefixJudged(PASS);
     const victim = ctx.booted[0]!;
     const del = await ctx.delete(victim);
     if (isRefusal(del)) return fail(`delete of ${victim.spawned.domainName} refused: ${refusalText(del)}`);
