@@ -101,6 +101,7 @@ function procedureNameOf(fn: string): string {
     .toUpperCase();
 }
 
+// A skipped describe still collects its body: without the sources, it reads nothing.
 describe.skipIf(source === null)("the procedure table against libvirt 9.0's sources (Debian 12)", () => {
   const x = protocolProcedures(source?.remoteProtocol ?? '');
   const rows = LIBVIRT_PROCEDURES;
@@ -132,7 +133,7 @@ describe.skipIf(source === null)("the procedure table against libvirt 9.0's sour
   });
 
   describe('read-only access', () => {
-    const api = apiFunctions(source?.root ?? '');
+    const api = source === null ? new Map<string, ApiFunction>() : apiFunctions(source.root);
     const byProcedure = new Map([...api.values()].map((f) => [procedureNameOf(f.name), f]));
     const calls = rows.filter((r) => r.kind === 'call');
 
