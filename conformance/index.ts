@@ -35,6 +35,8 @@ export { CASES, caseById, casesByArea, AREAS, AREA_TITLES, type Case, type Area 
 // Drivers ready to judge.
 /** The reference driver (`sevharness/driver`) behind the contract. */
 export { createReferenceDriver, REFERENCE_DRIVER_NAME, type ReferenceDriverOptions, type ReferenceHost } from './adapters/reference.ts';
+/** The reference driver's `LibvirtSource` over a FakeHost in the same process (no socket). */
+export { FakeHostSource } from './fake-host-source.ts';
 /** A driver in any language, as a child process speaking PROTOCOL.md. */
 export { startProcessDriver, ProcessDriverError, type ProcessDriver, type ProcessDriverOptions, type ProcessTimeouts } from './adapters/process.ts';
 
