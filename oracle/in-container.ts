@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { DISTROS, isDistro } from '../containers/images.ts';
 import { startRealLibvirt, type RealLibvirt } from '../containers/real-libvirt.ts';
 import { ORACLE_DIR } from './corpus.ts';
-import type { RecordTarget } from './record.ts';
+import type { RecordTarget } from './record-target.ts';
 import { RECORDED_VERSIONS, versionOfDistro } from './versions.ts';
 
 const ORACLE_DIR_IN_CONTAINER = '/oracle';

@@ -24,6 +24,7 @@ import { loadProfile } from '../fakelibvirt/profile/load.ts';
 import { profileSevView } from '../fakelibvirt/views/libvirt-sev.ts';
 import { CORPUS_FILE, RECORDS_DIR, readCorpus, type DefineRecord } from './corpus.ts';
 import { normaliseGenerated } from './normalise.ts';
+import type { RecordTarget } from './record-target.ts';
 import { OracleProcess, SYSTEM_PYTHON, oracleUnavailable, prepareRoot, type OracleAnswer, type OracleContainer, type OracleSev } from './oracle-process.ts';
 
 /** The SEV profile whose values the patched oracle reports (libvirt 9.0, QEMU 7.2 like the oracle). */
@@ -90,15 +91,7 @@ function normaliseAnswer(input: string, a: OracleAnswer): OracleAnswer {
   return a.outcome === 'ok' ? { outcome: 'ok', xml: normaliseGenerated(input, a.xml) } : a;
 }
 
-/** Where a recording runs: this machine, or a real-libvirt container of a Debian release. */
-export interface RecordTarget {
-  readonly sevProfile: string;
-  readonly container?: OracleContainer;
-  /** The libvirt version whose records these are (their file names). */
-  readonly libvirt: string;
-  /** `dpkg-query`'s version of a Debian package where libvirt runs. */
-  packageVersion(name: string): string;
-}
+export type { RecordTarget } from './record-target.ts';
 
 export const MACHINE_TARGET: RecordTarget = {
   sevProfile: ORACLE_SEV_PROFILE,

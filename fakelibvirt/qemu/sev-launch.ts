@@ -7,9 +7,8 @@
  */
 import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/status.ts';
 import type { SevFirmware } from '../firmware/sev-firmware.ts';
-import { kernelHashesTable, type DirectKernelBoot } from '../firmware/guid-tables.ts';
+import { kernelHashesTable, type DirectKernelBoot, type SecretEntry } from '../firmware/guid-tables.ts';
 import { ovmfImage, type FirmwareImage, type OvmfArea } from '../firmware/ovmf.ts';
-import type { InjectedSecret } from './sev-secret.ts';
 import { launchVmsas, type CpuSignature } from '../firmware/vmsa.ts';
 import { snpLaunchMeasurement } from '../firmware/snp/guest-measurement.ts';
 import { idBlockRefusal } from '../firmware/snp/id-block.ts';
@@ -22,6 +21,14 @@ import { versionAtLeast } from '../profile/version.ts';
 import { accelPrefix, qemuSevText, sevInitFunction } from './messages.ts';
 
 export type AsidKind = 'sev' | 'sev-es' | 'sev-snp';
+
+/** A secret the firmware wrote into the guest: where, and what the guest reads there. */
+export interface InjectedSecret {
+  readonly gpa: number;
+  readonly plaintext: Buffer;
+  /** OVMF's secret table decoded, when the plaintext is one (what the validator injects). */
+  readonly entries: readonly SecretEntry[] | null;
+}
 
 export interface SevGuestRuntime {
   readonly kind: AsidKind;

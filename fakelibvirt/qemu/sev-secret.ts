@@ -11,18 +11,13 @@ import type { SevFirmware } from '../firmware/sev-firmware.ts';
 import { GUEST_STATES } from '../firmware/commands.ts';
 import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/status.ts';
 import { qemuSevText } from './messages.ts';
-import type { SevGuestRuntime } from './sev-launch.ts';
+import type { InjectedSecret, SevGuestRuntime } from './sev-launch.ts';
+
+export type { InjectedSecret } from './sev-launch.ts';
 
 /** The LAUNCH_SECRET packet header: flags u32 ‖ IV(16) ‖ MAC(32). */
 const SECRET_HEADER_LEN = 52;
 
-/** A secret the firmware wrote into the guest: where, and what the guest reads there. */
-export interface InjectedSecret {
-  readonly gpa: number;
-  readonly plaintext: Buffer;
-  /** OVMF's secret table decoded, when the plaintext is one (what the validator injects). */
-  readonly entries: readonly SecretEntry[] | null;
-}
 
 const qmpError = (msg: string) =>
   LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, `unable to execute QEMU command 'sev-inject-launch-secret': ${msg}`);

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { ensureOwnDir, writeOwnFile } from '../../src/fs/own-files.ts';
 import { ovmfImage } from '../firmware/ovmf.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
-import type { SysrootEntry } from './sysroot.ts';
+import type { SysrootEntry } from './sysroot-entry.ts';
 
 /** The loader paths whose images the sysroot carries: the profile's OVMF code builds. */
 export function firmwareImagePaths(profile: HardwareProfile): string[] {

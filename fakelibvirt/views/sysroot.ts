@@ -13,7 +13,10 @@ import type { HardwareProfile } from '../profile/schema.ts';
 import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
 import { formatCpuinfo } from './cpuinfo.ts';
 import { materializeFirmwareImages } from './sysroot-firmware.ts';
+import type { SysrootEntry } from './sysroot-entry.ts';
 import { cpuidRegisters, hostFiles, type PutFile } from './sysroot-host.ts';
+
+export type { SysrootEntry } from './sysroot-entry.ts';
 
 /** Parts of the tree written by other modules; each adds its files through `put`. */
 type SysrootPart = (profile: HardwareProfile, kernel: KernelSevState, put: PutFile) => void;
@@ -23,21 +26,6 @@ const PARTS: readonly SysrootPart[] = [hostFiles];
 const DEV_SEV_NODE = { major: 10, minor: 124 } as const;
 /** The x86 cpuid driver's character devices (Documentation/admin-guide/devices.txt: 203 = CPU CPUID). */
 const CPUID_NODE = { major: 203, minor: 0 } as const;
-
-export interface SysrootEntry {
-  readonly path: string;
-  readonly kind: 'file' | 'chardev';
-  readonly mode: string;
-  readonly owner: string;
-  readonly group: string;
-  readonly major?: number;
-  readonly minor?: number;
-  /**
-   * For the cpuid device (/dev/cpu/0/cpuid, read with pread at the leaf's offset): the leaves the
-   * host answers, as hex leaf → [EAX, EBX, ECX, EDX]. A placeholder file cannot be read that way.
-   */
-  readonly registers?: Readonly<Record<string, readonly [number, number, number, number]>>;
-}
 
 export interface SysrootManifest {
   readonly profile: string;

@@ -6,7 +6,9 @@
 import { canonicalMachine, parseCapabilities, parseDomainCapabilities, type DomainCapabilities, type GuestArch } from './host-xml.ts';
 import { asidCeiling } from './asid-ceiling.ts';
 import type { HostFiles, LibvirtSource } from './host-source.ts';
-import { hostInventory, hostTraits, type InventoryRecord } from './inventory.ts';
+import { hostInventory, hostTraits, type InventoryRecord, type ModelReport } from './inventory.ts';
+
+export type { ModelReport } from './inventory.ts';
 
 export const KVM_AMD_PARAM_DIR = 'sys/module/kvm_amd/parameters';
 export const MISC_CAPACITY_FILE = 'sys/fs/cgroup/misc.capacity';
@@ -51,11 +53,6 @@ export interface DriverConfig {
   readonly ovmf?: readonly { readonly code: string; readonly vars: string }[];
 }
 
-export interface ModelReport {
-  readonly available: boolean;
-  readonly slots: number;
-  readonly reason?: string;
-}
 export interface SevReport extends ModelReport {
   readonly cbitpos?: number;
   readonly reducedPhysBits?: number;

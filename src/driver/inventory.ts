@@ -3,12 +3,18 @@
  * model is its own provider (nova 32+'s `<node>_amd_sev` / `<node>_amd_sev_es` children), so a
  * request's required trait decides which pool its one context comes from.
  */
-import type { ModelReport } from './detect.ts';
 
 export const TRAIT_SEV = 'HW_CPU_X86_AMD_SEV';
 export const TRAIT_SEV_ES = 'HW_CPU_X86_AMD_SEV_ES';
 export const TRAIT_SEV_SNP = 'HW_CPU_X86_AMD_SEV_SNP';
 export const RC_MEM_ENCRYPTION_CONTEXT = 'MEM_ENCRYPTION_CONTEXT';
+
+/** What the host offers for one encryption model (detection's finding, the inventory's input). */
+export interface ModelReport {
+  readonly available: boolean;
+  readonly slots: number;
+  readonly reason?: string;
+}
 
 export type EncryptionModel = 'amd-sev' | 'amd-sev-es' | 'amd-sev-snp';
 
