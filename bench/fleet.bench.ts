@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Bench } from 'tinybench';
-import { FakeFleet, type FleetMember } from '../fakelibvirt/host/fake-host.ts';
+import { FakeFleet, type FleetMember } from '../fakelibvirt/fleet/fake-fleet.ts';
 import { sysrootFiles } from '../fakelibvirt/views/sysroot.ts';
 import { ReferenceSevDriver } from '../src/driver/index.ts';
 import { FakeHostSource } from '../conformance/fake-host-source.ts';

@@ -71,8 +71,6 @@ import { HostEventLog } from './host-events.ts';
 
 export type { DomainRef } from './domain-registry.ts';
 export type { DomainHandle, DomainInfo, DomainJobInfo, LibvirtBackend, LifecycleEventRecord, LifecycleListener } from './libvirt-backend.ts';
-/** Many hosts in one process from a profile mix, sharing what is immutable per profile. */
-export { FakeFleet, type FleetMember } from '../fleet/fake-fleet.ts';
 type Obj = DomainObj<GuestRuntime>;
 
 const opInvalid = (domain: VirErrorDomain, detail: string) => LibvirtError.of(VirErrorNumber.OPERATION_INVALID, domain, detail);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeFleet } from '../../fakelibvirt/host/fake-host.ts';
+import { FakeFleet } from '../../fakelibvirt/fleet/fake-fleet.ts';
 import { fleetLayout, parseFleetSpec, FleetSpecError } from '../../fakelibvirt/fleet/fleet-spec.ts';
 import { sharedDomainCapabilitiesXml } from '../../fakelibvirt/fleet/shared-views.ts';
 import { domainCapabilitiesXml } from '../../fakelibvirt/views/domain-capabilities.ts';
