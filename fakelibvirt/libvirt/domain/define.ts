@@ -20,6 +20,7 @@ import * as launchSecurity from './launch-security.ts';
 import * as implicitDevices from './implicit-devices.ts';
 import * as addresses from './addresses.ts';
 import * as qemuValidate from './qemu-validate.ts';
+import { selectFirmware } from './firmware-select.ts';
 import { postParseDevicesB, validateDevicesB } from './devices/kinds-b.ts';
 import { validateDevicesC } from './devices/kinds-c.ts';
 
@@ -50,6 +51,8 @@ const PARSE: readonly DraftStep[] = [
 /** virDomainDefPostParse: the driver's basic callback, device defaults, implicit devices, addresses. */
 const POST_PARSE: readonly DraftStep[] = [
   os.postParseMachine,
+  // qemuDomainDefBootPostParse: firmware autoselection, at define from 9.2.
+  selectFirmware,
   general.postParse,
   memory.postParse,
   tunables.postParse,

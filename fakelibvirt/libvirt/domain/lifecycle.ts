@@ -58,7 +58,7 @@ interface LifecycleDef {
 }
 
 const STATE = new WeakMap<DomainDraft, LifecycleDef>();
-const stateOf = (d: DomainDraft): LifecycleDef => {
+export const stateOf = (d: DomainDraft): LifecycleDef => {
   const s = STATE.get(d);
   if (!s) throw new Error('lifecycle: not parsed yet');
   return s;

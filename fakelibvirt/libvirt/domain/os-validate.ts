@@ -82,7 +82,7 @@ function qemuValidateBoot(d: DomainDraft): void {
 }
 
 /** virDomainDefOSValidate: firmware autoselection excludes a hand-picked loader, and the reverse. */
-function validateOsCommon(d: DomainDraft): void {
+export function validateOsCommon(d: DomainDraft): void {
   const os = osOf(d);
   const l = os.loader;
   if (os.firmware !== undefined) {

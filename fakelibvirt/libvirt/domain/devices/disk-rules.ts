@@ -13,6 +13,7 @@ import { controllerModelOf } from './controller.ts';
 import { diskModelOf, formatDisk, type DiskModel } from './disk.ts';
 import { requireSharedMemory } from './filesystem.ts';
 import { iothreadsOf } from '../iothreads.ts';
+import { ruleApplies } from '../since.ts';
 
 const qemuError = (code: VirErrorNumber, message: string) => LibvirtError.of(code, VirErrorDomain.QEMU, message);
 const qemuUnsupported = (message: string) => qemuError(VirErrorNumber.CONFIG_UNSUPPORTED, message);
@@ -106,6 +107,10 @@ export function validateDisk(m: DiskModel, d: DomainDraft): void {
     throw confError(VIR_ERR_NO_TARGET, detail === undefined ? 'missing target information for device' : `missing target information for device ${detail}`);
   }
   const dst = m.dst;
+  // virDomainDiskDefValidateSourceChainOne (newer than 9.0): sheepdog is gone from every driver.
+  if (m.type === 'network' && m.protocol === 'sheepdog' && ruleApplies('sheepdogRefused', d.ctx)) {
+    throw unsupported("'sheepdog' protocol is no longer supported by any hypervisor driver");
+  }
   if (m.sgio === 'unfiltered') throw unsupported('unfiltered sgio is no longer supported');
   if (m.device === 'lun') {
     if (m.type === 'network') {

@@ -11,17 +11,19 @@ import { DEVICE_B_PARSERS } from './kinds-b.ts';
 import { DEVICE_C_PARSERS } from './kinds-c.ts';
 import { parseController } from './controller.ts';
 import { parseDisk } from './disk.ts';
+import { parseCrypto } from './crypto.ts';
+import { ruleApplies } from '../since.ts';
 
 /** Turns one `<KIND>` element as written into its canonical form, or throws libvirt's error. */
 export type DeviceParser = (input: XmlNode, draft: DomainDraft) => XmlNode;
 
 /** Device parsers by element name; a kind without one is kept as written (not modelled yet). */
-const PARSERS: Partial<Record<string, DeviceParser>> = { ...DEVICE_B_PARSERS, ...DEVICE_C_PARSERS, disk: parseDisk, controller: parseController };
+const PARSERS: Partial<Record<string, DeviceParser>> = { ...DEVICE_B_PARSERS, ...DEVICE_C_PARSERS, disk: parseDisk, controller: parseController, crypto: parseCrypto };
 
 /** virDomainDefParseXML's device order (launchSecurity is parsed between shmem and memory). */
 export const DEVICE_PARSE_ORDER: readonly string[] = [
   'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'parallel', 'serial', 'console',
-  'channel', 'input', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'watchdog', 'memballoon', 'rng', 'tpm',
+  'channel', 'input', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'watchdog', 'memballoon', 'rng', 'crypto', 'tpm',
   'nvram', 'hub', 'redirdev', 'redirfilter', 'panic', 'shmem', 'memory', 'iommu', 'vsock',
 ];
 
@@ -29,13 +31,15 @@ export const DEVICE_PARSE_ORDER: readonly string[] = [
 export const DEVICE_FORMAT_ORDER: readonly string[] = [
   'disk', 'controller', 'lease', 'filesystem', 'interface', 'smartcard', 'serial', 'parallel', 'console',
   'channel', 'input', 'tpm', 'graphics', 'sound', 'audio', 'video', 'hostdev', 'redirdev', 'redirfilter', 'hub',
-  'watchdog', 'memballoon', 'rng', 'nvram', 'panic', 'shmem', 'memory', 'iommu', 'vsock',
+  'watchdog', 'memballoon', 'rng', 'nvram', 'panic', 'shmem', 'memory', 'crypto', 'iommu', 'vsock',
 ];
 
 function parseKind(kind: string): DraftStep {
   if (kind === 'disk') return parseDisks;
   if (kind === 'redirfilter') return parseRedirfilters;
   return (d) => {
+    // Before 9.1 libvirt does not know `<crypto>`: the element is dropped unread.
+    if (kind === 'crypto' && !ruleApplies('cryptoDevice', d.ctx)) return;
     const parse = PARSERS[kind];
     for (const input of inputDevices(d, kind)) d.devices.push(parse ? parse(input, d) : input);
   };

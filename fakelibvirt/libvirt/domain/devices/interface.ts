@@ -13,6 +13,7 @@ import { node, type DomainDraft } from '../draft.ts';
 import { missingAttr, prop, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { domainXmlError, guestArch, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
 import { AFTER_7_0, knownValues, ruleApplies, type Since } from '../since.ts';
+import { requireSharedMemory } from './filesystem.ts';
 
 /** virDomainNetType. */
 export const NET_TYPES = [
@@ -310,4 +311,9 @@ function parseDriver(n: XmlNode, type: string, model: string | undefined): XmlNo
     [Object.keys(hostNode.attrs).length > 0 && hostNode, Object.keys(guestNode.attrs).length > 0 && guestNode],
   );
   return Object.keys(out.attrs).length > 0 || out.children.length > 0 ? out : undefined;
+}
+
+/** qemuValidateDomainDeviceDefNetwork's vhost-user rule (11.2+; a warning before): the guest's memory must be shared. */
+export function validateInterface(n: XmlNode, d: DomainDraft): void {
+  if (n.attrs.type === 'vhostuser' && ruleApplies('vhostuserInterfaceNeedsSharedMemory', d.ctx)) requireSharedMemory(d, 'interface');
 }

@@ -16,6 +16,8 @@ import { parseIommu, parseMemballoon, parseMemoryDevice, parseRng, parseVsock, p
 import { qemuUnsupported, validateDeviceAddress } from './device-info.ts';
 import { osOf } from '../os.ts';
 import { parseVideo, postParseVideos, validateVideos } from './video.ts';
+import { validateInterface } from './interface.ts';
+import { validateCrypto } from './crypto.ts';
 
 type Parser = (input: XmlNode, draft: DomainDraft) => XmlNode;
 
@@ -45,6 +47,8 @@ export const DEVICE_B_PARSERS: Record<string, Parser> = {
 };
 
 const VALIDATORS: Record<string, (dev: XmlNode, d: DomainDraft) => void> = {
+  interface: validateInterface,
+  crypto: validateCrypto,
   input: validateInput,
   graphics: validateGraphics,
   tpm: validateTpm,

@@ -11,7 +11,7 @@ import { cpuOf } from '../cpu.ts';
 import { stringOf } from '../scaled.ts';
 import { getTop, inputDevices, type DomainDraft } from '../draft.ts';
 import { osOf } from '../os.ts';
-import { isQ35Machine } from '../os-validate.ts';
+import { isI440fxMachine, isQ35Machine } from '../os-validate.ts';
 import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
 import { checkChrSourceType, validateChrSourceDefQemu } from './chardev.ts';
 import { parseChrSource } from './chardev-source.ts';
@@ -191,6 +191,9 @@ export function validateWatchdog(n: XmlNode, d: DomainDraft): void {
   const addr = addressType(n);
   if (model === 'i6300esb' && addr !== undefined && addr !== 'pci') throw qemuUnsupported('i6300esb model of watchdog can go only on PCI bus');
   if (model === 'ib700' && addr !== undefined) throw qemuUnsupported('ib700 model of watchdog does not support configuring the address');
+  if (model === 'ib700' && ruleApplies('ib700OnI440fxOnly', d.ctx) && !isI440fxMachine(osOf(d).machine, osOf(d).arch)) {
+    throw qemuUnsupported('ib700 model of watchdog cannot be used with this machine type');
+  }
   if (model === 'diag288') {
     if (addr !== undefined) throw qemuUnsupported('diag288 model of watchdog is virtual and cannot go on any bus.');
     if (!osOf(d).arch.startsWith('s390')) throw qemuUnsupported('diag288 model of watchdog is allowed for s390 and s390x only');
