@@ -5,9 +5,10 @@
  * verdicts with the fake target's, case by case, tests both paths: any difference is a bug in real
  * mode's reading of a host or in the fake's rendering of one.
  *
- * Some cases cannot run on any real host, whoever serves it: they change kernel parameters or the
- * capability cache, inject firmware faults, look inside QEMU, or need a second host. Real mode
- * reports them not applicable with the reason; `targetLimit` recognises those reasons.
+ * Some cases cannot run on a real host as such: they change kernel parameters or the capability
+ * cache, inject firmware faults, look inside QEMU, or need a second host. Served with its control
+ * socket and a peer (as `compareTargets` does by default), the fake gives real mode all of these;
+ * without, real mode reports them not applicable with the reason, which `targetLimit` recognises.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,46 +18,65 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { generatedProfile } from '../../fakelibvirt/profile/generate.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
+import { startControlServer } from '../../fakelibvirt/control/server.ts';
 import type { DriverFactory } from '../runner/driver-spec.ts';
 import { runConformance } from '../runner/run.ts';
 import type { CaseResult } from '../runner/types.ts';
 import { runRealMode, type RealRunReport } from './run.ts';
+import type { HostEndpoint } from './target.ts';
 
 export interface ServedFake {
   readonly profile: string;
   readonly uri: string;
   readonly sysroot: string;
+  /** The control socket, when served with one (host controls and inspection for real mode). */
+  readonly control?: string;
   readonly host: FakeHost;
   close(): Promise<void>;
 }
 
+export interface ServeFakeOptions {
+  /** Parent of the served host's directory; default the system's temporary directory. */
+  readonly base?: string;
+  /** Also serve the control socket, as `serve --control` does; the sysroot then follows faults. */
+  readonly control?: boolean;
+}
+
 /** One profile's fake libvirtd and sysroot, as `sevharness serve` runs them (bundled or generated `gen-SEED-I`). */
-export async function serveFake(profileName: string, base?: string): Promise<ServedFake> {
-  const dir = mkdtempSync(join(base ?? tmpdir(), `fake-as-real-${profileName}-`));
+export async function serveFake(profileName: string, opts: ServeFakeOptions = {}): Promise<ServedFake> {
+  const dir = mkdtempSync(join(opts.base ?? tmpdir(), `fake-as-real-${profileName}-`));
   const profile = generatedProfile(profileName) ?? loadProfile(profileName);
   const host = new FakeHost(profile);
   const sysroot = join(dir, 'sysroot');
   materializeSysroot(profile, host.kernel, sysroot);
   const daemon = new FakeLibvirtd(host, { socketPath: join(dir, 'libvirt-sock') });
   await daemon.listen();
+  const control = opts.control ? await startControlServer([{ name: profile.name, daemon, sysroot }], join(dir, 'control-sock')) : null;
   return {
     profile: profile.name,
     uri: daemon.uri,
     sysroot,
+    ...(control && { control: control.socketPath }),
     host,
     async close() {
+      await control?.close();
       await daemon.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** Where real mode finds a served fake: its URI, sysroot and (when served) control socket. */
+export function endpointOf(s: ServedFake): HostEndpoint {
+  return { uri: s.uri, sysroot: s.sysroot, ...(s.control !== undefined && { control: s.control }) };
+}
+
 /** Reasons a case is not applicable on every real host: a control, a view or a host it lacks. */
 const TARGET_LIMITS: readonly RegExp[] = [
-  /^the real \S+ target cannot (?:inject |set-kernel-param|stale-capability-cache|refresh-capability-cache|firmware-fault|domcaps-fault)/,
+  /^the real \S+ target cannot inject /,
   /^the target cannot look inside the host\b/,
-  /^the real target is the one host '[^']+'; it has no '[^']+' host beside it$/,
   /^the real target is a single host; a second one/,
+  /^the real target has two hosts and both are in use$/,
 ];
 
 export function targetLimit(r: Pick<CaseResult, 'status' | 'reason'>): boolean {
@@ -85,12 +105,27 @@ export interface TargetComparison {
 
 const show = (r: CaseResult | undefined) => (r ? `${r.status}${r.reason ? `: ${r.reason}` : ''}` : 'not run');
 
+export interface CompareOptions {
+  /**
+   * Serve the host with its control socket and a second host of the profile as migration peer, so
+   * real mode reaches everything the fake target does (default). False: the host as a real one
+   * with no control is seen, and the cases needing more are not applicable (`limited`).
+   */
+  readonly controls?: boolean;
+}
+
 /** Runs `cases` (all when absent) on the profile through both targets and compares the verdicts. */
-export async function compareTargets(driver: DriverFactory, profile: string, cases?: readonly string[]): Promise<TargetComparison> {
-  const served = await serveFake(profile);
+export async function compareTargets(driver: DriverFactory, profile: string, cases?: readonly string[], opts: CompareOptions = {}): Promise<TargetComparison> {
+  const controls = opts.controls ?? true;
+  const served = await serveFake(profile, { control: controls });
+  const peer = controls ? await serveFake(profile, { control: true }).catch(async (e: unknown) => {
+    await served.close();
+    throw e;
+  }) : null;
   try {
     let t0 = performance.now();
-    const real = await runRealMode({ uri: served.uri, sysroot: served.sysroot, driver, ...(cases && { cases }) });
+    // A fake runs no guest code: bare, its boot cases get no probe guest's word (not applicable).
+    const real = await runRealMode({ ...endpointOf(served), ...(peer && { peer: endpointOf(peer) }), ...(!controls && { guestProbe: false as const }), driver, ...(cases && { cases }) });
     const realMs = performance.now() - t0;
     t0 = performance.now();
     const fake = await runConformance({ driver, profiles: [profile], ...(cases && { cases }) });
@@ -111,6 +146,7 @@ export async function compareTargets(driver: DriverFactory, profile: string, cas
     }
     return { profile, real, fakeResults: fake.results, differences, limited, same, realMs, fakeMs };
   } finally {
+    await peer?.close();
     await served.close();
   }
 }

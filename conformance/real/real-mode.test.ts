@@ -15,7 +15,6 @@ import { requireSystemLibvirtd } from './system-libvirtd.ts';
 import { detectRealHost } from './detect.ts';
 import { RUNNER_UUID_PREFIX } from '../runner/requests.ts';
 import { CHECK_DOMAIN_PREFIX, RealTarget } from './target.ts';
-import { NotApplicable } from '../runner/outcomes.ts';
 import { runConformance } from '../runner/run.ts';
 import { describeAs, sevReport } from '../runner/test/toy-drivers.ts';
 import type { SevDriver } from '../contract.ts';
@@ -104,20 +103,26 @@ describe.skipIf(!system.available)('real mode against qemu:///system with the re
     }
   });
 
-  it('the target controls nothing, looks inside nothing and is one host', async () => {
+  it('the target controls nothing, looks inside nothing, is one host, and puts fake hosts of other profiles beside it for fleets', async () => {
     const target = await RealTarget.open({ uri: URI });
     try {
+      expect(target.reach).toEqual({ controls: false, inspect: false, peer: false });
       const host = await target.open(target.profileNames()[0]!);
-      expect(host.apply({ do: 'fault', fault: fault.kernelParam('sev', true) })).toBe(false);
-      expect(host.apply({ do: 'fault', fault: fault.firmware('LAUNCH_START', 'RESOURCE_LIMIT') })).toBe(false);
-      expect(host.apply({ do: 'fault', fault: fault.cacheRefresh() })).toBe(false);
-      expect(host.apply({ do: 'fault', fault: fault.devSev('missing') })).toBe(false);
-      expect(host.inspect()).toBeNull();
+      expect(await host.apply({ do: 'fault', fault: fault.kernelParam('sev', true) })).toBe(false);
+      expect(await host.apply({ do: 'fault', fault: fault.firmware('LAUNCH_START', 'RESOURCE_LIMIT') })).toBe(false);
+      expect(await host.apply({ do: 'fault', fault: fault.cacheRefresh() })).toBe(false);
+      expect(await host.apply({ do: 'fault', fault: fault.devSev('missing') })).toBe(false);
+      expect(await host.inspect()).toBeNull();
+      // Boot cases are judged on a probe guest's report instead (never reached here: no SEV).
+      expect(typeof host.guestEvidence).toBe('function');
       // Which guests run is libvirt's to say: the host's own active domains, ours among none.
       const active = await host.runningDomains();
       expect(active).toEqual((await target.connection.listAllDomains(1)).map((d) => d.name));
-      await expect(target.open(target.profileNames()[0]!)).rejects.toThrow(NotApplicable);
-      await expect(target.open('intel-xeon')).rejects.toThrow(/no 'intel-xeon' host/);
+      await expect(target.open(target.profileNames()[0]!)).rejects.toThrow(/single host; a second one .*--peer-uri/);
+      const beside = await target.open('intel-xeon');
+      expect(beside.uri).not.toBe(host.uri);
+      expect(beside.truth.sevUsable).toBe(false);
+      await beside.close();
       await host.close();
     } finally {
       await target.close();

@@ -18,6 +18,16 @@ export interface RealRunReport {
   readonly summary: string;
   /** How each SEV fact of the host was read (synthesize.ts). */
   readonly derivations: readonly string[];
+  /** What real mode could do beyond libvirt's calls: host controls, a look inside QEMU, a migration peer. */
+  readonly reach: string;
+}
+
+function reachOf(target: RealTarget): string {
+  const r = target.reach;
+  const controls = r.controls
+    ? 'host controls and the look inside QEMU through the control socket'
+    : 'no host controls, no look inside QEMU (cases needing them are not applicable)';
+  return `${controls}; ${r.peer ? 'a migration peer' : 'no migration peer (migration cases are not applicable)'}`;
 }
 
 const NOT_RUN: DriverDescription = { name: '(catalogue not selected)', version: '-', ops: [], models: [] };
@@ -48,7 +58,7 @@ export async function runRealMode(opts: RealRunOptions): Promise<RealRunReport> 
       wallMs: Math.round(performance.now() - t0),
       counts: countStatuses(results),
     };
-    return { report, summary: hostSummary(target), derivations: target.detection.derivations };
+    return { report, summary: hostSummary(target), derivations: target.detection.derivations, reach: reachOf(target) };
   } finally {
     await target.close();
   }

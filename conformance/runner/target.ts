@@ -36,7 +36,25 @@ export interface TargetHost {
   runningDomains(): Promise<readonly string[] | null>;
   /** A domain's current XML by name or uuid; null when unknown or the target cannot look. */
   domainXml(nameOrUuid: string): string | null | Promise<string | null>;
+  /**
+   * Where the target cannot look inside (a real host): what libvirt shows of a guest and what a
+   * probe guest launched with its settings reports from its own kernel. Absent when the target
+   * has no such evidence; null when it has none for this guest.
+   */
+  guestEvidence?(domainName: string): Promise<GuestEvidence | null>;
   close(): Promise<void>;
+}
+
+/** A real host's evidence that a guest runs encrypted, without a look inside QEMU. */
+export interface GuestEvidence {
+  /** libvirt says the domain runs. */
+  readonly running: boolean;
+  /** The launch policy in the domain's live XML; null when it has no <launchSecurity>. */
+  readonly policy: number | null;
+  /** The encryption a probe guest's own kernel reports, launched with this guest's settings. */
+  readonly guestKernel: 'none' | 'sev' | 'sev-es' | 'sev-snp';
+  /** The kernel lines it was read from. */
+  readonly kernelLines: readonly string[];
 }
 
 export interface Target {

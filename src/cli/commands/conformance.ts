@@ -87,9 +87,14 @@ export const conformanceCommand: Command = {
                (default 60; 0 = do not shrink)
   --jobs       worker threads (default: chosen by the size of the run)
   --target real --uri URI [--sysroot DIR]   judge the driver on this machine's libvirt instead
+  --control SOCKET [--control-host NAME]    real mode on a served fake (serve --control): host
+               controls and the look inside QEMU through its control socket, so no case is left
+               not applicable for want of them
+  --peer-uri URI [--peer-sysroot DIR] [--peer-control SOCKET]   a second host like the first:
+               the destination of migration cases (without one they are not applicable)
   NO_COLOR=1   no colour in the table (it is coloured only on a terminal)
   exit status: 0 nothing failed, 1 a case failed or errored, 2 a usage error`,
-  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--report junit=FILE,json=FILE,html=FILE] [--jobs N] [--shrink-seconds S] [--shard i/n] [--verbose]",
+  usage: "[--driver ref|./module.js|'cmd args'] [--profiles a,b] [--cases id-or-area,…] [--target fake|real] [--uri URI] [--sysroot DIR] [--control SOCKET] [--peer-uri URI] [--report junit=FILE,json=FILE,html=FILE] [--jobs N] [--shrink-seconds S] [--shard i/n] [--verbose]",
   options: {
     driver: { type: 'string' },
     profiles: { type: 'string' },
@@ -97,6 +102,11 @@ export const conformanceCommand: Command = {
     target: { type: 'string' },
     uri: { type: 'string' },
     sysroot: { type: 'string' },
+    control: { type: 'string' },
+    'control-host': { type: 'string' },
+    'peer-uri': { type: 'string' },
+    'peer-sysroot': { type: 'string' },
+    'peer-control': { type: 'string' },
     report: { type: 'string' },
     verbose: { type: 'boolean' },
     jobs: { type: 'string' },
@@ -111,6 +121,12 @@ export const conformanceCommand: Command = {
     if (uri !== undefined) checkUri(uri);
     const sysroot = optionalString(values, 'sysroot');
     if (sysroot !== undefined && target !== 'real') throw new UsageError('--sysroot applies only to --target real');
+    const realOnly = ['control', 'control-host', 'peer-uri', 'peer-sysroot', 'peer-control'].filter((k) => values[k] !== undefined);
+    if (realOnly.length > 0 && target !== 'real') throw new UsageError(`--${realOnly[0]} applies only to --target real`);
+    const peerUri = optionalString(values, 'peer-uri');
+    if (peerUri !== undefined) checkUri(peerUri);
+    if (peerUri === undefined && (values['peer-sysroot'] !== undefined || values['peer-control'] !== undefined)) throw new UsageError('--peer-sysroot and --peer-control describe the host of --peer-uri');
+    if (values['control-host'] !== undefined && values.control === undefined) throw new UsageError('--control-host names a host of --control SOCKET');
     if (target === 'real' && values.profiles !== undefined) throw new UsageError('--profiles does not apply to --target real: the host itself is the profile');
     const jobsText = optionalString(values, 'jobs');
     if (jobsText !== undefined && !/^[1-9]\d*$/.test(jobsText)) throw new UsageError(`--jobs must be a positive integer, not '${jobsText}'`);
@@ -133,8 +149,21 @@ export const conformanceCommand: Command = {
       const progress = tty ? { onProgress: (p: { done: number; total: number; profile: string; caseId: string }) => io.err(`\r\x1b[K[${p.done + 1}/${p.total}] ${p.profile} ${p.caseId}`) } : {};
       let report: RunReport;
       if (target === 'real') {
-        const real = await runRealMode({ uri: uri ?? 'qemu:///system', ...(sysroot !== undefined && { sysroot }), driver, cases, ...progress });
-        io.err(`real host: ${real.summary}\n`);
+        const endpoint = (u: string, root: string | undefined, control: string | undefined, controlHost?: string) => ({
+          uri: u,
+          ...(root !== undefined && { sysroot: root }),
+          ...(control !== undefined && { control: resolve(control) }),
+          ...(controlHost !== undefined && { controlHost }),
+        });
+        const peer = peerUri === undefined ? undefined : endpoint(peerUri, optionalString(values, 'peer-sysroot'), optionalString(values, 'peer-control'));
+        const real = await runRealMode({
+          ...endpoint(uri ?? 'qemu:///system', sysroot, optionalString(values, 'control'), optionalString(values, 'control-host')),
+          ...(peer && { peer }),
+          driver,
+          cases,
+          ...progress,
+        });
+        io.err(`real host: ${real.summary}\n  ${real.reach}\n`);
         if (values.verbose === true) for (const d of real.derivations) io.err(`  ${d}\n`);
         report = real.report;
       } else if (jobs > 1) {
