@@ -21,8 +21,11 @@ describe('layers', () => {
     const found = violations.map(describeViolation);
     const known = knownViolations();
     expect(found.filter((v) => !known.includes(v)), 'violations of the layer plan').toEqual([]);
-    // A loop that is gone leaves the baseline too (npx depcruise-baseline -c .dependency-cruiser.cjs …).
-    expect(known.filter((v) => !found.includes(v)), 'baseline entries that no longer occur').toEqual([]);
+    // A loop that is gone should leave the baseline too; said, not failed, so untangling never breaks CI.
+    const stale = known.filter((v) => !found.includes(v));
+    if (stale.length > 0) {
+      process.stderr.write(`NOTICE: ${stale.length} loop(s) of .dependency-cruiser-known-violations.json are gone; rewrite it with npx depcruise-baseline -c .dependency-cruiser.cjs ${lintLayersArgs().filter((a) => !a.startsWith('-') && !a.endsWith('.cjs')).join(' ')}\n`);
+    }
     expect(known.filter((v) => !EXCUSABLE.test(v)), 'baseline entries that may not be excused').toEqual([]);
   }, 300_000);
 
