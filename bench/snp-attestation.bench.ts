@@ -31,7 +31,7 @@ const nextTcb = () => {
 const bench = new Bench({ time: 1500, warmupTime: 200 });
 bench
   .add('report: snpGuestReport (signed, 4 vCPUs)', () => {
-    host.snpGuestReport('snp', data);
+    host.control.snpGuestReport('snp', data);
   })
   .add('VCEK: derive for a new TCB', () => {
     vcekKeyPair(chip, nextTcb());

@@ -116,7 +116,7 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     expect(off.traits).toContain('HW_CPU_X86_AMD_SEV');
     expect(off.models?.['amd-sev']?.supported).toBe(true);
     expect(off.warnings).toEqual([{ code: 'GUESTS_EXCEED_SLOTS', message: expect.stringMatching(/^1 amd-sev guest\(s\) are running but this host now offers 0 amd-sev slot\(s\)/) }]);
-    expect(milan.fake.host.inspect().guests).toMatchObject([{ name: inst.name, state: 'running' }]);
+    expect(milan.fake.host.control.inspect().guests).toMatchObject([{ name: inst.name, state: 'running' }]);
     expect(code(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: instance() }))).toBe('NO_SLOTS');
     ok(await driver.lifecycle!({ operation: 'delete', uri: milan.fake.uri, instance: inst, request: SEV }));
     report = await reportOf(milan);
@@ -151,13 +151,13 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     for (const [req, range] of [[SEV, [cpuid.minSevAsid, cpuid.maxSevAsid]], [SEV_ES, [1, cpuid.minSevAsid - 1]]] as const) {
       const inst = instance();
       expect(ok(await driver.spawn!({ uri: milan.fake.uri, request: req, instance: inst }))).toEqual({ domainName: inst.name, uuid: inst.uuid });
-      const g = milan.fake.host.inspect().guests.find((x) => x.name === inst.name)!;
+      const g = milan.fake.host.control.inspect().guests.find((x) => x.name === inst.name)!;
       expect(g).toMatchObject({ state: 'running', firmwareState: 'RUNNING', faults: [] });
       expect(g.asid).toBeGreaterThanOrEqual(range[0]);
       expect(g.asid).toBeLessThanOrEqual(range[1]);
       expect(ok(await driver.lifecycle!({ operation: 'delete', uri: milan.fake.uri, instance: inst, request: req }))).toEqual({ ok: true });
     }
-    expect(milan.fake.host.inspect().guests).toEqual([]);
+    expect(milan.fake.host.control.inspect().guests).toEqual([]);
   });
 
   it('spawns caller-supplied XML', async () => {
@@ -173,8 +173,8 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     const r = await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: instance() });
     expect(isRefusal(r) && r.code).toBe('HOST_FAULT');
     expect(isRefusal(r) && r.message).toMatch(/qemu|sev/i);
-    expect(milan.fake.host.inspect().guests).toEqual([]);
-    expect(milan.fake.host.inspect().asids.inUse).toEqual([]);
+    expect(milan.fake.host.control.inspect().guests).toEqual([]);
+    expect(milan.fake.host.control.inspect().asids.inUse).toEqual([]);
   });
 
   /** Every lifecycle operation on a fresh SEV guest: the outcome and whether the guest stays encrypted. */
@@ -206,7 +206,7 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     const r = await driver.lifecycle!({ operation: op, uri, instance: inst, request: SEV, ...extra });
     const want = EXPECTED[op];
     expect(code(r)).toBe(want.outcome);
-    const guest = milan.fake.host.inspect().guests.find((g) => g.name === inst.name);
+    const guest = milan.fake.host.control.inspect().guests.find((g) => g.name === inst.name);
     if (want.encryptedAfter !== undefined) {
       const xml = ok(r).xml!;
       expect(xml.includes('<launchSecurity')).toBe(want.encryptedAfter);
@@ -247,7 +247,7 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     ok(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: inst }));
     const bios = { ...STANDARD_IMAGE, properties: { hw_firmware_type: 'bios', hw_machine_type: 'q35' } };
     expect(code(await driver.lifecycle!({ operation: 'rebuild', uri: milan.fake.uri, instance: inst, request: SEV, image: bios }))).toBe('UEFI_REQUIRED');
-    expect(milan.fake.host.inspect().guests.find((g) => g.name === inst.name)?.state).toBe('running');
+    expect(milan.fake.host.control.inspect().guests.find((g) => g.name === inst.name)?.state).toBe('running');
     ok(await driver.lifecycle!({ operation: 'delete', uri: milan.fake.uri, instance: inst, request: SEV }));
   });
 
@@ -257,12 +257,12 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     ok(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: inst }));
     const moved = ok(await driver.lifecycle!({ operation: 'cold-migrate', uri: milan.fake.uri, targetUri: rome.fake.uri, instance: inst, request: SEV }));
     expect(moved.xml).toContain('<cbitpos>47</cbitpos>');
-    expect(milan.fake.host.inspect().guests).toEqual([]);
-    expect(rome.fake.host.inspect().guests).toMatchObject([{ name: inst.name, state: 'running', policy: '0x33', faults: [] }]);
+    expect(milan.fake.host.control.inspect().guests).toEqual([]);
+    expect(rome.fake.host.control.inspect().guests).toMatchObject([{ name: inst.name, state: 'running', policy: '0x33', faults: [] }]);
     ok(await driver.lifecycle!({ operation: 'shelve', uri: rome.fake.uri, instance: inst, request: SEV }));
     ok(await driver.lifecycle!({ operation: 'unshelve', uri: rome.fake.uri, targetUri: milan.fake.uri, instance: inst, request: SEV }));
-    expect(rome.fake.host.inspect().guests).toEqual([]);
-    expect(milan.fake.host.inspect().guests).toMatchObject([{ name: inst.name, state: 'running', faults: [] }]);
+    expect(rome.fake.host.control.inspect().guests).toEqual([]);
+    expect(milan.fake.host.control.inspect().guests).toMatchObject([{ name: inst.name, state: 'running', faults: [] }]);
     ok(await driver.lifecycle!({ operation: 'delete', uri: milan.fake.uri, instance: inst, request: SEV }));
   });
 
@@ -278,7 +278,7 @@ describe('reference adapter on milan-7003-es8 (SEV + 7 SEV-ES slots)', () => {
     } finally {
       await restarted.close?.();
     }
-    expect(milan.fake.host.inspect().guests).toEqual([]);
+    expect(milan.fake.host.control.inspect().guests).toEqual([]);
   });
 
   it('schedules onto the hosts with traits and free slots, and release gives the slot back', async () => {
@@ -330,10 +330,10 @@ describe('reference adapter on a host without SEV (intel-xeon)', () => {
     expect(code(await driver.validateRequest!({ ...SEV, host: report }))).toBe('NO_SEV_HOST');
     expect(code(await driver.buildGuestXml!({ request: SEV, host: report, instance: instance() }))).toBe('NO_SEV_HOST');
     expect(code(await driver.spawn!({ uri: intel.fake.uri, request: SEV, instance: instance() }))).toBe('NO_SEV_HOST');
-    expect(intel.fake.host.inspect().guests).toEqual([]);
+    expect(intel.fake.host.control.inspect().guests).toEqual([]);
     const inst = instance();
     ok(await driver.spawn!({ uri: intel.fake.uri, request: PLAIN, instance: inst }));
-    expect(intel.fake.host.inspect().guests).toMatchObject([{ name: inst.name, state: 'running' }]);
+    expect(intel.fake.host.control.inspect().guests).toMatchObject([{ name: inst.name, state: 'running' }]);
     // A plain guest may be suspended (managed save); live migration is outside the reference driver.
     expect(code(await driver.lifecycle!({ operation: 'live-migrate', uri: intel.fake.uri, instance: inst, request: PLAIN }))).toBe('NOT_IMPLEMENTED');
     ok(await driver.lifecycle!({ operation: 'suspend', uri: intel.fake.uri, instance: inst, request: PLAIN }));
@@ -393,7 +393,7 @@ describe('variants of the reference driver through createDriver', () => {
       expect(report.sev).toEqual({ cbitpos: 47, reducedPhysBits: 1 });
       expect(ok(await driver.buildGuestXml!({ request: SEV, host: report, instance: instance() })).xml).toContain('<cbitpos>47</cbitpos>');
       expect(code(await driver.spawn!({ uri: milan.fake.uri, request: SEV, instance: instance() }))).toBe('HOST_FAULT');
-      expect(milan.fake.host.inspect().guests).toEqual([]);
+      expect(milan.fake.host.control.inspect().guests).toEqual([]);
     } finally {
       await driver.close?.();
     }
@@ -411,7 +411,7 @@ describe('variants of the reference driver through createDriver', () => {
       expect(ok(await driver.validateRequest!({ ...SEV, host: report })).model).toBe('amd-sev');
       expect(code(await driver.buildGuestXml!({ request: SEV, host: report, instance: instance() }))).toBe('GUEST_OS_NOT_SEV_CAPABLE');
       expect(code(await driver.spawn!({ uri: milan.fake.uri, request: PLAIN, instance: instance() }))).toBe('GUEST_OS_NOT_SEV_CAPABLE');
-      expect(milan.fake.host.inspect().guests).toEqual([]);
+      expect(milan.fake.host.control.inspect().guests).toEqual([]);
     } finally {
       await driver.close?.();
     }

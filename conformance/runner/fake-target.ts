@@ -111,7 +111,7 @@ class FakeTargetHost implements TargetHost {
   apply(action: HostAction): boolean {
     if (action.do !== 'fault') return false;
     // A host without SEV firmware has nothing to fail: the case does not apply there.
-    if (action.fault.kind === 'firmware' && !this.host.firmware) return false;
+    if (action.fault.kind === 'firmware' && !this.host.control.firmware.present) return false;
     this.host.control.use(action.fault);
     // A fault changed host files: this host now shows the tree of its new state.
     if (changesSysroot(action.fault)) this.faultRoot = this.rootOf(this.host);
@@ -119,11 +119,11 @@ class FakeTargetHost implements TargetHost {
   }
 
   inspect(): HostSnapshot {
-    return this.host.inspect();
+    return this.host.control.inspect();
   }
 
   async runningDomains(): Promise<readonly string[]> {
-    return this.host.inspect().guests.filter((g) => g.state !== 'shut off').map((g) => g.name);
+    return this.host.control.inspect().guests.filter((g) => g.state !== 'shut off').map((g) => g.name);
   }
 
   domainXml(nameOrUuid: string): string | null {

@@ -8,11 +8,16 @@
  * The control plane never touches the host's internals itself: FakeHost hands it a seam.
  */
 import type { FirmwareOverride, OverrideList } from '../firmware/overrides.ts';
-import type { FirmwareSnapshot } from '../firmware/sev-firmware.ts';
+import type { CommandLogEntry, FirmwareSnapshot, SevFirmware } from '../firmware/sev-firmware.ts';
+import type { SnpReportRequest } from '../firmware/snp/guest-request.ts';
+import type { AsidKind } from '../kvm/asid-pool.ts';
+import type { MiscResource } from '../kvm/misc-cgroup.ts';
+import type { GuestRuntime } from '../qemu/process.ts';
+import type { InjectedSecret } from '../qemu/sev-secret.ts';
 import { SevStatus } from '../firmware/status.ts';
 import type { DomcapsFault, DomcapsFaults } from '../host/domcaps-faults.ts';
 import type { HostEvent } from '../host/host-events.ts';
-import type { HostSnapshot } from '../host/fake-host.ts';
+import type { HostSnapshot } from '../host/host-snapshot.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import type { KernelParamOverrides } from '../profile/derive.ts';
 import { describeFault, FaultError, isRuleFault, parseFault, type Fault, type RuleFault, type StateFault, type Times } from './fault.ts';
@@ -31,9 +36,26 @@ export interface ControlSeam {
   /** Every guest, definition, save image, firmware context and event dropped: the host as built. */
   resetToProfile(): void;
   inspect(): HostSnapshot;
-  firmware(): FirmwareSnapshot | null;
+  /** The AMD-SP firmware as it is now (null: the host has none); rebuilt by reset. */
+  firmware(): SevFirmware | null;
   events(): readonly HostEvent[];
   record(message: string): void;
+  guest(name: string): GuestRuntime | null;
+  asidRange(kind: AsidKind): { min: number; max: number } | null;
+  miscCgroupUsage(resource: MiscResource, path: string): number;
+  launchSecrets(name: string): readonly InjectedSecret[];
+  snpGuestReport(name: string, reportData: Uint8Array, req: SnpReportRequest): Buffer;
+}
+
+/** The firmware seen from a test: a host without SEV firmware answers empty, never null. */
+export interface FirmwareProbe {
+  /** Whether the host has an AMD-SP with SEV firmware at all. */
+  readonly present: boolean;
+  /** Every command the firmware ran (or refused), oldest first. */
+  commandLog(): readonly CommandLogEntry[];
+  /** The plaintexts LAUNCH_SECRET decrypted for a guest handle. */
+  injectedSecrets(handle: number): readonly Buffer[];
+  snapshot(): FirmwareSnapshot | null;
 }
 
 /** One applied fault as `listHandlers()` shows it. */
@@ -78,7 +100,19 @@ export class HostControl {
   private nextId = 1;
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly seam: ControlSeam) {}
+  /** The host's firmware as tests look at it: `host.control.firmware.commandLog()`. */
+  readonly firmware: FirmwareProbe;
+
+  constructor(private readonly seam: ControlSeam) {
+    this.firmware = {
+      get present() {
+        return seam.firmware() !== null;
+      },
+      commandLog: () => seam.firmware()?.commandLog() ?? [],
+      injectedSecrets: (handle) => seam.firmware()?.injectedSecrets(handle) ?? [],
+      snapshot: () => seam.firmware()?.inspect() ?? null,
+    };
+  }
 
   /**
    * Applies faults (validated first; plain JSON is welcome). Host states take effect at once; rules
@@ -142,13 +176,52 @@ export class HostControl {
     const { profile } = this.seam.runtime();
     return {
       ...this.seam.inspect(),
-      firmware: this.seam.firmware(),
+      firmware: this.firmware.snapshot(),
       events: this.seam.events(),
       handlers: this.listHandlers(),
       devSev: profile.devSev,
       cmdline: profile.kernel.cmdline,
       defaultMemlockKiB: profile.memory.defaultMemlockKiB,
     };
+  }
+
+  /** The host's record of what happened below libvirt (kernel, QEMU, firmware, harness), oldest first. */
+  events(): readonly HostEvent[] {
+    return this.seam.events();
+  }
+
+  /** The runtime record of a guest QEMU runs (ASID, firmware handle, pinned memory, faults); null when it does not run. */
+  guest(name: string): GuestRuntime | null {
+    return this.seam.guest(name);
+  }
+
+  /** The ASID range KVM draws guests of this kind from (min > max: empty); null on a host without SEV in the CPU. */
+  asidRange(kind: AsidKind): { min: number; max: number } | null {
+    return this.seam.asidRange(kind);
+  }
+
+  /** ASIDs charged to a misc cgroup (`misc.current`), the root by default. */
+  miscCgroupUsage(resource: MiscResource, path = '/'): number {
+    return this.seam.miscCgroupUsage(resource, path);
+  }
+
+  /** Rule uses armed and not yet spent (firmware statuses and domain-capabilities failures). */
+  pendingRules(): number {
+    return (this.seam.firmware()?.inspect().pendingOverrides ?? 0) + this.seam.domcapsRules.pending;
+  }
+
+  /** What LAUNCH_SECRET wrote into a guest's memory (address, plaintext, OVMF secret entries). */
+  launchSecrets(name: string): readonly InjectedSecret[] {
+    return this.seam.launchSecrets(name);
+  }
+
+  /**
+   * SNP_GUEST_REQUEST MSG_REPORT_REQ from inside a running SNP guest: its ATTESTATION_REPORT with
+   * `reportData` (64 bytes), signed with the chip's VCEK. Other guests, stopped or paused ones are
+   * refused with an SnpGuestRequestError.
+   */
+  snpGuestReport(name: string, reportData: Uint8Array, req: SnpReportRequest = {}): Buffer {
+    return this.seam.snpGuestReport(name, reportData, req);
   }
 
   /** The whole host back to its profile: handlers dropped, guests and definitions gone, events cleared. */

@@ -134,7 +134,7 @@ export class ControlServer {
       case '/snp-report': {
         allow(method, ['POST']);
         const { domain, reportData, vmpl } = snpReportRequestOf(body);
-        const report = target.host.snpGuestReport(domain, reportData, vmpl === undefined ? {} : { vmpl });
+        const report = target.host.control.snpGuestReport(domain, reportData, vmpl === undefined ? {} : { vmpl });
         return { host: target.name, domain, report: report.toString('base64') };
       }
       default:

@@ -103,7 +103,7 @@ describe('a launch with the guest owner\'s session', () => {
       "internal error: unable to execute QEMU command 'sev-inject-launch-secret': SEV: failed to inject secret ret=-5 fw_error=11 'Bad measurement'",
     );
     host.setLaunchSecurityState(ref, secretPacket(s, measure, Buffer.from('disk key')));
-    const landed = host.launchSecrets('g');
+    const landed = host.control.launchSecrets('g');
     expect(landed.map((x) => [x.gpa, x.entries])).toEqual([[ovmfImage(LOADER).table!.secretArea!.base, [{ guid: '736869e5-84f0-4973-92ec-06879ce3da0b', data: Buffer.from('disk key') }]]]);
     host.resume(ref);
     expect(() => host.setLaunchSecurityState(ref, secretPacket(s, measure, Buffer.from('late')))).toThrow('Requested operation is not valid: domain must be in a paused state');
@@ -122,7 +122,7 @@ describe('a launch with the guest owner\'s session', () => {
     );
     expect(() => host.setLaunchSecurityState(ref, [packet[1]!])).toThrow('internal error: Both secret and the secret header are required');
     host.setLaunchSecurityState(ref, [...packet, { field: 'sev-secret-set-address', type: 4, value: 0x100000n }]);
-    expect(host.launchSecrets('g').map((x) => x.gpa)).toEqual([0x100000]);
+    expect(host.control.launchSecrets('g').map((x) => x.gpa)).toEqual([0x100000]);
   });
 
   const refused = (session: OwnerSession | ((s: OwnerSession) => OwnerSession), policy = 0x33) => {
@@ -136,7 +136,7 @@ describe('a launch with the guest owner\'s session', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    return { message, log: host.firmware!.commandLog().filter((c) => c.command === 'LAUNCH_START').map((c) => c.statusName) };
+    return { message, log: host.control.firmware.commandLog().filter((c) => c.command === 'LAUNCH_START').map((c) => c.statusName) };
   };
 
   it('a session made for another policy fails LAUNCH_START with BAD_MEASUREMENT (POLICY_MAC)', () => {
@@ -172,7 +172,7 @@ describe('a launch with the guest owner\'s session', () => {
     const digest = createHash('sha256').update(ovmfImage(LOADER).bytes).digest();
     const blob = Buffer.from(String(launchInfo(host, 'g')['sev-measurement']), 'base64');
     expect(verifyMeasurement({ apiMajor: fw.apiMajor, apiMinor: fw.apiMinor, build: fw.build, policy: 0x33, digest, tik: Buffer.alloc(16) }, blob)).toBe(false);
-    expect(host.inspect().guests[0]?.firmwareState).toBe('LSECRET');
+    expect(host.control.inspect().guests[0]?.firmwareState).toBe('LSECRET');
   });
 });
 

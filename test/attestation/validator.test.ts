@@ -98,10 +98,10 @@ describe.skipIf(!available)('virt-qemu-sev-validate against the fake', () => {
     const g = launchPaused(lab, at(p), { name: 'sec', policy: 0x33, loader: LOADER[p]! });
     const r = await connected(p, 'sec', g.tik, g.tek, '--inject-secret', `luks-key:${secret}`);
     expect(r.stdout.trim().split('\n')).toEqual([GOOD, 'OK: Injected 1 secrets']);
-    const landed = h.launchSecrets('sec');
+    const landed = h.control.launchSecrets('sec');
     expect(landed).toHaveLength(1);
     expect(landed[0]!.entries).toEqual([{ guid: '736869e5-84f0-4973-92ec-06879ce3da0b', data: Buffer.from('correct horse battery staple') }]);
-    expect(h.inspect().guests.find((x) => x.name === 'sec')?.firmwareState).toBe('RUNNING');
+    expect(h.control.inspect().guests.find((x) => x.name === 'sec')?.firmwareState).toBe('RUNNING');
 
     // The packet MAC is under the TIK, so the firmware accepts it; decrypted with the real TEK the
     // payload is noise, and OVMF finds no secret table in it.
@@ -109,6 +109,6 @@ describe.skipIf(!available)('virt-qemu-sev-validate against the fake', () => {
     const wrongTek = lab.file('wrong_tek.bin', Buffer.alloc(16, 9));
     const r2 = await connected(p, 'sec2', h2.tik, wrongTek, '--inject-secret', `luks-key:${secret}`);
     expect(r2.status).toBe(0);
-    expect(h.launchSecrets('sec2').map((s) => s.entries)).toEqual([null]);
+    expect(h.control.launchSecrets('sec2').map((s) => s.entries)).toEqual([null]);
   });
 });

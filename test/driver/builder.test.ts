@@ -111,10 +111,10 @@ describe('domain XML builder', () => {
       for (const b of builds) {
         const host = new FakeHost(loadProfile(profile));
         host.create(host.defineXML(b.xml));
-        const snap = host.inspect();
+        const snap = host.control.inspect();
         const g = snap.guests[0]!;
         const cpuid = host.cpuid!;
-        const faults = host.guest(b.plan.name)?.faults ?? [];
+        const faults = host.control.guest(b.plan.name)?.faults ?? [];
         expect({ file: b.file, state: g.state, faults }).toEqual({ file: b.file, state: 'running', faults: [] });
         expect(g.policy).toBe(b.model === 'amd-sev-es' ? '0x37' : '0x33');
         if (b.model === 'amd-sev') expect(g.asid!).toBeGreaterThanOrEqual(cpuid.minSevAsid);

@@ -57,7 +57,7 @@ describe('ReferenceSevDriver on a FakeHost', () => {
     const { host, driver, calls } = await driverOn('rome-7002');
     const inst = await driver.spawn({ uuid: UUID, name: 'vm1', flavor: sevFlavor(), image: uefiImage() });
     expect(inst.encrypted).toBe(true);
-    expect(host.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x33', faults: [] });
+    expect(host.control.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x33', faults: [] });
     const before = calls.length;
     for (const [p, op] of [[driver.suspend(UUID), 'suspend'], [driver.liveMigrate(UUID), 'live-migration'], [driver.attachPciDevice(UUID), 'pci-passthrough']] as const) {
       const r = await refusalOf(p);
@@ -72,20 +72,20 @@ describe('ReferenceSevDriver on a FakeHost', () => {
     const { host, driver } = await driverOn('milan-7003-253');
     await driver.spawn({ uuid: UUID, name: 'vm1', flavor: sevFlavor(), image: uefiImage() });
     await driver.pause(UUID);
-    expect(host.inspect().guests[0]!.state).toBe('paused');
+    expect(host.control.inspect().guests[0]!.state).toBe('paused');
     await driver.unpause(UUID);
     await driver.hardReboot(UUID);
     await driver.snapshot(UUID);
-    expect(host.inspect().guests[0]).toMatchObject({ state: 'running', faults: [] });
+    expect(host.control.inspect().guests[0]).toMatchObject({ state: 'running', faults: [] });
     expect((await refusalOf(driver.rebuild(UUID, { id: 'b', name: 'bios-image', properties: {} }))).code).toBe('UEFI_REQUIRED');
-    expect(host.inspect().guests[0]!.state).toBe('running');
+    expect(host.control.inspect().guests[0]!.state).toBe('running');
     await driver.rebuild(UUID, uefiImage({ hw_machine_type: 'q35' }));
-    expect(host.inspect().asids.inUse).toHaveLength(1);
+    expect(host.control.inspect().asids.inUse).toHaveLength(1);
     await driver.shelve(UUID);
-    expect(host.inspect().guests).toHaveLength(0);
+    expect(host.control.inspect().guests).toHaveLength(0);
     await driver.unshelve(UUID);
     await driver.destroy(UUID);
-    expect(host.inspect()).toMatchObject({ guests: [], asids: { inUse: [] }, pinnedKiB: 0 });
+    expect(host.control.inspect()).toMatchObject({ guests: [], asids: { inUse: [] }, pinnedKiB: 0 });
   });
 
   it('cold migration between two hosts: source kept until confirm, revert restarts it', async () => {
@@ -94,35 +94,35 @@ describe('ReferenceSevDriver on a FakeHost', () => {
     await a.driver.spawn({ uuid: UUID, name: 'vm1', flavor: sevFlavor(), image: uefiImage() });
     const req = await a.driver.migrateOut(UUID);
     await b.driver.spawn(req);
-    expect(a.host.inspect().guests[0]!.state).toBe('shut off');
+    expect(a.host.control.inspect().guests[0]!.state).toBe('shut off');
     await b.driver.destroy(UUID);
     await a.driver.revertMigration(UUID);
-    expect(a.host.inspect().guests[0]!.state).toBe('running');
+    expect(a.host.control.inspect().guests[0]!.state).toBe('running');
     await a.driver.migrateOut(UUID);
     await b.driver.spawn(req);
     await a.driver.confirmMigration(UUID);
-    expect(a.host.inspect().guests).toHaveLength(0);
-    expect(b.host.inspect().guests[0]).toMatchObject({ state: 'running', faults: [] });
+    expect(a.host.control.inspect().guests).toHaveLength(0);
+    expect(b.host.control.inspect().guests[0]).toMatchObject({ state: 'running', faults: [] });
   });
 
   it('SEV-ES guests boot with policy 0x0037 on an ES host', async () => {
     const { host, driver } = await driverOn('milan-7003-all-es');
     await driver.spawn({ uuid: UUID, name: 'es', flavor: sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': 'amd-sev-es' }), image: uefiImage() });
-    expect(host.inspect().guests[0]).toMatchObject({ policy: '0x37', faults: [] });
+    expect(host.control.inspect().guests[0]).toMatchObject({ policy: '0x37', faults: [] });
   });
 
   it('plain guests may be suspended (managed save)', async () => {
     const { host, driver } = await driverOn('rome-7002');
     await driver.spawn({ uuid: UUID, name: 'plain', flavor: plainFlavor, image: uefiImage() });
     await driver.suspend(UUID);
-    expect(host.inspect().guests[0]!.state).toBe('shut off');
+    expect(host.control.inspect().guests[0]!.state).toBe('shut off');
   });
 
   it('non-SEV host: SEV boot refused with NO_SEV_HOST, no domain defined', async () => {
     const { host, driver, calls } = await driverOn('rome-7002-sev-off');
     expect((await refusalOf(driver.spawn({ uuid: UUID, name: 'vm', flavor: sevFlavor(), image: uefiImage() }))).code).toBe('NO_SEV_HOST');
     expect(calls).not.toContain('defineXML');
-    expect(host.inspect().guests).toHaveLength(0);
+    expect(host.control.inspect().guests).toHaveLength(0);
   });
 
   it('hostSpec exposes traits and per-model pools for the scheduler', async () => {

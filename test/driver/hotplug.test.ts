@@ -48,12 +48,12 @@ describe('hot-plug device XML', () => {
     const { host, driver } = await driverOn(profile);
     const uuid = 'c0ffee00-0000-4000-8000-0000000000b1';
     const inst = await driver.spawn({ uuid, name: 'hp', flavor: sevFlavor(), image: uefiImage() });
-    const pid = host.guest('hp')!.pid;
+    const pid = host.control.guest('hp')!.pid;
     expect(await driver.attach(uuid, 'volume')).toBe('live');
     expect(await driver.attach(uuid, 'interface')).toBe('live');
     expect(await driver.attach(uuid, 'volume')).toBe('live');
     // The same QEMU process got the devices: no restart happened.
-    expect(host.guest('hp')!.pid).toBe(pid);
+    expect(host.control.guest('hp')!.pid).toBe(pid);
     const devicesOf = (xml: string) => {
       const def = parseDomainXml(xml, { snpKnown: false });
       return {
@@ -69,12 +69,12 @@ describe('hot-plug device XML', () => {
     const file = join(dir, `${profile}.xml`);
     writeFileSync(file, persistent);
     execFileSync('/usr/bin/virt-xml-validate', [file, 'domain'], { stdio: 'pipe' });
-    expect(host.guest('hp')!.faults).toEqual([]);
+    expect(host.control.guest('hp')!.faults).toEqual([]);
     await driver.hardReboot(uuid);
-    expect(host.guest('hp')!.pid).not.toBe(pid);
+    expect(host.control.guest('hp')!.pid).not.toBe(pid);
     expect(devicesOf(await driver.libvirt.getXMLDesc(inst.dom))).toEqual(expected);
-    expect(host.guest('hp')!.faults).toEqual([]);
-    expect(host.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x33' });
+    expect(host.control.guest('hp')!.faults).toEqual([]);
+    expect(host.control.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x33' });
   });
 
   it('through the socket (WireSource → fake libvirtd): the live path, and the device in the running guest', async () => {
@@ -91,7 +91,7 @@ describe('hot-plug device XML', () => {
       expect(live.devices.filter((d) => d.kind === 'disk').map((d) => d.targetDev)).toContain('vdb');
       // The spawned guest has its boot NIC; the attached one is the second.
       expect(live.devices.filter((d) => d.kind === 'interface')).toHaveLength(2);
-      expect(fake.host.guest('wire')!.faults).toEqual([]);
+      expect(fake.host.control.guest('wire')!.faults).toEqual([]);
     } finally {
       await client.close();
       await fake.close();
@@ -114,13 +114,13 @@ describe('hot-plug device XML', () => {
     const nics = (xml: string) => xml.split('<interface').length - 1;
     const before = nics(await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE));
     await driver.libvirt.attachDevice(inst.dom, interfaceDeviceXml(false), 1);
-    expect(host.guest('bad')!.faults.map((f) => f.code)).toEqual(['virtio-without-iommu']);
+    expect(host.control.guest('bad')!.faults.map((f) => f.code)).toEqual(['virtio-without-iommu']);
     expect(nics(await driver.libvirt.getXMLDesc(inst.dom))).toBe(before + 1);
     // Live only: the persistent definition does not have it, so the next boot is clean again.
     expect(nics(await driver.libvirt.getXMLDesc(inst.dom, DomainFlags.XML_INACTIVE))).toBe(before);
     await driver.libvirt.destroy(inst.dom);
     await driver.libvirt.create(inst.dom);
-    expect(host.guest('bad')!.faults).toEqual([]);
+    expect(host.control.guest('bad')!.faults).toEqual([]);
   });
 
   it('a libvirt without the procedure (VIR_ERR_NO_SUPPORT) still gets the device into the definition', async () => {

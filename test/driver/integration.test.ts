@@ -67,12 +67,12 @@ describe('reference driver boots every request variant through the socket', () =
           const name = `${model}-${v.id}-${policy}`;
           const image = uefiImage(v.props, v.guestOs ? { guest_os: v.guestOs } : {});
           const inst = await driver.spawn({ uuid, name, flavor: sevFlavor({ 'hw:mem_encryption': 'true', 'hw:mem_encryption_model': model }), image });
-          const snap = fake.host.inspect();
+          const snap = fake.host.control.inspect();
           const g = snap.guests.find((x) => x.name === name);
           const kind = model === 'amd-sev' ? 'sev' : 'sev-es';
-          const range = fake.host.asids!.range(kind);
+          const range = fake.host.control.asidRange(kind)!;
           const asid = snap.asids.inUse.find((a) => a.domain === name);
-          const faults = fake.host.guest(name)?.faults ?? [];
+          const faults = fake.host.control.guest(name)?.faults ?? [];
           expect({ name, state: g?.state, firmware: g?.firmwareState, faults, kind: asid?.kind }).toEqual({ name, state: 'running', firmware: 'RUNNING', faults: [], kind });
           expect(g!.asid).toBeGreaterThanOrEqual(range.min);
           expect(g!.asid).toBeLessThanOrEqual(range.max);
@@ -85,8 +85,8 @@ describe('reference driver boots every request variant through the socket', () =
         }
       }
     }
-    const end = fake.host.inspect();
+    const end = fake.host.control.inspect();
     expect([end.guests.length, end.asids.inUse.length, end.pinnedKiB]).toEqual([0, 0, 0]);
-    expect(fake.host.events.all().filter((e) => /oom|killed|crash/i.test(e.message))).toEqual([]);
+    expect(fake.host.control.events().filter((e) => /oom|killed|crash/i.test(e.message))).toEqual([]);
   });
 });

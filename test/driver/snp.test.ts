@@ -87,7 +87,7 @@ describe('SEV-SNP guest XML', () => {
     await driver.spawn({ uuid: 'c0ffee00-0000-4000-8000-0000000000ab', name: 'snp', flavor: SNP_FLAVOR, image: uefiImage({ hw_firmware_stateless: true }) });
     expectSnpGuest(host, 'snp');
     await driver.destroy('c0ffee00-0000-4000-8000-0000000000ab');
-    expect(host.inspect().asids.inUse).toEqual([]);
+    expect(host.control.inspect().asids.inUse).toEqual([]);
   });
 
   it('boots through the socket (WireSource → fake libvirtd) the same way', async () => {
@@ -125,12 +125,12 @@ describe('SEV-SNP guest XML', () => {
 
 /** The fake's view of a running SNP guest built by the driver. */
 function expectSnpGuest(host: FakeHost, name: string): void {
-  const snap = host.inspect();
+  const snap = host.control.inspect();
   const g = snap.guests.find((x) => x.name === name)!;
   expect(g).toMatchObject({ state: 'running', policy: '0x30000', firmwareState: 'RUNNING', pinnedKiB: 0, faults: [] });
   const asid = snap.asids.inUse.find((a) => a.domain === name)!;
   expect(asid.kind).toBe('sev-snp');
-  const range = host.asids!.range('sev-snp');
+  const range = host.control.asidRange('sev-snp')!;
   expect(asid.asid).toBeGreaterThanOrEqual(range.min);
   expect(asid.asid).toBeLessThanOrEqual(range.max);
   expect(asid.asid).toBeLessThan(host.cpuid!.minSevAsid);

@@ -34,7 +34,7 @@ describe('reference driver over the wire', () => {
     expect(report.sev.available).toBe(true);
     expect(report.sev.slots).toBe(truth);
     await driver.spawn({ uuid: 'c0ffee00-0000-4000-8000-000000000002', name: 'vm1', flavor: sevFlavor(), image: uefiImage() });
-    const snap = fake.host.inspect();
+    const snap = fake.host.control.inspect();
     const guest = snap.guests.find((g) => g.state === 'running');
     const cpuid = fake.host.cpuid!;
     expect(guest?.asid).toBeGreaterThanOrEqual(cpuid.minSevAsid);

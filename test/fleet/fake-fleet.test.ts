@@ -48,10 +48,10 @@ describe('FakeFleet', () => {
     const full = a!.host.sevView!.maxGuests;
     for (let i = 0; i < full; i++) a!.host.create(a!.host.defineXML(sevGuest(a!.host, `g${i}`)));
     expect(() => a!.host.create(a!.host.defineXML(sevGuest(a!.host, 'one-too-many')))).toThrow();
-    expect(a!.host.inspect().asids.inUse).toHaveLength(full);
-    expect(b!.host.inspect().asids.inUse).toHaveLength(0);
+    expect(a!.host.control.inspect().asids.inUse).toHaveLength(full);
+    expect(b!.host.control.inspect().asids.inUse).toHaveLength(0);
     b!.host.create(b!.host.defineXML(sevGuest(b!.host, 'g0')));
-    expect(b!.host.inspect().asids.inUse).toHaveLength(1);
+    expect(b!.host.control.inspect().asids.inUse).toHaveLength(1);
   });
 
   it('shares what is immutable per profile, with the same answers as building it anew', () => {

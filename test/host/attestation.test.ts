@@ -17,7 +17,7 @@ describe('launch attestation as a guest owner does it', () => {
     const ref = host.create(host.defineXML(guestXml({ name: 'att' })), 1);
     const info = Object.fromEntries(host.launchSecurityInfo(ref).map((p) => [p.field, p.value]));
     const blob = Buffer.from(info['sev-measurement'] as string, 'base64');
-    const handle = host.guest('att')!.sev!.handle;
+    const handle = host.control.guest('att')!.sev!.handle;
     const { tik, tek } = seededTransportKeys(seed, handle);
     // The owner knows the firmware image it expects; the launch digest is SHA-256 over it.
     const digest = createHash('sha256').update(firmwareImageOf(loader).bytes).digest();
@@ -39,8 +39,8 @@ describe('launch attestation as a guest owner does it', () => {
       "internal error: unable to execute QEMU command 'sev-inject-launch-secret': SEV: failed to inject secret ret=-5 fw_error=11 'Bad measurement'",
     );
     host.setLaunchSecurityState(ref, params(header));
-    expect(host.firmware!.injectedSecrets(handle)).toHaveLength(1);
+    expect(host.control.firmware.injectedSecrets(handle)).toHaveLength(1);
     host.resume(ref);
-    expect(host.inspect().guests[0]?.firmwareState).toBe('RUNNING');
+    expect(host.control.inspect().guests[0]?.firmwareState).toBe('RUNNING');
   });
 });

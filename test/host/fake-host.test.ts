@@ -27,13 +27,13 @@ describe('ASID key slots', () => {
   it('runs 15 plain-SEV guests on Naples and fails the 16th with KVM/QEMU EBUSY', () => {
     const h = host('naples-7001');
     for (let i = 0; i < 15; i++) h.create(h.defineXML(guestXml({ name: `g${i}`, launchSecurity: naplesLaunch() })));
-    expect(h.inspect().asids.inUse.map((a) => a.asid)).toEqual([...Array(15).keys()].map((i) => i + 1));
+    expect(h.control.inspect().asids.inUse.map((a) => a.asid)).toEqual([...Array(15).keys()].map((i) => i + 1));
     const err = startError(h, guestXml({ name: 'g15', launchSecurity: naplesLaunch() }));
     expect(err.code).toBe(VirErrorNumber.INTERNAL_ERROR);
     expect(err.domain).toBe(VirErrorDomain.QEMU);
     expect(err.message).toMatch(/^internal error: process exited while connecting to monitor: \S+Z qemu-system-x86_64: sev_guest_init: failed to initialize ret=-16 fw_error=0 ''\n\S+Z qemu-system-x86_64: failed to initialize kvm: Operation not permitted$/);
     expect(h.getState(h.lookupByName('g15'))).toEqual({ state: DomainState.SHUTOFF, reason: 0 });
-    expect(h.inspect().asids.inUse).toHaveLength(15);
+    expect(h.control.inspect().asids.inUse).toHaveLength(15);
   });
 
   it('does not reuse a freed ASID until the pool runs out, then flushes and reuses it', () => {
@@ -42,13 +42,13 @@ describe('ASID key slots', () => {
     for (const r of refs.slice(0, 3)) h.create(r);
     h.destroy(refs[0]!);
     h.create(refs[3]!);
-    expect(h.guest('g3')?.sev?.asid).toBe(4); // ascending, ASID 1 waits in the reclaim bitmap
+    expect(h.control.guest('g3')?.sev?.asid).toBe(4); // ascending, ASID 1 waits in the reclaim bitmap
     for (const r of refs.slice(4)) h.create(r);
-    expect(h.inspect().asids.flushes).toBe(0);
+    expect(h.control.inspect().asids.flushes).toBe(0);
     h.create(refs[0]!); // the pool is exhausted: DF_FLUSH, then ASID 1 is free again
-    expect(h.guest('g0')?.sev?.asid).toBe(1);
-    expect(h.inspect().asids.flushes).toBe(1);
-    const asids = h.inspect().asids.inUse.map((a) => a.asid);
+    expect(h.control.guest('g0')?.sev?.asid).toBe(1);
+    expect(h.control.inspect().asids.flushes).toBe(1);
+    const asids = h.control.inspect().asids.inUse.map((a) => a.asid);
     expect(new Set(asids).size).toBe(asids.length);
   });
 
@@ -56,8 +56,8 @@ describe('ASID key slots', () => {
     const h = host('milan-7003-es8');
     h.create(h.defineXML(guestXml({ name: 'plain' })));
     h.create(h.defineXML(guestXml({ name: 'es', launchSecurity: sevLaunch('0x0037') })));
-    expect(h.guest('plain')?.sev).toMatchObject({ asid: 8, kind: 'sev' });
-    expect(h.guest('es')?.sev).toMatchObject({ asid: 1, kind: 'sev-es' });
+    expect(h.control.guest('plain')?.sev).toMatchObject({ asid: 8, kind: 'sev' });
+    expect(h.control.guest('es')?.sev).toMatchObject({ asid: 1, kind: 'sev-es' });
     for (let i = 2; i <= 7; i++) h.create(h.defineXML(guestXml({ name: `es${i}`, launchSecurity: sevLaunch('0x0037') })));
     const err = startError(h, guestXml({ name: 'es8', launchSecurity: sevLaunch('0x0037') }));
     expect(err.message).toContain("sev_kvm_init: failed to initialize ret=-16 fw_error=0 ''");
@@ -100,7 +100,7 @@ describe("QEMU's sev-guest checks", () => {
     const err = startError(h, guestXml({ name: 'f' }));
     expect(err.message).toContain("sev_launch_start: LAUNCH_START ret=-5 fw_error=23 'Required firmware resource depleted'");
     expect(err.message).toContain('sev_kvm_init: failed to create encryption context');
-    expect(h.inspect().asids.inUse).toEqual([]);
+    expect(h.control.inspect().asids.inUse).toEqual([]);
     h.create(h.lookupByName('f')); // the override was one-shot
   });
 });
@@ -114,22 +114,22 @@ describe('memory pinning', () => {
     const ref = h.create(h.defineXML(guestXml({ name: 'tight', memoryKiB: fourGiB, memory: `<memtune><hard_limit unit='KiB'>${fourGiB}</hard_limit></memtune>` })));
     expect(h.getState(ref)).toEqual({ state: DomainState.SHUTOFF, reason: ShutoffReason.CRASHED });
     expect(events.slice(-2)).toEqual([2, 5]); // STARTED, then STOPPED
-    expect(h.events.all().some((e) => e.source === 'kernel' && e.message.startsWith('Memory cgroup out of memory: Killed process'))).toBe(true);
-    expect(h.inspect().asids.inUse).toEqual([]);
+    expect(h.control.events().some((e) => e.source === 'kernel' && e.message.startsWith('Memory cgroup out of memory: Killed process'))).toBe(true);
+    expect(h.control.inspect().asids.inUse).toEqual([]);
   });
 
   it("runs a 4 GiB guest whose hard_limit covers RAM + video + regions + padding (nova spec's 4718592 KiB)", () => {
     const h = host('milan-7003-es8');
     const ref = h.create(h.defineXML(guestXml({ name: 'ok', memoryKiB: fourGiB, memory: "<memtune><hard_limit unit='KiB'>4718592</hard_limit></memtune>", devices: "<video><model type='vga' vram='16384'/></video>" })));
     expect(h.getState(ref).state).toBe(DomainState.RUNNING);
-    expect(h.inspect().pinnedKiB).toBe(fourGiB + 16384 + 10832);
+    expect(h.control.inspect().pinnedKiB).toBe(fourGiB + 16384 + 10832);
   });
 
   it('fails without <locked/> or a hard limit: the kernel memlock text and QEMU register-region error', () => {
     const h = host('milan-7003-es8');
     const err = startError(h, guestXml({ name: 'nolock', memory: '' }));
     expect(err.message).toMatch(/sev_ram_block_added: failed to register region \(0x[0-9a-f]+\+0x20000000\) error 'Cannot allocate memory'/);
-    expect(h.events.all().map((e) => e.message)).toContain('SEV: 131072 locked pages exceed the lock limit of 2048.');
+    expect(h.control.events().map((e) => e.message)).toContain('SEV: 131072 locked pages exceed the lock limit of 2048.');
   });
 
   it('lets the OOM killer end the largest pinned guest when pinned memory exceeds host RAM', () => {
@@ -138,7 +138,7 @@ describe('memory pinning', () => {
     const small = h.create(h.defineXML(guestXml({ name: 'small', memoryKiB: 50 * 1024 * 1024 })));
     expect(h.getState(big)).toEqual({ state: DomainState.SHUTOFF, reason: ShutoffReason.CRASHED });
     expect(h.getState(small).state).toBe(DomainState.RUNNING);
-    expect(h.events.all().some((e) => e.domain === 'big' && /^Out of memory: Killed process \d+ \(qemu-system-x86\)/.test(e.message))).toBe(true);
+    expect(h.control.events().some((e) => e.domain === 'big' && /^Out of memory: Killed process \d+ \(qemu-system-x86\)/.test(e.message))).toBe(true);
   });
 });
 
@@ -169,7 +169,7 @@ describe("libvirt's launchSecurity rules and lifecycle", () => {
     expect(() => h.defineXML(guestXml({ name: 'x', launchSecurity: "<launchSecurity type='sev-snp'><policy>0x30000</policy></launchSecurity>" }))).toThrow(/Invalid value for attribute 'type'/);
     const genoa = host('genoa-9004');
     const snp = genoa.create(genoa.defineXML(guestXml({ name: 'snp', launchSecurity: "<launchSecurity type='sev-snp'><policy>0x30000</policy></launchSecurity>" })));
-    expect(genoa.guest('snp')?.sev).toMatchObject({ kind: 'sev-snp', asid: 1 });
+    expect(genoa.control.guest('snp')?.sev).toMatchObject({ kind: 'sev-snp', asid: 1 });
     expect(genoa.getState(snp).state).toBe(DomainState.RUNNING);
   });
 
@@ -192,12 +192,12 @@ describe("libvirt's launchSecurity rules and lifecycle", () => {
     const h = host('milan-7003-es8');
     const ref = h.create(h.defineXML(guestXml({ name: 'att' })), 1);
     expect(h.getState(ref).state).toBe(DomainState.PAUSED);
-    expect(h.inspect().guests[0]?.firmwareState).toBe('LSECRET');
+    expect(h.control.inspect().guests[0]?.firmwareState).toBe('LSECRET');
     const info = Object.fromEntries(h.launchSecurityInfo(ref).map((p) => [p.field, p.value]));
     expect(info).toMatchObject({ 'sev-api-major': 1, 'sev-api-minor': 52, 'sev-build-id': 4, 'sev-policy': 0x33 });
     expect(Buffer.from(info['sev-measurement'] as string, 'base64')).toHaveLength(48);
     h.resume(ref);
-    expect(h.inspect().guests[0]?.firmwareState).toBe('RUNNING');
+    expect(h.control.inspect().guests[0]?.firmwareState).toBe('RUNNING');
     expect(() => h.setLaunchSecurityState(ref, [{ field: 'sev-secret-header', type: 7, value: 'AA==' }, { field: 'sev-secret', type: 7, value: 'AA==' }])).toThrow(
       'Requested operation is not valid: domain must be in a paused state',
     );
@@ -241,7 +241,7 @@ describe('bad input leaves the host unchanged', () => {
   it.each(cases)('%s', (_label, xml, code, text) => {
     const h = host('milan-7003-es8');
     h.create(h.defineXML(guestXml({ name: 'keep' })));
-    const before = JSON.stringify({ s: h.inspect(), d: h.listAllDomains() });
+    const before = JSON.stringify({ s: h.control.inspect(), d: h.listAllDomains() });
     let err: unknown;
     try {
       h.defineXML(xml);
@@ -251,7 +251,7 @@ describe('bad input leaves the host unchanged', () => {
     expect(err).toBeInstanceOf(LibvirtError);
     if (code >= 0) expect((err as LibvirtError).code).toBe(code);
     expect((err as LibvirtError).message).toMatch(text);
-    expect(JSON.stringify({ s: h.inspect(), d: h.listAllDomains() })).toBe(before);
+    expect(JSON.stringify({ s: h.control.inspect(), d: h.listAllDomains() })).toBe(before);
   });
 });
 
@@ -276,7 +276,7 @@ describe('runtime control', () => {
     h.create(h.defineXML(guestXml({ name: 'pc', machine: 'pc', launchSecurity: naplesLaunch(), devices: `${disk}<memballoon model='virtio'><driver iommu='on'/></memballoon>` })));
     h.create(h.defineXML(guestXml({ name: 'pc-nt', machine: 'pc', launchSecurity: naplesLaunch(), devices: `${disk}<memballoon model='virtio-non-transitional'><driver iommu='on'/></memballoon>` })));
     h.create(h.defineXML(guestXml({ name: 'bios', loader: null, launchSecurity: naplesLaunch() })));
-    const faults = Object.fromEntries(h.inspect().guests.map((g) => [g.name, g.faults]));
+    const faults = Object.fromEntries(h.control.inspect().guests.map((g) => [g.name, g.faults]));
     expect(faults).toEqual({
       noiommu: ['virtio-without-iommu'],
       iommu: [],
@@ -293,9 +293,9 @@ describe('runtime control', () => {
     h.create(h.defineXML(guestXml({ name: 'ctl-iommu', launchSecurity: naplesLaunch(), devices: `${disk}<controller type='virtio-serial' index='0'><driver iommu='on'/></controller>${agent}` })));
     h.create(h.defineXML(guestXml({ name: 'ctl-bare', launchSecurity: naplesLaunch(), devices: `${disk}<controller type='virtio-serial' index='0'/>${agent}` })));
     h.create(h.defineXML(guestXml({ name: 'implicit', launchSecurity: naplesLaunch(), devices: `${disk}${agent}` })));
-    const faults = Object.fromEntries(h.inspect().guests.map((g) => [g.name, g.faults]));
+    const faults = Object.fromEntries(h.control.inspect().guests.map((g) => [g.name, g.faults]));
     expect(faults).toEqual({ 'ctl-iommu': [], 'ctl-bare': ['virtio-without-iommu'], implicit: ['virtio-without-iommu'] });
-    expect(h.guest('implicit')!.faults[0]!.message).toMatch(/^virtio controller \(virtio-serial\) lacks iommu='on'/);
+    expect(h.control.guest('implicit')!.faults[0]!.message).toMatch(/^virtio controller \(virtio-serial\) lacks iommu='on'/);
   });
 
   it('refuses IDE on q35 at define time', () => {
@@ -313,6 +313,6 @@ describe('runtime control', () => {
       features: '<vmcoreinfo/>',
       devices: "<disk type='file' device='disk'><source file='/img/vda.img'/><target dev='vda' bus='virtio'/><driver iommu='on'/></disk><interface type='network'><source network='default'/><model type='virtio'/><driver iommu='on'/></interface>",
     })));
-    expect(h.inspect().guests[0]?.faults).toEqual(['virtio-blk-boot-disk', 'ipxe-rom-not-sev-aware', 'vmcoreinfo-needs-dma']);
+    expect(h.control.inspect().guests[0]?.faults).toEqual(['virtio-blk-boot-disk', 'ipxe-rom-not-sev-aware', 'vmcoreinfo-needs-dma']);
   });
 });

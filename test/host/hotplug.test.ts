@@ -128,30 +128,30 @@ describe('hot-plug into encrypted guests', () => {
     const { h, ref } = running('naples-7001', naplesLaunch);
     h.attachDevice(ref, disk('vdb', 'virtio', true), LIVE);
     h.attachDevice(ref, nic(true), LIVE);
-    expect(h.guest('g')!.faults).toEqual([]);
+    expect(h.control.guest('g')!.faults).toEqual([]);
     h.attachDevice(ref, nic(false), LIVE);
-    expect(h.guest('g')!.faults.map((f) => [f.code, f.message])).toEqual([
+    expect(h.control.guest('g')!.faults.map((f) => [f.code, f.message])).toEqual([
       ['virtio-without-iommu', "virtio interface (virtio) lacks iommu='on': its DMA cannot reach encrypted memory and guest I/O breaks"],
     ]);
-    expect(h.events.all().some((e) => e.message.startsWith('guest fault: virtio interface'))).toBe(true);
+    expect(h.control.events().some((e) => e.message.startsWith('guest fault: virtio interface'))).toBe(true);
   });
 
   it('QEMU ≥ 6.0 forces the platform IOMMU: no fault; a plain guest never faults', () => {
     const milan = running('milan-7003-es8', sevLaunch());
     milan.h.attachDevice(milan.ref, nic(false), LIVE);
-    expect(milan.h.guest('g')!.faults).toEqual([]);
+    expect(milan.h.control.guest('g')!.faults).toEqual([]);
     const plain = running('naples-7001', null);
     plain.h.attachDevice(plain.ref, nic(false), LIVE);
-    expect(plain.h.guest('g')!.faults).toEqual([]);
+    expect(plain.h.control.guest('g')!.faults).toEqual([]);
   });
 
   it('i440fx: a transitional virtio device hot-plugged into an encrypted guest is a fault', () => {
     const h = new FakeHost(loadProfile('milan-7003-es8'));
     const ref = h.defineXML(guestXml({ name: 'g', machine: 'pc', devices: disk('vda') }));
     h.create(ref);
-    const atBoot = h.guest('g')!.faults.map((f) => f.message);
+    const atBoot = h.control.guest('g')!.faults.map((f) => f.message);
     h.attachDevice(ref, nic(true), LIVE);
-    expect(h.guest('g')!.faults.map((f) => f.message).slice(atBoot.length)).toEqual([
+    expect(h.control.guest('g')!.faults.map((f) => f.message).slice(atBoot.length)).toEqual([
       'transitional virtio interface (virtio) on machine pc-i440fx-7.2: legacy virtio I/O does not work for an encrypted guest (use q35 or a *-non-transitional model)',
     ]);
   });

@@ -58,13 +58,13 @@ describe('QEMU/KVM: starting an SNP guest on genoa-9004 (libvirt 10.6, QEMU 9.1,
   it('runs without <locked/>: SNP ASID from the ES range, nothing pinned, launch finished, policy reported', () => {
     const h = genoa();
     h.create(h.defineXML(snpGuest('snp')));
-    const snap = h.inspect();
+    const snap = h.control.inspect();
     expect(snap.guests[0]).toMatchObject({ name: 'snp', state: 'running', policy: '0x30000', firmwareState: 'RUNNING', pinnedKiB: 0, faults: [] });
     expect(snap.asids.inUse).toEqual([{ asid: 1, kind: 'sev-snp', domain: 'snp' }]);
     expect(snap.guests[0]!.asid).toBeLessThan(h.cpuid!.minSevAsid);
     expect(snap.pinnedKiB).toBe(0);
     // The misc cgroup charges SNP guests to sev_es, as KVM does.
-    expect([h.cgroup.current('/', 'sev_es'), h.cgroup.current('/', 'sev')]).toEqual([1, 0]);
+    expect([h.control.miscCgroupUsage('sev_es'), h.control.miscCgroupUsage('sev')]).toEqual([1, 0]);
     const info = Object.fromEntries(h.launchSecurityInfo(h.lookupByName('snp')).map((p) => [p.field, p.value]));
     expect(info).toEqual({ 'sev-api-major': 1, 'sev-api-minor': 55, 'sev-build-id': 24, 'sev-snp-policy': 0x30000n });
   });
@@ -78,13 +78,13 @@ describe('QEMU/KVM: starting an SNP guest on genoa-9004 (libvirt 10.6, QEMU 9.1,
   it('started paused, the SNP launch is already finished (no LAUNCH_SECRET window)', () => {
     const h = genoa();
     h.create(h.defineXML(snpGuest('p')), 1);
-    expect(h.inspect().guests[0]).toMatchObject({ state: 'paused', firmwareState: 'RUNNING' });
+    expect(h.control.inspect().guests[0]).toMatchObject({ state: 'paused', firmwareState: 'RUNNING' });
   });
 
   it('takes its ASIDs from 1 … EDX−1 and fails the 100th guest with EBUSY (99 SNP/ES ASIDs)', () => {
     const h = genoa();
     for (let i = 0; i < 99; i++) h.create(h.defineXML(snpGuest(`g${i}`)));
-    expect(h.inspect().asids.inUse.map((a) => a.asid)).toEqual(Array.from({ length: 99 }, (_, i) => i + 1));
+    expect(h.control.inspect().asids.inUse.map((a) => a.asid)).toEqual(Array.from({ length: 99 }, (_, i) => i + 1));
     const e = startFailure(h, snpGuest('g99'));
     expect(e.message).toContain('-accel kvm: sev_common_kvm_init: failed to initialize ret=-16');
   });
@@ -99,13 +99,13 @@ describe('QEMU/KVM: starting an SNP guest on genoa-9004 (libvirt 10.6, QEMU 9.1,
     const e = startFailure(h, snpGuest('bad', snpLaunch(policy)));
     expect(e.message).toContain(line);
     expect(e.message).toContain('sev_common_kvm_init: failed to create encryption context');
-    expect(h.inspect().asids.inUse).toEqual([]);
+    expect(h.control.inspect().asids.inUse).toEqual([]);
   });
 
   it('DEBUG and SINGLE_SOCKET are inside KVM\'s mask and start', () => {
     const h = genoa();
     h.create(h.defineXML(snpGuest('dbg', snpLaunch('0x1b0000'))));
-    expect(h.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x1b0000' });
+    expect(h.control.inspect().guests[0]).toMatchObject({ state: 'running', policy: '0x1b0000' });
   });
 
   it('checks cbitpos like any sev-common object, and refuses explicit SMM', () => {
@@ -115,7 +115,7 @@ describe('QEMU/KVM: starting an SNP guest on genoa-9004 (libvirt 10.6, QEMU 9.1,
     expect(smm.message).toContain('-accel kvm: SEV-SNP does not support SMM.');
     const h = genoa();
     h.create(h.defineXML(snpGuest('off', snpLaunch(), { features: "<smm state='off'/>" })));
-    expect(h.inspect().guests[0]!.state).toBe('running');
+    expect(h.control.inspect().guests[0]!.state).toBe('running');
   });
 
   it('without kvm_amd.sev_snp the sectype disappears and the define-time check refuses it', () => {

@@ -26,7 +26,7 @@ describe('races for key slots', () => {
       const lat = await bystander.stop();
       expect(results.filter((r) => r === 'running')).toHaveLength(15);
       for (const r of results.filter((x) => x !== 'running')) expect(r).toMatch(/sev_guest_init: failed to initialize ret=-16/);
-      const asids = d.host.inspect().asids.inUse.map((a) => a.asid);
+      const asids = d.host.control.inspect().asids.inUse.map((a) => a.asid);
       expect(asids).toHaveLength(15);
       expect(new Set(asids).size).toBe(15);
       // Answered throughout; its wait is the 64 starts queued ahead of it on one thread.

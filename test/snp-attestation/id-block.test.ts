@@ -87,7 +87,7 @@ describe('the report of a guest launched with an ID block', () => {
     const { block, auth } = idBlockFor(measurement, 0x30000n, { svn: 9 });
     const blobs = `<idBlock>${block.toString('base64')}</idBlock><idAuth>${auth.toString('base64')}</idAuth>`;
     h.create(h.defineXML(snpGuestXml('owned', { launch: " authorKey='yes'" }).replace('<policy>', `${blobs}<policy>`)));
-    const r = decodeReport(h.snpGuestReport('owned', Buffer.alloc(64)));
+    const r = decodeReport(h.control.snpGuestReport('owned', Buffer.alloc(64)));
     expect(r.measurement.equals(measurement)).toBe(true);
     expect([r.familyId.toString('hex'), r.imageId.toString('hex'), r.guestSvn, r.flags & 1]).toEqual(['f1'.repeat(16), '1d'.repeat(16), 9, 1]);
     expect(r.idKeyDigest.equals(keyDigest(auth, 'id'))).toBe(true);

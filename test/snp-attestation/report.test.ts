@@ -47,7 +47,7 @@ async function chain(product = 'Genoa'): Promise<{ ask: x509.X509Certificate; ar
 
 describe('SNP attestation report from a running genoa-9004 guest, verified against the fake KDS', () => {
   const reportData = randomBytes(64);
-  const report = host.snpGuestReport('snp', reportData);
+  const report = host.control.snpGuestReport('snp', reportData);
 
   it('VCEK (DER, octet-stream) chains to the ASK and ARK with RSA-PSS SHA-384; the report verifies with it', async () => {
     const res = await fetchVcek(report);
@@ -133,13 +133,13 @@ describe('SNP attestation report from a running genoa-9004 guest, verified again
 
   it("keeps REPORT_ID for the guest's lifetime and signs every report afresh", async () => {
     const vcek = new x509.X509Certificate(await (await fetchVcek(report)).arrayBuffer());
-    const again = host.snpGuestReport('snp', Buffer.alloc(64));
+    const again = host.control.snpGuestReport('snp', Buffer.alloc(64));
     expect(decodeReport(again).reportId.equals(decodeReport(report).reportId)).toBe(true);
     expect(await reportVerifies(again, vcek)).toBe(true);
     const other = genoaWithSnpGuest('snp');
     other.destroy(other.lookupByName('snp'));
     other.create(other.lookupByName('snp'));
-    expect(decodeReport(other.snpGuestReport('snp', Buffer.alloc(64))).reportId.equals(decodeReport(report).reportId)).toBe(false);
+    expect(decodeReport(other.control.snpGuestReport('snp', Buffer.alloc(64))).reportId.equals(decodeReport(report).reportId)).toBe(false);
   });
 });
 
@@ -150,10 +150,10 @@ describe('the report follows the launch', () => {
     const hostData = Buffer.alloc(32, 0x5a);
     const xml = snpGuestXml('hd', { vcpus: 1 }).replace('<policy>', `<hostData>${hostData.toString('base64')}</hostData><policy>`);
     h.create(h.defineXML(xml));
-    const dbg = decodeReport(h.snpGuestReport('debug', Buffer.alloc(64), { vmpl: 2 }));
+    const dbg = decodeReport(h.control.snpGuestReport('debug', Buffer.alloc(64), { vmpl: 2 }));
     expect([dbg.policy, dbg.vmpl]).toEqual([0x1b0000n, 2]);
     expect(dbg.measurement.equals(snpLaunchMeasurement({ firmware: firmwareImageOf(SNP_LOADER).bytes, vcpus: 4, cpu: genoa.cpu }))).toBe(true);
-    const hd = decodeReport(h.snpGuestReport('hd', Buffer.alloc(64)));
+    const hd = decodeReport(h.control.snpGuestReport('hd', Buffer.alloc(64)));
     expect(hd.hostData.equals(hostData)).toBe(true);
     // No ID block: zero IDs and key digests, AUTHOR_KEY_EN clear.
     expect([hd.familyId, hd.imageId, hd.idKeyDigest, hd.authorKeyDigest].every((b) => b.every((x) => x === 0))).toBe(true);
@@ -164,7 +164,7 @@ describe('the report follows the launch', () => {
 
 describe('SNP_GUEST_REQUEST is refused outside a running SNP guest', () => {
   const refused = (h: FakeHost, name: string, data: Uint8Array = Buffer.alloc(64), vmpl?: number) =>
-    thrown(SnpGuestRequestError, () => h.snpGuestReport(name, data, vmpl === undefined ? {} : { vmpl })).message;
+    thrown(SnpGuestRequestError, () => h.control.snpGuestReport(name, data, vmpl === undefined ? {} : { vmpl })).message;
 
   it('an SEV guest, a stopped SNP guest, a paused one; bad REPORT_DATA or VMPL; vcek=no', () => {
     const h = new FakeHost(genoa);
@@ -180,12 +180,12 @@ describe('SNP_GUEST_REQUEST is refused outside a running SNP guest', () => {
     expect(refused(h, 'off', Buffer.alloc(64), 4)).toBe(SNP_REPORT_ERRORS.vmpl(4));
     h.create(h.defineXML(snpGuestXml('novcek', { launch: " vcek='no'" })));
     expect(refused(h, 'novcek')).toBe(SNP_REPORT_ERRORS.vcekDisabled('novcek'));
-    expect(h.snpGuestReport('off', Buffer.alloc(64)).length).toBe(REPORT_SIZE);
+    expect(h.control.snpGuestReport('off', Buffer.alloc(64)).length).toBe(REPORT_SIZE);
   });
 });
 
 describe('fake KDS errors', () => {
-  const hwid = decodeReport(host.snpGuestReport('snp', Buffer.alloc(64))).chipId.toString('hex');
+  const hwid = decodeReport(host.control.snpGuestReport('snp', Buffer.alloc(64))).chipId.toString('hex');
   const q = 'blSPL=10&teeSPL=0&snpSPL=23&ucodeSPL=84';
   it.each([
     ['an unknown product', `/vcek/v1/Rome/${hwid}?${q}`, 404, KDS_ERRORS.unknownProduct('Rome')],

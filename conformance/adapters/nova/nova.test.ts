@@ -115,7 +115,7 @@ describe.skipIf(!stack)('nova Zed against the fake', () => {
       if (isRefusal(spawned)) throw new Error(`spawn refused: ${spawned.message}`);
       expect(spawned).toEqual({ domainName: instance.name, uuid: instance.uuid });
 
-      const snap = fake.host.inspect();
+      const snap = fake.host.control.inspect();
       const guest = snap.guests.find((g) => g.name === instance.name);
       expect(guest?.state).toBe('running');
       expect(guest?.policy).toBe('0x33');

@@ -121,13 +121,13 @@ describe('boot judge on the fake host', () => {
   }
 
   it('passes a guest launched with policy 0x33 in the SEV range', () => {
-    expect(judgeGuest(hostWith('0x0033').inspect(), 'g', exp)).toEqual({ ok: true });
+    expect(judgeGuest(hostWith('0x0033').control.inspect(), 'g', exp)).toEqual({ ok: true });
   });
 
   it('fails a guest whose policy lacks NOKS, and a range that excludes its ASID', () => {
-    expect(judgeGuest(hostWith('0x0031').inspect(), 'g', exp)).toEqual({ ok: false, reason: 'guest policy 0x31 lacks bits 0x2' });
-    const v = judgeGuest(hostWith('0x0033').inspect(), 'g', { ...exp, asidRange: { min: 1, max: 7 } });
+    expect(judgeGuest(hostWith('0x0031').control.inspect(), 'g', exp)).toEqual({ ok: false, reason: 'guest policy 0x31 lacks bits 0x2' });
+    const v = judgeGuest(hostWith('0x0033').control.inspect(), 'g', { ...exp, asidRange: { min: 1, max: 7 } });
     expect(v.ok).toBe(false);
-    expect(judgeGuest(hostWith('0x0033').inspect(), 'other', exp)).toEqual({ ok: false, reason: 'spawn answered domain other, which the host does not know' });
+    expect(judgeGuest(hostWith('0x0033').control.inspect(), 'other', exp)).toEqual({ ok: false, reason: 'spawn answered domain other, which the host does not know' });
   });
 });
