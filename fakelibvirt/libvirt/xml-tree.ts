@@ -5,7 +5,7 @@
  * "(source):LINE: MESSAGE", the line around libxml2's cursor, and a caret under it).
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
-import { formatXml as writeXml, type XmlNode as WritableNode } from '../views/xml.ts';
+import { formatXml as writeXml, type XmlWriterNode as WritableNode } from '../views/xml.ts';
 import { isUtf8 } from 'node:buffer';
 import { decodeEscaped } from '../../src/xdr/types.ts';
 import { CR, LF, TAB } from './xml/chars.ts';

@@ -8,7 +8,7 @@ import type { KernelSevState } from '../profile/derive.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import { cpuLocation } from './cpuinfo.ts';
 import { guestArches, type GuestArch } from './machines.ts';
-import { el, formatXml, textEl, type XmlNode } from './xml.ts';
+import { el, formatXml, textEl, type XmlWriterNode } from './xml.ts';
 
 /** /proc/cpuinfo flag → libvirt feature name, for features libvirt lists beyond the CPU model. */
 const HOST_EXTRA_FEATURES: readonly (readonly [string, string])[] = [
@@ -80,7 +80,7 @@ function hugePageSizes(profile: HardwareProfile): number[] {
 }
 
 /** An arm64 host CPU: libvirt 9.0 reads the MIDR and prints model, vendor and topology only. */
-function armHostCpu(profile: HardwareProfile): XmlNode {
+function armHostCpu(profile: HardwareProfile): XmlWriterNode {
   const c = profile.cpu;
   return el('cpu', {}, [
     textEl('arch', profile.arch),
@@ -105,7 +105,7 @@ export function numaLayout(profile: HardwareProfile): number[][] {
   return nodes;
 }
 
-function hostCpu(profile: HardwareProfile): XmlNode {
+function hostCpu(profile: HardwareProfile): XmlWriterNode {
   if (profile.arch !== 'x86_64') return armHostCpu(profile);
   const c = profile.cpu;
   const lv = profile.libvirt.version;
@@ -133,7 +133,7 @@ function hostCpu(profile: HardwareProfile): XmlNode {
   ]);
 }
 
-function topology(profile: HardwareProfile): XmlNode {
+function topology(profile: HardwareProfile): XmlWriterNode {
   const c = profile.cpu;
   const m = profile.memory;
   const layout = numaLayout(profile);
@@ -174,7 +174,7 @@ function topology(profile: HardwareProfile): XmlNode {
   return el('topology', {}, [el('cells', { num: layout.length }, cells)]);
 }
 
-function host(profile: HardwareProfile): XmlNode {
+function host(profile: HardwareProfile): XmlWriterNode {
   return el('host', {}, [
     textEl('uuid', profile.libvirt.hostUuid),
     hostCpu(profile),
@@ -189,7 +189,7 @@ function host(profile: HardwareProfile): XmlNode {
   ]);
 }
 
-function guest(profile: HardwareProfile, g: GuestArch): XmlNode {
+function guest(profile: HardwareProfile, g: GuestArch): XmlWriterNode {
   const machines = profile.qemu.machineTypes.flatMap((m) => [
     textEl('machine', m.name, { maxCpus: m.maxCpus }),
     ...(m.alias ? [textEl('machine', m.alias, { canonical: m.name, maxCpus: m.maxCpus })] : []),
@@ -222,7 +222,7 @@ function guest(profile: HardwareProfile, g: GuestArch): XmlNode {
  * host capabilities do not mention SEV.
  */
 export function capabilitiesXml(profile: HardwareProfile, _kernel?: KernelSevState): string {
-  const indent = (n: XmlNode) => formatXml(n, 1);
+  const indent = (n: XmlWriterNode) => formatXml(n, 1);
   const guests = guestArches(profile).map((g) => `${indent(guest(profile, g))}\n`).join('');
   return `<capabilities>\n\n${indent(host(profile))}\n${guests}</capabilities>\n`;
 }

@@ -10,7 +10,7 @@ import { domcapsCpu } from './domcaps-cpu.ts';
 import { armDomcapsCpu } from './domcaps-cpu-arm.ts';
 import { LIBVIRT_SEV_SINCE, type LibvirtSevView } from './libvirt-sev.ts';
 import { defaultMachine, guestArches, isQ35, resolveMachine, type GuestArchName, type MachineType } from './machines.ts';
-import { el, enumEl, formatXml, textEl, type XmlNode } from './xml.ts';
+import { el, enumEl, formatXml, textEl, type XmlWriterNode } from './xml.ts';
 
 export interface DomainCapsQuery {
   readonly emulatorbin?: string | null;
@@ -94,7 +94,7 @@ function isSecureLoader(path: string): boolean {
   return /secboot|\.ms\.|secure|snakeoil/i.test(path);
 }
 
-function os(profile: HardwareProfile, machine: MachineType): XmlNode {
+function os(profile: HardwareProfile, machine: MachineType): XmlWriterNode {
   const lv = profile.libvirt.version;
   const q35 = isQ35(machine);
   const codes = profile.qemu.ovmf.map((o) => o.code).filter((c) => q35 || !isSecureLoader(c));
@@ -114,7 +114,7 @@ function os(profile: HardwareProfile, machine: MachineType): XmlNode {
   ]);
 }
 
-function devices(profile: HardwareProfile, machine: MachineType, arm: boolean): XmlNode {
+function devices(profile: HardwareProfile, machine: MachineType, arm: boolean): XmlWriterNode {
   const virtioModels = ['virtio', 'virtio-transitional', 'virtio-non-transitional'];
   // The ARM virt board has no IDE controller and QEMU's ARM builds no qxl or tpm-crb.
   const ide = !arm && !isQ35(machine);
@@ -154,7 +154,7 @@ function devices(profile: HardwareProfile, machine: MachineType, arm: boolean): 
 }
 
 /** The `<sev>` feature exactly as libvirt formats it, gated by the libvirt release. */
-export function sevFeature(profile: HardwareProfile, sev: LibvirtSevView | null): XmlNode {
+export function sevFeature(profile: HardwareProfile, sev: LibvirtSevView | null): XmlWriterNode {
   if (!sev) return el('sev', { supported: 'no' });
   const lv = profile.libvirt.version;
   const withLimits = versionAtLeast(lv, ...LIBVIRT_SEV_SINCE.maxGuests);
@@ -168,19 +168,19 @@ export function sevFeature(profile: HardwareProfile, sev: LibvirtSevView | null)
 }
 
 /** `<launchSecurity>` (libvirt 10.5.0+); null when this libvirt does not print it. */
-export function launchSecurityFeature(profile: HardwareProfile, sev: LibvirtSevView | null): XmlNode | null {
+export function launchSecurityFeature(profile: HardwareProfile, sev: LibvirtSevView | null): XmlWriterNode | null {
   if (!versionAtLeast(profile.libvirt.version, ...LIBVIRT_SEV_SINCE.launchSecurityCaps)) return null;
   if (!sev) return el('launchSecurity', { supported: 'no' });
   return el('launchSecurity', { supported: 'yes' }, [enumEl('sectype', sev.sectypes)]);
 }
 
 /** Features of an ARM guest that differ from x86: a GIC (the host's v3) and no VM generation ID. */
-function armFeature(name: string): XmlNode {
+function armFeature(name: string): XmlWriterNode {
   if (name === 'gic') return el('gic', { supported: 'yes' }, [enumEl('version', ['3'])]);
   return el(name, { supported: name === 'genid' ? 'no' : 'yes' });
 }
 
-function features(profile: HardwareProfile, sev: LibvirtSevView | null, arm: boolean): XmlNode {
+function features(profile: HardwareProfile, sev: LibvirtSevView | null, arm: boolean): XmlWriterNode {
   const lv = profile.libvirt.version;
   return el('features', {}, [
     ...FEATURE_SINCE.filter(([, since]) => versionAtLeast(lv, ...since)).map(([name]) =>

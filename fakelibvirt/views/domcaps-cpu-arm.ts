@@ -4,7 +4,7 @@
  */
 import type { HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast } from '../profile/version.ts';
-import { el, enumEl, textEl, type XmlNode } from './xml.ts';
+import { el, enumEl, textEl, type XmlWriterNode } from './xml.ts';
 
 /** QEMU's ARM CPU models (qemu-system-aarch64 -cpu help) with the release that added each. */
 const ARM_CPU_MODELS: readonly (readonly [string, readonly [number, number]])[] = [
@@ -18,7 +18,7 @@ const ARM_CPU_MODELS: readonly (readonly [string, readonly [number, number]])[] 
   ['pxa270-b1', [0, 0]], ['pxa270-c0', [0, 0]], ['pxa270-c5', [0, 0]], ['sa1100', [0, 0]], ['sa1110', [0, 0]], ['ti925t', [0, 0]],
 ];
 
-export function armDomcapsCpu(profile: HardwareProfile, virttype: 'kvm' | 'qemu'): XmlNode {
+export function armDomcapsCpu(profile: HardwareProfile, virttype: 'kvm' | 'qemu'): XmlWriterNode {
   const kvm = virttype === 'kvm';
   const models = ARM_CPU_MODELS.filter(([, since]) => versionAtLeast(profile.qemu.version, ...since));
   return el('cpu', {}, [

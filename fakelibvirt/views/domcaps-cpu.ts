@@ -5,7 +5,7 @@
 import type { Generation, HardwareProfile } from '../profile/schema.ts';
 import { versionAtLeast } from '../profile/version.ts';
 import { vendorName } from './capabilities.ts';
-import { el, enumEl, textEl, type XmlNode } from './xml.ts';
+import { el, enumEl, textEl, type XmlWriterNode } from './xml.ts';
 
 interface CpuModel {
   readonly name: string;
@@ -50,7 +50,7 @@ const SINCE = {
   maximum: [7, 9, 0],
 } as const satisfies Record<string, readonly [number, number, number]>;
 
-export function domcapsCpu(profile: HardwareProfile, virttype: 'kvm' | 'qemu'): XmlNode {
+export function domcapsCpu(profile: HardwareProfile, virttype: 'kvm' | 'qemu'): XmlWriterNode {
   const lv = profile.libvirt.version;
   const kvm = virttype === 'kvm';
   const onOff = ['on', 'off'];

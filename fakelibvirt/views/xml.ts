@@ -5,10 +5,11 @@
 
 export type Attrs = Readonly<Record<string, string | number | undefined>>;
 
-export interface XmlNode {
+/** An element as the writer prints it (the parsed tree of fakelibvirt/libvirt/xml-tree.ts is `XmlNode`). */
+export interface XmlWriterNode {
   readonly name: string;
   readonly attrs: Attrs;
-  readonly children: readonly XmlNode[];
+  readonly children: readonly XmlWriterNode[];
   readonly text?: string;
   /**
    * The node already serialised (its first line unindented, later lines carrying their own
@@ -19,17 +20,17 @@ export interface XmlNode {
 }
 
 /** An element with child elements (undefined/false children are dropped, so callers can gate inline). */
-export function el(name: string, attrs: Attrs = {}, children: readonly (XmlNode | null | undefined | false)[] = []): XmlNode {
-  return { name, attrs, children: children.filter((c): c is XmlNode => !!c) };
+export function el(name: string, attrs: Attrs = {}, children: readonly (XmlWriterNode | null | undefined | false)[] = []): XmlWriterNode {
+  return { name, attrs, children: children.filter((c): c is XmlWriterNode => !!c) };
 }
 
 /** An element holding only text, e.g. `<arch>x86_64</arch>`. */
-export function textEl(name: string, text: string | number, attrs: Attrs = {}): XmlNode {
+export function textEl(name: string, text: string | number, attrs: Attrs = {}): XmlWriterNode {
   return { name, attrs, children: [], text: String(text) };
 }
 
 /** libvirt's `<enum name='x'><value>…</value></enum>`; an empty list prints `<enum name='x'/>`. */
-export function enumEl(name: string, values: readonly string[]): XmlNode {
+export function enumEl(name: string, values: readonly string[]): XmlWriterNode {
   return el('enum', { name }, values.map((v) => textEl('value', v)));
 }
 
@@ -55,7 +56,7 @@ function formatAttrs(attrs: Attrs): string {
 const MAX_INDENT_LEVELS = 30;
 
 /** Serialises one node at the given depth; every line ends with a newline. */
-export function formatXml(node: XmlNode, depth = 0): string {
+export function formatXml(node: XmlWriterNode, depth = 0): string {
   const pad = '  '.repeat(Math.min(depth, MAX_INDENT_LEVELS));
   if (node.serialised !== undefined) return `${pad}${node.serialised}\n`;
   const open = `${pad}<${node.name}${formatAttrs(node.attrs)}`;
