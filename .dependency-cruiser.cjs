@@ -15,7 +15,7 @@ const TEST = '(^test/|\\.test\\.ts$|/test/)';
 /** Any file of the project (what a layer rule judges; node_modules and core modules are not). */
 const PROJECT = '^(src|fakelibvirt|conformance|bench|oracle|containers|scripts|bin|hardware-profiles|test)/';
 
-const VOCABULARY = '^src/(xdr|rpc)/|^src/libvirt/(errors|flags|typed-params|uri)\\.ts$';
+const VOCABULARY = '^src/(xdr|rpc)/|^src/libvirt/(errors|flags|typed-params|uri|structs)\\.ts$';
 const CLIENT = '^src/libvirt/(client|transport|index)\\.ts$';
 const SEV = '^src/sev/';
 const FS = '^src/fs/';
@@ -59,7 +59,7 @@ module.exports = {
     },
     layer(
       'vocabulary-is-the-bottom',
-      "XDR, RPC, errors, flags, typed parameters and URIs: libvirt's words, importing only each other.",
+      "XDR, RPC, errors, flags, typed parameters, URIs and info structs: libvirt's words, importing only each other.",
       VOCABULARY,
       [VOCABULARY],
     ),

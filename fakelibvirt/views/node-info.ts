@@ -1,5 +1,5 @@
 /** virNodeGetInfo and virNodeGetFreeMemory for a profile. */
-import type { NodeInfo } from '../../src/libvirt/client.ts';
+import type { NodeInfo } from '../../src/libvirt/structs.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 
 /** virNodeInfo as it travels on the wire; memory in KiB, sockets per NUMA node, cores per socket. */

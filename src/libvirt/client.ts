@@ -13,8 +13,10 @@ import { isLibvirtError, LibvirtError, VirErrorDomain, VirErrorNumber } from './
 import { dialUnix } from './transport.ts';
 import { VIR_TYPED_PARAM_STRING_OKAY, type TypedParam } from './typed-params.ts';
 import { parseUri } from './uri.ts';
+import type { NodeInfo, VirDomainInfo } from './structs.ts';
 
 export type { DomainRef } from '../rpc/remote-types.ts';
+export type { NodeInfo, VirDomainInfo } from './structs.ts';
 
 export interface ConnectOptions {
   /** Open read-only (VIR_CONNECT_RO). */
@@ -35,25 +37,6 @@ export interface DomainLifecycleEvent {
   /** VIR_DOMAIN_EVENT_* (DEFINED=0 … CRASHED=8). */
   readonly event: number;
   readonly detail: number;
-}
-
-export interface DomainInfo {
-  readonly state: number;
-  readonly maxMem: number;
-  readonly memory: number;
-  readonly nrVirtCpu: number;
-  readonly cpuTime: bigint;
-}
-
-export interface NodeInfo {
-  readonly model: string;
-  readonly memory: number;
-  readonly cpus: number;
-  readonly mhz: number;
-  readonly nodes: number;
-  readonly sockets: number;
-  readonly cores: number;
-  readonly threads: number;
 }
 
 export interface DomainCapabilitiesQuery {
@@ -302,7 +285,7 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     return this.call('DOMAIN_GET_STATE', { dom, flags });
   }
 
-  async getInfo(dom: DomainRef): Promise<DomainInfo> {
+  async getInfo(dom: DomainRef): Promise<VirDomainInfo> {
     const r = await this.call('DOMAIN_GET_INFO', { dom });
     return { state: r.state, maxMem: Number(r.maxMem), memory: Number(r.memory), nrVirtCpu: r.nrVirtCpu, cpuTime: r.cpuTime };
   }

@@ -16,7 +16,7 @@ export {
   DomainEventId,
   type ConnectOptions,
   type DomainRef,
-  type DomainInfo,
+  type VirDomainInfo,
   type NodeInfo,
   type DomainLifecycleEvent,
   type DomainCapabilitiesQuery,
