@@ -25,6 +25,8 @@ import type { Target, TargetHost } from './target.ts';
 export class FakeTarget implements Target {
   readonly description = 'fake';
   private readonly dir = mkdtempSync(join(tmpdir(), 'sevharness-conf-'));
+  /** Every case's daemon listens on a new socket: binding one in memory costs a fraction of a disk's inode. */
+  private readonly socketDir = memorySocketDir() ?? this.dir;
   private readonly profiles = new Map<string, { profile: HardwareProfile; truth: ProfileTruth; sysroot: string | null }>();
   /** Written trees by content; removed with the target's directory. */
   private readonly sysroots = new Map<string, string>();
@@ -74,7 +76,7 @@ export class FakeTarget implements Target {
   async open(name: string): Promise<TargetHost> {
     const { profile, truth } = this.entry(name);
     const host = new FakeHost(profile);
-    const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
+    const daemon = new FakeLibvirtd(host, { socketPath: join(this.socketDir, `s${this.serial++}.sock`) });
     await daemon.listen();
     const pristine = this.pristineSysroot(name);
     // A fault's tree shares the pristine tree's firmware images (hard links), written once.
@@ -83,7 +85,24 @@ export class FakeTarget implements Target {
 
   async close(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.socketDir !== this.dir) rmSync(this.socketDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A private directory for the daemons' sockets on a memory file system (the user's runtime
+ * directory, else /dev/shm), or null where there is none to write: sockets take no space there.
+ */
+function memorySocketDir(): string | null {
+  for (const base of [process.env.XDG_RUNTIME_DIR, '/dev/shm']) {
+    if (!base) continue;
+    try {
+      return mkdtempSync(join(base, 'sevharness-sock-'));
+    } catch {
+      // not there, or not ours to write: the next one, else the target's own directory
+    }
+  }
+  return null;
 }
 
 class FakeTargetHost implements TargetHost {
