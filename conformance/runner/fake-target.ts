@@ -3,12 +3,12 @@
  * leaks between cases (a host and a daemon cost well under a millisecond). Sysroot trees are
  * written once per distinct content (a profile and its kernel state) and shared read-only by
  * every host that shows that content: the pristine tree, and each tree a fault's changed kernel
- * parameters or /dev/sev lead to.
+ * parameters or /dev/sev lead to; their firmware images are hard links to one copy per path.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { changesSysroot } from '../../fakelibvirt/control/fault.ts';
 import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost, type HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
@@ -17,6 +17,7 @@ import { allProfiles, loadProfile } from '../../fakelibvirt/profile/load.ts';
 import type { KernelSevState } from '../../fakelibvirt/profile/derive.ts';
 import type { HardwareProfile } from '../../fakelibvirt/profile/schema.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
+import { firmwareImagePaths } from '../../fakelibvirt/views/sysroot-firmware.ts';
 import type { HostAction } from '../catalogue/types.ts';
 import { profileTruth, type ProfileTruth } from '../truth.ts';
 import { RunnerUsageError } from './outcomes.ts';
@@ -30,6 +31,8 @@ export class FakeTarget implements Target {
   private readonly profiles = new Map<string, { profile: HardwareProfile; truth: ProfileTruth; sysroot: string | null }>();
   /** Written trees by content; removed with the target's directory. */
   private readonly sysroots = new Map<string, string>();
+  /** Each firmware image written once, at its path under here; the trees hold hard links to it. */
+  private readonly images = join(this.dir, 'images');
   private serial = 0;
 
   profileNames(): readonly string[] {
@@ -54,13 +57,21 @@ export class FakeTarget implements Target {
   }
 
   /** The tree of a host showing `profile` with `kernel`, written the first time that content is asked for. */
-  private sysrootOf(profile: HardwareProfile, kernel: KernelSevState, firmwareFrom?: string): string {
+  private sysrootOf(profile: HardwareProfile, kernel: KernelSevState): string {
     // The tree is a function of these two plain records (views/sysroot.ts), so their text names it.
     const key = createHash('sha1').update(JSON.stringify([profile, kernel])).digest('hex');
     let root = this.sysroots.get(key);
     if (root === undefined) {
       root = join(this.dir, `root-${this.serial++}`);
-      materializeSysroot(profile, kernel, root, firmwareFrom === undefined ? {} : { firmwareFrom });
+      // An image's bytes depend on its path alone: every tree links the ones already written.
+      materializeSysroot(profile, kernel, root, { firmwareFrom: this.images });
+      for (const path of firmwareImagePaths(profile)) {
+        const rel = path.replace(/^\/+/, '');
+        const kept = join(this.images, rel);
+        if (existsSync(kept)) continue;
+        mkdirSync(dirname(kept), { recursive: true });
+        linkSync(join(root, rel), kept);
+      }
       this.sysroots.set(key, root);
     }
     return root;
@@ -79,8 +90,7 @@ export class FakeTarget implements Target {
     const daemon = new FakeLibvirtd(host, { socketPath: join(this.socketDir, `s${this.serial++}.sock`) });
     await daemon.listen();
     const pristine = this.pristineSysroot(name);
-    // A fault's tree shares the pristine tree's firmware images (hard links), written once.
-    return new FakeTargetHost(name, host, daemon, truth, pristine, (h) => this.sysrootOf(h.profile, h.kernel, pristine));
+    return new FakeTargetHost(name, host, daemon, truth, pristine, (h) => this.sysrootOf(h.profile, h.kernel));
   }
 
   async close(): Promise<void> {
