@@ -18,6 +18,7 @@
 import { connect, uuidString, type DomainRef, type LibvirtClient } from '../../src/libvirt/client.ts';
 import type { HostAction } from '../catalogue/types.ts';
 import type { HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
+import { notOnRealHost } from '../../fakelibvirt/control/fault.ts';
 import type { ProfileTruth } from '../truth.ts';
 import { FakeTarget } from '../runner/fake-target.ts';
 import type { GuestEvidence, Target, TargetHost } from '../runner/target.ts';
@@ -58,21 +59,8 @@ export interface RealTargetOptions extends HostEndpoint {
 /** Why a host control cannot be performed on a real host (reported as the n/a reason). */
 export function unsupportedReason(action: HostAction): string {
   if (action.do !== 'fault') return `the real target leaves '${action.do}' to the runner`;
-  switch (action.fault.kind) {
-    case 'kernelParam':
-      return `a real host's kvm_amd ${action.fault.param} parameter is set at boot by its owner, not by the suite`;
-    case 'cacheStale':
-    case 'cacheRefresh':
-      return "a real host's libvirt capability cache is not the suite's to edit";
-    case 'firmware':
-      return 'a real host cannot inject firmware faults';
-    case 'domcaps':
-      return "a real host's QEMU binaries are not the suite's to remove";
-    case 'devSev':
-      return "a real host's /dev/sev is not the suite's to remove or lock";
-    case 'memlock':
-      return "a real host's RLIMIT_MEMLOCK is its owner's to set";
-  }
+  // Each fault kind says why a real host cannot take it (fakelibvirt/control/fault-kinds.ts).
+  return notOnRealHost(action.fault);
 }
 
 /** One libvirt host the target holds: its connection, facts, lock and (a served fake) control. */

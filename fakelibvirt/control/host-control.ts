@@ -7,21 +7,21 @@
  *
  * The control plane never touches the host's internals itself: FakeHost hands it a seam.
  */
-import type { FirmwareOverride, OverrideList } from '../firmware/overrides.ts';
+import type { OverrideList } from '../firmware/overrides.ts';
 import type { CommandLogEntry, FirmwareSnapshot, SevFirmware } from '../firmware/sev-firmware.ts';
 import type { SnpReportRequest } from '../firmware/snp/guest-request.ts';
 import type { AsidKind } from '../kvm/asid-pool.ts';
 import type { MiscResource } from '../kvm/misc-cgroup.ts';
 import type { GuestRuntime } from '../qemu/process.ts';
 import type { InjectedSecret } from '../qemu/sev-secret.ts';
-import { SevStatus } from '../firmware/status.ts';
-import type { DomcapsFault, DomcapsFaults } from '../host/domcaps-faults.ts';
+import type { DomcapsFaults } from '../host/domcaps-faults.ts';
 import type { HostEvent } from '../host/host-events.ts';
 import type { HostSnapshot } from '../host/host-snapshot.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
 import type { KernelParamOverrides } from '../profile/derive.ts';
-import { describeFault, FaultError, isRuleFault, parseFault, type Fault, type RuleFault, type StateFault, type Times } from './fault.ts';
-import { foldState, type HostRuntimeState } from './host-state.ts';
+import { armRule, describeFault, FaultError, foldState, isRuleFault, parseFault, type Fault, type StateFault } from './fault.ts';
+import type { ArmedRule } from './fault-kinds.ts';
+import type { HostRuntimeState } from './host-state.ts';
 
 /** What FakeHost lends its control plane. */
 export interface ControlSeam {
@@ -82,12 +82,9 @@ export interface ControlSnapshot extends HostSnapshot {
 interface Handler {
   readonly id: number;
   readonly fault: Fault;
-  /** The live rule object for rule faults (the rule lists count its uses by identity). */
-  rule: FirmwareOverride | DomcapsFault | null;
+  /** The armed rule for rule faults (its list counts its uses). */
+  rule: ArmedRule | null;
 }
-
-const DEFAULT_TIMES: Record<RuleFault['kind'], Times> = { firmware: 1, domcaps: 'always' };
-const countOf = (t: Times): number => (t === 'always' ? Infinity : t);
 
 /** The host-state faults of a newest-first handler list, in the order they apply (the newest wins). */
 function stateFaultsOldestFirst(handlers: readonly Handler[]): StateFault[] {
@@ -247,28 +244,11 @@ export class HostControl {
 
   /** Registers a rule handler with its list; `times` overrides the fault's own count (when restoring). */
   private arm(h: Handler, times: number | undefined): void {
-    const f = h.fault;
-    if (f.kind === 'firmware') {
-      const rule: FirmwareOverride = {
-        command: f.command,
-        status: SevStatus[f.status],
-        times: times ?? countOf(f.times ?? DEFAULT_TIMES.firmware),
-        ...(f.handle !== undefined && { handle: f.handle }),
-      };
-      this.seam.firmwareRules.use(rule);
-      h.rule = rule;
-    } else if (f.kind === 'domcaps') {
-      const rule: DomcapsFault = { arch: f.arch, times: times ?? countOf(f.times ?? DEFAULT_TIMES.domcaps) };
-      this.seam.domcapsRules.use(rule);
-      h.rule = rule;
-    }
+    if (isRuleFault(h.fault)) h.rule = armRule(h.fault, { firmware: this.seam.firmwareRules, domcaps: this.seam.domcapsRules }, times);
   }
 
   private remainingOf(h: Handler): number {
-    if (!h.rule) return 0;
-    return h.fault.kind === 'firmware'
-      ? this.seam.firmwareRules.remaining(h.rule as FirmwareOverride)
-      : this.seam.domcapsRules.remaining(h.rule as DomcapsFault);
+    return h.rule ? h.rule.remaining() : 0;
   }
 
   /** Back to exactly these handlers (rules with these uses left), host state folded again. */
