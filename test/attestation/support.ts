@@ -53,7 +53,7 @@ export interface ServedHost {
   readonly host: FakeHost;
   readonly uri: string;
   readonly sysroot: string;
-  readonly daemon: FakeLibvirtd;
+  readonly daemon: FakeLibvirtd<FakeHost>;
 }
 
 export interface Lab {
