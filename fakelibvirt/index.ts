@@ -14,7 +14,9 @@
 
 // The host model.
 /** One hardware profile brought to life: libvirt's API over the modelled firmware, KVM and QEMU. */
-export { FakeHost, type DomainHandle, type HostSnapshot, type LifecycleEventRecord, type LifecycleListener } from './host/fake-host.ts';
+export { FakeHost, type DomainHandle, type DomainInfo, type DomainRef, type HostOptions, type HostSnapshot, type LifecycleEventRecord, type LifecycleListener } from './host/fake-host.ts';
+/** The libvirt API the daemon serves (FakeHost implements it), as mongo-java-server's MongoBackend. */
+export type { LibvirtBackend } from './host/libvirt-backend.ts';
 /** Many hosts in one process from a profile mix, sharing what is immutable per profile. */
 export { FakeFleet, type FleetMember } from './fleet/fake-fleet.ts';
 export { parseFleetSpec, FleetSpecError, type FleetSpec } from './fleet/fleet-spec.ts';
@@ -35,7 +37,7 @@ export { FakeLibvirtd, startFakeLibvirtd, SocketPathError, type FakeLibvirtdOpti
 
 // Test control: faults as data, in-process (`host.control`) and over the control socket.
 export { fault, parseFault, describeFault, FaultError, FAULT_KINDS, type Fault, type FaultKind } from './control/fault.ts';
-export type { HostControl, HandlerInfo, ControlSnapshot } from './control/host-control.ts';
+export type { HostControl, HandlerInfo, ControlSnapshot, FirmwareProbe } from './control/host-control.ts';
 /** Client of the control socket (`serve --control PATH`, `serveProfile(p, { control: true })`). */
 export { ControlClient, ControlError } from './control/client.ts';
 
