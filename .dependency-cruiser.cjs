@@ -57,6 +57,13 @@ module.exports = {
       from: { path: PROJECT, pathNot: TEST },
       to: { path: TEST },
     },
+    {
+      name: 'bottom-layers-need-only-node',
+      comment: "libvirt's vocabulary, the sev facts and the fs utils run on node alone: no npm package.",
+      severity: 'error',
+      from: { path: [VOCABULARY, SEV, FS].map((p) => `(${p})`).join('|'), pathNot: TEST },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'] },
+    },
     layer(
       'vocabulary-is-the-bottom',
       "XDR, RPC, errors, flags, typed parameters, URIs and info structs: libvirt's words, importing only each other.",
@@ -103,7 +110,6 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)node_modules/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

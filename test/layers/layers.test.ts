@@ -40,7 +40,7 @@ describe('layers', () => {
       'src/xdr/codec.ts': ['src/rpc/frame.ts', 'src/libvirt/client.ts'],
       'src/libvirt/client.ts': ['src/rpc/frame.ts', 'src/sev/facts.ts'],
       'src/sev/facts.ts': ['src/libvirt/errors.ts', 'src/fs/dirs.ts'],
-      'src/fs/dirs.ts': ['src/libvirt/errors.ts'],
+      'src/fs/dirs.ts': ['src/libvirt/errors.ts', 'node_modules/left-pad'],
       'fakelibvirt/host.ts': ['src/sev/facts.ts', 'src/libvirt/client.ts', 'conformance/catalogue.ts'],
       'fakelibvirt/a.ts': ['fakelibvirt/b.ts'],
       'fakelibvirt/b.ts': ['fakelibvirt/a.ts'],
@@ -56,10 +56,16 @@ describe('layers', () => {
       'test/a.test.ts': ['test/support/helper.ts', 'src/driver/plan.ts'],
       'conformance/x.test.ts': ['test/support/helper.ts', 'src/driver/plan.ts'],
     };
+    // One npm package, declared as a dependency, for the node-only rule of the bottom layers.
+    mkdirSync(join(root, 'node_modules', 'left-pad'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', 'left-pad', 'package.json'), JSON.stringify({ name: 'left-pad', version: '1.0.0', main: 'index.js' }));
+    writeFileSync(join(root, 'node_modules', 'left-pad', 'index.js'), 'module.exports = (s) => s;\n');
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'tree', type: 'module', dependencies: { 'left-pad': '1.0.0' } }));
     for (const [file, imports] of Object.entries(tree)) {
       const path = join(root, file);
       mkdirSync(dirname(path), { recursive: true });
       const rel = (to: string) => {
+        if (to.startsWith('node_modules/')) return to.slice('node_modules/'.length);
         const up = '../'.repeat(file.split('/').length - 1);
         return up === '' ? `./${to}` : `${up}${to}`;
       };
@@ -69,13 +75,14 @@ describe('layers', () => {
 
     it('reports exactly the imports the plan forbids, each under its rule', async () => {
       const { violations, modules } = await cruise(root, ['--config', RULES_FILE, 'src', 'fakelibvirt', 'conformance', 'containers', 'bench', 'test']);
-      expect(modules).toBe(Object.keys(tree).length + 1); // and node:fs
+      expect(modules).toBe(Object.keys(tree).length + 2); // and node:fs, left-pad
       expect(violations.map(describeViolation).sort()).toEqual(
         [
           'vocabulary-is-the-bottom: src/xdr/codec.ts → src/libvirt/client.ts',
           'client-sits-on-vocabulary: src/libvirt/client.ts → src/sev/facts.ts',
           'sev-facts-are-neutral: src/sev/facts.ts → src/fs/dirs.ts',
           'fs-utils-use-node-only: src/fs/dirs.ts → src/libvirt/errors.ts',
+          'bottom-layers-need-only-node: src/fs/dirs.ts → node_modules/left-pad/index.js',
           'fakelibvirt-never-sees-driver-or-suite: fakelibvirt/host.ts → conformance/catalogue.ts',
           'driver-sees-only-vocabulary-client-sev-and-contract: src/driver/index.ts → conformance/catalogue.ts',
           'driver-sees-only-vocabulary-client-sev-and-contract: src/driver/plan.ts → fakelibvirt/host.ts',
