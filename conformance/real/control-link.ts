@@ -42,10 +42,15 @@ const SnapshotSchema = z.object({
 });
 
 export class ControlLink {
+  /** A fault was applied since the host was last put back. */
+  private bent = false;
+
   private constructor(
     private readonly client: ControlClient,
     /** The served host this link controls. */
     readonly hostName: string,
+    /** The faults the host had when real mode found it (its owner's setup), newest first. */
+    private readonly baseline: readonly Fault[],
   ) {}
 
   /**
@@ -62,7 +67,10 @@ export class ControlLink {
     const name = host ?? (hosts.length === 1 ? hosts[0] : undefined);
     if (name === undefined) throw new HostFactsError(`control socket ${socketPath} serves several hosts (${hosts.join(', ')}); name one with --control-host`);
     if (!hosts.includes(name)) throw new HostFactsError(`control socket ${socketPath} serves no host '${name}' (served: ${hosts.join(', ')})`);
-    return new ControlLink(new ControlClient(socketPath, name), name);
+    const client = new ControlClient(socketPath, name);
+    // What the owner set up (say, kvm_amd.sev=0 to judge a misconfigured host) is the host judged.
+    const baseline = (await client.listHandlers()).filter((h) => !h.used).map((h) => (typeof h.remaining === 'number' ? { ...h.fault, times: h.remaining } : h.fault) as Fault);
+    return new ControlLink(client, name, baseline);
   }
 
   /**
@@ -71,6 +79,7 @@ export class ControlLink {
    */
   async use(f: Fault): Promise<boolean> {
     try {
+      this.bent = true;
       await this.client.use(f);
       return true;
     } catch (e) {
@@ -79,9 +88,13 @@ export class ControlLink {
     }
   }
 
-  /** Drops every fault: the host exactly as its profile made it (its guests stay). */
-  async resetHandlers(): Promise<void> {
+  /** The host back as real mode found it: the faults applied since dropped, its owner's kept (guests stay). */
+  async restore(): Promise<void> {
+    if (!this.bent) return;
     await this.client.resetHandlers();
+    // Newest first, as listed: `use(a, b)` consults a before b, so the order is kept.
+    if (this.baseline.length > 0) await this.client.use(...this.baseline);
+    this.bent = false;
   }
 
   async inspect(): Promise<HostSnapshot> {

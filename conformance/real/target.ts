@@ -13,7 +13,7 @@
  * Every case starts from the state the host had when the target was opened: domains the case's
  * driver left behind (the runner's instance UUIDs) and the real-mode checks' own domains are
  * destroyed and undefined when the case closes, and faults applied through the control socket are
- * dropped.
+ * dropped (those the host had when real mode found it stay: they are the host being judged).
  */
 import { connect, uuidString, type DomainRef, type LibvirtClient } from '../../src/libvirt/client.ts';
 import type { HostAction } from '../catalogue/types.ts';
@@ -87,8 +87,6 @@ class Machine {
       const control = at.control === undefined ? null : await ControlLink.open(at.control, at.controlHost);
       client = await connect(at.uri);
       const swept = await sweepSuiteDomains(client);
-      // Faults a run that died left behind go too: the host is judged as its profile made it.
-      await control?.resetHandlers();
       const detection = await detectRealHost({ uri: at.uri, ...(at.sysroot !== undefined && { sysroot: at.sysroot }), ...(domainType && { domainType }), client });
       if (detection.mismatches.length > 0) {
         throw new HostFactsError(
@@ -114,7 +112,7 @@ class Machine {
   async close(): Promise<void> {
     try {
       await sweepSuiteDomains(this.client).catch(() => undefined);
-      await this.control?.resetHandlers().catch(() => undefined);
+      await this.control?.restore().catch(() => undefined);
       await this.client.close();
     } finally {
       this.lock.release();
@@ -229,7 +227,7 @@ export class RealTarget implements Target {
   private async release(m: Machine, host: RealTargetHost): Promise<void> {
     if (m.current === host) m.current = null;
     await cleanUp(m.client, host.before);
-    if (host.faulted) await m.control?.resetHandlers();
+    if (host.faulted) await m.control?.restore();
   }
 
   /** Destroys and undefines the domains the suite created since `before`; never anything else. */

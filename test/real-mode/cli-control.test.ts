@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveFake, type ServedFake } from '../../conformance/real/fake-as-real.ts';
+import { RealTarget } from '../../conformance/real/target.ts';
+import { ControlClient } from '../../fakelibvirt/control/client.ts';
+import { fault } from '../../fakelibvirt/control/fault.ts';
 import { main } from '../../src/cli/main.ts';
 
 const CASES = ['faults.kernel-param-off', 'boot.sev-guest-runs-encrypted', 'lifecycle.cold-migrate-allowed'];
@@ -69,5 +72,27 @@ describe('sevharness conformance --target real --control --peer-uri', () => {
     const r = await run('--control', join(dir, 'nothing.sock'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/control socket .*nothing\.sock does not answer/);
+  });
+});
+
+describe('the control socket\'s own faults', () => {
+  it('a host its owner bent before the run is judged as found, and a case\'s faults are dropped back to that', async () => {
+    const owner = new ControlClient(host.control!);
+    await owner.use(fault.kernelParam('sev', false));
+    const target = await RealTarget.open({ uri: host.uri, sysroot: host.sysroot, control: host.control! });
+    try {
+      expect(target.reach).toEqual({ controls: true, inspect: true, peer: false });
+      // Detected from the bent host: kvm_amd.sev=0 in its sysroot, no SEV in libvirt.
+      expect(target.detection.truth.sevUsable).toBe(false);
+      const h = await target.open(target.profileNames()[0]!);
+      expect(await h.apply({ do: 'fault', fault: fault.devSev('missing') })).toBe(true);
+      expect((await owner.listHandlers()).map((x) => x.description)).toEqual(['devSev missing', 'kernelParam sev 0']);
+      expect((await h.inspect())?.guests).toEqual([]);
+      await h.close();
+      expect((await owner.listHandlers()).map((x) => x.description)).toEqual(['kernelParam sev 0']);
+    } finally {
+      await target.close();
+    }
+    expect((await owner.listHandlers()).map((x) => x.description)).toEqual(['kernelParam sev 0']);
   });
 });
