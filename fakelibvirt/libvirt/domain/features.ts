@@ -12,7 +12,7 @@ import { isI440fxMachine, isQ35Machine, isX86 } from './os-validate.ts';
 import { osOf } from './os.ts';
 import { propEnum, propTristateSwitch, propUInt } from './props.ts';
 import { attrString, parseMemoryKiB, parseScaledValue, stringOf } from './scaled.ts';
-import { knownValues, ruleApplies, type Since } from './since.ts';
+import { AFTER_7_0, knownValues, ruleApplies, type Since } from './since.ts';
 import { cpuOf } from './cpu.ts';
 
 /** virDomainFeature, in libvirt's order (the format order). */
@@ -86,6 +86,15 @@ const unsupportedConf = (t: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNS
 const xmlErr = (t: string) => LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.DOMAIN, t);
 const elementKids = (n: XmlNode) => n.children.filter((c) => !c.name.startsWith('#'));
 
+/** 7.0 read every on/off state with virTristateSwitchTypeFromString and a text per feature kind (measured). */
+const ownEra = (d: DomainDraft) => !d.ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1]);
+
+/** A feature's `state`, with 7.0's own texts for a missing or unknown value where that era had them. */
+function featureState(d: DomainDraft, n: XmlNode, required: boolean, missing: () => LibvirtError, invalid: (v: string) => LibvirtError) {
+  if (required && n.attrs.state === undefined && ownEra(d)) throw missing();
+  return propTristateSwitch(n, 'state', { required, ownText: { ctx: d.ctx, until: AFTER_7_0, error: invalid } });
+}
+
 export const parseFeatures: DraftStep = (d) => {
   const f = newFeatures();
   FEATS.set(d, f);
@@ -136,11 +145,11 @@ function parseOne(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
     case 'pmu':
     case 'pvspinlock':
     case 'vmport': {
-      const state = propTristateSwitch(n, 'state') ?? 'on';
+      const state = featureState(d, n, false, () => unsupportedConf(''), (v) => unsupportedConf(`unknown state attribute '${v}' of feature '${name}'`)) ?? 'on';
       return set(state, node(name, { state }));
     }
     case 'smm': {
-      const state = propTristateSwitch(n, 'state') ?? 'on';
+      const state = featureState(d, n, false, () => unsupportedConf(''), (v) => unsupportedConf(`unknown state attribute '${v}' of feature '${name}'`)) ?? 'on';
       f.tsegBytes = undefined;
       if (state === 'on') {
         // virParseScaledValue on ./features/smm/tseg: the first <smm>'s, in MiB by default.
@@ -174,7 +183,8 @@ function parseOne(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
     case 'htm':
     case 'nested-hv':
     case 'ccf-assist': {
-      const state = propTristateSwitch(n, 'state', { required: true });
+      const state = featureState(d, n, true, () => unsupportedConf(`missing state attribute '(null)' of feature '${name}'`),
+        (v) => unsupportedConf(`unknown state attribute '${v}' of feature '${name}'`));
       return set(state, node(name, { state }));
     }
     case 'tcg': {
@@ -209,7 +219,8 @@ function parseHyperv(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
     if (!known.includes(c.name)) {
       throw unsupportedConf(`unsupported HyperV Enlightenment feature: ${c.name}`);
     }
-    const value = propTristateSwitch(c, 'state', { required: true }) as string;
+    const value = featureState(d, c, true, () => xmlErr(`missing 'state' attribute for HyperV Enlightenment feature '${c.name}'`),
+      () => unsupportedConf(`invalid value of state argument for HyperV Enlightenment feature '${c.name}'`)) as string;
     states.set(c.name, value);
     if (value !== 'on') continue;
     if (c.name === 'stimer') {
@@ -244,7 +255,8 @@ function parseKvm(d: DomainDraft, f: FeaturesDef, n: XmlNode): void {
   let ringSize: number | undefined;
   for (const c of elementKids(n)) {
     if (!known.includes(c.name)) throw unsupportedConf(`unsupported KVM feature: ${c.name}`);
-    const value = propTristateSwitch(c, 'state', { required: true }) as string;
+    const value = featureState(d, c, true, () => xmlErr(`missing 'state' attribute for KVM feature '${c.name}'`),
+      () => unsupportedConf(`invalid value of state argument for KVM feature '${c.name}'`)) as string;
     states.set(c.name, value);
     if (c.name === 'dirty-ring' && value === 'on') {
       ringSize = propUInt(c, 'size', 0, { required: true }) as number;

@@ -11,9 +11,12 @@ import { strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
 import type { DomainContext } from './context.ts';
 import { getTop, inputFirst, node, setTop, textNode, type DraftStep } from './draft.ts';
 import { propEnum, propTristateBool } from './props.ts';
+import { AFTER_7_0 } from './since.ts';
 
 /** virDomainLaunchSecurity as libvirt 9.0 lists it ('' is the NONZERO-refused entry). */
 const SECTYPES_9_0 = ['', 'sev', 's390-pv'] as const;
+/** libvirt 7.0's virDomainLaunchSecurity: sev alone. */
+const SECTYPES_7_0 = ['', 'sev'] as const;
 /** libvirt 10.5.0 added sev-snp (read, not measured). */
 const SECTYPES_SNP = ['', 'sev', 'sev-snp', 's390-pv'] as const;
 
@@ -111,7 +114,15 @@ function parseSnp(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlN
  * type's parts; returns the canonical element. s390-pv has no parts: its children are dropped.
  */
 export function canonicalLaunchSecurity(ls: XmlNode, ctx: Pick<DomainContext, 'snpKnown' | 'libvirtAtLeast'>): XmlNode {
-  const type = propEnum(ls, 'type', ctx.snpKnown ? SECTYPES_SNP : SECTYPES_9_0, { required: true, nonzero: true });
+  // 7.0 knew sev alone and said so in its own words (measured); s390-pv came after it (release read approximately).
+  const old = !ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1]);
+  if (old && ls.attrs.type === undefined) throw domainError(VirErrorNumber.XML_ERROR, 'missing launch security type');
+  const table = ctx.snpKnown ? SECTYPES_SNP : old ? SECTYPES_7_0 : SECTYPES_9_0;
+  const type = propEnum(ls, 'type', table, {
+    required: true,
+    nonzero: true,
+    ownText: { ctx, until: AFTER_7_0, error: (v) => domainError(VirErrorNumber.XML_ERROR, `unsupported launch security type '${v}'`) },
+  });
   if (type === 'sev') return parseSev(ls, ctx);
   if (type === 'sev-snp') return parseSnp(ls, ctx);
   return node('launchSecurity', { type });

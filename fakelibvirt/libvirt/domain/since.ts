@@ -81,6 +81,11 @@ export const VERSIONED_RULES = {
   emptyEnumIsUnknown: { until: [7, 1] },
   /** 11.3 reads video model type with virXMLPropEnum(NONZERO): '' is an invalid value (measured; 9.0 took it as absent). */
   emptyVideoModelInvalid: { since: [9, 1] },
+  /**
+   * virXMLParseHelper no longer names the string document: libxml2 errors read "at line N: …"
+   * instead of "(domain_definition):N: …" (measured 9.0 / 11.3; boundary read approximately).
+   */
+  xmlErrorsWithoutDocumentName: { since: [9, 1] },
 } as const satisfies Record<string, RuleSpan>;
 
 export type VersionedRule = keyof typeof VERSIONED_RULES;

@@ -14,7 +14,7 @@ const CRYPTO_BACKENDS = ['builtin', 'lkcf'] as const;
 /** The backends QEMU offers (virQEMUCapsFillDomainDeviceCryptoCaps): cryptodev-backend-lkcf is not built in Debian's QEMU. */
 const QEMU_CRYPTO_BACKENDS: readonly string[] = ['builtin'];
 
-export function parseCrypto(n: XmlNode, _d: DomainDraft): XmlNode {
+export function parseCrypto(n: XmlNode, d: DomainDraft): XmlNode {
   const model = propEnum(n, 'model', CRYPTO_MODELS, { required: true });
   const type = propEnum(n, 'type', CRYPTO_TYPES, { required: true });
   const backends = n.children.filter((c) => c.name === 'backend');
@@ -23,7 +23,7 @@ export function parseCrypto(n: XmlNode, _d: DomainDraft): XmlNode {
   const backendModel = propEnum(backend, 'model', CRYPTO_BACKENDS, { required: true });
   const queues = propUInt(backend, 'queues', 10);
   const info = parseDeviceInfo(n);
-  virtioOptions(n.children.find((c) => c.name === 'driver'));
+  virtioOptions(n.children.find((c) => c.name === 'driver'), d.ctx);
   return node('crypto', { model, type }, [node('backend', { model: backendModel, queues: queues || undefined }), ...info.nodes]);
 }
 

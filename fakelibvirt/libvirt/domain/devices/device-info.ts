@@ -9,6 +9,8 @@ import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
 import { node } from '../draft.ts';
 import { missingAttr, prop, propTristateBool, propTristateSwitch, propUInt, propULongLong, xmlError } from '../props.ts';
+import type { DomainContext } from '../context.ts';
+import { AFTER_7_0 } from '../since.ts';
 
 export const confError = (code: VirErrorNumber, message: string) => LibvirtError.of(code, VirErrorDomain.DOMAIN, message);
 export const unsupported = (message: string) => confError(VirErrorNumber.CONFIG_UNSUPPORTED, message);
@@ -217,12 +219,14 @@ export function validateAliases(devices: readonly XmlNode[]): void {
 }
 
 /** virDomainVirtioOptionsParseXML: the `<driver>` attributes every virtio device shares, in format order. */
-export function virtioOptions(driver: XmlNode | undefined): Record<string, string | undefined> {
+export function virtioOptions(driver: XmlNode | undefined, ctx?: Pick<DomainContext, 'libvirtAtLeast'>): Record<string, string | undefined> {
   if (!driver) return {};
+  // 7.0 turned each with its own "invalid X value" text (measured); a caller without a profile reads as 9.0.
+  const own = (what: string) => (ctx ? { ownText: { ctx, until: AFTER_7_0, error: () => domainXmlError(`invalid ${what} value`) } } : {});
   return {
-    iommu: propTristateSwitch(driver, 'iommu'),
-    ats: propTristateSwitch(driver, 'ats'),
-    packed: propTristateSwitch(driver, 'packed'),
+    iommu: propTristateSwitch(driver, 'iommu', own('iommu')),
+    ats: propTristateSwitch(driver, 'ats', own('ats')),
+    packed: propTristateSwitch(driver, 'packed', own('packed')),
     page_per_vq: propTristateSwitch(driver, 'page_per_vq'),
   };
 }

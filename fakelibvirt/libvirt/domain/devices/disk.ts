@@ -168,7 +168,7 @@ function readDisk(input: XmlNode, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'
     if (logical || physical) m.blockio = node('blockio', { logical_block_size: logical, physical_block_size: physical });
   }
   const driver = child(input, 'driver');
-  if (driver) readDriver(driver, m);
+  if (driver) readDriver(driver, m, ctx);
   const transient = child(input, 'transient');
   if (transient) m.transient = { shareBacking: propTristateBool(transient, 'shareBacking') };
   readIotune(input, m);
@@ -305,8 +305,8 @@ function parsePort(p: string): number {
 /** util/virstring.c reports from VIR_FROM_NONE. */
 const invalidArg = (msg: string) => LibvirtError.of(VirErrorNumber.INVALID_ARG, VirErrorDomain.NONE, msg);
 
-function readDriver(driver: XmlNode, m: DiskModel): void {
-  m.virtio = virtioOptions(driver);
+function readDriver(driver: XmlNode, m: DiskModel, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'>): void {
+  m.virtio = virtioOptions(driver, ctx);
   m.driverName = prop(driver, 'name');
   const cache = nonDefault(propEnum(driver, 'cache', CACHE));
   const errorPolicy = propEnum(driver, 'error_policy', ERROR_POLICIES, { nonzero: true });

@@ -49,7 +49,7 @@ export function parseInput(n: XmlNode, d: DomainDraft): XmlNode {
       sourceNode = node('source', { dev: evdev, grab, grabToggle, repeat });
     } else if (evdev) sourceNode = node('source', { evdev });
   }
-  const drv = node('driver', virtioOptions(child(n, 'driver')));
+  const drv = node('driver', virtioOptions(child(n, 'driver'), d.ctx));
   return node('input', { type, bus, model }, [sourceNode, Object.keys(drv.attrs).length > 0 && drv, ...info.nodes]);
 }
 

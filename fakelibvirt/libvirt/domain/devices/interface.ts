@@ -122,7 +122,7 @@ export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
   const info = parseDeviceInfo(n, { boot: true, rom: true });
   // An auto-generated tap name (vnet*, macvtap*, macvlan*) is blanked in an inactive definition.
   if (managedTap !== 'no' && ifname !== undefined && /^(vnet|macvtap|macvlan)/.test(ifname)) ifname = undefined;
-  const driver = parseDriver(n, type, model);
+  const driver = parseDriver(n, type, model, d);
   const backend = child(n, 'backend');
   let backendNode: XmlNode | undefined;
   if (backend) {
@@ -282,10 +282,10 @@ function parseVirtualport(v: XmlNode, requireAll: boolean): XmlNode {
 }
 
 /** virDomainNetDefParseXMLDriver: virtio options always; the rest only for a virtio model. */
-function parseDriver(n: XmlNode, type: string, model: string | undefined): XmlNode | undefined {
+function parseDriver(n: XmlNode, type: string, model: string | undefined, d: DomainDraft): XmlNode | undefined {
   const drv = child(n, 'driver');
   if (!drv) return undefined;
-  const virtio = virtioOptions(drv);
+  const virtio = virtioOptions(drv, d.ctx);
   if (type === 'hostdev' || !isVirtioNetModel(model)) return undefined;
   const name = propEnum(drv, 'name', NET_DRIVERS, { nonzero: true });
   const txmode = propEnum(drv, 'txmode', TX_MODES, { nonzero: true });

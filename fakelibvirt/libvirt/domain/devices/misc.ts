@@ -60,7 +60,7 @@ export function parseMemballoon(n: XmlNode, d: DomainDraft): XmlNode {
     if (stats.attrs.period !== undefined && strToUIntPositive(stats.attrs.period, 10) === null) throw domainXmlError('invalid statistics collection period');
   } else if (stats) propInt(stats, 'period', 0);
   parseDeviceInfo(n);
-  virtioOptions(child(n, 'driver'));
+  virtioOptions(child(n, 'driver'), d.ctx);
   return n;
 }
 
@@ -90,7 +90,7 @@ export function parseRng(n: XmlNode, d: DomainDraft): XmlNode {
     }
   }
   parseDeviceInfo(n);
-  virtioOptions(child(n, 'driver'));
+  virtioOptions(child(n, 'driver'), d.ctx);
   return n;
 }
 
@@ -118,7 +118,7 @@ export function parseVsock(n: XmlNode, d: DomainDraft): XmlNode {
     propTristateBool(cid, 'auto');
   }
   parseDeviceInfo(n);
-  virtioOptions(child(n, 'driver'));
+  virtioOptions(child(n, 'driver'), d.ctx);
   return n;
 }
 

@@ -66,7 +66,7 @@ export function parseVideo(n: XmlNode, d: DomainDraft): XmlNode {
   let virtio: Record<string, string | undefined> = {};
   if (driver) {
     backend = propEnum(driver, 'name', VIDEO_BACKENDS, { nonzero: true });
-    virtio = virtioOptions(driver);
+    virtio = virtioOptions(driver, d.ctx);
   }
   // '' is no model to 9.0; 7.0 turned it as an unknown one, and 11.3's virXMLPropEnum refuses it (both measured).
   const written = model?.attrs.type;
