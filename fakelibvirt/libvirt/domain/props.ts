@@ -8,7 +8,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import type { XmlNode } from '../xml-tree.ts';
 import { strToInt, strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
 import type { DomainContext } from './context.ts';
-import type { Release } from './since.ts';
+import { AFTER_7_0, type Release } from './since.ts';
 
 export const xmlError = (message: string) => LibvirtError.of(VirErrorNumber.XML_ERROR, VirErrorDomain.XML, message);
 
@@ -31,6 +31,13 @@ export interface OwnEnumText {
   readonly until: Release;
   readonly error: (value: string) => LibvirtError;
 }
+
+/** 7.0's own text for an unknown value of one attribute (CONFIG_UNSUPPORTED from the domain unless `error` says otherwise). */
+export const ownText7 = (ctx: Pick<DomainContext, 'libvirtAtLeast'>, error: (value: string) => LibvirtError): { ownText: OwnEnumText } => ({
+  ownText: { ctx, until: AFTER_7_0, error },
+});
+
+export const unsupportedDomain = (message: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.DOMAIN, message);
 
 const ownTextApplies = (own: OwnEnumText | undefined): own is OwnEnumText => own !== undefined && !own.ctx.libvirtAtLeast(own.until[0], own.until[1], own.until[2]);
 

@@ -9,7 +9,7 @@ import { child } from '../../xml-tree.ts';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/libvirt/errors.ts';
 import { strToULongLong, strToUIntPositive } from '../c-numbers.ts';
 import { node, textNode, type DomainDraft } from '../draft.ts';
-import { prop, propEnum, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
+import { ownText7, prop, propEnum, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { domainXmlError, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
 import { AFTER_7_0, knownValues, type Since } from '../since.ts';
 
@@ -113,7 +113,7 @@ export function parseDisk(input: XmlNode, d?: DomainDraft): XmlNode {
 
 function readDisk(input: XmlNode, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'>): DiskModel {
   // virDomainDiskDefParseSourceXML first: the storage type, the source, readonly/shareable, auth.
-  let type = propEnum(input, 'type', STORAGE_TYPES, { nonzero: true }) ?? 'file';
+  let type = propEnum(input, 'type', STORAGE_TYPES, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown disk type '${v}'`)) }) ?? 'file';
   const source = child(input, 'source');
   const m: DiskModel = {
     type, device: 'disk', sourceAttrs: {}, sourceKids: [], driverAttrs: {}, driverKids: [], iotune: new Map(),
@@ -135,21 +135,21 @@ function readDisk(input: XmlNode, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'
   }
 
   m.device = propEnum(input, 'device', DISK_DEVICES) ?? 'disk';
-  m.model = nonDefault(propEnum(input, 'model', DISK_MODELS));
+  m.model = nonDefault(propEnum(input, 'model', DISK_MODELS, ownText7(ctx, (v) => unsupportedDomain(`unknown disk model '${v}'`))));
   m.snapshot = propEnum(input, 'snapshot', knownValues(SNAPSHOT_LOCATIONS, SNAPSHOT_LOCATIONS_SINCE, ctx), {
     nonzero: true,
     ownText: { ctx, until: AFTER_7_0, error: (v) => unsupported(`unknown disk snapshot setting '${v}'`) },
   });
   m.rawio = propTristateBool(input, 'rawio');
-  m.sgio = propEnum(input, 'sgio', SGIO, { nonzero: true });
-  if (source) m.startupPolicy = propEnum(source, 'startupPolicy', STARTUP_POLICIES, { nonzero: true });
+  m.sgio = propEnum(input, 'sgio', SGIO, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown disk sgio mode '${v}'`)) });
+  if (source) m.startupPolicy = propEnum(source, 'startupPolicy', STARTUP_POLICIES, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown startupPolicy value '${v}'`)) });
 
   const target = child(input, 'target');
   if (target) {
     m.dst = prop(target, 'dev');
     m.bus = propEnum(target, 'bus', DISK_BUSES, { nonzero: true });
-    m.tray = propEnum(target, 'tray', TRAY);
-    m.removable = propTristateSwitch(target, 'removable');
+    m.tray = propEnum(target, 'tray', TRAY, ownText7(ctx, (v) => unsupportedDomain(`unknown disk tray status '${v}'`)));
+    m.removable = propTristateSwitch(target, 'removable', ownText7(ctx, (v) => unsupportedDomain(`unknown disk removable status '${v}'`)));
     const rr = propUInt(target, 'rotation_rate', 10);
     if (rr) m.rotationRate = rr;
   }
@@ -158,7 +158,7 @@ function readDisk(input: XmlNode, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'
     const cyls = propUInt(geometry, 'cyls', 10) ?? 0;
     const heads = propUInt(geometry, 'heads', 10) ?? 0;
     const secs = propUInt(geometry, 'secs', 10) ?? 0;
-    const trans = nonDefault(propEnum(geometry, 'trans', GEOMETRY_TRANS, { nonzero: true }));
+    const trans = nonDefault(propEnum(geometry, 'trans', GEOMETRY_TRANS, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`invalid translation value '${v}'`)) }));
     if (cyls > 0 && heads > 0 && secs > 0) m.geometry = node('geometry', { cyls, heads, secs, trans });
   }
   const blockio = child(input, 'blockio');
@@ -308,17 +308,17 @@ const invalidArg = (msg: string) => LibvirtError.of(VirErrorNumber.INVALID_ARG, 
 function readDriver(driver: XmlNode, m: DiskModel, ctx: Pick<DomainDraft['ctx'], 'libvirtAtLeast'>): void {
   m.virtio = virtioOptions(driver, ctx);
   m.driverName = prop(driver, 'name');
-  const cache = nonDefault(propEnum(driver, 'cache', CACHE));
-  const errorPolicy = propEnum(driver, 'error_policy', ERROR_POLICIES, { nonzero: true });
-  const rerrorPolicy = propEnum(driver, 'rerror_policy', ERROR_POLICIES, { nonzero: true });
+  const cache = nonDefault(propEnum(driver, 'cache', CACHE, ownText7(ctx, (v) => unsupportedDomain(`unknown disk cache mode '${v}'`))));
+  const errorPolicy = propEnum(driver, 'error_policy', ERROR_POLICIES, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown disk error policy '${v}'`)) });
+  const rerrorPolicy = propEnum(driver, 'rerror_policy', ERROR_POLICIES, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown disk read error policy '${v}'`)) });
   if (rerrorPolicy === 'enospace') throw unsupported("Invalid disk read error policy: 'enospace'");
-  const io = propEnum(driver, 'io', IO, { nonzero: true });
-  m.ioeventfd = propTristateSwitch(driver, 'ioeventfd');
-  m.eventIdx = propTristateSwitch(driver, 'event_idx');
-  const copyOnRead = propTristateSwitch(driver, 'copy_on_read');
-  const discard = propEnum(driver, 'discard', DISCARD, { nonzero: true });
+  const io = propEnum(driver, 'io', IO, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown disk io mode '${v}'`)) });
+  m.ioeventfd = propTristateSwitch(driver, 'ioeventfd', ownText7(ctx, (v) => unsupportedDomain(`unknown disk ioeventfd mode '${v}'`)));
+  m.eventIdx = propTristateSwitch(driver, 'event_idx', ownText7(ctx, (v) => unsupportedDomain(`unknown disk event_idx mode '${v}'`)));
+  const copyOnRead = propTristateSwitch(driver, 'copy_on_read', ownText7(ctx, (v) => unsupportedDomain(`unknown disk copy_on_read mode '${v}'`)));
+  const discard = propEnum(driver, 'discard', DISCARD, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown disk discard mode '${v}'`)) });
   const iothread = propUInt(driver, 'iothread', 10, { nonzero: true });
-  const detectZeroes = propEnum(driver, 'detect_zeroes', DETECT_ZEROES, { nonzero: true });
+  const detectZeroes = propEnum(driver, 'detect_zeroes', DETECT_ZEROES, { nonzero: true, ...ownText7(ctx, (v) => unsupportedDomain(`unknown driver detect_zeroes value '${v}'`)) });
   const queues = propUInt(driver, 'queues', 10) || undefined;
   m.queues = queues;
   const queueSize = propUInt(driver, 'queue_size', 10) || undefined;

@@ -7,7 +7,9 @@
 import { child, children, type XmlNode } from '../../xml-tree.ts';
 import { strToInt } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
-import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
+import { ownText7, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
+import type { DomainContext } from '../context.ts';
+import { AFTER_7_0 } from '../since.ts';
 import { domainXmlError, internalError, qemuUnsupported, unsupported } from './device-info.ts';
 import { knownValues, type Since } from '../since.ts';
 
@@ -44,13 +46,13 @@ const passwords = new WeakMap<XmlNode, string>();
 export const graphicsPasswd = (n: XmlNode) => passwords.get(n);
 
 /** virDomainGraphicsListenDefParseXML, in libvirt's order; `parent` only for the first listen. */
-function parseListen(l: XmlNode, type: string, parent: XmlNode | undefined): Listen {
+function parseListen(l: XmlNode, type: string, parent: XmlNode | undefined, ctx: Versioned): Listen {
   const address = l.attrs.address;
   const network = l.attrs.network;
   const socket = l.attrs.socket;
   const addressCompat = parent?.attrs.listen;
   const socketCompat = parent?.attrs.socket;
-  const ltype = propEnum(l, 'type', LISTEN_TYPES, { required: true })!;
+  const ltype = propEnum(l, 'type', LISTEN_TYPES, { required: true, ...own(ctx, (v) => `unknown graphics listen type '${v}'`) })!;
   if ((ltype === 'socket' || ltype === 'none') && type !== 'vnc' && type !== 'spice') {
     throw unsupported(`listen type '${ltype}' is not available for graphics type '${type}'`);
   }
@@ -83,8 +85,8 @@ function parseListen(l: XmlNode, type: string, parent: XmlNode | undefined): Lis
 }
 
 /** virDomainGraphicsListensParseXML: the `<listen>` children, or one made from the old attributes. */
-function parseListens(g: XmlNode, type: string): Listen[] {
-  const listens = children(g, 'listen').map((l, i) => parseListen(l, type, i === 0 ? g : undefined));
+function parseListens(g: XmlNode, type: string, ctx: Versioned): Listen[] {
+  const listens = children(g, 'listen').map((l, i) => parseListen(l, type, i === 0 ? g : undefined, ctx));
   const socket = type === 'vnc' ? g.attrs.socket : undefined;
   const compat: Listen = socket !== undefined ? { type: 'socket', socket } : { type: 'address', address: g.attrs.listen || undefined };
   if (listens.length === 0) listens.push(compat);
@@ -148,8 +150,8 @@ function formatListen(l: Listen): XmlNode {
 /** The legacy `listen` attribute mirrored from the first listen (not for a network listen when inactive). */
 const listenAttr = (l: Listen) => (l.type === 'network' ? undefined : l.address);
 
-function parseVnc(g: XmlNode): XmlNode {
-  const listens = parseListens(g, 'vnc');
+function parseVnc(g: XmlNode, ctx: Versioned): XmlNode {
+  const listens = parseListens(g, 'vnc', ctx);
   let port = 0;
   let autoport = true;
   const portAttr = g.attrs.port;
@@ -165,7 +167,7 @@ function parseVnc(g: XmlNode): XmlNode {
   }
   const websocket = propInt(g, 'websocket', 10) ?? 0;
   const websocketGenerated = yesNo(g.attrs.websocketGenerated, false);
-  const sharePolicy = propEnum(g, 'sharePolicy', VNC_SHARE_POLICY);
+  const sharePolicy = propEnum(g, 'sharePolicy', VNC_SHARE_POLICY, own(ctx, (v) => `unknown vnc display sharing policy '${v}'`));
   const powerControl = propTristateBool(g, 'powerControl');
   const keymap = g.attrs.keymap;
   const audio = child(g, 'audio');
@@ -203,8 +205,8 @@ function parseSdl(g: XmlNode): XmlNode {
 }
 
 /** rdp and desktop are parsed for their errors; the QEMU driver refuses both types afterwards. */
-function parseRdp(g: XmlNode): XmlNode {
-  const listens = parseListens(g, 'rdp');
+function parseRdp(g: XmlNode, ctx: Versioned): XmlNode {
+  const listens = parseListens(g, 'rdp', ctx);
   let port = 0;
   let autoport = false;
   const portAttr = g.attrs.port;
@@ -235,39 +237,39 @@ function parseDesktop(g: XmlNode): XmlNode {
   return node('graphics', { type: 'desktop', display: g.attrs.display, fullscreen: fullscreen === 'yes' ? 'yes' : undefined });
 }
 
-function parseSpice(g: XmlNode): XmlNode {
-  const listens = parseListens(g, 'spice');
+function parseSpice(g: XmlNode, ctx: Versioned): XmlNode {
+  const listens = parseListens(g, 'spice', ctx);
   let port = propInt(g, 'port', 10) ?? 0;
   let tlsPort = propInt(g, 'tlsPort', 10) ?? 0;
   let autoport = propTristateBool(g, 'autoport') === 'yes';
-  const defaultMode = propEnum(g, 'defaultMode', SPICE_CHANNEL_MODES) ?? 'any';
+  const defaultMode = propEnum(g, 'defaultMode', SPICE_CHANNEL_MODES, own(ctx, (v) => `unknown default spice channel mode ${v}`)) ?? 'any';
   if (port === -1 && tlsPort === -1) autoport = true;
   if (autoport) port = tlsPort = 0;
   const keymap = g.attrs.keymap;
   const auth = parseAuth(g, 'spice');
   const channels = new Map<string, string>();
   for (const c of children(g, 'channel')) {
-    const name = propEnum(c, 'name', SPICE_CHANNEL_NAMES, { required: true })!;
-    channels.set(name, propEnum(c, 'mode', SPICE_CHANNEL_MODES, { required: true })!);
+    const name = propEnum(c, 'name', SPICE_CHANNEL_NAMES, { required: true, ...own(ctx, (v) => `unknown spice channel name ${v}`) })!;
+    channels.set(name, propEnum(c, 'mode', SPICE_CHANNEL_MODES, { required: true, ...own(ctx, (v) => `unknown spice channel mode ${v}`) })!);
   }
-  const one = <T extends string>(el: string, attr: string, table: readonly T[]) => {
+  const one = <T extends string>(el: string, attr: string, table: readonly T[], text7: (v: string) => string) => {
     const c = child(g, el);
-    return c ? propEnum(c, attr, table, { required: true, nonzero: true }) : undefined;
+    return c ? propEnum(c, attr, table, { required: true, nonzero: true, ...own(ctx, text7) }) : undefined;
   };
-  const image = one('image', 'compression', SPICE_IMAGE);
-  const jpeg = one('jpeg', 'compression', SPICE_JPEG);
-  const zlib = one('zlib', 'compression', SPICE_ZLIB);
+  const image = one('image', 'compression', SPICE_IMAGE, (v) => `unknown spice image compression ${v}`);
+  const jpeg = one('jpeg', 'compression', SPICE_JPEG, (v) => `unknown spice jpeg compression ${v}`);
+  const zlib = one('zlib', 'compression', SPICE_ZLIB, (v) => `unknown spice zlib compression ${v}`);
   const playbackNode = child(g, 'playback');
-  const playback = playbackNode ? propTristateSwitch(playbackNode, 'compression', { required: true }) : undefined;
-  const streaming = one('streaming', 'mode', SPICE_STREAMING);
+  const playback = playbackNode ? propTristateSwitch(playbackNode, 'compression', { required: true, ...own(ctx, () => 'unknown spice playback compression') }) : undefined;
+  const streaming = one('streaming', 'mode', SPICE_STREAMING, () => 'unknown spice streaming mode');
   const clipboard = child(g, 'clipboard');
-  const copypaste = clipboard ? propTristateBool(clipboard, 'copypaste', { required: true }) : undefined;
+  const copypaste = clipboard ? propTristateBool(clipboard, 'copypaste', { required: true, ...own(ctx, (v) => `unknown copypaste value '${v}'`) }) : undefined;
   const ft = child(g, 'filetransfer');
-  const filetransfer = ft ? propTristateBool(ft, 'enable', { required: true }) : undefined;
+  const filetransfer = ft ? propTristateBool(ft, 'enable', { required: true, ...own(ctx, (v) => `unknown enable value '${v}'`) }) : undefined;
   const glNode = child(g, 'gl');
   const rendernode = glNode?.attrs.rendernode;
   const gl = glNode ? propTristateBool(glNode, 'enable', { required: true }) : undefined;
-  const mouse = one('mouse', 'mode', MOUSE_MODES);
+  const mouse = one('mouse', 'mode', MOUSE_MODES, (v) => `unknown mouse mode value '${v}'`);
 
   // virDomainDefPostParseGraphics: no ports and no autoport means listening nowhere.
   const l0 = listens[0]!;
@@ -323,7 +325,11 @@ function parseDbus(g: XmlNode): XmlNode {
   ]);
 }
 
-const BY_TYPE: Record<(typeof GRAPHICS_TYPES)[number], (g: XmlNode) => XmlNode> = {
+type Versioned = Pick<DomainContext, 'libvirtAtLeast'>;
+/** 7.0 turned each of these with its own TypeFromString and text (measured); from virXMLPropEnum on, the generic one. */
+const own = (ctx: Versioned, text: (v: string) => string) => ownText7(ctx, (v) => unsupportedDomain(text(v)));
+
+const BY_TYPE: Record<(typeof GRAPHICS_TYPES)[number], (g: XmlNode, ctx: Versioned) => XmlNode> = {
   vnc: parseVnc,
   sdl: parseSdl,
   rdp: parseRdp,
@@ -334,8 +340,13 @@ const BY_TYPE: Record<(typeof GRAPHICS_TYPES)[number], (g: XmlNode) => XmlNode> 
 };
 
 export function parseGraphics(g: XmlNode, d: DomainDraft): XmlNode {
-  const type = propEnum(g, 'type', knownValues(GRAPHICS_TYPES, GRAPHICS_TYPES_SINCE, d.ctx), { required: true })!;
-  return BY_TYPE[type](g);
+  // 7.0 reported a missing and an unknown type in its own words (measured).
+  if (g.attrs.type === undefined && !d.ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1])) throw internalError('missing graphics device type');
+  const type = propEnum(g, 'type', knownValues(GRAPHICS_TYPES, GRAPHICS_TYPES_SINCE, d.ctx), {
+    required: true,
+    ...own(d.ctx, (v) => `unknown graphics device type '${v}'`),
+  })!;
+  return BY_TYPE[type](g, d.ctx);
 }
 
 /** The audio ids of the domain's `<audio>` devices (as written: their parse keeps the id). */

@@ -10,7 +10,7 @@ import { LibvirtError, VirErrorNumber } from '../../../../src/libvirt/errors.ts'
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
-import { missingAttr, prop, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
+import { missingAttr, ownText7, prop, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { domainXmlError, guestArch, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
 import { AFTER_7_0, knownValues, ruleApplies, type Since } from '../since.ts';
 import { requireSharedMemory } from './filesystem.ts';
@@ -287,10 +287,10 @@ function parseDriver(n: XmlNode, type: string, model: string | undefined, d: Dom
   if (!drv) return undefined;
   const virtio = virtioOptions(drv, d.ctx);
   if (type === 'hostdev' || !isVirtioNetModel(model)) return undefined;
-  const name = propEnum(drv, 'name', NET_DRIVERS, { nonzero: true });
-  const txmode = propEnum(drv, 'txmode', TX_MODES, { nonzero: true });
-  const ioeventfd = propTristateSwitch(drv, 'ioeventfd');
-  const eventIdx = propTristateSwitch(drv, 'event_idx');
+  const name = propEnum(drv, 'name', NET_DRIVERS, { nonzero: true, ...ownText7(d.ctx, (v) => unsupportedDomain(`Unknown interface <driver name='${v}'> has been specified`)) });
+  const txmode = propEnum(drv, 'txmode', TX_MODES, { nonzero: true, ...ownText7(d.ctx, (v) => unsupportedDomain(`Unknown interface <driver txmode='${v}'> has been specified`)) });
+  const ioeventfd = propTristateSwitch(drv, 'ioeventfd', ownText7(d.ctx, (v) => unsupportedDomain(`unknown interface ioeventfd mode '${v}'`)));
+  const eventIdx = propTristateSwitch(drv, 'event_idx', ownText7(d.ctx, (v) => unsupportedDomain(`unknown interface event_idx mode '${v}'`)));
   let queues = propUInt(drv, 'queues', 10);
   if (queues === 1 || queues === 0) queues = undefined;
   const rx = propUInt(drv, 'rx_queue_size', 10) || undefined;
@@ -299,10 +299,10 @@ function parseDriver(n: XmlNode, type: string, model: string | undefined, d: Dom
   const rssHash = propTristateSwitch(drv, 'rss_hash_report');
   const host = child(drv, 'host');
   const hostAttrs = host
-    ? Object.fromEntries(['csum', 'gso', 'tso4', 'tso6', 'ecn', 'ufo', 'mrg_rxbuf'].map((k) => [k, propTristateSwitch(host, k)]))
+    ? Object.fromEntries(['csum', 'gso', 'tso4', 'tso6', 'ecn', 'ufo', 'mrg_rxbuf'].map((k) => [k, propTristateSwitch(host, k, ownText7(d.ctx, (v) => unsupportedDomain(`unknown host ${k} mode '${v}'`)))]))
     : {};
   const guest = child(drv, 'guest');
-  const guestAttrs = guest ? Object.fromEntries(['csum', 'tso4', 'tso6', 'ecn', 'ufo'].map((k) => [k, propTristateSwitch(guest, k)])) : {};
+  const guestAttrs = guest ? Object.fromEntries(['csum', 'tso4', 'tso6', 'ecn', 'ufo'].map((k) => [k, propTristateSwitch(guest, k, ownText7(d.ctx, (v) => unsupportedDomain(`unknown guest ${k} mode '${v}'`)))])) : {};
   const hostNode = node('host', hostAttrs);
   const guestNode = node('guest', guestAttrs);
   const out = node(
