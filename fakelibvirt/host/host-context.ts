@@ -114,6 +114,7 @@ export class HostContext implements QemuHost {
     }
     this.runtime = next;
     if (!reload) return;
+    this.asids?.unload();
     this.cgroup = new MiscCgroup(next.kernel.miscCapacity);
     this.asids = this.newAsidPool();
     const params = Object.entries(next.kernel.sysfs).map(([p, v]) => `${p}=${v.trim()}`).join(' ');

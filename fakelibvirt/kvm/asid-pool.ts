@@ -141,6 +141,15 @@ export class AsidPool {
   }
 
   /**
+   * `sev_hardware_unsetup` when kvm_amd unloads: all guests are gone and every ASID is flushed
+   * (`sev_flush_asids(1, max_sev_asid)`), so the next load finds none awaiting DF_FLUSH.
+   */
+  unload(): void {
+    if (!this.opts.sevEnabled) return;
+    this.flush();
+  }
+
+  /**
    * `__sev_recycle_asids`: flush only if a reclaimable ASID lies in this range; on a successful
    * flush, every reclaimable ASID (of either range) becomes free again.
    */
@@ -148,18 +157,24 @@ export class AsidPool {
     let found = false;
     for (let a = Math.max(min, 1); a <= max && a < this.reclaim.length; a++) if (this.reclaim[a]) { found = true; break; }
     if (!found) return false;
+    if (!this.flush()) return false;
+    for (let a = 1; a < this.reclaim.length; a++) {
+      if (this.reclaim[a]) { this.reclaim[a] = 0; this.used[a] = 0; }
+    }
+    return true;
+  }
+
+  /** `sev_flush_asids`: DF_FLUSH through the firmware; a failure is logged as the kernel logs it. */
+  private flush(): boolean {
     this.flushes++;
     try {
       this.opts.onFlush?.();
+      return true;
     } catch (e) {
       const status = typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number' ? e.status : 0;
       // sev_do_cmd turns any non-zero firmware status into -EIO.
       this.kernelLog.push(dfFlushFailedLog(this.opts.snpEnabled ?? false, -5, status));
       return false;
     }
-    for (let a = 1; a < this.reclaim.length; a++) {
-      if (this.reclaim[a]) { this.reclaim[a] = 0; this.used[a] = 0; }
-    }
-    return true;
   }
 }

@@ -300,3 +300,23 @@ describe('inspect and reset', () => {
   });
 
 });
+
+describe('reloading kvm_amd flushes the ASIDs its guests left (sev_hardware_unsetup → sev_flush_asids)', () => {
+  it('a guest started after a reload that followed guests gets a key slot, with no DF_FLUSH-required refusal', () => {
+    const h = new FakeHost(loadProfile('milan-7003-es8'));
+    // Guests that ran leave their ASIDs deactivated in the firmware, awaiting DF_FLUSH; a fresh
+    // pool after the reload hands out the lowest ASID first, which is one of them.
+    const names = ['g0', 'g1', 'g2'];
+    for (const n of names) expect(startSev(h, n)).toBeNull();
+    for (const n of names) h.destroy(h.lookupByName(n));
+    const flushes = () => h.control.firmware.snapshot()?.dfFlushCount ?? -1;
+    const before = flushes();
+    h.control.use(fault.kernelParam('sev_es', 'N'));
+    expect(flushes()).toBe(before + 1);
+    expect(h.control.firmware.commandLog().filter((c) => c.status !== 0)).toEqual([]);
+    expect(startSev(h, 'after-reload')).toBeNull();
+    h.destroy(h.lookupByName('after-reload'));
+    h.control.resetHandlers();
+    expect(startSev(h, 'after-reset')).toBeNull();
+  });
+});
