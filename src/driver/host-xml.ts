@@ -65,12 +65,14 @@ class ParseMemo<T> {
   ) {}
   get(xml: string): T {
     let v = this.byText.get(xml);
-    if (v === undefined) {
+    // Least recently used first (a Map keeps insertion order): a hit moves to the end, and past
+    // the limit the oldest goes, so the documents of the hosts in use stay however many were seen.
+    if (v !== undefined) this.byText.delete(xml);
+    else {
       v = this.parse(xml);
-      // Bounded: a long-lived service that sees many hosts starts over rather than grow.
-      if (this.byText.size >= this.limit) this.byText.clear();
-      this.byText.set(xml, v);
+      if (this.byText.size >= this.limit) this.byText.delete(this.byText.keys().next().value!);
     }
+    this.byText.set(xml, v);
     return v;
   }
 }
