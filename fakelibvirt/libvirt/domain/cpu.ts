@@ -8,7 +8,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import type { XmlNode } from '../xml-tree.ts';
 import { bitmapError, formatBitmap, parseBitmap } from './bitmap.ts';
 import { getTop, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
-import { propEnum, propInt, propTristateSwitch, propUInt } from './props.ts';
+import { ownText7, propEnum, propInt, propTristateSwitch, propUInt } from './props.ts';
 import { knownValues, type Since } from './since.ts';
 import { attrString, parseMemoryKiB, stringOf } from './scaled.ts';
 
@@ -57,12 +57,12 @@ export const parseCpu: DraftStep = (d) => {
   const modeText = el.attrs.mode;
   const mode = modeText === undefined ? 'custom' : (knownValues(CPU_MODES, CPU_MODES_SINCE, d.ctx) as readonly string[]).includes(modeText) ? (modeText as CpuState['mode']) : undefined;
   if (mode === undefined) throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, `Invalid mode attribute '${modeText}'`);
-  const migratable = propTristateSwitch(el, 'migratable');
+  const migratable = propTristateSwitch(el, 'migratable', ownText7(d.ctx, (v) => cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, `Invalid value in migratable attribute: '${v}'`)));
   if (migratable !== undefined && mode !== 'host-passthrough' && mode !== 'maximum') {
     throw cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, "Attribute migratable is only allowed for 'host-passthrough' / 'maximum' CPU mode");
   }
-  const match = propEnum(el, 'match', CPU_MATCH);
-  const check = propEnum(el, 'check', CPU_CHECK);
+  const match = propEnum(el, 'match', CPU_MATCH, ownText7(d.ctx, () => cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, 'Invalid match attribute for CPU specification')));
+  const check = propEnum(el, 'check', CPU_CHECK, ownText7(d.ctx, () => cpuError(VirErrorNumber.CONFIG_UNSUPPORTED, 'Invalid check attribute for CPU specification')));
   const modelEl = el.children.find((c) => c.name === 'model');
   const model = stringOf(modelEl);
   let fallback: string | undefined;

@@ -8,7 +8,7 @@ import type { XmlNode } from '../xml-tree.ts';
 import { strToUInt } from './c-numbers.ts';
 import { inputAll, inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
 import { parseSmbiosMode } from './os.ts';
-import { propEnum } from './props.ts';
+import { ownText7, propEnum } from './props.ts';
 
 /** virSysinfo. */
 export const SYSINFO_TYPES = ['smbios', 'fwcfg'] as const;
@@ -59,7 +59,7 @@ export const parseSysinfo: DraftStep = (d) => {
   const out: XmlNode[] = [];
   const names: string[] = [];
   for (const s of inputAll(d, 'sysinfo')) {
-    const type = propEnum(s, 'type', SYSINFO_TYPES, { required: true });
+    const type = propEnum(s, 'type', SYSINFO_TYPES, { required: true, ...ownText7(d.ctx, (v) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.DOMAIN, `unknown sysinfo type '${v}'`)) });
     out.push(type === 'smbios' ? smbios(d, s) : fwcfg(s, names));
   }
   FWCFG_NAMES.set(d, names);

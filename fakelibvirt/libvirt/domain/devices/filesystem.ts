@@ -9,7 +9,7 @@ import { child } from '../../xml-tree.ts';
 import type { VirErrorNumber } from '../../../../src/libvirt/errors.ts';
 import { strToInt, strToULongLong } from '../c-numbers.ts';
 import { getTop, node, type DomainDraft } from '../draft.ts';
-import { prop, propEnum, propTristateSwitch, propUInt } from '../props.ts';
+import { ownText7, prop, propEnum, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { attrString, parseScaledValue, scaleInteger, stringOf } from '../scaled.ts';
 import { cpuOf } from '../cpu.ts';
 import { confError, domainXmlError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
@@ -61,7 +61,7 @@ const MODELS = new WeakMap<XmlNode, FsModel>();
 const SOURCE_ATTR: Partial<Record<FsModel['type'], string>> = { mount: 'dir', bind: 'dir', file: 'file', block: 'dev', template: 'name' };
 
 export function parseFilesystem(input: XmlNode, d: DomainDraft): XmlNode {
-  const type = propEnum(input, 'type', FS_TYPES) ?? 'mount';
+  const type = propEnum(input, 'type', FS_TYPES, ownText7(d.ctx, (v) => unsupportedDomain(`unknown filesystem type '${v}'`))) ?? 'mount';
   // 7.0 had no '' entry: '' and any unknown mode got its own text (measured).
   const accessmode = propEnum(input, 'accessmode', ACCESS_MODES, {
     ownText: { ctx: d.ctx, until: AFTER_7_0, error: (v) => unsupported(`unknown accessmode '${v}'`) },
@@ -71,8 +71,8 @@ export function parseFilesystem(input: XmlNode, d: DomainDraft): XmlNode {
   }
   const fmode = octalMode(input, 'fmode');
   const dmode = octalMode(input, 'dmode');
-  const model = propEnum(input, 'model', FS_MODELS, { nonzero: true });
-  const multidevs = propEnum(input, 'multidevs', MULTIDEVS);
+  const model = propEnum(input, 'model', FS_MODELS, { nonzero: true, ...ownText7(d.ctx, (v) => unsupportedDomain(`unknown model '${v}'`)) });
+  const multidevs = propEnum(input, 'multidevs', MULTIDEVS, ownText7(d.ctx, (v) => unsupportedDomain(`unknown multidevs '${v}'`)));
   const m: FsModel = {
     type, accessmode, fmode, dmode, model, multidevs: multidevs === 'default' ? undefined : multidevs, virtio: {}, readonly: false, info: [],
   };
@@ -92,9 +92,9 @@ export function parseFilesystem(input: XmlNode, d: DomainDraft): XmlNode {
   m.readonly = child(input, 'readonly') !== undefined;
   const drv = child(input, 'driver');
   if (drv) {
-    const t = propEnum(drv, 'type', FS_DRIVERS);
+    const t = propEnum(drv, 'type', FS_DRIVERS, ownText7(d.ctx, (v) => unsupportedDomain(`unknown fs driver type '${v}'`)));
     m.driver = t === 'default' ? undefined : t;
-    const w = propEnum(drv, 'wrpolicy', WRPOLICIES);
+    const w = propEnum(drv, 'wrpolicy', WRPOLICIES, ownText7(d.ctx, (v) => unsupportedDomain(`unknown filesystem write policy '${v}'`)));
     m.wrpolicy = w === 'default' ? undefined : w;
     const format = prop(drv, 'format');
     if (format !== undefined) {

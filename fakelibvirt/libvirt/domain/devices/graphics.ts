@@ -9,9 +9,8 @@ import { strToInt } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
 import { ownText7, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import type { DomainContext } from '../context.ts';
-import { AFTER_7_0 } from '../since.ts';
+import { AFTER_7_0, knownValues, type Since } from '../since.ts';
 import { domainXmlError, internalError, qemuUnsupported, unsupported } from './device-info.ts';
-import { knownValues, type Since } from '../since.ts';
 
 /** virDomainGraphicsType. */
 const GRAPHICS_TYPES = ['sdl', 'vnc', 'rdp', 'desktop', 'spice', 'egl-headless', 'dbus'] as const;

@@ -12,7 +12,7 @@ import { stringOf } from '../scaled.ts';
 import { getTop, inputDevices, type DomainDraft } from '../draft.ts';
 import { osOf } from '../os.ts';
 import { isI440fxMachine, isQ35Machine } from '../os-validate.ts';
-import { propEnum, propInt, propTristateBool, propTristateSwitch, propUInt } from '../props.ts';
+import { ownText7, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { checkChrSourceType, validateChrSourceDefQemu } from './chardev.ts';
 import { parseChrSource } from './chardev-source.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
@@ -51,9 +51,10 @@ export function parseWatchdog(n: XmlNode, d: DomainDraft): XmlNode {
 
 export function parseMemballoon(n: XmlNode, d: DomainDraft): XmlNode {
   single(d, 'memballoon', () => internalError('only a single memory balloon device is supported'));
-  propEnum(n, 'model', MEMBALLOON_MODELS, { required: true });
-  propTristateSwitch(n, 'autodeflate');
-  propTristateSwitch(n, 'freePageReporting');
+  if (n.attrs.model === undefined && !d.ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1])) throw domainXmlError('balloon memory must contain model name');
+  propEnum(n, 'model', MEMBALLOON_MODELS, { required: true, ...ownText7(d.ctx, (v) => unsupportedDomain(`unknown memory balloon model '${v}'`)) });
+  propTristateSwitch(n, 'autodeflate', ownText7(d.ctx, (v) => unsupportedDomain(`invalid autodeflate attribute value '${v}'`)));
+  propTristateSwitch(n, 'freePageReporting', ownText7(d.ctx, (v) => unsupportedDomain(`invalid freePageReporting attribute value '${v}'`)));
   const stats = child(n, 'stats');
   if (stats && ruleApplies('memballoonPeriodUnsigned', d.ctx)) {
     // 7.0: virXPathUInt, no sign, 32 bits (measured: -1 and 2^32 refused alike).
@@ -102,7 +103,7 @@ export function parseIommu(n: XmlNode, d: DomainDraft): XmlNode {
   });
   const driver = child(n, 'driver');
   if (driver) {
-    for (const a of ['intremap', 'caching_mode', 'iotlb', 'eim']) propTristateSwitch(driver, a);
+    for (const a of ['intremap', 'caching_mode', 'iotlb', 'eim']) propTristateSwitch(driver, a, ownText7(d.ctx, (v) => domainXmlError(`unknown ${a} value: ${v}`)));
     propUInt(driver, 'aw_bits', 10);
   }
   parseDeviceInfo(n);
@@ -111,7 +112,7 @@ export function parseIommu(n: XmlNode, d: DomainDraft): XmlNode {
 
 export function parseVsock(n: XmlNode, d: DomainDraft): XmlNode {
   single(d, 'vsock', () => domainXmlError('only a single vsock device is supported'));
-  propEnum(n, 'model', VSOCK_MODELS);
+  propEnum(n, 'model', VSOCK_MODELS, ownText7(d.ctx, (v) => domainXmlError(`unknown vsock model: ${v}`)));
   const cid = child(n, 'cid');
   if (cid) {
     propUInt(cid, 'address', 10, { nonzero: true });
@@ -128,8 +129,8 @@ export function parseVsock(n: XmlNode, d: DomainDraft): XmlNode {
  * yet: the element is kept as written once it passes.
  */
 export function parseMemoryDevice(n: XmlNode, d: DomainDraft): XmlNode {
-  propEnum(n, 'model', knownValues(MEMORY_MODELS, MEMORY_MODELS_SINCE, d.ctx), { required: true, nonzero: true });
-  propEnum(n, 'access', MEMORY_ACCESS, { nonzero: true });
+  propEnum(n, 'model', knownValues(MEMORY_MODELS, MEMORY_MODELS_SINCE, d.ctx), { required: true, nonzero: true, ...ownText7(d.ctx, (v) => domainXmlError(`invalid memory model '${v}'`)) });
+  propEnum(n, 'access', MEMORY_ACCESS, { nonzero: true, ...ownText7(d.ctx, (v) => domainXmlError(`invalid access mode '${v}'`)) });
   propTristateBool(n, 'discard');
   const target = child(n, 'target');
   if (!target) throw domainXmlError('missing <target> element for <memory> device');

@@ -7,7 +7,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/li
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { node, type DomainDraft } from '../draft.ts';
 import { strToUInt } from '../c-numbers.ts';
-import { propEnum, propInt, propTristateBool, propUInt } from '../props.ts';
+import { ownText7, propEnum, propInt, propTristateBool, propUInt, unsupportedDomain } from '../props.ts';
 import { domainXmlError, parseDeviceInfo, qemuUnsupported, unsupported } from './device-info.ts';
 import { hasSpiceGraphics } from './graphics.ts';
 import { knownValues, ruleApplies, type Since } from '../since.ts';
@@ -22,8 +22,8 @@ const AUDIO_TYPES_SINCE: Since = { none: [7, 2], alsa: [7, 2], coreaudio: [7, 2]
 const SDL_DRIVERS = ['', 'esd', 'alsa', 'arts', 'pulseaudio'] as const;
 const AUDIO_FORMATS = ['', 'u8', 's8', 'u16', 's16', 'u32', 's32', 'f32'] as const;
 
-export function parseSound(n: XmlNode, _d: DomainDraft): XmlNode {
-  const model = propEnum(n, 'model', SOUND_MODELS, { required: true })!;
+export function parseSound(n: XmlNode, d: DomainDraft): XmlNode {
+  const model = propEnum(n, 'model', SOUND_MODELS, { required: true, ...ownText7(d.ctx, (v) => unsupportedDomain(`unknown sound model '${v}'`)) })!;
   const codecs: XmlNode[] = [];
   if (HDA_MODELS.includes(model)) {
     for (const c of n.children.filter((x) => x.name === 'codec')) {

@@ -9,7 +9,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/li
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
-import { invalidAttr, propEnum, propTristateBool, propUInt } from '../props.ts';
+import { invalidAttr, ownText7, propEnum, propTristateBool, propUInt, unsupportedDomain } from '../props.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
 import { ruleApplies } from '../since.ts';
 
@@ -49,8 +49,8 @@ export function parseVideo(n: XmlNode, d: DomainDraft): XmlNode {
   let accelNode: XmlNode | undefined;
   if (accel) {
     const rendernode = accel.attrs.rendernode;
-    const accel3d = propTristateBool(accel, 'accel3d');
-    const accel2d = propTristateBool(accel, 'accel2d');
+    const accel3d = propTristateBool(accel, 'accel3d', ownText7(d.ctx, (v) => unsupportedDomain(`unknown accel3d value '${v}'`)));
+    const accel2d = propTristateBool(accel, 'accel2d', ownText7(d.ctx, (v) => unsupportedDomain(`unknown accel2d value '${v}'`)));
     if (rendernode === undefined && accel3d === undefined && accel2d === undefined) throw unsupported('missing values for acceleration');
     accelNode = node('acceleration', { accel3d, accel2d, rendernode: rendernode === undefined ? undefined : sanitizePath(rendernode) });
   }
@@ -65,7 +65,7 @@ export function parseVideo(n: XmlNode, d: DomainDraft): XmlNode {
   let backend: string | undefined;
   let virtio: Record<string, string | undefined> = {};
   if (driver) {
-    backend = propEnum(driver, 'name', VIDEO_BACKENDS, { nonzero: true });
+    backend = propEnum(driver, 'name', VIDEO_BACKENDS, { nonzero: true, ...ownText7(d.ctx, (v) => unsupportedDomain(`unknown video driver '${v}'`)) });
     virtio = virtioOptions(driver, d.ctx);
   }
   // '' is no model to 9.0; 7.0 turned it as an unknown one, and 11.3's virXMLPropEnum refuses it (both measured).
