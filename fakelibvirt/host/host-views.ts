@@ -3,6 +3,7 @@
  * capabilities and domain capabilities, node information, free memory and counters, SEV
  * parameters, CPU models and baselines, driver features. All are views of the host as it is now.
  */
+import { VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { TypedParam } from '../../src/libvirt/typed-params.ts';
 import { baselineCpu } from '../libvirt/cpu-baseline.ts';
 import { versionNumber } from '../profile/version.ts';
@@ -10,9 +11,9 @@ import { sharedCapabilitiesXml, sharedDomainCapabilitiesXml } from '../fleet/sha
 import { missingBinaryError, resolveDomainCapsQuery, type DomainCapsQuery } from '../views/domain-capabilities.ts';
 import { freeMemoryBytes, nodeInfo, type NodeInfo } from '../views/node-info.ts';
 import { nodeSevInfo } from '../views/sev-info.ts';
-import type { HostContext } from './host-context.ts';
+import { qemuErr, type HostContext } from './host-context.ts';
 import type { ConnectBackend } from './libvirt-backend.ts';
-import { cellsFreeMemory, cpuMap, cpuModelNames, DRIVER_FEATURES, MAX_VCPUS, nodeCpuStats, nodeMemoryStats, SECURITY_MODEL, type NodeStatsAnswer } from './node-views.ts';
+import { cellsFreeMemory, cpuMap, cpuModelNames, DRIVER_FEATURES, kvmMaxVcpus, nodeCpuStats, QEMU_DEFAULT_MAX_VCPUS, nodeMemoryStats, SECURITY_MODEL, type NodeStatsAnswer } from './node-views.ts';
 
 export class HostViews implements Omit<ConnectBackend, 'secrets'> {
   readonly hypervisorType = 'QEMU';
@@ -47,8 +48,10 @@ export class HostViews implements Omit<ConnectBackend, 'secrets'> {
     return DRIVER_FEATURES.has(feature);
   }
 
-  connectGetMaxVcpus(_type: string | null = null): number {
-    return MAX_VCPUS;
+  connectGetMaxVcpus(type: string | null = null): number {
+    if (type === null || type.toLowerCase() === 'qemu') return QEMU_DEFAULT_MAX_VCPUS;
+    if (type.toLowerCase() === 'kvm') return kvmMaxVcpus(this.ctx.profile.kernel.version);
+    throw qemuErr(VirErrorNumber.INVALID_ARG, `unknown type '${type}'`);
   }
 
   getCPUModelNames(arch: string): readonly string[] {

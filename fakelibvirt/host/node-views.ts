@@ -5,6 +5,7 @@
  * in-process callers get the same answers.
  */
 import { DrvFeature } from '../../src/rpc/constants.ts';
+import { versionAtLeast } from '../profile/version.ts';
 import type { NodeInfo } from '../views/node-info.ts';
 
 /**
@@ -33,8 +34,18 @@ export function cpuModelNames(arch: string): readonly string[] {
   return arch === 'x86_64' || arch === 'i686' ? X86_CPU_MODELS : [];
 }
 
-/** virConnectGetMaxVcpus as the fake has always answered it (QEMU's cpumask length, any type). */
-export const MAX_VCPUS = 255;
+/**
+ * qemuConnectGetMaxVcpus: no type or "qemu" answers 16; "kvm" asks /dev/kvm for KVM_CAP_MAX_VCPUS,
+ * which is x86's KVM_MAX_VCPUS of the running kernel (255 until 4.8, 288 from 4.8, 1024 from 5.15).
+ */
+export const QEMU_DEFAULT_MAX_VCPUS = 16;
+const KVM_MAX_VCPUS_SINCE: readonly (readonly [major: number, minor: number, vcpus: number])[] = [
+  [5, 15, 1024],
+  [4, 8, 288],
+];
+export function kvmMaxVcpus(kernelVersion: string): number {
+  return KVM_MAX_VCPUS_SINCE.find(([major, minor]) => versionAtLeast(kernelVersion, major, minor))?.[2] ?? 255;
+}
 
 /** Security driver "none": model and DOI as NUL-terminated strings, as libvirtd sends them. */
 export const SECURITY_MODEL = { model: 'none\0', doi: '0\0' } as const;
