@@ -11,7 +11,7 @@ import { strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
 import type { DomainContext } from './context.ts';
 import { getTop, inputFirst, node, setTop, textNode, type DraftStep } from './draft.ts';
 import { propEnum, propTristateBool } from './props.ts';
-import { AFTER_7_0 } from './since.ts';
+import { AFTER_7_0, ruleApplies } from './since.ts';
 
 /** virDomainLaunchSecurity as libvirt 9.0 lists it ('' is the NONZERO-refused entry). */
 const SECTYPES_9_0 = ['', 'sev', 's390-pv'] as const;
@@ -62,12 +62,15 @@ function platformUInt(ls: XmlNode, name: string, label: string, ctx: Pick<Domain
 
 function parseSev(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlNode {
   const kernelHashes = propTristateBool(ls, 'kernelHashes');
+  // 10.5 reads the parts SEV shares with SNP (virDomainSEVCommonDefParseXML) before the policy.
+  const commonFirst = ruleApplies('sevCommonPartsFirst', ctx);
+  const common = () => [platformUInt(ls, 'cbitpos', 'cbitpos', ctx), platformUInt(ls, 'reducedPhysBits', 'reduced-phys-bits', ctx)] as const;
+  const early = commonFirst ? common() : undefined;
   // virXPathUIntBase(16): strtoul's hex ('0x' optional, leading space and '+' allowed), 32 bits.
   const policyText = xpathString(ls, 'policy');
   const policy = policyText === undefined ? null : strToUIntPositive(policyText, 16);
   if (policy === null) throw policyError();
-  const cbitpos = platformUInt(ls, 'cbitpos', 'cbitpos', ctx);
-  const reducedPhysBits = platformUInt(ls, 'reducedPhysBits', 'reduced-phys-bits', ctx);
+  const [cbitpos, reducedPhysBits] = early ?? common();
   const dhCert = xpathString(ls, 'dhCert');
   const session = xpathString(ls, 'session');
   return node('launchSecurity', { type: 'sev', kernelHashes }, [
@@ -148,7 +151,8 @@ export function launchSecurityUnsupportedText(ctx: Pick<DomainContext, 'libvirtA
 export function validateLaunchSecurity(ls: XmlNode | undefined, ctx: DomainContext): void {
   if (ls === undefined) return;
   const type = ls.attrs.type;
-  if (type === 's390-pv') throw qemuUnsupported('S390 PV launch security is not supported with this QEMU binary');
+  // 10.5 checks every type against QEMU's launch-security list first, in the type's own name.
+  if (type === 's390-pv') throw qemuUnsupported(ctx.libvirtAtLeast(10, 5) ? "'s390-pv' launch security is not supported with this QEMU binary" : 'S390 PV launch security is not supported with this QEMU binary');
   if (type !== 'sev' && type !== 'sev-snp') return;
   if (!ctx.sectypes.includes(type)) throw qemuUnsupported(launchSecurityUnsupportedText(ctx, type));
   if (type === 'sev' && ls.attrs.kernelHashes !== undefined && !ctx.qemuAtLeast(6, 2)) {

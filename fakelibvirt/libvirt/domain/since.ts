@@ -86,6 +86,8 @@ export const VERSIONED_RULES = {
    * instead of "(domain_definition):N: …" (measured 9.0 / 11.3; boundary read approximately).
    */
   xmlErrorsWithoutDocumentName: { since: [9, 1] },
+  /** virDomainSEVCommonDefParseXML (with SNP, 10.5): cbitpos and reducedPhysBits before the policy (measured 9.0 / 11.3). */
+  sevCommonPartsFirst: { since: [10, 5] },
 } as const satisfies Record<string, RuleSpan>;
 
 export type VersionedRule = keyof typeof VERSIONED_RULES;
