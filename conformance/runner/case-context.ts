@@ -29,6 +29,31 @@ export function isHostless(c: Case): boolean {
 
 export const refusalText = (r: Refusal): string => `${r.code} (${r.message})`;
 
+/**
+ * The host of a case judged at API level: there is none, so none is built (a daemon and its socket
+ * per case); reaching for it is the runner's mistake and ends the case as an error that says so.
+ */
+export function apiLevelHost(name: string, truth: ProfileTruth): TargetHost {
+  const none = (): never => {
+    throw new Error('a case judged at API level has no host');
+  };
+  return {
+    name,
+    truth,
+    get uri(): string {
+      return none();
+    },
+    get sysroot(): string {
+      return none();
+    },
+    apply: none,
+    inspect: none,
+    runningDomains: none,
+    domainXml: none,
+    close: async () => undefined,
+  };
+}
+
 export class CaseContext {
   /** XML the last lifecycle operation left; the xml judge looks at it instead of building anew. */
   xmlSubject: string | null = null;

@@ -9,7 +9,7 @@ import { MEM_ENCRYPTION_MODELS, type BootRequest, type DriverDescription, type M
 import type { Case, Expectation, Given, HostAction } from '../catalogue/types.ts';
 import { versionAtLeast } from '../../fakelibvirt/profile/version.ts';
 import type { ProfileTruth } from '../truth.ts';
-import { CaseContext, isHostless, refusalText } from './case-context.ts';
+import { apiLevelHost, CaseContext, isHostless, refusalText } from './case-context.ts';
 import type { DriverFactory } from './driver-spec.ts';
 import { DriverSlot, type DriverLimitsOverride } from './driver-slot.ts';
 import { FakeTarget } from './fake-target.ts';
@@ -130,7 +130,8 @@ class Runner {
     const { given, request, expectation } = p;
     let ctx: CaseContext | null = null;
     try {
-      ctx = new CaseContext(c, truth, await this.target.open(profile), this.target, this.slot, request, this.names);
+      const host = isHostless(c) ? apiLevelHost(profile, truth) : await this.target.open(profile);
+      ctx = new CaseContext(c, truth, host, this.target, this.slot, request, this.names);
       onContext?.(ctx);
       // A case that involves the host starts as a compute service does, by reporting it; request
       // validation alone is judged at API level, with no host known.
