@@ -88,6 +88,11 @@ export const VERSIONED_RULES = {
   xmlErrorsWithoutDocumentName: { since: [9, 1] },
   /** virDomainSEVCommonDefParseXML (with SNP, 10.5): cbitpos and reducedPhysBits before the policy (measured 9.0 / 11.3). */
   sevCommonPartsFirst: { since: [10, 5] },
+  /**
+   * Watchdog, RNG and video `<model>` attributes read with virXMLPropEnum / virXMLPropUInt (the
+   * generic texts; '' is a value, not an absence): measured 9.0 / 11.3, boundary read approximately.
+   */
+  devicePropReaders: { since: [9, 1] },
 } as const satisfies Record<string, RuleSpan>;
 
 export type VersionedRule = keyof typeof VERSIONED_RULES;

@@ -12,7 +12,7 @@ import { stringOf } from '../scaled.ts';
 import { getTop, inputDevices, type DomainDraft } from '../draft.ts';
 import { osOf } from '../os.ts';
 import { isI440fxMachine, isQ35Machine } from '../os-validate.ts';
-import { ownText7, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
+import { invalidAttr, missingAttr, ownText7, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { checkChrSourceType, validateChrSourceDefQemu } from './chardev.ts';
 import { parseChrSource } from './chardev-source.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
@@ -41,10 +41,11 @@ function single(d: DomainDraft, kind: string, error: () => Error): void {
 export function parseWatchdog(n: XmlNode, d: DomainDraft): XmlNode {
   single(d, 'watchdog', () => internalError('only a single watchdog device is supported'));
   const model = n.attrs.model;
-  if (model === undefined) throw internalError('watchdog must contain model name');
-  if (!WATCHDOG_MODELS.includes(model)) throw unsupported(`unknown watchdog model '${model}'`);
+  const generic = ruleApplies('devicePropReaders', d.ctx);
+  if (model === undefined) throw generic ? missingAttr(n, 'model') : internalError('watchdog must contain model name');
+  if (!WATCHDOG_MODELS.includes(model)) throw generic ? invalidAttr(n, 'model', model) : unsupported(`unknown watchdog model '${model}'`);
   const action = n.attrs.action;
-  if (action !== undefined && !WATCHDOG_ACTIONS.includes(action)) throw unsupported(`unknown watchdog action '${action}'`);
+  if (action !== undefined && !WATCHDOG_ACTIONS.includes(action)) throw generic ? invalidAttr(n, 'action', action) : unsupported(`unknown watchdog action '${action}'`);
   parseDeviceInfo(n);
   return n;
 }
@@ -67,8 +68,9 @@ export function parseMemballoon(n: XmlNode, d: DomainDraft): XmlNode {
 
 export function parseRng(n: XmlNode, d: DomainDraft): XmlNode {
   const model = n.attrs.model;
-  if (model === undefined) throw domainXmlError('missing RNG device model');
-  if (!RNG_MODELS.includes(model)) throw unsupported(`unknown RNG model '${model}'`);
+  const generic = ruleApplies('devicePropReaders', d.ctx);
+  if (model === undefined) throw generic ? missingAttr(n, 'model') : domainXmlError('missing RNG device model');
+  if (!RNG_MODELS.includes(model)) throw generic ? invalidAttr(n, 'model', model) : unsupported(`unknown RNG model '${model}'`);
   const rate = child(n, 'rate');
   const bytes = rate?.attrs.bytes;
   const rateBytes = bytes === undefined ? 0 : strToUIntPositive(bytes, 10);
@@ -79,8 +81,8 @@ export function parseRng(n: XmlNode, d: DomainDraft): XmlNode {
   if (backends.length !== 1) throw domainXmlError('only one RNG backend is supported');
   const backend = backends[0]!;
   const bmodel = backend.attrs.model;
-  if (bmodel === undefined) throw domainXmlError('missing RNG device backend model');
-  if (!RNG_BACKENDS.includes(bmodel)) throw unsupported(`unknown RNG backend model '${bmodel}'`);
+  if (bmodel === undefined) throw generic ? missingAttr(backend, 'model') : domainXmlError('missing RNG device backend model');
+  if (!RNG_BACKENDS.includes(bmodel)) throw generic ? invalidAttr(backend, 'model', bmodel) : unsupported(`unknown RNG backend model '${bmodel}'`);
   if (bmodel === 'egd') {
     const type = backend.attrs.type;
     if (type === undefined) throw domainXmlError('missing EGD backend type');

@@ -9,7 +9,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../../src/li
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
 import { node, type DomainDraft } from '../draft.ts';
-import { invalidAttr, ownText7, propEnum, propTristateBool, propUInt, unsupportedDomain } from '../props.ts';
+import { invalidAttr, ownText7, propEnum, propTristateBool, propUInt, unsupportedDomain, xmlError } from '../props.ts';
 import { domainXmlError, internalError, parseDeviceInfo, qemuUnsupported, unsupported, virtioOptions } from './device-info.ts';
 import { ruleApplies } from '../since.ts';
 
@@ -40,6 +40,10 @@ function roundUpPow2(v: number): number {
 }
 
 const SIZES = ['ram', 'vram', 'vram64', 'vgamem'] as const;
+
+/** virXMLPropUInt's text for a `<model>` size that is not an unsigned int. */
+const uintError = (attr: string, v: string) =>
+  xmlError(`Invalid value for attribute '${attr}' in element 'model': '${v}'. Expected non-negative integer value`);
 
 export function parseVideo(n: XmlNode, d: DomainDraft): XmlNode {
   const model = child(n, 'model');
@@ -76,19 +80,20 @@ export function parseVideo(n: XmlNode, d: DomainDraft): XmlNode {
     throw unsupported(`unknown video model '${type}'`);
   }
   const sizes: Record<string, number | undefined> = {};
+  const generic = ruleApplies('devicePropReaders', d.ctx);
   for (const size of SIZES) {
     const v = model?.attrs[size];
-    if (v === undefined || v === '') continue;
+    if (v === undefined || (v === '' && !generic)) continue;
     const num = strToUIntPositive(v, 10);
-    if (num === null) throw domainXmlError(`cannot parse video ${size} '${v}'`);
+    if (num === null) throw generic ? uintError(size, v) : domainXmlError(`cannot parse video ${size} '${v}'`);
     sizes[size] = num || undefined;
   }
   // virDomainVideoDefNew starts with one head.
   let heads: number | undefined = 1;
   const headsText = model?.attrs.heads;
-  if (headsText !== undefined && headsText !== '') {
+  if (headsText !== undefined && (headsText !== '' || generic)) {
     const h = strToUIntPositive(headsText, 10);
-    if (h === null) throw internalError(`cannot parse video heads '${headsText}'`);
+    if (h === null) throw generic ? uintError('heads', headsText) : internalError(`cannot parse video heads '${headsText}'`);
     heads = h || undefined;
   }
   const info = parseDeviceInfo(n);
