@@ -7,7 +7,7 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
-import { strToUIntPositive, strToULongLongPositive } from './c-numbers.ts';
+import { strToUIntPositive, strToULongLong, strToULongLongPositive } from './c-numbers.ts';
 import type { DomainContext } from './context.ts';
 import { getTop, inputFirst, node, setTop, textNode, type DraftStep } from './draft.ts';
 import { propEnum, propTristateBool } from './props.ts';
@@ -40,6 +40,16 @@ function stringValue(n: XmlNode): string {
   return (n.raw ?? n.text) + n.children.map(stringValue).join('');
 }
 
+/**
+ * The SEV policy text: 7.0 read an unsigned long (virXPathULongHex: a sign wraps, 64 bits) into
+ * the 32-bit policy (measured); later releases a 32-bit unsigned int with no sign.
+ */
+function readSevPolicy(text: string, ctx: Pick<DomainContext, 'libvirtAtLeast'>): number | null {
+  if (ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1])) return strToUIntPositive(text, 16);
+  const wide = strToULongLong(text, 16);
+  return wide === null ? null : Number(wide & 0xffffffffn);
+}
+
 /** printf's `%d` of an unsigned int: libvirt formats cbitpos and reducedPhysBits that way. */
 const asCInt = (n: number) => (n > 0x7fffffff ? n - 0x100000000 : n);
 
@@ -61,14 +71,15 @@ function platformUInt(ls: XmlNode, name: string, label: string, ctx: Pick<Domain
 }
 
 function parseSev(ls: XmlNode, ctx: Pick<DomainContext, 'libvirtAtLeast'>): XmlNode {
-  const kernelHashes = propTristateBool(ls, 'kernelHashes');
+  // kernelHashes came with 8.0 (7.0 ignores the attribute, measured; release read approximately).
+  const kernelHashes = ctx.libvirtAtLeast(8, 0) ? propTristateBool(ls, 'kernelHashes') : undefined;
   // 10.5 reads the parts SEV shares with SNP (virDomainSEVCommonDefParseXML) before the policy.
   const commonFirst = ruleApplies('sevCommonPartsFirst', ctx);
   const common = () => [platformUInt(ls, 'cbitpos', 'cbitpos', ctx), platformUInt(ls, 'reducedPhysBits', 'reduced-phys-bits', ctx)] as const;
   const early = commonFirst ? common() : undefined;
   // virXPathUIntBase(16): strtoul's hex ('0x' optional, leading space and '+' allowed), 32 bits.
   const policyText = xpathString(ls, 'policy');
-  const policy = policyText === undefined ? null : strToUIntPositive(policyText, 16);
+  const policy = policyText === undefined ? null : readSevPolicy(policyText, ctx);
   if (policy === null) throw policyError();
   const [cbitpos, reducedPhysBits] = early ?? common();
   const dhCert = xpathString(ls, 'dhCert');
@@ -154,7 +165,11 @@ export function validateLaunchSecurity(ls: XmlNode | undefined, ctx: DomainConte
   // 10.5 checks every type against QEMU's launch-security list first, in the type's own name.
   if (type === 's390-pv') throw qemuUnsupported(ctx.libvirtAtLeast(10, 5) ? "'s390-pv' launch security is not supported with this QEMU binary" : 'S390 PV launch security is not supported with this QEMU binary');
   if (type !== 'sev' && type !== 'sev-snp') return;
-  if (!ctx.sectypes.includes(type)) throw qemuUnsupported(launchSecurityUnsupportedText(ctx, type));
+  if (!ctx.sectypes.includes(type)) {
+    // 7.0 raised it as an internal error (measured).
+    if (!ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1])) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, launchSecurityUnsupportedText(ctx, type));
+    throw qemuUnsupported(launchSecurityUnsupportedText(ctx, type));
+  }
   if (type === 'sev' && ls.attrs.kernelHashes !== undefined && !ctx.qemuAtLeast(6, 2)) {
     throw qemuUnsupported('SEV measured direct kernel boot is not supported with this QEMU binary');
   }
