@@ -10,7 +10,6 @@ import { join } from 'node:path';
 export const REPO = join(import.meta.dirname, '..', '..');
 export const RULES_FILE = join(REPO, '.dependency-cruiser.cjs');
 /** Loops older than the rules, written by `depcruise-baseline`; the list may only shrink. */
-export const KNOWN_FILE = join(REPO, '.dependency-cruiser-known-violations.json');
 
 /** The devDependency's command line (the package exports no path to it). */
 const DEPCRUISE = join(REPO, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
@@ -48,16 +47,7 @@ export function lintLayersArgs(): string[] {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const script = pkg.scripts['lint:layers'];
   if (!script?.startsWith('depcruise ')) throw new Error('package.json has no "lint:layers": "depcruise …" script');
-  const args = script.split(/\s+/).slice(1);
-  const known = args.indexOf('--ignore-known');
-  if (known >= 0) args.splice(known, 2);
-  return args;
-}
-
-/** The baseline's entries, in the form `describeViolation` gives. */
-export function knownViolations(): string[] {
-  const known = JSON.parse(readFileSync(KNOWN_FILE, 'utf8')) as CruiseJson['summary']['violations'];
-  return known.map((v) => describeViolation(toViolation(v)));
+  return script.split(/\s+/).slice(1);
 }
 
 function toViolation(v: CruiseJson['summary']['violations'][number]): Violation {

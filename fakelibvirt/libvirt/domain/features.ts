@@ -8,7 +8,7 @@
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
 import { inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
-import { isI440fxMachine, isQ35Machine, isX86 } from './os-validate.ts';
+import { isI440fxMachine, isQ35Machine, isX86 } from './machine.ts';
 import { osOf } from './os.ts';
 import { propEnum, propTristateSwitch, propUInt } from './props.ts';
 import { attrString, parseMemoryKiB, parseScaledValue, stringOf } from './scaled.ts';

@@ -8,7 +8,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import type { XmlNode } from '../xml-tree.ts';
 import { strToLongLong, strToULongLong } from './c-numbers.ts';
 import { inputFirst, node, setTop, textNode, type DomainDraft, type DraftStep } from './draft.ts';
-import { isX86 } from './os-validate.ts';
+import { isX86 } from './machine.ts';
 import { osOf } from './os.ts';
 import { propEnum, propTristateBool, propULongLong } from './props.ts';
 import { AFTER_7_0, knownValues, type Since } from './since.ts';

@@ -7,6 +7,7 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { DomainDraft, DraftStep } from './draft.ts';
+import { isQ35Machine, isX86 } from './machine.ts';
 import { featuresOf, qemuValidateFeatures } from './features.ts';
 import { qemuValidateClockTimers, qemuValidateLifecycle, qemuValidatePm, validateLifecycleActions } from './lifecycle.ts';
 import { osOf } from './os.ts';
@@ -15,14 +16,6 @@ import { fwcfgNamesOf, validateIdmap } from './sysinfo.ts';
 const qemuUnsupported = (t: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, t);
 const unsupported = (t: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.DOMAIN, t);
 const detail = (t: string) => LibvirtError.of(VirErrorNumber.XML_DETAIL, VirErrorDomain.DOMAIN, t);
-
-export const isX86 = (arch: string) => arch === 'x86_64' || arch === 'i686';
-/** qemuDomainIsQ35 / qemuDomainIsI440FX: by the machine's name, on x86 only. */
-export const isQ35Machine = (machine: string | undefined, arch: string) =>
-  isX86(arch) && machine !== undefined && (machine === 'q35' || machine.startsWith('pc-q35-'));
-export const isI440fxMachine = (machine: string | undefined, arch: string) =>
-  isX86(arch) && machine !== undefined &&
-  (machine === 'pc' || /^(pc-0\.|pc-1\.|pc-i440fx-|rhel)/.test(machine));
 
 export const validate: DraftStep = (d) => {
   qemuValidateOs(d);

@@ -453,7 +453,3 @@ function nvramNode(l: Loader): XmlNode | false {
   }
   return textNode('nvram', n?.path ?? '', { template: l.nvramTemplate });
 }
-
-/** `<idmap>` and `<sysinfo>` live in sysinfo.ts, validation in os-validate.ts; define.ts reaches them here. */
-export { parseIdmap, parseSysinfo } from './sysinfo.ts';
-export { validate } from './os-validate.ts';

@@ -9,6 +9,7 @@ import * as general from './general.ts';
 import * as memory from './memory.ts';
 import * as tunables from './tunables.ts';
 import * as os from './os.ts';
+import { parseIdmap, parseSysinfo } from './sysinfo.ts';
 import * as features from './features.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as security from './security.ts';
@@ -31,8 +32,8 @@ export const PARSE_STEPS: readonly DraftStep[] = [
   lifecycle.parseClock,
   os.parseBootOptions,
   ...deviceParseSteps(launchSecurity.parseLaunchSecurity),
-  os.parseIdmap,
-  os.parseSysinfo,
+  parseIdmap,
+  parseSysinfo,
   security.parseKeywrap,
   general.parseMetadata,
   lifecycle.parsePm,

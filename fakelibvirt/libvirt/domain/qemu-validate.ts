@@ -11,7 +11,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvi
 import { getTop, type DomainDraft, type DraftStep } from './draft.ts';
 import { launchSecurityOf, validateLaunchSecurity } from './launch-security.ts';
 import { osOf } from './os.ts';
-import { isX86 } from './os-validate.ts';
+import { isX86 } from './machine.ts';
 import { validateTpmSet } from './devices/tpm.ts';
 
 const unsupported = (message: string) => LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VirErrorDomain.QEMU, message);

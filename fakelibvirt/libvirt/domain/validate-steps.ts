@@ -7,6 +7,7 @@ import * as general from './general.ts';
 import * as memory from './memory.ts';
 import * as tunables from './tunables.ts';
 import * as os from './os.ts';
+import { validate as validateOs } from './os-validate.ts';
 import * as features from './features.ts';
 import * as implicitDevices from './implicit-devices.ts';
 import * as qemuValidate from './qemu-validate.ts';
@@ -18,7 +19,7 @@ export const VALIDATE_STEPS: readonly DraftStep[] = [
   general.validate,
   memory.validate,
   tunables.validate,
-  os.validate,
+  validateOs,
   features.validate,
   // qemuValidateDomainDef's last rules (launch security) come before any device is validated.
   qemuValidate.validate,

@@ -7,7 +7,25 @@
  * parser.c xmlParserEntityCheck), and no expansion grows past XML_MAX_TEXT_LENGTH.
  */
 import { PREDEFINED } from './chars.ts';
-import { XmlSyntaxError, type Scanner } from './scanner.ts';
+import { XmlSyntaxError } from './syntax-error.ts';
+
+/**
+ * What the DOCTYPE reader needs of the document scanner (scanner.ts's Scanner is one): declared
+ * here so the scanner may call parseDoctype without the two modules importing each other.
+ */
+export interface DoctypeInput {
+  cur: number;
+  readonly end: number;
+  at(i?: number): number;
+  next(): void;
+  fail(message: string, pos?: number): never;
+  skipBlanks(): number;
+  startsWith(s: string, i?: number): boolean;
+  text(from: number, to: number): string;
+  name(colons: boolean): string | null;
+  comment(): void;
+  pi(): void;
+}
 
 /** XML_MAX_TEXT_LENGTH: no replacement text may grow beyond this. */
 const MAX_TEXT = 10_000_000;
@@ -38,7 +56,7 @@ export class Dtd {
   private readonly sizes = new Map<string, { refs: number; length: number }>();
 
   /** The text a general entity reference stands for, in content (inAttr false) or an attribute. */
-  expand(s: Scanner, name: string, inAttr: boolean): string {
+  expand(s: DoctypeInput, name: string, inAttr: boolean): string {
     const ent = this.general.get(name);
     if (ent === undefined) {
       // Undeclared entities are only fatal when no external subset or PE reference could declare them.
@@ -127,7 +145,7 @@ export class Dtd {
 }
 
 /** xmlParseDocTypeDecl and the internal subset; the cursor is at "<!DOCTYPE". */
-export function parseDoctype(s: Scanner): Dtd {
+export function parseDoctype(s: DoctypeInput): Dtd {
   const dtd = new Dtd();
   s.cur += 9;
   s.skipBlanks();
@@ -150,7 +168,7 @@ export function parseDoctype(s: Scanner): Dtd {
   return dtd;
 }
 
-function externalId(s: Scanner): void {
+function externalId(s: DoctypeInput): void {
   const pub = s.startsWith('PUBLIC');
   s.cur += 6;
   if (s.skipBlanks() === 0) s.fail(pub ? "Space required after 'PUBLIC'\n" : "Space required after 'SYSTEM'\n");
@@ -161,7 +179,7 @@ function externalId(s: Scanner): void {
   }
 }
 
-function literal(s: Scanner, missing: string): string {
+function literal(s: DoctypeInput, missing: string): string {
   const q = s.at();
   if (q !== 0x22 && q !== 0x27) s.fail(missing);
   s.cur++;
@@ -174,7 +192,7 @@ function literal(s: Scanner, missing: string): string {
 }
 
 /** Markup declarations up to ']' (or the end of a parameter entity's text). */
-function internalSubset(s: Scanner, dtd: Dtd, depth: number): void {
+function internalSubset(s: DoctypeInput, dtd: Dtd, depth: number): void {
   for (;;) {
     s.skipBlanks();
     if (s.cur >= s.end || s.at() === 0x5d) return;
@@ -188,7 +206,7 @@ function internalSubset(s: Scanner, dtd: Dtd, depth: number): void {
 }
 
 /** `%name;` between declarations: its text is parsed as more declarations. */
-function peReference(s: Scanner, dtd: Dtd, depth: number): void {
+function peReference(s: DoctypeInput, dtd: Dtd, depth: number): void {
   s.cur++;
   const name = s.name(true);
   if (name === null) s.fail('PEReference: no name\n');
@@ -198,15 +216,15 @@ function peReference(s: Scanner, dtd: Dtd, depth: number): void {
   const ent = dtd.parameter.get(name);
   if (ent === undefined || ent.external) return;
   if (depth >= MAX_ENTITY_DEPTH) s.fail(LOOP);
-  // The entity's text is a new input, as libxml2 pushes one (same scanner class, no import cycle).
+  // The entity's text is a new input, as libxml2 pushes one (the same scanner class).
   const bytes = Buffer.from(ent.value);
-  const sub = new (s.constructor as new (b: Uint8Array, end: number) => Scanner)(bytes, bytes.length);
+  const sub = new (s.constructor as new (b: Uint8Array, end: number) => DoctypeInput)(bytes, bytes.length);
   internalSubset(sub, dtd, depth + 1);
   if (sub.cur < sub.end) s.fail(MARKUP_ERROR);
 }
 
 /** xmlParseEntityDecl: the first declaration of a name wins. */
-function entityDecl(s: Scanner, dtd: Dtd): void {
+function entityDecl(s: DoctypeInput, dtd: Dtd): void {
   s.cur += 8;
   if (s.skipBlanks() === 0) s.fail("Space required after '<!ENTITY'\n");
   let pe = false;
@@ -248,14 +266,14 @@ function entityDecl(s: Scanner, dtd: Dtd): void {
 }
 
 /** An entity value as stored: character references replaced, general references kept. */
-function entityValue(s: Scanner, raw: string, pe: boolean): string {
+function entityValue(s: DoctypeInput, raw: string, pe: boolean): string {
   if (raw.includes('%')) s.fail('PEReferences forbidden in internal subset\n');
   void pe;
   return raw.replace(/&#(x[0-9a-fA-F]+|[0-9]+);/g, (_, n: string) => String.fromCodePoint(n.startsWith('x') ? Number.parseInt(n.slice(1), 16) : Number(n)));
 }
 
 /** ATTLIST, ELEMENT and NOTATION declarations are read past (quotes respected), not applied. */
-function skipDecl(s: Scanner): void {
+function skipDecl(s: DoctypeInput): void {
   let q = 0;
   while (s.cur < s.end) {
     const c = s.at();

@@ -7,24 +7,14 @@
  */
 import { charAt, cpOf, isBlank, isChar, isNameChar, isNameStart, lenOf, LF, PREDEFINED } from './chars.ts';
 import { type Dtd, parseDoctype } from './dtd.ts';
+import { XmlSyntaxError } from './syntax-error.ts';
+
+export { XmlSyntaxError };
 
 /** libxml2's xmlParserMaxDepth: an element start with more than this many open is refused. */
 export const LIBXML2_MAX_DEPTH = 256;
 /** XML_MAX_NAME_LENGTH without XML_PARSE_HUGE. */
 const MAX_NAME = 50000;
-
-/** Where libxml2 stopped: its message (with its trailing newline), line, and cursor. */
-export class XmlSyntaxError extends Error {
-  constructor(
-    readonly libxmlMessage: string,
-    readonly line: number,
-    readonly pos: number,
-    /** Set when the error arose inside an entity's text: libvirt then prints "at line N" with it. */
-    readonly input?: Uint8Array,
-  ) {
-    super(libxmlMessage);
-  }
-}
 
 export interface RawElement {
   /** The qualified name as written (prefix:local). */

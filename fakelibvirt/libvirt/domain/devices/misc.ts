@@ -11,7 +11,7 @@ import { cpuOf } from '../cpu.ts';
 import { stringOf } from '../scaled.ts';
 import { getTop, inputDevices, type DomainDraft } from '../draft.ts';
 import { osOf } from '../os.ts';
-import { isI440fxMachine, isQ35Machine } from '../os-validate.ts';
+import { isI440fxMachine, isQ35Machine } from '../machine.ts';
 import { invalidAttr, missingAttr, ownText7, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { checkChrSourceType, validateChrSourceDefQemu } from './chardev.ts';
 import { parseChrSource } from './chardev-source.ts';
