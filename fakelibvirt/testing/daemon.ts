@@ -24,6 +24,15 @@ export interface FakeDaemon {
   close(): Promise<void>;
 }
 
+/** A writer of small files (XML documents, keys) into a test's temporary directory; returns the path. */
+export function fileWriter(dir: string): (name: string, content: string) => string {
+  return (name, content) => {
+    const p = join(dir, name);
+    writeFileSync(p, content);
+    return p;
+  };
+}
+
 export async function startFake(profile = 'milan-7003-es8', opts: Partial<FakeLibvirtdOptions> = {}): Promise<FakeDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'sevharness-daemon-'));
   const host = new FakeHost(loadProfile(profile));
@@ -34,11 +43,7 @@ export async function startFake(profile = 'milan-7003-es8', opts: Partial<FakeLi
     host,
     uri: daemon.uri,
     dir,
-    file(name, content) {
-      const p = join(dir, name);
-      writeFileSync(p, content);
-      return p;
-    },
+    file: fileWriter(dir),
     async close() {
       await daemon.close();
       rmSync(dir, { recursive: true, force: true });

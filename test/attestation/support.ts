@@ -4,7 +4,7 @@
  * libvirt's own validator run as a separate process.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
@@ -13,6 +13,7 @@ import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { requireRealStack } from '../../containers/real-stack.ts';
+import { fileWriter } from '../../fakelibvirt/testing/daemon.ts';
 import { exportedPdh, sevGuestXml, type GuestSpec } from '../../fakelibvirt/testing/guest-xml.ts';
 
 /** Owner-side guest XML lives in fakelibvirt/testing/ (the attestation bench uses it too). */
@@ -79,11 +80,7 @@ export async function openLab(profiles: readonly string[]): Promise<Lab> {
   return {
     dir,
     hosts,
-    file(name, content) {
-      const p = join(dir, name);
-      writeFileSync(p, content);
-      return p;
-    },
+    file: fileWriter(dir),
     async close() {
       for (const h of hosts.values()) await h.daemon.close();
       rmSync(dir, { recursive: true, force: true });
