@@ -7,7 +7,18 @@
 #   scripts/start-system-libvirtd.sh            start what is not running; leave it running
 #   scripts/start-system-libvirtd.sh CMD…       the same, run CMD, then stop (by PID) only the daemons
 #                                               this run started, on success and failure alike
+#   scripts/start-system-libvirtd.sh --unless-docker CMD…
+#                                               where a Docker daemon answers, just run CMD: the tests
+#                                               then use Debian 12's libvirtd in a container, never
+#                                               this machine's (the machine's is their fallback)
 set -euo pipefail
+
+if [ "${1:-}" = --unless-docker ]; then
+  shift
+  if [ $# -gt 0 ] && command -v docker >/dev/null 2>&1 && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+    exec "$@"
+  fi
+fi
 
 # With CMD, a daemon that cannot be started is reported and CMD runs anyway: its tests skip with a
 # notice outside CI and fail with CI=true.
