@@ -7,8 +7,8 @@
  * KVM cannot run guests).
  */
 import { domainContext } from '../../fakelibvirt/libvirt/domain/context.ts';
-import { launchSecurityUnsupportedText } from '../../fakelibvirt/libvirt/domain/launch-security.ts';
-import { formatVirMessage, isLibvirtError, VirErrorNumber } from '../../src/libvirt/errors.ts';
+import { launchSecurityUnsupportedError } from '../../fakelibvirt/libvirt/domain/launch-security.ts';
+import { isLibvirtError, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { DomainRef, LibvirtClient } from '../../src/libvirt/client.ts';
 import type { Area } from '../catalogue/types.ts';
 import type { CaseResult, CaseStatus } from '../runner/types.ts';
@@ -93,7 +93,7 @@ export const REAL_CHECKS: readonly RealCheck[] = [
     appliesTo: needsNoSevHere,
     async run(ctx) {
       const name = `${CHECK_DOMAIN_PREFIX}sev-refused`;
-      const expected = formatVirMessage(VirErrorNumber.CONFIG_UNSUPPORTED, launchSecurityUnsupportedText(domainContext(ctx.truth.profile, []), 'sev'));
+      const expected = launchSecurityUnsupportedError(domainContext(ctx.truth.profile, []), 'sev');
       let dom: DomainRef | null = null;
       try {
         const machine = q35Of(ctx.truth);
@@ -108,8 +108,8 @@ export const REAL_CHECKS: readonly RealCheck[] = [
         // libvirt that shows SEV on a host with no SEV ASIDs (all given to SEV-ES) defines the guest;
         // it is QEMU that fails at start, when KVM has no ASID for it.
         if (ctx.truth.sevAtStart !== null && dom) return `defined, refused at start (no SEV ASIDs): ${e.message.split('\n')[0]}`;
-        if (e.message !== expected) {
-          throw new CheckFailed(`libvirt refused the SEV domain at ${step} with '${e.message}' (${e.codeName()}); the fake models '${expected}'`);
+        if (e.message !== expected.message || e.code !== expected.code) {
+          throw new CheckFailed(`libvirt refused the SEV domain at ${step} with '${e.message}' (${e.codeName()}); the fake models '${expected.message}' (${expected.codeName()})`);
         }
         return `refused at ${step}: ${e.message}`;
       } finally {

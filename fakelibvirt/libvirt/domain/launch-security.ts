@@ -154,6 +154,13 @@ export function launchSecurityUnsupportedText(ctx: Pick<DomainContext, 'libvirtA
   return `${type === 'sev' ? 'SEV' : 'SEV-SNP'} launch security is not supported with this QEMU binary`;
 }
 
+/** libvirt's error for a launch security type the host's QEMU cannot run (code and text by release). */
+export function launchSecurityUnsupportedError(ctx: Pick<DomainContext, 'libvirtAtLeast'>, type: 'sev' | 'sev-snp'): LibvirtError {
+  // 7.0 raised it as an internal error (measured).
+  const code = ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1]) ? VirErrorNumber.CONFIG_UNSUPPORTED : VirErrorNumber.INTERNAL_ERROR;
+  return LibvirtError.of(code, VirErrorDomain.QEMU, launchSecurityUnsupportedText(ctx, type));
+}
+
 /**
  * qemuValidateDomainDef's launch-security rule, against QEMU's capabilities: its sev-guest (or
  * sev-snp-guest) object, the kernel-hashes property (QEMU 6.2), and no s390 PV on x86. Run at define
@@ -165,11 +172,7 @@ export function validateLaunchSecurity(ls: XmlNode | undefined, ctx: DomainConte
   // 10.5 checks every type against QEMU's launch-security list first, in the type's own name.
   if (type === 's390-pv') throw qemuUnsupported(ctx.libvirtAtLeast(10, 5) ? "'s390-pv' launch security is not supported with this QEMU binary" : 'S390 PV launch security is not supported with this QEMU binary');
   if (type !== 'sev' && type !== 'sev-snp') return;
-  if (!ctx.sectypes.includes(type)) {
-    // 7.0 raised it as an internal error (measured).
-    if (!ctx.libvirtAtLeast(AFTER_7_0[0], AFTER_7_0[1])) throw LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, launchSecurityUnsupportedText(ctx, type));
-    throw qemuUnsupported(launchSecurityUnsupportedText(ctx, type));
-  }
+  if (!ctx.sectypes.includes(type)) throw launchSecurityUnsupportedError(ctx, type);
   if (type === 'sev' && ls.attrs.kernelHashes !== undefined && !ctx.qemuAtLeast(6, 2)) {
     throw qemuUnsupported('SEV measured direct kernel boot is not supported with this QEMU binary');
   }
