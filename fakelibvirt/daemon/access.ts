@@ -16,15 +16,11 @@
  */
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import {
-  LAST_PROCEDURE,
   LIBVIRT_PROCEDURES,
   libvirtProcedure,
   READ_ONLY_ERROR_DOMAIN,
   type LibvirtProcName,
 } from '../../src/rpc/procedures.ts';
-
-/** The highest procedure number libvirt 9.0's remote program has (REMOTE_PROC_DOMAIN_FD_ASSOCIATE). */
-export const LIBVIRT_LAST_PROCEDURE = LAST_PROCEDURE;
 
 /** Procedures a client may call before CONNECT_OPEN (the rows marked `beforeOpen`). */
 export const BEFORE_OPEN: ReadonlySet<LibvirtProcName> = new Set(

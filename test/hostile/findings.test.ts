@@ -6,13 +6,12 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIBVIRT_LAST_PROCEDURE } from '../../fakelibvirt/daemon/access.ts';
 import { DomainStore } from '../../fakelibvirt/daemon/persistence.ts';
 import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { encodeArgs, encodeCall } from '../../src/rpc/codec.ts';
-import { Proc } from '../../src/rpc/procedures.ts';
+import { LAST_PROCEDURE, Proc } from '../../src/rpc/procedures.ts';
 import { STRING_MAX } from '../../src/xdr/index.ts';
 import { guestXml, PLAIN_GUEST } from '../daemon/helpers.ts';
 import { RawClient } from '../daemon/raw-client.ts';
@@ -226,7 +225,7 @@ describe('7. smaller findings', () => {
     c.send(rawCall(26, 2, Buffer.alloc(64)));
     expect(await errorOf(c, 2)).toMatchObject({ code: VirErrorNumber.OPERATION_DENIED, domain: VirErrorDomain.DOMAIN, message: 'operation forbidden: read only access prevents virDomainPinVcpu' });
     // Events and numbers past libvirt 9.0's last procedure are unknown to libvirtd too.
-    for (const [serial, proc] of [[3, Proc.DOMAIN_EVENT_LIFECYCLE], [4, LIBVIRT_LAST_PROCEDURE + 1]] as const) {
+    for (const [serial, proc] of [[3, Proc.DOMAIN_EVENT_LIFECYCLE], [4, LAST_PROCEDURE + 1]] as const) {
       c.send(rawCall(proc, serial, Buffer.alloc(64)));
       expect((await errorOf(c, serial))?.message).toBe(`unknown procedure: ${proc}`);
     }
