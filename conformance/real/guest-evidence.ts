@@ -9,12 +9,12 @@ import { XMLParser } from 'fast-xml-parser';
 import type { LibvirtClient } from '../../src/libvirt/client.ts';
 import { NotApplicable } from '../runner/outcomes.ts';
 import type { GuestEvidence } from '../runner/target.ts';
-import { probeGuest, type GuestEvidence as ProbeReport, type ProbeOptions } from './guest-probe/probe.ts';
+import { probeGuest, type ProbeOptions, type ProbeReport } from './guest-probe/probe.ts';
 
 /** Boots the probe guest on a host and returns its report (tests pass a recorded console instead). */
 export type GuestProber = (client: LibvirtClient, o: ProbeOptions) => Promise<Pick<ProbeReport, 'encryption' | 'kernelLines'>>;
 
-export const bootProbe: GuestProber = (client, o) => probeGuest(client, o);
+export const bootProbe: GuestProber = probeGuest;
 
 /** virDomainState: VIR_DOMAIN_RUNNING. */
 const STATE_RUNNING = 1;
@@ -78,7 +78,7 @@ export class EvidenceCollector {
       report = await probe;
     } catch (e) {
       // Without the guest's own word the case cannot pass; the host, not the driver, is at fault.
-      throw new NotApplicable(`no evidence from inside the guest: the probe guest launched as ${domainName} was did not report (${(e as Error).message})`);
+      throw new NotApplicable(`no evidence from inside the guest: the probe guest launched like ${domainName} did not report (${(e as Error).message})`);
     }
     return { running, policy: launch.policy, guestKernel: report.encryption, kernelLines: report.kernelLines };
   }

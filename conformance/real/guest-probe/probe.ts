@@ -13,7 +13,7 @@ import { PROBE_BEGIN, PROBE_END } from './init-script.ts';
 
 export type GuestEncryption = 'none' | 'sev' | 'sev-es' | 'sev-snp';
 
-export interface GuestEvidence {
+export interface ProbeReport {
   /** The strongest encryption the guest kernel reports active. */
   readonly encryption: GuestEncryption;
   /** The guest kernel's own lines (its "Memory Encryption Features active" line, SEV messages). */
@@ -71,7 +71,7 @@ export function probeDomainXml(name: string, image: ProbeImage, log: string, o: 
 }
 
 /** Reads the probe's report out of the serial log; null when its markers or the kernel log are missing. */
-export function parseProbeLog(text: string): Omit<GuestEvidence, 'image' | 'bootMs'> | null {
+export function parseProbeLog(text: string): Omit<ProbeReport, 'image' | 'bootMs'> | null {
   const begin = text.indexOf(PROBE_BEGIN);
   const end = text.indexOf(PROBE_END, begin);
   if (begin < 0 || end < 0) return null;
@@ -87,7 +87,7 @@ export function parseProbeLog(text: string): Omit<GuestEvidence, 'image' | 'boot
 }
 
 /** Boots the probe guest, waits for it to power off, and returns what its kernel reported. */
-export async function probeGuest(client: LibvirtClient, o: ProbeOptions, prebuilt?: ProbeImage): Promise<GuestEvidence> {
+export async function probeGuest(client: LibvirtClient, o: ProbeOptions, prebuilt?: ProbeImage): Promise<ProbeReport> {
   const image = prebuilt ?? (await probeImage());
   const name = `${CHECK_DOMAIN_PREFIX}probe-${process.pid}`;
   const log = (o.console ?? cacheConsole)(name);
