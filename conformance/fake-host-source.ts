@@ -6,12 +6,9 @@
 import type { FakeHost } from '../fakelibvirt/host/fake-host.ts';
 import { isLibvirtError, VirErrorNumber } from '../src/libvirt/errors.ts';
 import { DomainFlags } from '../src/libvirt/flags.ts';
-import type { DomainIdentity, LibvirtSource } from '../src/driver/index.ts';
+import { UNDEFINE_WITH_NVRAM_AND_SAVE, type DomainIdentity, type LibvirtSource } from '../src/driver/index.ts';
 
 type DomainCapsRequest = Parameters<LibvirtSource['getDomainCapabilities']>[0];
-
-/** Undefine drops NVRAM and any managed save, as the driver's wire source asks libvirt to. */
-const UNDEFINE_WITH_NVRAM_AND_SAVE = DomainFlags.UNDEFINE_MANAGED_SAVE | DomainFlags.UNDEFINE_NVRAM;
 
 export class FakeHostSource implements LibvirtSource {
   constructor(readonly host: FakeHost) {}

@@ -52,8 +52,8 @@ export interface LibvirtSource {
   listActive(): Promise<DomainIdentity[]>;
 }
 
-/** A deleted guest keeps neither its managed save image nor its NVRAM. */
-const UNDEFINE_WITH_NVRAM_AND_SAVE = DomainFlags.UNDEFINE_MANAGED_SAVE | DomainFlags.UNDEFINE_NVRAM;
+/** A deleted guest keeps neither its managed save image nor its NVRAM: the undefine flags every source uses. */
+export const UNDEFINE_WITH_NVRAM_AND_SAVE = DomainFlags.UNDEFINE_MANAGED_SAVE | DomainFlags.UNDEFINE_NVRAM;
 
 /** Over the libvirt RPC protocol, to libvirtd, virtqemud or the sevharness daemon alike. */
 export class WireSource implements LibvirtSource {

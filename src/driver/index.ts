@@ -362,7 +362,7 @@ export { translateRequest, planGuest, type GuestPlan, type Flavor, type Image } 
 export { buildDomainXml, hostFragments } from './builder.ts';
 export { IndexedScheduler } from './scheduler.ts';
 export { LinearScheduler } from './scheduler-linear.ts';
-export { WireSource, SysrootFiles, MapFiles, type LibvirtSource, type HostFiles, type DomainIdentity } from './host-source.ts';
+export { WireSource, SysrootFiles, MapFiles, UNDEFINE_WITH_NVRAM_AND_SAVE, type LibvirtSource, type HostFiles, type DomainIdentity } from './host-source.ts';
 export { interfaceDeviceXml, volumeDeviceXml, withDevice, nextVirtioDiskTarget, type HotplugKind } from './hotplug.ts';
 export { guardOperation, OPERATIONS } from './guards.ts';
 export { RC_MEMORY_MB, RC_VCPU, type Demand, type HostSpec } from './scheduler.ts';
