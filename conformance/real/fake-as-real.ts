@@ -13,12 +13,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
-import { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
+import type { FakeHost } from '../../fakelibvirt/host/fake-host.ts';
 import { generatedProfile } from '../../fakelibvirt/profile/generate.ts';
 import { loadProfile } from '../../fakelibvirt/profile/load.ts';
-import { materializeSysroot } from '../../fakelibvirt/views/sysroot.ts';
-import { startControlServer } from '../../fakelibvirt/control/server.ts';
+import { serveProfile, type ServedProfile } from '../../fakelibvirt/serve-profile.ts';
 import type { DriverFactory } from '../runner/driver-spec.ts';
 import { runConformance } from '../runner/run.ts';
 import type { CaseResult } from '../runner/types.ts';
@@ -45,23 +43,23 @@ export interface ServeFakeOptions {
 /** One profile's fake libvirtd and sysroot, as `sevharness serve` runs them (bundled or generated `gen-SEED-I`). */
 export async function serveFake(profileName: string, opts: ServeFakeOptions = {}): Promise<ServedFake> {
   const dir = mkdtempSync(join(opts.base ?? tmpdir(), `fake-as-real-${profileName}-`));
-  const profile = generatedProfile(profileName) ?? loadProfile(profileName);
-  const host = new FakeHost(profile);
-  const sysroot = join(dir, 'sysroot');
-  materializeSysroot(profile, host.kernel, sysroot);
-  const daemon = new FakeLibvirtd(host, { socketPath: join(dir, 'libvirt-sock') });
-  await daemon.listen();
-  const control = opts.control ? await startControlServer([{ name: profile.name, daemon, sysroot }], join(dir, 'control-sock')) : null;
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let served: ServedProfile;
+  try {
+    served = await serveProfile(generatedProfile(profileName) ?? loadProfile(profileName), { dir, control: opts.control === true });
+  } catch (e) {
+    remove();
+    throw e;
+  }
   return {
-    profile: profile.name,
-    uri: daemon.uri,
-    sysroot,
-    ...(control && { control: control.socketPath }),
-    host,
+    profile: served.host.profile.name,
+    uri: served.uri,
+    sysroot: served.sysroot,
+    ...(served.controlSocket !== null && { control: served.controlSocket }),
+    host: served.host,
     async close() {
-      await control?.close();
-      await daemon.close();
-      rmSync(dir, { recursive: true, force: true });
+      await served.close();
+      remove();
     },
   };
 }
