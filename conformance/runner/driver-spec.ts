@@ -78,6 +78,23 @@ export function factoryFromExport(exported: unknown, source: string): DriverFact
   throw new RunnerUsageError(`${source}: the default export is neither a SevDriver nor a function returning one: ${missingMembers(exported)}`);
 }
 
+/**
+ * Imports a driver module. A TypeScript one under plain Node (the checkout's bundled CLI, which
+ * registers no loader) goes through tsx's tsImport, which loads that module's graph alone; where
+ * TypeScript imports natively (tsx registered, vitest) it is imported as any module.
+ */
+async function importDriverModule(file: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(file).href;
+  try {
+    return (await import(url)) as { default?: unknown };
+  } catch (e) {
+    if (!(e instanceof Error && 'code' in e && e.code === 'ERR_UNKNOWN_FILE_EXTENSION')) throw e;
+    const tsx = await import('tsx/esm/api').catch(() => null);
+    if (tsx === null) throw e;
+    return (await tsx.tsImport(url, import.meta.url)) as { default?: unknown };
+  }
+}
+
 /** Resolves a `--driver` value into a driver factory. */
 export async function resolveDriverSpec(spec: string, cwd: string = process.cwd()): Promise<DriverFactory> {
   const trimmed = spec.trim();
@@ -91,7 +108,7 @@ export async function resolveDriverSpec(spec: string, cwd: string = process.cwd(
     if (!existsSync(file)) throw new RunnerUsageError(`driver module not found: ${file}`);
     let mod: { default?: unknown };
     try {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      mod = await importDriverModule(file);
     } catch (e) {
       throw new RunnerUsageError(`driver module ${trimmed} failed to load: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     }

@@ -11,8 +11,19 @@ import { selectCases, selectProfiles } from './select.ts';
 import { countStatuses, type CaseResult, type RunReport } from './types.ts';
 import { isCompiled, siblingModule } from '../../src/fs/package-files.ts';
 
-/** TypeScript source needs tsx's loader in the thread (worker-boot.mjs); compiled JavaScript does not. */
-const WORKER_ENTRY = isCompiled(import.meta.url) ? siblingModule(import.meta.url, 'worker') : new URL('./worker-boot.mjs', import.meta.url);
+/** The worker bundled beside the CLI when bin/sevharness.js runs a checkout's bundle (esbuild define); absent otherwise. */
+declare const SEVHARNESS_BUNDLED_WORKER: string | undefined;
+
+/**
+ * The bundle's own worker (plain JavaScript, no loader); compiled JavaScript's sibling; TypeScript
+ * source through tsx's loader in the thread (worker-boot.mjs).
+ */
+const WORKER_ENTRY =
+  typeof SEVHARNESS_BUNDLED_WORKER === 'string'
+    ? new URL(SEVHARNESS_BUNDLED_WORKER)
+    : isCompiled(import.meta.url)
+      ? siblingModule(import.meta.url, 'worker')
+      : new URL('./worker-boot.mjs', import.meta.url);
 
 export interface WorkerSetup {
   readonly driverSpec: string;

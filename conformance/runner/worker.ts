@@ -1,9 +1,11 @@
 /**
  * A conformance worker thread: resolves the driver spec itself (a factory cannot cross threads),
- * then runs one profile per request from the parent and posts its results back.
+ * then runs one profile per request from the parent and posts its results back. One fake target
+ * serves all the worker's profiles, so firmware images and sysroot trees are written once per thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { resolveDriverSpec } from './driver-spec.ts';
+import { FakeTarget } from './fake-target.ts';
 import { runConformance } from './run.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './parallel.ts';
 
@@ -13,13 +15,15 @@ const post = (m: WorkerReply) => port.postMessage(m);
 
 try {
   const driver = await resolveDriverSpec(setup.driverSpec, setup.cwd);
+  const target = new FakeTarget();
   port.on('message', (m: WorkerRequest) => {
     if (m.kind === 'stop') {
-      port.close();
+      void target.close().finally(() => port.close());
       return;
     }
     runConformance({
       driver,
+      target,
       profiles: [m.profile],
       ...(setup.cases && { cases: setup.cases }),
       onProgress: (p) => post({ kind: 'progress', profile: p.profile, caseId: p.caseId }),

@@ -11,8 +11,7 @@ import { DomainStore } from '../../../fakelibvirt/daemon/persistence.ts';
 import { FakeHost } from '../../../fakelibvirt/host/fake-host.ts';
 import { allProfiles, loadProfile } from '../../../fakelibvirt/profile/load.ts';
 import { materializeSysroot } from '../../../fakelibvirt/views/sysroot.ts';
-import { kdsHandlers } from '../../../fakelibvirt/kds/handlers.ts';
-import { startKdsServer, type KdsServer } from '../../../fakelibvirt/kds/http-server.ts';
+import type { KdsServer } from '../../../fakelibvirt/kds/http-server.ts';
 import { makeDirs } from '../../fs/make-dirs.ts';
 import { ensureOwnDir } from '../../fs/own-files.ts';
 import { optionalString, UsageError, type CliIo, type Command, type ParsedValues } from '../command.ts';
@@ -163,8 +162,12 @@ export const serveCommand: Command = {
     let kds: KdsServer | null = null;
     let control: Awaited<ReturnType<typeof startControlServer>> | null = null;
     try {
-      // The fake AMD KDS for the served hosts' chips, on loopback only.
-      if (kdsPort !== null) kds = await startKdsServer(kdsHandlers(strings(values, 'profile').map((p) => loadProfile(p))), kdsPort);
+      // The fake AMD KDS for the served hosts' chips, on loopback only. Loaded only here: msw and
+      // the X.509 library cost every other command a tenth of a second at start.
+      if (kdsPort !== null) {
+        const [{ kdsHandlers }, { startKdsServer }] = await Promise.all([import('../../../fakelibvirt/kds/handlers.ts'), import('../../../fakelibvirt/kds/http-server.ts')]);
+        kds = await startKdsServer(kdsHandlers(strings(values, 'profile').map((p) => loadProfile(p))), kdsPort);
+      }
       const controlPath = optionalString(values, 'control');
       if (controlPath !== undefined) control = await startControlServer(served.map((s) => ({ name: s.profile, daemon: s.daemon, sysroot: s.sysroot })), resolve(controlPath));
     } catch (e) {
