@@ -23,6 +23,8 @@
  */
 import type { z } from 'zod';
 import {
+  type CandidateHost,
+  HostReportSchema,
   inventoryKey,
   OPERATIONS,
   PROTOCOL_VERSION,
@@ -41,11 +43,13 @@ import {
   type Refusal,
   type Released,
   type Scheduled,
+  ScheduleParamsSchema,
+  type ScheduleParams,
   type SevDriver,
   type Spawned,
   type ValidatedRequest,
 } from '../contract.ts';
-import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, type Image, IndexedScheduler, type Instance, type LibvirtSource, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
+import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, type Image, type Instance, LinearScheduler, type LibvirtSource, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError } from '../../src/libvirt/errors.ts';
 
@@ -175,6 +179,37 @@ function parseParams<K extends OperationName>(op: K, p: unknown): z.infer<(typeo
   const r = OPERATIONS[op].params.safeParse(p);
   if (!r.success) return refuse('INVALID_REQUEST', `invalid ${op} parameters: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return r.data as z.infer<(typeof OPERATIONS)[K]['params']>;
+}
+
+/** Candidate reports already checked against the contract (by object: a caller hands one report to every host of a kind). */
+const checkedReports = new WeakSet<object>();
+const ScheduleParamsWithoutHosts = ScheduleParamsSchema.omit({ hosts: true });
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** What CandidateHostSchema accepts, for a candidate whose report was checked before. */
+function plainCandidate(h: unknown): h is CandidateHost {
+  if (typeof h !== 'object' || h === null) return false;
+  const { name, report, freeRamMiB, allocations } = h as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '' || !isCount(freeRamMiB) || typeof allocations !== 'object' || allocations === null || Array.isArray(allocations)) return false;
+  if (!Object.values(allocations).every(isCount)) return false;
+  if (typeof report !== 'object' || report === null) return false;
+  if (!checkedReports.has(report)) {
+    if (!HostReportSchema.safeParse(report).success) return false;
+    checkedReports.add(report);
+  }
+  return true;
+}
+
+/**
+ * schedule's parameters as parseParams checks them, but each candidate's report once per distinct
+ * object: a thousand-host fleet has a handful of kinds, and zod walking every host's report again
+ * at every placement was most of a placement's cost. Anything wrong gets parseParams' own words.
+ */
+function parseScheduleParams(p: unknown): ScheduleParams {
+  const hosts: unknown = typeof p === 'object' && p !== null ? (p as { hosts?: unknown }).hosts : undefined;
+  const rest = ScheduleParamsWithoutHosts.safeParse(p);
+  if (!rest.success || !Array.isArray(hosts) || !hosts.every(plainCandidate)) return parseParams('schedule', p);
+  return { ...rest.data, hosts };
 }
 
 /** The contract operations this adapter implements, as describe() lists them and the constructor binds them. */
@@ -407,13 +442,15 @@ export class ReferenceDriverAdapter implements SevDriver {
   }
 
   /**
-   * Places the request with an `IndexedScheduler` over the candidates. `allocations` and
+   * Places the request over the candidates with the reference scheduler's filter and weigher. One
+   * placement over a list handed in is one pass (`LinearScheduler`): `IndexedScheduler`'s buckets
+   * pay off across many placements on one ledger, not when built for one. `allocations` and
    * `freeRamMiB` are the usage the caller knows of; this adapter's own outstanding claims on a host
    * come on top, since the runner keeps no allocation state of its own (PROTOCOL.md §4).
    */
   async schedule(params: Parameters<NonNullable<SevDriver['schedule']>>[0]): Promise<Outcome<Scheduled>> {
     return outcome(async () => {
-      const p = parseParams('schedule', params);
+      const p = parseScheduleParams(params);
       const { model, requiredTraits } = this.translate(p.request);
       const uuid = p.instance.uuid;
       this.claims.delete(uuid); // a reschedule replaces the instance's earlier claim
@@ -421,9 +458,10 @@ export class ReferenceDriverAdapter implements SevDriver {
         resources: { ...(model ? { [inventoryKey(model)]: 1 } : {}), [RC_MEMORY_MB]: p.request.flavor.memoryMiB },
         requiredTraits: requiredTraitsOf(requiredTraits, p.request.flavor),
       };
-      const sched = new IndexedScheduler();
+      const sched = new LinearScheduler();
+      const claimed = this.claimsByHost();
       for (const h of p.hosts) {
-        const mine = this.claimedOn(h.name);
+        const mine = claimed.get(h.name) ?? {};
         const capacity: Record<string, number> = { [RC_MEMORY_MB]: Math.max(0, h.freeRamMiB - (mine[RC_MEMORY_MB] ?? 0)) };
         for (const [key, inv] of Object.entries(h.report.inventories)) {
           capacity[key] = Math.max(0, inv.total - inv.reserved - (h.allocations[key] ?? 0) - (mine[key] ?? 0));
@@ -436,13 +474,15 @@ export class ReferenceDriverAdapter implements SevDriver {
     }, false);
   }
 
-  private claimedOn(host: string): Record<string, number> {
-    const sum: Record<string, number> = {};
+  /** This adapter's outstanding claims summed per host, by resource class. */
+  private claimsByHost(): Map<string, Record<string, number>> {
+    const out = new Map<string, Record<string, number>>();
     for (const c of this.claims.values()) {
-      if (c.host !== host) continue;
+      let sum = out.get(c.host);
+      if (!sum) out.set(c.host, (sum = {}));
       for (const [k, v] of Object.entries(c.resources)) sum[k] = (sum[k] ?? 0) + v;
     }
-    return sum;
+    return out;
   }
 
   async release(params: Parameters<NonNullable<SevDriver['release']>>[0]): Promise<Outcome<Released>> {

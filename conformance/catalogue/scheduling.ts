@@ -1,14 +1,16 @@
 /** Mixed-fleet scheduling: SEV requests go where slots are, plain requests anywhere. */
 import { SEV, SEV_ES } from './requests.ts';
 import { area, needsFreshCacheSev, needsSevEs, UNSEEN } from './helpers.ts';
-import type { ProfileTruth } from '../truth.ts';
+import { slotsKnowable, type ProfileTruth } from '../truth.ts';
+import { STANDING_FLEET, standingSevSlotsFor } from './fleet.ts';
+import { STANDARD_FLAVOR } from './requests.ts';
 
 /** No SEV-SNP either, and an empty plain-SEV range a driver could see. */
 function needsNoSevBeyondPlain(t: ProfileTruth): true | string {
   if (t.snpUsable) return 'host has SEV-SNP';
   return t.sevEmptyUnseen ? UNSEEN : true;
 }
-import type { FleetHost } from './types.ts';
+import type { Applicability, FleetHost, FleetStep } from './types.ts';
 
 /** The profile under test capped at 2 slots, beside an Intel host. */
 const FLEET: readonly FleetHost[] = [
@@ -93,7 +95,36 @@ export const SCHEDULING = area('scheduling', [
       steps: Array.from({ length: Math.min(2, t.maxESGuests) }, () => ({ boot: 'sev-es' as const, expect: { hostIn: ['es'] } })),
     }),
   },
+  {
+    id: 'scheduling.thousand-host-fleet',
+    area: 'scheduling',
+    title: 'A 1,000-host fleet with every SEV slot taken but one (and one more on the host under test): SEV guests go only there, never to a host whose free slot has no memory behind it; the next is NO_VALID_HOST; a release frees the slot it held',
+    why: 'At fleet scale a slot counted twice, an allocation ignored or an over-reported inventory puts an encrypted guest on a host that cannot launch it; one free slot among thousands of taken ones is where that shows.',
+    fact: 'nova-sev.md §2.2 (one MEM_ENCRYPTION_CONTEXT per guest, total = the host\'s slots) and §9 scenarios 30–31, at fleet size',
+    novaScenario: [30, 31],
+    ops: ['reportHost', 'schedule', 'release'],
+    given: { request: SEV },
+    appliesTo: fleetJudgeable,
+    expect: (t) => {
+      const hostFree = t.sevUsableAtStart ? 1 : 0;
+      const free = hostFree + standingSevSlotsFor(STANDARD_FLAVOR.memoryMiB);
+      // Every free slot taken, one more refused, one given back and taken again.
+      const steps: FleetStep[] = [...Array.from({ length: free + 1 }, () => ({ boot: 'sev' as const })), { release: 'oldest' }, { boot: 'sev' }];
+      return { kind: 'fleet-schedule', fleet: STANDING_FLEET, hostSevSlotsFree: hostFree, steps };
+    },
+  },
 ]);
+
+/**
+ * The fleet case judges the host under test by its exact slot count: where SEV's state or count
+ * is hidden from every driver, no one free slot can be told apart from the others.
+ */
+function fleetJudgeable(t: ProfileTruth): Applicability {
+  if (t.staleCache) return 'libvirt capability cache is stale at start (judged in faults.stale-capability-cache)';
+  if (t.sevEmptyUnseen) return UNSEEN;
+  if (t.sevUsableAtStart && !slotsKnowable(t)) return 'the SEV slot count is not knowable here (libvirt < 8.0, kernel < 5.13), so no one free slot can be told apart';
+  return true;
+}
 
 /** Scenarios that fill a host need at least two SEV slots on a host with a fresh capability cache. */
 function twoSevSlots(t: Parameters<typeof needsFreshCacheSev>[0]): true | string {

@@ -150,6 +150,17 @@ export type Expectation =
       readonly encryptedAfter?: boolean;
     }
   | { readonly kind: 'schedule'; readonly fleet: readonly FleetHost[]; readonly steps: readonly ScheduleStep[] }
+  /**
+   * The case's host joins a standing fleet of many hosts with placement's load on it; each boot is
+   * judged by slot and memory accounting (on a host that can take it, or NO_VALID_HOST when none can).
+   */
+  | {
+      readonly kind: 'fleet-schedule';
+      readonly fleet: StandingFleet;
+      /** Plain-SEV slots placement has left free on the case's own host (the rest are allocated). */
+      readonly hostSevSlotsFree: number;
+      readonly steps: readonly FleetStep[];
+    }
   | { readonly kind: 'host-unharmed'; readonly asidsLeaked: 0; readonly slotsRestored: true };
 
 export interface FleetHost {
@@ -158,6 +169,19 @@ export interface FleetHost {
   readonly profile: string;
   readonly maxEncryptedGuests?: number;
 }
+
+/** A fleet of many hosts that stands between cases (catalogue/fleet.ts): its members and placement's load on them. */
+export interface StandingFleet {
+  /** The members, as FakeFleet reads a fleet (`profile:weight,…@size`; names `<profile>-<n>`). */
+  readonly spec: string;
+  /** Share of each member's guest memory already allocated, cycling over the members in order. */
+  readonly memoryUsed: readonly number[];
+  /** Members with plain-SEV slots left; every other member with SEV has all of its slots allocated. */
+  readonly open: readonly { readonly member: string; readonly sevSlotsFree: number; readonly freeRamMiB: number }[];
+}
+
+/** Boot a guest of this kind, or give back the oldest placement still held. */
+export type FleetStep = { readonly boot: 'sev' | 'plain' | 'sev-es' } | { readonly release: 'oldest' };
 
 export type ScheduleStep =
   | { readonly boot: 'sev' | 'plain' | 'sev-es'; readonly expect: { readonly hostIn: readonly string[] } | { readonly refusal: RefusalCode } }

@@ -23,6 +23,9 @@ export function needsSevToPass(e: Expectation): boolean {
       return e.rules.some((r) => r.path.startsWith('launchSecurity') && r.present === true);
     case 'schedule':
       return e.steps.some((s) => 'boot' in s && s.boot !== 'plain' && 'hostIn' in s.expect);
+    // The standing fleet has SEV hosts of its own: only a free slot on the case's host needs SEV there.
+    case 'fleet-schedule':
+      return e.hostSevSlotsFree > 0;
     // Every lifecycle case acts on an encrypted guest it booted first.
     case 'lifecycle':
     case 'sev-facts':

@@ -3,7 +3,9 @@
  * realistic fleets of thousands of hosts of mixed generations. Every host is a full FakeHost (its
  * own ASID pool, firmware, memory, domains); what is immutable is shared per profile — the loaded
  * profile object itself, hence the define context and the capability documents keyed by it
- * (libvirt/domain/context.ts, fleet/shared-views.ts).
+ * (libvirt/domain/context.ts, fleet/shared-views.ts). A member's host comes to life the first time
+ * it is reached: placement over a thousand hosts touches a handful, serving them touches all
+ * (`wake()` brings every one up at once, as a benchmark of the build wants).
  */
 import { FakeHost } from '../host/fake-host.ts';
 import { loadProfile } from '../profile/load.ts';
@@ -14,7 +16,27 @@ export interface FleetMember {
   /** Unique in the fleet: `<profile>-<n>`, n counting from 1 within the profile. */
   readonly name: string;
   readonly profile: HardwareProfile;
+  /** The member's host, built when first read. */
   readonly host: FakeHost;
+  /** Whether the host has been built yet. */
+  readonly awake: boolean;
+}
+
+class Member implements FleetMember {
+  private built: FakeHost | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly profile: HardwareProfile,
+  ) {}
+
+  get host(): FakeHost {
+    return (this.built ??= new FakeHost(this.profile));
+  }
+
+  get awake(): boolean {
+    return this.built !== null;
+  }
 }
 
 export class FakeFleet implements Iterable<FleetMember> {
@@ -32,11 +54,11 @@ export class FakeFleet implements Iterable<FleetMember> {
       const profile = profiles[share]!;
       const n = (seen.get(profile.name) ?? 0) + 1;
       seen.set(profile.name, n);
-      this.add({ name: `${profile.name}-${n}`, profile, host: new FakeHost(profile) });
+      this.add(new Member(`${profile.name}-${n}`, profile));
     }
   }
 
-  private add(m: FleetMember): void {
+  private add(m: Member): void {
     this.list.push(m);
     this.byName.set(m.name, m);
     let group = this.byProfile.get(m.profile);
@@ -46,6 +68,17 @@ export class FakeFleet implements Iterable<FleetMember> {
 
   get size(): number {
     return this.list.length;
+  }
+
+  /** Builds every member's host now; returns how many were asleep. */
+  wake(): number {
+    let woken = 0;
+    for (const m of this.list) {
+      if (m.awake) continue;
+      void m.host;
+      woken++;
+    }
+    return woken;
   }
 
   [Symbol.iterator](): Iterator<FleetMember> {

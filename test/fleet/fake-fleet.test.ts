@@ -43,6 +43,20 @@ describe('FakeFleet', () => {
     expect(() => fleet.host('naples-7001-11')).toThrow(/no host 'naples-7001-11'/);
   });
 
+  it('builds a member\'s host when it is first reached, once', () => {
+    const lazy = new FakeFleet('rome-7002:1,intel-xeon:1@1000');
+    expect(lazy.members().filter((m) => m.awake)).toHaveLength(0);
+    const m = lazy.member('rome-7002-250');
+    const host = m.host;
+    expect(m.awake).toBe(true);
+    expect(m.host).toBe(host);
+    expect(host.profile).toBe(m.profile);
+    expect(lazy.members().filter((x) => x.awake).map((x) => x.name)).toEqual(['rome-7002-250']);
+    expect(lazy.wake()).toBe(999);
+    expect(lazy.wake()).toBe(0);
+    expect(lazy.members().every((x) => x.awake)).toBe(true);
+  });
+
   it('hosts are independent: one host full of SEV guests leaves its siblings empty', () => {
     const [a, b] = fleet.groups().get(fleet.member('naples-7001-1').profile)!;
     const full = a!.host.sevView!.maxGuests;

@@ -3,6 +3,7 @@ import type { Expectation } from '../../catalogue/types.ts';
 import type { CaseContext } from '../case-context.ts';
 import { PASS, type Verdict } from '../outcomes.ts';
 import { judgeBoot } from './boot.ts';
+import { judgeFleetSchedule } from './fleet-schedule.ts';
 import { judgeHostUnharmed } from './host-unharmed.ts';
 import { judgeLifecycle } from './lifecycle.ts';
 import { judgeMemory } from './memory.ts';
@@ -39,6 +40,7 @@ export const JUDGES: JudgeTable = {
   memory: judgeMemory,
   lifecycle: judgeLifecycle,
   schedule: judgeSchedule,
+  'fleet-schedule': judgeFleetSchedule,
   'host-unharmed': judgeHostUnharmed,
 };
 

@@ -9,8 +9,10 @@
  * plain slots on a host that has none. Before the audit slots-from-domcaps did not apply on the
  * all-ES host (no plain SEV there), so nothing on it could fail: the blind spot this driver proves
  * closed. detect.foreign-arch-domcaps-fails checks the same count on milan-7003-es8, and the
- * operator-cap cases there see the ES slots added on top of the cap. naples-7001
- * (no ES ASIDs) is the control.
+ * operator-cap cases there see the ES slots added on top of the cap. On the 1,000-host fleet
+ * (scheduling.thousand-host-fleet) every full Milan with ES ASIDs seems to have 7 plain slots
+ * left, so an SEV guest lands on one: on every profile, since the fleet is the same. naples-7001
+ * (no ES ASIDs) is the control for the rest.
  */
 import { type HostReport, MODELS, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import type { BrokenDriverSpec } from '../types.ts';
@@ -47,5 +49,10 @@ export const OVERREPORTS_SEV_SLOTS: BrokenDriverSpec = {
       why: "the 7 ES slots are added on top of the operator's cap (16 → 23, 0 → 7, 2 → 9: a third SEV guest is placed)",
     },
     { cases: ['inventory.slots-from-domcaps'], profiles: ['milan-7003-all-es'], why: 'the host has no plain-SEV ASIDs, the driver reports 509 SEV slots' },
+    {
+      cases: ['scheduling.thousand-host-fleet'],
+      profiles: ['intel-xeon', 'milan-7003-es8', 'milan-7003-all-es'],
+      why: "the fleet's full milan-7003-es8 hosts report 509 slots for 502 allocated: an SEV guest is placed on one",
+    },
   ],
 };

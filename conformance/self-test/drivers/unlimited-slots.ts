@@ -10,9 +10,12 @@
  * `<sev supported='yes'>`, so this driver offers unlimited plain-SEV slots where none exist and
  * reports SEV as usable. The exhaustion cases do not catch it:
  * past the ASID pool the host itself refuses the launch, which the contract allows at spawn level
- * ("or its spawn fails without harming others"); the scheduling cases cap the hosts at 2 slots, an
- * operator setting this driver honours. On naples-7001 the slot count is not knowable (libvirt 6.0,
- * kernel 5.4), so no case there may insist on it: the control.
+ * ("or its spawn fails without harming others"); the small-fleet scheduling cases cap the hosts at
+ * 2 slots, an operator setting this driver honours. scheduling.thousand-host-fleet caps nothing: to
+ * this driver every full host of the fleet has slots to spare, so its first SEV guest goes to one
+ * of them (a Genoa, the most free memory), or its second to the full host under test. On
+ * naples-7001 the slot count is not knowable (libvirt 6.0, kernel 5.4), so no case there may
+ * insist on it: the control.
  */
 import { type HostReport, NO_PLAIN_SEV_ASIDS, ReferenceSevDriver } from '../../../src/driver/index.ts';
 import { withModels } from '../broken-reference.ts';
@@ -58,5 +61,10 @@ export const UNLIMITED_SLOTS: BrokenDriverSpec = {
     // Added with the catalogue audit (issue 14): slots-from-domcaps now applies on the all-ES host,
     // where the right SEV inventory is none; this driver reports 2147483647 plain-SEV slots there.
     { cases: ['inventory.slots-from-domcaps'], profiles: ['milan-7003-all-es'], why: 'the SEV inventory is 2147483647 on a host whose every ASID is SEV-ES (none expected)' },
+    {
+      cases: ['scheduling.thousand-host-fleet'],
+      profiles: ['intel-xeon', 'milan-7003-253', 'milan-7003-all-es'],
+      why: "every full SEV host of the 1,000-host fleet reports 2147483647 slots: an SEV guest is placed on one whose slots are all allocated",
+    },
   ],
 };
