@@ -9,7 +9,7 @@
  * pushes back on it) and resumes as its replies drain. So a client that pipelines calls and never
  * reads the replies holds a bounded amount of the daemon's memory.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import { encodeEvent } from '../../src/rpc/codec.ts';
 import { KEEPALIVE_PROGRAM, KeepaliveProc, MessageStatus, MessageType, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION } from '../../src/rpc/constants.ts';
@@ -80,7 +80,7 @@ export class Connection implements ConnectionState {
   private spare: Buffer[] = [];
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     private readonly daemon: DaemonState,
     opts: { readonly readOnly: boolean; readonly limits: DaemonLimits },
   ) {

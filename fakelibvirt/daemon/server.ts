@@ -4,7 +4,10 @@
  * and procedures, never SEV: every answer comes from the backend (host/libvirt-backend.ts).
  */
 import { lstatSync, rmSync } from 'node:fs';
-import { connect as dial, createServer, type Server, type Socket } from 'node:net';
+import { connect as dial, createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { streamPair } from '../../src/libvirt/stream-pair.ts';
+import { offerInProcess } from '../../src/libvirt/transport.ts';
 import type { LibvirtBackend } from '../host/libvirt-backend.ts';
 import { Connection, type ConnectionStats } from './connection.ts';
 import type { DaemonState } from './context.ts';
@@ -25,6 +28,12 @@ export interface FakeLibvirtdOptions {
   readonly durable?: () => Promise<void> | null;
   /** libvirtd's processing limits; each defaults to libvirtd's (limits.ts). */
   readonly limits?: Partial<DaemonLimits>;
+  /**
+   * TypeScript clients of this process that dial one of the daemon's sockets get an in-memory
+   * connection instead (connectInProcess): the same bytes and limits without the kernel's cost
+   * per message. Clients of other processes still use the socket.
+   */
+  readonly inProcessClients?: boolean;
 }
 
 /** A socket path the daemon may not take: a live daemon answers there, or something that is not a socket sits there. */
@@ -40,7 +49,9 @@ export class FakeLibvirtd<B extends LibvirtBackend = LibvirtBackend> implements 
   private readonly bound: string[] = [];
   private readonly connections = new Set<Connection>();
   /** Accepted sockets waiting for a free client slot, unread (libvirtd leaves them in its listen backlog). */
-  private readonly waiting: Array<{ sock: Socket; readOnly: boolean }> = [];
+  private readonly waiting: Array<{ sock: Duplex; readOnly: boolean }> = [];
+  /** Withdrawals of the in-memory connections offered to this process's clients. */
+  private readonly offers: Array<() => void> = [];
   readonly limits: DaemonLimits;
   private nextCallbackId = 0;
   private listening = false;
@@ -112,9 +123,21 @@ export class FakeLibvirtd<B extends LibvirtBackend = LibvirtBackend> implements 
     server.on('error', () => undefined);
     this.servers.push(server);
     this.bound.push(path);
+    if (this.opts.inProcessClients) this.offers.push(offerInProcess(path, () => this.connectInProcess({ readOnly })));
   }
 
-  private accept(sock: Socket, readOnly: boolean): void {
+  /**
+   * A client of this process without a socket: the returned stream is the client's end of an
+   * in-memory connection that the daemon serves as it serves a socket's (same limits, same
+   * answers), e.g. `connect(daemon.uri, { stream: daemon.connectInProcess() })`.
+   */
+  connectInProcess(opts: { readonly readOnly?: boolean } = {}): Duplex {
+    const [client, server] = streamPair();
+    this.accept(server, opts.readOnly ?? false);
+    return client;
+  }
+
+  private accept(sock: Duplex, readOnly: boolean): void {
     sock.on('error', () => undefined);
     if (this.connections.size < this.limits.maxClients) {
       this.serve(sock, readOnly);
@@ -131,7 +154,7 @@ export class FakeLibvirtd<B extends LibvirtBackend = LibvirtBackend> implements 
     }
   }
 
-  private serve(sock: Socket, readOnly: boolean): void {
+  private serve(sock: Duplex, readOnly: boolean): void {
     const conn = new Connection(sock, this, { readOnly, limits: this.limits });
     this.connections.add(conn);
     sock.once('close', () => {
@@ -149,6 +172,7 @@ export class FakeLibvirtd<B extends LibvirtBackend = LibvirtBackend> implements 
 
   /** Stops listening, drops every client and removes the socket files. */
   async close(): Promise<void> {
+    for (const withdraw of this.offers.splice(0)) withdraw();
     const servers = this.servers.splice(0);
     const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const w of this.waiting.splice(0)) w.sock.destroy();

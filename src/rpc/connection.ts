@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../libvirt/errors.ts';
-import { decode, XdrError } from '../xdr/index.ts';
+import { decode, XdrError, type XdrType } from '../xdr/index.ts';
 import { encodeCall, decodeError } from './codec.ts';
 import { KEEPALIVE_PROGRAM, KEEPALIVE_PROTOCOL_VERSION, KeepaliveProc, MessageStatus, MessageType, REMOTE_PROGRAM } from './constants.ts';
 import { clientSideError, RpcError } from './errors.ts';
@@ -41,12 +41,16 @@ export interface RpcEvent<N extends EventName = EventName> {
   readonly msg: ArgsOf<N>;
 }
 
+/** A call waiting for its reply: what it needs to decode it and when it gives up. */
 interface Pending {
   readonly proc: number;
   readonly name: ProcName;
-  resolve(payload: Buffer): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout | undefined;
+  readonly ret: XdrType<unknown>;
+  readonly resolve: (ret: unknown) => void;
+  readonly reject: (err: Error) => void;
+  /** performance.now() past which the call times out (Infinity: never). */
+  readonly deadline: number;
+  readonly timeoutMs: number;
 }
 
 interface ConnectionEvents {
@@ -61,6 +65,13 @@ export class RpcConnection extends EventEmitter<ConnectionEvents> {
   private readonly callTimeoutMs: number;
   private nextSerial = 0;
   private closedWith: Error | null = null;
+  /**
+   * One timer for every pending call, armed for the earliest deadline: a call costs no timer of its
+   * own (with one timeout for all calls the deadlines only grow, so the armed timer stays). It is
+   * unref'd: the transport keeps the process alive while a call waits, the timer only bounds it.
+   */
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
   /** Whether any well-framed packet has arrived: tells a broken daemon from a socket that is not one. */
   private framedAny = false;
 
@@ -95,37 +106,40 @@ export class RpcConnection extends EventEmitter<ConnectionEvents> {
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
+    const deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
     return new Promise<RetOf<N>>((resolve, reject) => {
-      const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
-      const entry: Pending = {
-        proc: def.number,
-        name,
-        resolve: (payload) => {
-          try {
-            resolve(decode(def.ret, payload) as RetOf<N>);
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-          }
-        },
-        reject,
-        timer: undefined,
-      };
-      if (timeoutMs > 0) {
-        entry.timer = setTimeout(() => {
-          this.pending.delete(serial);
-          reject(
-            LibvirtError.of(
-              VirErrorNumber.OPERATION_TIMEOUT,
-              VirErrorDomain.RPC,
-              `no reply to ${name} (serial ${serial}) within ${timeoutMs} ms`,
-            ),
-          );
-        }, timeoutMs);
-      }
-      this.pending.set(serial, entry);
+      this.pending.set(serial, { proc: def.number, name, ret: def.ret, resolve: resolve as (ret: unknown) => void, reject, deadline, timeoutMs });
+      if (deadline < this.timerAt) this.armTimer(deadline);
       this.stream.write(packet);
     });
   }
+
+  private armTimer(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.expire, Math.max(0, at - performance.now()));
+    this.timer.unref();
+  }
+
+  /** The timer fired: every call past its deadline fails; the timer is armed again for the next one. */
+  private readonly expire = (): void => {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [serial, entry] of this.pending) {
+      if (entry.deadline <= now) {
+        this.pending.delete(serial);
+        entry.reject(
+          LibvirtError.of(VirErrorNumber.OPERATION_TIMEOUT, VirErrorDomain.RPC, `no reply to ${entry.name} (serial ${serial}) within ${entry.timeoutMs} ms`),
+        );
+      } else if (entry.deadline < next) {
+        next = entry.deadline;
+      }
+    }
+    if (next < Infinity) this.armTimer(next);
+  };
 
   /** Closes the socket; pending calls reject with ConnectionClosedError. */
   close(): void {
@@ -166,13 +180,19 @@ export class RpcConnection extends EventEmitter<ConnectionEvents> {
     const entry = this.pending.get(h.serial);
     if (!entry) return; // A late reply to a call that already timed out.
     this.pending.delete(h.serial);
-    if (entry.timer) clearTimeout(entry.timer);
     if (h.proc !== entry.proc) {
       entry.reject(new RpcError(`Unexpected message proc ${h.proc} != ${entry.proc}`));
       return;
     }
     if (h.status === MessageStatus.OK) {
-      entry.resolve(m.payload);
+      let ret: unknown;
+      try {
+        ret = decode(entry.ret, m.payload);
+      } catch (e) {
+        entry.reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      entry.resolve(ret);
       return;
     }
     try {
@@ -212,10 +232,10 @@ export class RpcConnection extends EventEmitter<ConnectionEvents> {
     if (this.closedWith) return;
     this.closedWith = reason;
     const err = new ConnectionClosedError(reason.message);
-    for (const entry of this.pending.values()) {
-      if (entry.timer) clearTimeout(entry.timer);
-      entry.reject(err);
-    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+    for (const entry of this.pending.values()) entry.reject(err);
     this.pending.clear();
     this.emit('close', reason.message === 'connection closed by client' ? null : reason);
   }
