@@ -16,7 +16,7 @@ const TEST = '(^test/|\\.test\\.ts$|/test/)';
 const PROJECT = '^(src|fakelibvirt|conformance|bench|oracle|containers|scripts|bin|hardware-profiles|test)/';
 
 const VOCABULARY = '^src/(xdr|rpc)/|^src/libvirt/(errors|flags|typed-params|uri|structs)\\.ts$';
-const CLIENT = '^src/libvirt/(client|transport|index)\\.ts$';
+const CLIENT = '^src/libvirt/(client|transport|stream-pair|index)\\.ts$';
 const SEV = '^src/sev/';
 const FS = '^src/fs/';
 const FAKE = '^fakelibvirt/';
