@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/errors.ts';
 import type { DomainContext } from './domain/context.ts';
 import { defineDomain } from './domain/define.ts';
+import type { Draw } from './domain/draft.ts';
+import { DefineMemo, type PipelineRun } from './define-memo/memo.ts';
 import { parseUuid } from './domain/general.ts';
 import { strToUInt } from './domain/c-numbers.ts';
 import { attrString, elementKiB, MEMORY_PARAM_UNLIMITED, parseMemoryLimitKiB, stringOf } from './domain/scaled.ts';
@@ -92,10 +94,40 @@ export function parseDomainXml(xml: string, opts: ParseOptions): DomainDef {
 
 /**
  * virDomainDefineXML's view: parse, post-parse and validate as libvirt's QEMU driver does
- * (domain/define.ts); the definition keeps the canonical tree libvirt would format back.
+ * (domain/define.ts); the definition keeps the canonical tree libvirt would format back. Answered
+ * from the context's define memo (define-memo/) when the same document, or its family with another
+ * name and uuid, was proven; the definition's tree is then shared and frozen: change a definition
+ * by copying (device-modify.ts, domain-resize.ts), never in place.
  */
 export function defineDomainXml(xml: string, ctx: DomainContext): DomainDef {
-  return domainDefOf(defineDomain(domainElement(xml, ctx), ctx), { snpKnown: ctx.snpKnown, canonical: true });
+  let memo = memos.get(ctx);
+  if (!memo) memos.set(ctx, (memo = new DefineMemo<DomainDef>()));
+  return memo.define(xml, (text) => runDefinePipeline(text, ctx));
+}
+
+/** The define pipeline itself, without the memo: what every memoised answer must equal. */
+export function defineDomainXmlFresh(xml: string, ctx: DomainContext): DomainDef {
+  const run = runDefinePipeline(xml, ctx);
+  if (run.def === undefined) throw run.error;
+  return run.def;
+}
+
+/** One memo per context: a context is immutable and shared by every host of its profile and SEV offer. */
+const memos = new WeakMap<DomainContext, DefineMemo<DomainDef>>();
+
+/** The memo of a context, for tests of its bounds. */
+export const defineMemoOf = (ctx: DomainContext): DefineMemo<DomainDef> | undefined => memos.get(ctx);
+
+/** One run of the pipeline as the memo records it (the parsed input, the draws, the answer or the error). */
+export function runDefinePipeline(xml: string, ctx: DomainContext): PipelineRun<DomainDef> {
+  const draws: Draw[] = [];
+  let input: XmlNode | undefined;
+  try {
+    input = domainElement(xml, ctx);
+    return { input, draws, def: domainDefOf(defineDomain(input, ctx, draws), { snpKnown: ctx.snpKnown, canonical: true }) };
+  } catch (error) {
+    return { input, draws, error };
+  }
 }
 
 /** `canonical`: the tree is the define pipeline's output, already checked. */

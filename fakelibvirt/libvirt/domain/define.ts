@@ -7,7 +7,7 @@
  */
 import type { XmlNode } from '../xml-tree.ts';
 import type { DomainContext } from './context.ts';
-import { newDraft, node, textNode, type DomainDraft } from './draft.ts';
+import { newDraft, node, textNode, type DomainDraft, type Draw } from './draft.ts';
 import { DEVICE_FORMAT_ORDER } from './devices/index.ts';
 import * as implicitDevices from './implicit-devices.ts';
 import { PARSE_STEPS } from './parse-steps.ts';
@@ -23,9 +23,9 @@ const FORMAT_ORDER: readonly string[] = [
   'seclabel', 'keywrap', 'launchSecurity',
 ];
 
-/** Runs the whole define pipeline on a parsed `<domain>` element. */
-export function defineDomain(input: XmlNode, ctx: DomainContext): XmlNode {
-  const draft = newDraft(input, ctx);
+/** Runs the whole define pipeline on a parsed `<domain>` element; its random draws go to `draws`. */
+export function defineDomain(input: XmlNode, ctx: DomainContext, draws: Draw[] = []): XmlNode {
+  const draft = newDraft(input, ctx, draws);
   for (const step of PARSE_STEPS) step(draft);
   for (const step of POST_PARSE_STEPS) step(draft);
   for (const step of VALIDATE_STEPS) step(draft);

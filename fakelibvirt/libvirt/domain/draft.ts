@@ -4,6 +4,7 @@
  * read `input` and fill the parts; post-parse steps add defaults and devices; validation reads the
  * parts; the formatter only assembles them in libvirt's order.
  */
+import { randomUUID } from 'node:crypto';
 import { child, children, element, type XmlNode } from '../xml-tree.ts';
 import type { DomainContext } from './context.ts';
 
@@ -19,12 +20,41 @@ export interface DomainDraft {
   emulator: string | undefined;
   /** Canonical devices, in the order libvirt keeps them (per kind, document order within a kind). */
   readonly devices: XmlNode[];
+  /**
+   * Every random value the define drew (generated UUIDs, MACs, port-profile ids), in order: a
+   * memoised definition must draw its own again (define-memo/), never share these.
+   */
+  readonly draws: Draw[];
 }
+
+/** A random value the define pipeline drew, and of which kind (a kind draws its form again). */
+export interface Draw {
+  readonly kind: DrawKind;
+  readonly value: string;
+}
+
+export type DrawKind = 'uuid' | 'mac';
 
 export type DraftStep = (draft: DomainDraft) => void;
 
-export function newDraft(input: XmlNode, ctx: DomainContext): DomainDraft {
-  return { input, ctx, rootAttrs: {}, top: new Map(), emulator: undefined, devices: [] };
+/** `draws`: where the draft records its random draws (the caller keeps it, so they are known even when the define fails). */
+export function newDraft(input: XmlNode, ctx: DomainContext, draws: Draw[] = []): DomainDraft {
+  return { input, ctx, rootAttrs: {}, top: new Map(), emulator: undefined, devices: [], draws };
+}
+
+/** A random value of that kind, recorded in the draft. */
+export function draw(d: DomainDraft, kind: DrawKind): string {
+  const value = drawValue(kind);
+  d.draws.push({ kind, value });
+  return value;
+}
+
+/** virUUIDGenerate; virDomainNetGenerateMAC with the QEMU prefix 52:54:00. */
+export function drawValue(kind: DrawKind): string {
+  if (kind === 'uuid') return randomUUID();
+  let mac = '52:54:00';
+  for (let i = 0; i < 3; i++) mac += ':' + Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
+  return mac;
 }
 
 /** The first element of that name under `<domain>` as written (libvirt's `./name[1]`). */

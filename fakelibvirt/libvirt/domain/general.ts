@@ -4,10 +4,9 @@
  * description and metadata, with libvirt's texts and its canonical forms (UUIDs in dashed lower
  * case, a UUID generated when none is given, metadata reduced to one namespaced element per URI).
  */
-import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../../src/libvirt/errors.ts';
 import type { XmlNode } from '../xml-tree.ts';
-import { inputAll, inputFirst, node, setTop, textNode, type DraftStep } from './draft.ts';
+import { draw, inputAll, inputFirst, node, setTop, textNode, type DraftStep } from './draft.ts';
 import { stringOf } from './scaled.ts';
 
 /** virDomainVirt (VIR_ENUM_IMPL order); "none" parses but no driver runs it. */
@@ -52,7 +51,7 @@ export const parseIds: DraftStep = (d) => {
   setTop(d, 'name', textNode('name', name));
 
   const uuidText = stringOf(inputFirst(d, 'uuid'));
-  const uuid = uuidText === undefined ? randomUUID() : parseUuid(uuidText);
+  const uuid = uuidText === undefined ? draw(d, 'uuid') : parseUuid(uuidText);
   if (uuid === null) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'malformed uuid element');
   setTop(d, 'uuid', textNode('uuid', uuid));
 
@@ -60,7 +59,7 @@ export const parseIds: DraftStep = (d) => {
   if (genids.length > 1) throw domainError(VirErrorNumber.XML_ERROR, "element 'genid' can only appear once");
   if (genids.length === 1) {
     const text = stringOf(genids[0]);
-    const genid = text === undefined ? randomUUID() : parseUuid(text);
+    const genid = text === undefined ? draw(d, 'uuid') : parseUuid(text);
     if (genid === null) throw domainError(VirErrorNumber.INTERNAL_ERROR, 'malformed genid element');
     setTop(d, 'genid', textNode('genid', genid));
   }

@@ -5,11 +5,10 @@
  * written in libvirt's place for them.
  */
 import { parseVlan } from './vlan.ts';
-import { randomUUID } from 'node:crypto';
 import { LibvirtError, VirErrorNumber } from '../../../../src/libvirt/errors.ts';
 import { child, type XmlNode } from '../../xml-tree.ts';
 import { strToUIntPositive } from '../c-numbers.ts';
-import { node, type DomainDraft } from '../draft.ts';
+import { draw, node, type DomainDraft } from '../draft.ts';
 import { missingAttr, ownText7, prop, propEnum, propInt, propTristateBool, propTristateSwitch, propUInt, unsupportedDomain } from '../props.ts';
 import { domainXmlError, guestArch, parseDeviceInfo, unsupported, virtioOptions } from './device-info.ts';
 import { AFTER_7_0, knownValues, ruleApplies, type Since } from '../since.ts';
@@ -62,12 +61,6 @@ export function parseMac(s: string): number[] | null {
 
 const formatMac = (b: number[]) => b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 
-/** virDomainNetGenerateMAC with the QEMU prefix 52:54:00. */
-function generateMac(): string {
-  const tail = Array.from({ length: 3 }, () => Math.floor(Math.random() * 256));
-  return formatMac([0x52, 0x54, 0x00, ...tail]);
-}
-
 export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
   const type = propEnum(n, 'type', knownValues(NET_TYPES, NET_TYPES_SINCE, d.ctx), {
     ownText: { ctx: d.ctx, until: AFTER_7_0, error: (v) => unsupported(`unknown interface type '${v}'`) },
@@ -92,7 +85,7 @@ export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
   let vportNode: XmlNode | undefined;
   if (vport) {
     if (vportFlags === 'none') throw unsupported(`<virtualport> element unsupported for <interface type='${type}'>`);
-    vportNode = parseVirtualport(vport, vportFlags === 'all');
+    vportNode = parseVirtualport(vport, vportFlags === 'all', d);
   }
   const target = child(n, 'target');
   const managedTap = target ? propTristateBool(target, 'managed') : undefined;
@@ -118,7 +111,8 @@ export function parseInterface(n: XmlNode, d: DomainDraft): XmlNode {
     macType = propEnum(macNode, 'type', MAC_TYPES, { nonzero: true });
     macCheck = propTristateBool(macNode, 'check');
   }
-  mac ??= generateMac();
+  // virDomainNetGenerateMAC, drawn through the draft so a memoised define draws its own.
+  mac ??= draw(d, 'mac');
   const info = parseDeviceInfo(n, { boot: true, rom: true });
   // An auto-generated tap name (vnet*, macvtap*, macvlan*) is blanked in an inactive definition.
   if (managedTap !== 'no' && ifname !== undefined && /^(vnet|macvtap|macvlan)/.test(ifname)) ifname = undefined;
@@ -260,14 +254,14 @@ function parseSource(n: XmlNode, type: string, source: XmlNode | undefined): Xml
 }
 
 /** virNetDevVPortProfileParse: the type, its required parameters, the generated interfaceid. */
-function parseVirtualport(v: XmlNode, requireAll: boolean): XmlNode {
+function parseVirtualport(v: XmlNode, requireAll: boolean, d: DomainDraft): XmlNode {
   const t = v.attrs.type;
   const ti = t === undefined ? 0 : VPORT_TYPES.indexOf(t as never);
   if (t !== undefined && ti <= 0) throw LibvirtError.of(VirErrorNumber.CONFIG_UNSUPPORTED, VIR_FROM_NONE as never, `unknown virtualport type ${t}`);
   if (ti <= 0 && requireAll) throw LibvirtError.of(VirErrorNumber.XML_ERROR, VIR_FROM_NONE as never, 'missing required virtualport type');
   const params = { ...(child(v, 'parameters')?.attrs ?? {}) };
-  if (t === 'openvswitch' && params.interfaceid === undefined) params.interfaceid = randomUUID();
-  if (t === '802.1Qbg' && params.instanceid === undefined && params.managerid !== undefined) params.instanceid = randomUUID();
+  if (t === 'openvswitch' && params.interfaceid === undefined) params.interfaceid = draw(d, 'uuid');
+  if (t === '802.1Qbg' && params.instanceid === undefined && params.managerid !== undefined) params.instanceid = draw(d, 'uuid');
   const missing =
     t === '802.1Qbg'
       ? ['managerid', 'typeid', 'typeidversion', 'instanceid'].find((k) => params[k] === undefined)
