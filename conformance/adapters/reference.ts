@@ -49,7 +49,8 @@ import {
   type Spawned,
   type ValidatedRequest,
 } from '../contract.ts';
-import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, type Image, type Instance, LinearScheduler, type LibvirtSource, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
+import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, type Image, type Instance, type LibvirtSource, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
+import { firstPlacement, type HostSpec, noValidHost } from '../../src/driver/scheduler.ts';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError } from '../../src/libvirt/errors.ts';
 
@@ -442,9 +443,9 @@ export class ReferenceDriverAdapter implements SevDriver {
   }
 
   /**
-   * Places the request over the candidates with the reference scheduler's filter and weigher. One
-   * placement over a list handed in is one pass (`LinearScheduler`): `IndexedScheduler`'s buckets
-   * pay off across many placements on one ledger, not when built for one. `allocations` and
+   * Places the request over the candidates with the reference scheduler's filter and weigher, in
+   * one pass (`firstPlacement`): a ledger (`IndexedScheduler`'s buckets) pays off across many
+   * placements, not when built for one over a list handed in. `allocations` and
    * `freeRamMiB` are the usage the caller knows of; this adapter's own outstanding claims on a host
    * come on top, since the runner keeps no allocation state of its own (PROTOCOL.md §4).
    */
@@ -458,17 +459,16 @@ export class ReferenceDriverAdapter implements SevDriver {
         resources: { ...(model ? { [inventoryKey(model)]: 1 } : {}), [RC_MEMORY_MB]: p.request.flavor.memoryMiB },
         requiredTraits: requiredTraitsOf(requiredTraits, p.request.flavor),
       };
-      const sched = new LinearScheduler();
       const claimed = this.claimsByHost();
-      for (const h of p.hosts) {
+      const specs = p.hosts.map((h): HostSpec => {
         const mine = claimed.get(h.name) ?? {};
         const capacity: Record<string, number> = { [RC_MEMORY_MB]: Math.max(0, h.freeRamMiB - (mine[RC_MEMORY_MB] ?? 0)) };
         for (const [key, inv] of Object.entries(h.report.inventories)) {
           capacity[key] = Math.max(0, inv.total - inv.reserved - (h.allocations[key] ?? 0) - (mine[key] ?? 0));
         }
-        sched.addHost({ id: h.name, traits: h.report.traits, capacity });
-      }
-      const host = sched.place(uuid, demand);
+        return { id: h.name, traits: h.report.traits, capacity };
+      });
+      const host = firstPlacement(specs, demand) ?? refuse('NO_VALID_HOST', noValidHost);
       this.claims.set(uuid, { host, resources: demand.resources });
       return { host, allocation: { ...demand.resources } };
     }, false);

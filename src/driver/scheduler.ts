@@ -52,6 +52,28 @@ export function fits(h: HostState, d: Demand): boolean {
   return true;
 }
 
+/**
+ * The host a fresh ledger of `hosts` gives `d` (`place`'s filter and weigher), found in one pass
+ * without building the ledger: for a caller that places once over a list it is handed (a thousand
+ * hosts cost a Set and a Map each in `addHost`). Undefined when no host fits; a repeated id is an
+ * error, as `addHost` makes it.
+ */
+export function firstPlacement(hosts: readonly HostSpec[], d: Demand): string | undefined {
+  const seen = new Set<string>();
+  let winner: HostSpec | undefined;
+  let winnerRam = 0;
+  outer: for (const h of hosts) {
+    if (seen.has(h.id)) throw new Error(`host ${h.id} already added`);
+    seen.add(h.id);
+    for (const t of d.requiredTraits) if (!h.traits.includes(t)) continue outer;
+    for (const k in d.resources) if ((Object.hasOwn(h.capacity, k) ? h.capacity[k]! : 0) < d.resources[k]!) continue outer;
+    const ram = Object.hasOwn(h.capacity, RC_MEMORY_MB) ? h.capacity[RC_MEMORY_MB]! : 0;
+    // `better`: more free RAM wins, equal RAM keeps the earlier host.
+    if (winner === undefined || ram > winnerRam) [winner, winnerRam] = [h, ram];
+  }
+  return winner?.id;
+}
+
 export abstract class BaseScheduler {
   protected readonly hosts: HostState[] = [];
   private readonly byId = new Map<string, HostState>();

@@ -5,7 +5,7 @@ import { poolKey } from '../../src/driver/inventory.ts';
 import { DriverRefusal } from '../../src/driver/refusals.ts';
 import { translateRequest } from '../../src/driver/request.ts';
 import { LinearScheduler } from '../../src/driver/scheduler-linear.ts';
-import { IndexedScheduler, noValidHost, type BaseScheduler, type Demand, type HostSpec } from '../../src/driver/scheduler.ts';
+import { firstPlacement, IndexedScheduler, noValidHost, type BaseScheduler, type Demand, type HostSpec } from '../../src/driver/scheduler.ts';
 import { plainFlavor, sevFlavor, uefiImage } from './helpers.ts';
 
 const SEV = poolKey('amd-sev');
@@ -159,5 +159,35 @@ describe('indexed vs linear (differential property)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('firstPlacement (one placement without a ledger)', () => {
+  it('chooses what a fresh scheduler of the same hosts places, and nothing where it refuses', () => {
+    fc.assert(
+      fc.property(fc.array(hostArb, { minLength: 0, maxLength: 25 }), demandArb, fc.array(fc.nat({ max: 4 }), { maxLength: 25 }), (hosts, dspec, ramTies) => {
+        const specs: HostSpec[] = hosts.map((h, i) => {
+          const traits = TRAIT_SETS[h.traits]!;
+          // Few distinct RAM sizes, so ties (the earlier host wins) are common.
+          const capacity: Record<string, number> = { MEMORY_MB: (ramTies[i] ?? 0) * 1024 + 512, VCPU: h.vcpu };
+          if (traits.length >= 1 && h.sev > 0) capacity[SEV] = h.sev;
+          if (traits.length >= 2 && h.es > 0) capacity[ES] = h.es;
+          return { id: `h${i}`, traits, capacity };
+        });
+        const d = toDemand(dspec);
+        const linear = new LinearScheduler();
+        for (const s of specs) linear.addHost(s);
+        const placed = code(() => linear.place('c', d));
+        const chosen = firstPlacement(specs, d);
+        if (placed === 'ok') expect(chosen).toBe(linear.allocationsOf('c')[0]);
+        else expect([chosen, placed]).toEqual([undefined, `NO_VALID_HOST: ${noValidHost}`]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a repeated host id is an error, as addHost makes it', () => {
+    const h: HostSpec = { id: 'a', traits: [], capacity: { MEMORY_MB: 1024 } };
+    expect(() => firstPlacement([h, h], { resources: { MEMORY_MB: 1 }, requiredTraits: [] })).toThrow('host a already added');
   });
 });
