@@ -83,7 +83,11 @@ export function string(max = STRING_MAX): XdrType<string> {
     (w, v) => {
       // Every UTF-16 unit is at least one byte: an over-long string is refused before it is copied.
       if (v.length > max) throw new XdrError(`string of at least ${v.length} bytes exceeds maximum ${max}`);
-      const b = LONE_SURROGATE.test(v) ? encodeEscaped(v) : Buffer.from(v, 'utf8');
+      if (!LONE_SURROGATE.test(v)) {
+        w.utf8(v, max);
+        return;
+      }
+      const b = encodeEscaped(v);
       if (b.length > max) throw new XdrError(`string of ${b.length} bytes exceeds maximum ${max}`);
       w.uint32(b.length);
       w.bytes(b);
@@ -230,25 +234,33 @@ type FieldList = readonly (readonly [string, XdrType<unknown>])[];
 /** The object type of a struct described by a list of [name, type] pairs. */
 export type StructOf<F extends FieldList> = { -readonly [E in F[number] as E[0]]: Infer<E[1]> };
 
-/** A struct: its fields encoded in the order given. */
+/**
+ * A struct: its fields encoded in the order given. Each struct gets an encoder and a decoder of its
+ * own with the field names written in as constants (generated once, from the table's own names):
+ * V8 then sees plain property reads and one object literal shape per struct, where a loop over the
+ * names would make every access a keyed one that the protocol's 170 structs drive megamorphic.
+ */
 export function struct<const F extends FieldList>(fields: F, name = 'struct'): XdrType<StructOf<F>> {
   const minSize = fields.reduce((s, [, t]) => s + t.minSize, 0);
-  return prim<StructOf<F>>(
-    name,
-    minSize,
-    (w, v) => {
-      const rec = v as Record<string, unknown>;
-      for (const [k, t] of fields) {
-        if (!(k in rec)) throw new XdrError(`${name}: missing field '${k}'`);
-        t.encode(w, rec[k]);
-      }
-    },
-    (r) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, t] of fields) out[k] = t.decode(r);
-      return out as StructOf<F>;
-    },
-  );
+  const params = fields.map((_, i) => `t${i}`);
+  const keys = fields.map(([k]) => {
+    if (k === '__proto__') throw new XdrError(`${name}: a field may not be named __proto__`);
+    return JSON.stringify(k);
+  });
+  const missing = (k: string): never => {
+    throw new XdrError(`${name}: missing field '${k}'`);
+  };
+  const types = fields.map(([, t]) => t);
+  const encode = new Function(
+    'missing',
+    ...params,
+    `'use strict';\nreturn function encode(w, v) {\n${keys.map((k, i) => `  if (!(${k} in v)) missing(${k});\n  t${i}.encode(w, v[${k}]);\n`).join('')}};`,
+  )(missing, ...types) as (w: XdrWriter, v: StructOf<F>) => void;
+  const decode = new Function(
+    ...params,
+    `'use strict';\nreturn function decode(r) {\n  return { ${keys.map((k, i) => `${k}: t${i}.decode(r)`).join(', ')} };\n};`,
+  )(...types) as (r: XdrReader) => StructOf<F>;
+  return prim<StructOf<F>>(name, minSize, encode, decode);
 }
 
 type ArmMap = Readonly<Record<number, XdrType<unknown>>>;

@@ -67,6 +67,22 @@ export class XdrWriter {
     this.pos += pad;
   }
 
+  /**
+   * An XDR string of UTF-8 text (no lone surrogates): length word, bytes, zero padding, written in
+   * place with no intermediate buffer. Throws XdrError when the bytes exceed `max`.
+   */
+  utf8(v: string, max: number): void {
+    const n = Buffer.byteLength(v, 'utf8');
+    if (n > max) throw new XdrError(`string of ${n} bytes exceeds maximum ${max}`);
+    this.reserve(4 + n + 3);
+    this.buf.write(v, this.pos + 4, n, 'utf8');
+    this.buf.writeUInt32BE(n, this.pos);
+    this.pos += 4 + n;
+    const pad = (4 - (n % 4)) % 4;
+    this.buf.fill(0, this.pos, this.pos + pad);
+    this.pos += pad;
+  }
+
   /** Leaves n bytes to be filled later (a message header in front of its payload). */
   skip(n: number): void {
     this.reserve(n);
