@@ -66,10 +66,11 @@ export function zodLine(e: z.ZodError): string {
   return e.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p` or a DriverTimeout after `ms`, of which `spentMs` have already gone (a driver started ahead of time). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string, spentMs = 0): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DriverTimeout(`${what} did not answer within ${seconds(ms)}`)), ms);
+    timer = setTimeout(() => reject(new DriverTimeout(`${what} did not answer within ${seconds(ms)}`)), Math.max(0, ms - spentMs));
   });
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
@@ -110,8 +111,16 @@ function logSince(d: SevDriver | null, pos: number): string {
   return typeof l?.stderrTail === 'function' ? l.stderrTail() : '';
 }
 
+/** A driver being made by the factory, and since when. */
+interface Starting {
+  readonly driver: Promise<SevDriver>;
+  readonly since: number;
+}
+
 export class DriverSlot {
   private current: SevDriver | null = null;
+  /** The next driver, started when the last one stopped (factories marked `prestart`). */
+  private spare: Starting | null = null;
   private logMark = 0;
   private carriedLog = '';
   private desc: DriverDescription | null = null;
@@ -127,8 +136,10 @@ export class DriverSlot {
   /** The driver, started if needed; its description is checked against the contract once. */
   async driver(): Promise<SevDriver> {
     if (!this.current) {
-      const starting = this.factory();
-      const d = await withTimeout(starting, this.limits.startMs, 'starting the driver').catch((e: unknown) => {
+      const { driver: starting, since } = this.spare ?? this.start();
+      this.spare = null;
+      // A spare's start limit counts from its start, as if it had been started now.
+      const d = await withTimeout(starting, this.limits.startMs, 'starting the driver', performance.now() - since).catch((e: unknown) => {
         // A driver that turns up after its limit belongs to nobody: close it when it does.
         if (e instanceof DriverTimeout) void starting.then((late) => late.close?.()).catch(() => undefined);
         throw e;
@@ -183,13 +194,35 @@ export class DriverSlot {
     return text.trim() === '' ? undefined : text;
   }
 
-  /** Ends the current driver (a service stop); the next call starts a new one. */
-  async stop(): Promise<void> {
+  private start(): Starting {
+    const driver = this.factory();
+    // Its failure is reported when it is taken, as a start's is.
+    driver.catch(() => undefined);
+    return { driver, since: performance.now() };
+  }
+
+  /**
+   * Ends the current driver (a service stop); the next call starts a new one. With `next` (the
+   * default) and a factory marked `prestart` (a process driver: an interpreter and its imports), the
+   * next driver starts as soon as this one has closed, while the runner finishes the case.
+   */
+  async stop(opts: { readonly next?: boolean } = {}): Promise<void> {
     const d = this.current;
     this.current = null;
     if (d?.close) await withTimeout(d.close(), this.limits.closeMs, 'closing the driver').catch(() => undefined);
     this.carriedLog += logSince(d, this.logMark);
     this.logMark = 0;
+    if (opts.next !== false && this.factory.prestart === true && this.spare === null) this.spare = this.start();
+  }
+
+  /** Ends the current driver and any spare: the end of a run. */
+  async close(): Promise<void> {
+    await this.stop({ next: false });
+    const spare = this.spare;
+    this.spare = null;
+    if (spare === null) return;
+    const d = await withTimeout(spare.driver, this.limits.startMs, 'starting the driver', performance.now() - spare.since).catch(() => null);
+    if (d?.close) await withTimeout(d.close(), this.limits.closeMs, 'closing the driver').catch(() => undefined);
   }
 
   async restart(): Promise<void> {

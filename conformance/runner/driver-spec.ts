@@ -8,8 +8,12 @@ import { pathToFileURL } from 'node:url';
 import type { SevDriver } from '../contract.ts';
 import { RunnerUsageError } from './outcomes.ts';
 
-/** Makes a fresh driver: at the start of a run, and again for every `restart-driver`. */
-export type DriverFactory = () => Promise<SevDriver>;
+/**
+ * Makes a fresh driver: at the start of a run, and again for every `restart-driver`. `prestart`:
+ * starting one takes long (a process), so the runner starts the next one as soon as the last has
+ * stopped instead of when it is first needed.
+ */
+export type DriverFactory = (() => Promise<SevDriver>) & { readonly prestart?: boolean };
 
 const MODULE_PATH = /\.(m?js|ts)$/;
 
@@ -116,5 +120,5 @@ export async function resolveDriverSpec(spec: string, cwd: string = process.cwd(
   }
   const argv = splitCommandLine(trimmed);
   const { startProcessDriver } = await import('../adapters/process.ts');
-  return () => startProcessDriver(argv, { cwd });
+  return Object.assign(() => startProcessDriver(argv, { cwd }), { prestart: true });
 }

@@ -25,9 +25,12 @@ import type { Target, TargetHost } from './target.ts';
 
 export class FakeTarget implements Target {
   readonly description = 'fake';
-  private readonly dir = mkdtempSync(join(tmpdir(), 'sevharness-conf-'));
-  /** Every case's daemon listens on a new socket: binding one in memory costs a fraction of a disk's inode. */
-  private readonly socketDir = memorySocketDir() ?? this.dir;
+  /**
+   * Sysroot trees, firmware images and every case's daemon socket, on a memory file system where
+   * there is one: removing the run's trees from a disk waits on its journal (≈ 2 s at the end of a
+   * run, measured), and binding a socket in memory costs a fraction of a disk's inode.
+   */
+  private readonly dir = memoryDir('sevharness-conf-') ?? mkdtempSync(join(tmpdir(), 'sevharness-conf-'));
   private readonly profiles = new Map<string, { profile: HardwareProfile; truth: ProfileTruth; sysroot: string | null }>();
   /** Written trees by content; removed with the target's directory. */
   private readonly sysroots = new Map<string, string>();
@@ -87,7 +90,7 @@ export class FakeTarget implements Target {
   async open(name: string): Promise<TargetHost> {
     const { profile, truth } = this.entry(name);
     const host = new FakeHost(profile);
-    const daemon = new FakeLibvirtd(host, { socketPath: join(this.socketDir, `s${this.serial++}.sock`) });
+    const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
     await daemon.listen();
     const pristine = this.pristineSysroot(name);
     return new FakeTargetHost(name, host, daemon, truth, pristine, (h) => this.sysrootOf(h.profile, h.kernel));
@@ -95,19 +98,18 @@ export class FakeTarget implements Target {
 
   async close(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
-    if (this.socketDir !== this.dir) rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
 
 /**
- * A private directory for the daemons' sockets on a memory file system (the user's runtime
- * directory, else /dev/shm), or null where there is none to write: sockets take no space there.
+ * A private directory on a memory file system (the user's runtime directory, else /dev/shm), or
+ * null where there is none to write.
  */
-function memorySocketDir(): string | null {
+function memoryDir(prefix: string): string | null {
   for (const base of [process.env.XDG_RUNTIME_DIR, '/dev/shm']) {
     if (!base) continue;
     try {
-      return mkdtempSync(join(base, 'sevharness-sock-'));
+      return mkdtempSync(join(base, prefix));
     } catch {
       // not there, or not ours to write: the next one, else the target's own directory
     }

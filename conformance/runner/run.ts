@@ -300,7 +300,7 @@ export async function runConformance(opts: RunOptions): Promise<RunReport> {
     // Results reach the caller profile by profile, in order, each once its schema check is done.
     let emitted: Promise<void> = Promise.resolve();
     try {
-      for (const profile of profiles) {
+      for (const [i, profile] of profiles.entries()) {
         const { checked } = await runner.runProfile(profile, cases, (caseId) => opts.onProgress?.({ done: done++, total, profile, caseId }));
         emitted = emitted.then(async () => {
           for (const r of await checked) {
@@ -310,11 +310,11 @@ export async function runConformance(opts: RunOptions): Promise<RunReport> {
         });
         emitted.catch(() => undefined);
         // Every profile starts with a driver that has seen no other host.
-        await slot.stop();
+        await slot.stop({ next: i + 1 < profiles.length });
       }
       await emitted;
     } finally {
-      await slot.stop();
+      await slot.close();
     }
     return { driver, target: target.description, profiles, results, wallMs: Math.round(performance.now() - t0), counts: countStatuses(results) };
   } finally {
