@@ -6,12 +6,41 @@
  */
 import { createDecipheriv, createHmac } from 'node:crypto';
 import type { GuestState } from './commands.ts';
-import { LaunchDigest } from './measurement.ts';
+import { LaunchDigest, type DeferredMeasurement } from './measurement.ts';
 import type { GuestPolicy } from './policy.ts';
 
 export interface TransportKeys {
   readonly tek: Buffer;
   readonly tik: Buffer;
+}
+
+/**
+ * A guest's TEK/TIK: given at LAUNCH_START, or made on first use when nobody can tell when they
+ * were made (drawn from the CSPRNG, or derived from a seed and the handle): see SevFirmware.
+ * Guests sharing a key (LAUNCH_START's handle) share the slot.
+ */
+export class TransportKeySlot {
+  private keys: TransportKeys | null;
+  private make: (() => TransportKeys) | null;
+
+  constructor(keys: TransportKeys | (() => TransportKeys)) {
+    if (typeof keys === 'function') {
+      this.keys = null;
+      this.make = keys;
+    } else {
+      // The context keeps its own copies: the caller's buffers are theirs.
+      this.keys = { tek: Buffer.from(keys.tek), tik: Buffer.from(keys.tik) };
+      this.make = null;
+    }
+  }
+
+  get(): TransportKeys {
+    if (!this.keys) {
+      this.keys = this.make!();
+      this.make = null;
+    }
+    return this.keys;
+  }
 }
 
 export interface GuestContext {
@@ -21,13 +50,12 @@ export interface GuestContext {
   asid: number | null;
   /** Handle of the guest whose key this one uses (itself unless LAUNCH_START shared a key). */
   readonly keyOwner: number;
-  readonly tek: Buffer;
-  readonly tik: Buffer;
+  readonly keys: TransportKeySlot;
   readonly digest: LaunchDigest;
   dataBytes: number;
   vmsaCount: number;
-  /** MEASURE from LAUNCH_MEASURE; LAUNCH_SECRET's MAC is bound to it. */
-  measure: Buffer | null;
+  /** LAUNCH_MEASURE's result; LAUNCH_SECRET's MAC is bound to its MEASURE. */
+  measured: DeferredMeasurement | null;
   /** Plaintexts LAUNCH_SECRET wrote into guest memory. */
   readonly secrets: Buffer[];
 }
@@ -43,11 +71,10 @@ export interface GuestSnapshot {
   readonly secrets: number;
 }
 
-export function newGuestContext(handle: number, policy: GuestPolicy, state: GuestState, keyOwner: number, keys: TransportKeys): GuestContext {
+export function newGuestContext(handle: number, policy: GuestPolicy, state: GuestState, keyOwner: number, keys: TransportKeySlot): GuestContext {
   return {
-    handle, policy, state, asid: null, keyOwner,
-    tek: Buffer.from(keys.tek), tik: Buffer.from(keys.tik),
-    digest: new LaunchDigest(), dataBytes: 0, vmsaCount: 0, measure: null, secrets: [],
+    handle, policy, state, asid: null, keyOwner, keys,
+    digest: new LaunchDigest(), dataBytes: 0, vmsaCount: 0, measured: null, secrets: [],
   };
 }
 

@@ -17,44 +17,86 @@ export const MEASUREMENT_BLOB_LEN = MEASURE_LEN + MNONCE_LEN;
 /**
  * The launch digest GCTX.LD, fed incrementally: SHA-256 over every LAUNCH_UPDATE_DATA buffer and
  * then (SEV-ES) every LAUNCH_UPDATE_VMSA buffer, in submission order.
+ *
+ * Every guest of a host feeds the same firmware image and the same reset VMSAs, all buffers their
+ * owners declared unchanging. While only such buffers arrive, the digest just walks a chain shared
+ * by all digests (one link per buffer, by identity) and hashes nothing; the chain keeps the hash
+ * state after each image and the final digest of each sequence, so a repeated launch costs a few
+ * map lookups. The first other buffer resumes hashing from the chain's state: the bytes are
+ * SHA-256 of the same input either way.
  */
 export class LaunchDigest {
-  private hash: Hash = createHash('sha256');
-  private fresh = true;
+  private link: ChainLink | null = CHAIN_ROOT;
+  private hash: Hash | null = null;
   private finished: Buffer | null = null;
 
   update(chunk: Buffer): void {
     if (this.finished) throw new Error('launch digest already finalised by LAUNCH_MEASURE');
-    const first = this.fresh;
-    this.fresh = false;
-    // Every guest's digest starts with the same firmware image: resume from the hash state after
-    // it instead of hashing 64 KiB again. Only buffers their owner declared unchanging qualify.
-    if (first && UNCHANGING.has(chunk)) {
-      const after = PREFIX_STATES.get(chunk);
-      if (after) {
-        this.hash = after.copy();
+    if (this.link) {
+      if (UNCHANGING.has(chunk)) {
+        this.link = this.link.next(chunk);
         return;
       }
-      this.hash.update(chunk);
-      PREFIX_STATES.set(chunk, this.hash.copy());
-      return;
+      this.hash = this.link.hashState();
+      this.link = null;
     }
-    this.hash.update(chunk);
+    this.hash!.update(chunk);
   }
 
   /** Finalises once; later calls return the same digest. */
   digest(): Buffer {
-    this.finished ??= this.hash.digest();
+    // A copy of the chain's shared digest: the caller owns what it gets.
+    this.finished ??= this.link ? Buffer.from(this.link.digest()) : this.hash!.digest();
     return this.finished;
   }
 }
 
 const UNCHANGING = new WeakSet<Buffer>();
-const PREFIX_STATES = new WeakMap<Buffer, Hash>();
 
 /**
- * Declares that `buf` will never be written again (a firmware image cached by its loader path),
- * so a launch digest starting with it may reuse the hash state computed the first time.
+ * A position in a sequence of unchanging buffers. Links hang off their buffer in a WeakMap, so a
+ * sequence whose buffers are dropped (an image leaving its cache) goes with them.
+ */
+class ChainLink {
+  private readonly after = new WeakMap<Buffer, ChainLink>();
+  /** Hash state after this link; kept for the first buffer (the image, the big one). */
+  private state: Hash | null = null;
+  private final: Buffer | null = null;
+
+  constructor(
+    private readonly parent: ChainLink | null,
+    private readonly chunk: Buffer | null,
+  ) {}
+
+  next(chunk: Buffer): ChainLink {
+    let l = this.after.get(chunk);
+    if (!l) {
+      l = new ChainLink(this, chunk);
+      this.after.set(chunk, l);
+    }
+    return l;
+  }
+
+  /** A fresh hash holding the state after this link's buffer, for the caller to go on with. */
+  hashState(): Hash {
+    if (this.state) return this.state.copy();
+    if (!this.parent || !this.chunk) return createHash('sha256');
+    const h = this.parent.hashState().update(this.chunk);
+    if (this.parent === CHAIN_ROOT) this.state = h.copy();
+    return h;
+  }
+
+  digest(): Buffer {
+    this.final ??= this.hashState().digest();
+    return this.final;
+  }
+}
+
+const CHAIN_ROOT = new ChainLink(null, null);
+
+/**
+ * Declares that `buf` will never be written again (a firmware image cached by its loader path, a
+ * shared reset VMSA), so launch digests may share the hashing of sequences made of such buffers.
  */
 export function markUnchanging(buf: Buffer): Buffer {
   UNCHANGING.add(buf);
@@ -96,6 +138,49 @@ export function launchMeasure(input: MeasurementInput): Buffer {
   header.writeUInt8(input.build, 3);
   header.writeUInt32LE(input.policy >>> 0, 4);
   return createHmac('sha256', input.tik).update(header).update(input.digest).update(input.mnonce).digest();
+}
+
+/**
+ * LAUNCH_MEASURE's answer, computed on first read. Every input is fixed when the command runs: the
+ * policy and API version are the context's and the firmware's, the digest is final, the TIK never
+ * changes after LAUNCH_START, and the nonce (like the TIK, when the firmware made it) comes from
+ * the CSPRNG, which nobody can watch being drawn earlier or later. So the first read gives the bytes
+ * an eager LAUNCH_MEASURE would have given, and every read after it the same bytes; a guest whose
+ * measurement nobody asks for costs no HMAC.
+ */
+export class DeferredMeasurement {
+  private nonce: Buffer | null;
+  private drawNonce: (() => Buffer) | null;
+  private mac: Buffer | null = null;
+  private blob: Buffer | null = null;
+
+  constructor(
+    private readonly input: Omit<MeasurementInput, 'mnonce' | 'tik'> & { readonly tik: () => Buffer },
+    mnonce: Buffer | (() => Buffer),
+  ) {
+    this.nonce = typeof mnonce === 'function' ? null : mnonce;
+    this.drawNonce = typeof mnonce === 'function' ? mnonce : null;
+  }
+
+  get mnonce(): Buffer {
+    if (!this.nonce) {
+      this.nonce = this.drawNonce!();
+      this.drawNonce = null;
+    }
+    return this.nonce;
+  }
+
+  /** MEASURE alone, 32 bytes. */
+  get measure(): Buffer {
+    this.mac ??= launchMeasure({ ...this.input, tik: this.input.tik(), mnonce: this.mnonce });
+    return this.mac;
+  }
+
+  /** MEASURE ‖ MNONCE, 48 bytes: what QEMU returns base64 from query-sev-launch-measure. */
+  get measurement(): Buffer {
+    this.blob ??= Buffer.concat([this.measure, this.mnonce]);
+    return this.blob;
+  }
 }
 
 /** The 48-byte LAUNCH_MEASURE blob: MEASURE ‖ MNONCE. */

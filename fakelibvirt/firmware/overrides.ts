@@ -34,6 +34,7 @@ export class OverrideList {
 
   /** The status a matching rule injects for this call, consuming one use of it; null if none. */
   take(command: FirmwareCommand, handle: number | null): number | null {
+    if (this.rules.pending === 0) return null;
     return this.rules.take((r) => r.command === command && (r.handle === undefined || r.handle === handle))?.status ?? null;
   }
 

@@ -19,10 +19,10 @@ import {
   type PlatformState,
 } from './commands.ts';
 import {
-  decryptSecret, newGuestContext, seededTransportKeys, snapshotGuest,
+  TransportKeySlot, decryptSecret, newGuestContext, seededTransportKeys, snapshotGuest,
   type GuestContext, type TransportKeys,
 } from './guest-context.ts';
-import { launchMeasure, verifySecretMac, type SecretHeader } from './measurement.ts';
+import { DeferredMeasurement, verifySecretMac, type SecretHeader } from './measurement.ts';
 import { OverrideList, type FirmwareOverride } from './overrides.ts';
 import {
   PLATFORM_FLAG_CONFIG_ES,
@@ -81,10 +81,17 @@ export class SevFirmware {
   readonly snpInitialised: boolean;
   private initialised: boolean;
   private readonly guests = new Map<number, GuestContext>();
+  /** Active contexts by ASID (guests sharing a key share one): ACTIVATE and DEACTIVATE look here. */
+  private readonly onAsid = new Map<number, Set<GuestContext>>();
   private readonly awaitingFlush = new Set<number>();
   private readonly overrides: OverrideList;
   private readonly log: CommandLogEntry[] = [];
   private readonly random: (bytes: number) => Buffer;
+  /**
+   * The CSPRNG is the source: keys and nonces may be drawn when first used (nobody can tell). A
+   * caller's own source may be deterministic, so its values are drawn in command order.
+   */
+  private readonly randomOnUse: boolean;
   private readonly tikSeed: Buffer | undefined;
   private readonly pdhKey: (() => EcKeyPair) | undefined;
   private nextHandle = 1;
@@ -100,9 +107,10 @@ export class SevFirmware {
     this.build = opts.build;
     this.esInitialised = opts.esInitialised;
     this.snpInitialised = opts.snpInitialised;
-    this.tikSeed = opts.tikSeed;
+    this.tikSeed = opts.tikSeed && Buffer.from(opts.tikSeed);
     this.pdhKey = opts.pdhKey;
     this.random = opts.random ?? pooledRandomBytes;
+    this.randomOnUse = opts.random === undefined;
     this.overrides = opts.overrides ?? new OverrideList();
     this.initialised = (opts.initialState ?? 'INIT') === 'INIT';
   }
@@ -146,6 +154,7 @@ export class SevFirmware {
       this.requirePlatform('SHUTDOWN');
       const dropped = [...this.guests.keys()];
       this.guests.clear();
+      this.onAsid.clear();
       this.awaitingFlush.clear();
       this.initialised = false;
       return dropped;
@@ -208,7 +217,8 @@ export class SevFirmware {
       }
       const fromOwner = opts.ownerSession && !owner ? this.unwrapSession(opts.ownerSession, p.value) : null;
       const handle = this.nextHandle++;
-      const keys = owner ? { tek: owner.tek, tik: owner.tik } : fromOwner ?? opts.session ?? this.newKeys(handle);
+      const given = fromOwner ?? opts.session;
+      const keys = owner ? owner.keys : new TransportKeySlot(given ?? this.newKeys(handle));
       const state = GUEST_TRANSITIONS.LAUNCH_START ?? 'LUPDATE';
       this.guests.set(handle, newGuestContext(handle, p, state, owner ? owner.keyOwner : handle, keys));
       return handle;
@@ -233,6 +243,9 @@ export class SevFirmware {
       if (holder && holder.keyOwner !== g.keyOwner) fail('ACTIVATE', SevStatus.ASID_OWNED, `ASID ${asid} belongs to guest ${holder.handle}`);
       if (!holder && this.awaitingFlush.has(asid)) fail('ACTIVATE', SevStatus.DFFLUSH_REQUIRED, `ASID ${asid}`);
       g.asid = asid;
+      const bound = this.onAsid.get(asid);
+      if (bound) bound.add(g);
+      else this.onAsid.set(asid, new Set([g]));
     });
   }
 
@@ -242,6 +255,9 @@ export class SevFirmware {
       if (g.asid === null) return;
       const asid = g.asid;
       g.asid = null;
+      const bound = this.onAsid.get(asid);
+      bound?.delete(g);
+      if (bound?.size === 0) this.onAsid.delete(asid);
       if (!this.holderOf(asid)) this.awaitingFlush.add(asid);
     });
   }
@@ -278,13 +294,13 @@ export class SevFirmware {
 
   launchMeasure(handle: number): LaunchMeasureResult {
     return this.guestCommand('LAUNCH_MEASURE', handle, (g) => {
-      const mnonce = this.random(16);
-      const measure = launchMeasure({
+      const mnonce = this.randomOnUse ? () => this.random(16) : this.random(16);
+      const keys = g.keys;
+      g.measured = new DeferredMeasurement({
         apiMajor: this.apiMajor, apiMinor: this.apiMinor, build: this.build,
-        policy: g.policy.value, digest: g.digest.digest(), mnonce, tik: g.tik,
-      });
-      g.measure = measure;
-      return { measurement: Buffer.concat([measure, mnonce]), measure, mnonce };
+        policy: g.policy.value, digest: g.digest.digest(), tik: () => keys.get().tik,
+      }, mnonce);
+      return g.measured;
     });
   }
 
@@ -295,10 +311,11 @@ export class SevFirmware {
   launchSecret(handle: number, header: SecretHeader, ciphertext: Buffer, guestLen?: number): void {
     this.guestCommand('LAUNCH_SECRET', handle, (g) => {
       this.requireActive('LAUNCH_SECRET', g);
-      const measure = g.measure ?? fail('LAUNCH_SECRET', SevStatus.INVALID_GUEST_STATE);
-      const ok = header.iv.length === 16 && verifySecretMac({ tik: g.tik, flags: header.flags, iv: header.iv, ciphertext, measure, guestLen }, header.mac);
+      const measure = g.measured?.measure ?? fail('LAUNCH_SECRET', SevStatus.INVALID_GUEST_STATE);
+      const { tek, tik } = g.keys.get();
+      const ok = header.iv.length === 16 && verifySecretMac({ tik, flags: header.flags, iv: header.iv, ciphertext, measure, guestLen }, header.mac);
       if (!ok) fail('LAUNCH_SECRET', SECRET_MAC_FAILURE_STATUS, 'packet MAC does not verify');
-      g.secrets.push(decryptSecret(g.tek, header.iv, ciphertext));
+      g.secrets.push(decryptSecret(tek, header.iv, ciphertext));
     });
   }
 
@@ -404,9 +421,11 @@ export class SevFirmware {
     if (g.asid === null) fail(command, SevStatus.INACTIVE, `guest ${g.handle} is not activated`);
   }
 
+  /** The earliest-started context active on `asid` (handles grow with LAUNCH_START). */
   private holderOf(asid: number): GuestContext | undefined {
-    for (const g of this.guests.values()) if (g.asid === asid) return g;
-    return undefined;
+    let first: GuestContext | undefined;
+    for (const g of this.onAsid.get(asid) ?? []) if (!first || g.handle < first.handle) first = g;
+    return first;
   }
 
   /** The session's TEK/TIK, or LAUNCH_START's refusal (INVALID_CERTIFICATE, BAD_MEASUREMENT …). */
@@ -416,8 +435,13 @@ export class SevFirmware {
     return r.ok ? r.keys : fail('LAUNCH_START', r.status, r.detail);
   }
 
-  private newKeys(handle: number): TransportKeys {
-    return this.tikSeed ? seededTransportKeys(this.tikSeed, handle) : { tek: this.random(16), tik: this.random(16) };
+  /** A new guest's own TEK/TIK, or how to make them on first use when that is unobservable. */
+  private newKeys(handle: number): TransportKeys | (() => TransportKeys) {
+    const seed = this.tikSeed;
+    // A seeded key is a function of the seed and the handle alone.
+    if (seed) return () => seededTransportKeys(seed, handle);
+    if (this.randomOnUse) return () => ({ tek: this.random(16), tik: this.random(16) });
+    return { tek: this.random(16), tik: this.random(16) };
   }
 
   private record(command: FirmwareCommand, handle: number | null, status: number, injected: boolean): void {

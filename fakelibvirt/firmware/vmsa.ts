@@ -16,6 +16,8 @@
  * SNP VMs are always INIT2 (snp/guest-measurement.ts adds the FPU reset values).
  */
 
+import { markUnchanging } from './measurement.ts';
+
 /** The save area's fields in order with their sizes; offsets follow from the list. */
 const SEGMENTS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'gdtr', 'ldtr', 'idtr', 'tr'] as const;
 type Segment = (typeof SEGMENTS)[number];
@@ -109,5 +111,25 @@ export function resetVmsa(signature: CpuSignature, apResetAddr: number | null): 
 export function launchVmsas(vcpus: number, signature: CpuSignature, apResetAddr: number): Buffer[] {
   const bsp = resetVmsa(signature, null);
   const ap = vcpus > 1 ? resetVmsa(signature, apResetAddr) : bsp;
+  return Array.from({ length: vcpus }, (_, i) => (i === 0 ? bsp : ap));
+}
+
+/** Shared reset VMSAs by CPU signature and AP reset address: a host has one or two of each. */
+const SHARED = new Map<string, { readonly bsp: Buffer; readonly ap: Buffer }>();
+const MAX_SHARED = 64;
+
+/**
+ * launchVmsas with buffers shared by every launch of the same CPU and firmware, declared
+ * unchanging so launch digests can share their hashing (measurement.ts). Callers only read them.
+ */
+export function sharedLaunchVmsas(vcpus: number, signature: CpuSignature, apResetAddr: number): Buffer[] {
+  const key = `${signature.family}/${signature.model}/${signature.stepping}/${apResetAddr}`;
+  let pair = SHARED.get(key);
+  if (!pair) {
+    pair = { bsp: markUnchanging(resetVmsa(signature, null)), ap: markUnchanging(resetVmsa(signature, apResetAddr)) };
+    if (SHARED.size >= MAX_SHARED) SHARED.delete(SHARED.keys().next().value!);
+    SHARED.set(key, pair);
+  }
+  const { bsp, ap } = pair;
   return Array.from({ length: vcpus }, (_, i) => (i === 0 ? bsp : ap));
 }

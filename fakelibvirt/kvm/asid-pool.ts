@@ -58,6 +58,12 @@ export class AsidPool {
   private readonly used: Uint8Array;
   private readonly reclaim: Uint8Array;
   private readonly live = new Map<number, Holder>();
+  /**
+   * Per range (by its first ASID), where the search for a zero bit may start: every ASID below it
+   * is used. Bits only clear in a recycle, which forgets these; so the search finds what the
+   * kernel's find_next_zero_bit from the range's start finds, without walking a full range.
+   */
+  private readonly scanFrom = new Map<number, number>();
   private flushes = 0;
 
   constructor(opts: AsidPoolOptions) {
@@ -105,6 +111,7 @@ export class AsidPool {
     }
     if (this.live.has(asid)) throw new Error(`ASID invariant broken: ASID ${asid} is already held by a live guest`);
     this.used[asid] = 1;
+    this.scanFrom.set(min, asid + 1);
     this.live.set(asid, { kind, cgroup: cgroupPath });
     return asid;
   }
@@ -136,7 +143,7 @@ export class AsidPool {
 
   /** find_next_zero_bit(used, max + 1, min), or null when it runs past max. */
   private findFree(min: number, max: number): number | null {
-    for (let a = Math.max(min, 1); a <= max; a++) if (!this.used[a]) return a;
+    for (let a = Math.max(min, 1, this.scanFrom.get(min) ?? 0); a <= max; a++) if (!this.used[a]) return a;
     return null;
   }
 
@@ -161,6 +168,7 @@ export class AsidPool {
     for (let a = 1; a < this.reclaim.length; a++) {
       if (this.reclaim[a]) { this.reclaim[a] = 0; this.used[a] = 0; }
     }
+    this.scanFrom.clear();
     return true;
   }
 

@@ -110,6 +110,8 @@ export function oomKillLine(p: PinningProcess, anonRssKiB: number): string {
 export class HostMemory {
   readonly capacityBytes: number;
   private readonly pinned = new Map<number, { proc: PinningProcess; bytes: number }>();
+  /** The sum over `pinned`, kept as it changes: a start must not walk every running guest. */
+  private used = 0;
   /** Kernel log lines (OOM kills), oldest first. */
   readonly events: string[] = [];
 
@@ -118,9 +120,7 @@ export class HostMemory {
   }
 
   get usedBytes(): number {
-    let sum = 0;
-    for (const e of this.pinned.values()) sum += e.bytes;
-    return sum;
+    return this.used;
   }
 
   get freeBytes(): number {
@@ -142,6 +142,7 @@ export class HostMemory {
       const e = this.pinned.get(proc.pid);
       if (e) e.bytes += bytes;
       else this.pinned.set(proc.pid, { proc, bytes });
+      this.used += bytes;
       return { ok: true, pinnedBytes: this.pinnedBy(proc.pid) };
     }
     const candidates = [...this.pinned.values()].map((e) => ({ proc: e.proc, bytes: e.bytes }));
@@ -157,6 +158,9 @@ export class HostMemory {
 
   /** The process exited (domain destroyed or killed): its pins are gone. */
   release(pid: number): void {
+    const e = this.pinned.get(pid);
+    if (!e) return;
+    this.used -= e.bytes;
     this.pinned.delete(pid);
   }
 }

@@ -5,8 +5,21 @@ export function parseVersion(text: string): [number, number, number] {
   return [a, b, c];
 }
 
+/** Parsed versions by text: a host asks about its few versions on every guest start. */
+const PARSED = new Map<string, readonly [number, number, number]>();
+
+function parsedVersion(text: string): readonly [number, number, number] {
+  let v = PARSED.get(text);
+  if (!v) {
+    v = parseVersion(text);
+    if (PARSED.size >= 256) PARSED.clear();
+    PARSED.set(text, v);
+  }
+  return v;
+}
+
 export function versionAtLeast(text: string, major: number, minor = 0, micro = 0): boolean {
-  const [a, b, c] = parseVersion(text);
+  const [a, b, c] = parsedVersion(text);
   if (a !== major) return a > major;
   if (b !== minor) return b > minor;
   return c >= micro;

@@ -72,11 +72,16 @@ function ipxeRomFaults(devices: readonly DeviceDef[]): GuestFault[] {
     .map((d) => ({ code: 'ipxe-rom-not-sev-aware' as const, message: `interface (${d.model}) loads the iPXE option ROM, which is not SEV-aware (add <rom enabled='no'/>)` }));
 }
 
-/** The disk the firmware boots: the lowest boot order, else the first hard disk. */
+/** The disk the firmware boots: the lowest boot order (the first of equals), else the first hard disk. */
 export function bootDisk(def: DomainDef): DeviceDef | undefined {
-  const disks = def.devices.filter((d) => d.kind === 'disk' && d.device === 'disk');
-  const ordered = disks.filter((d) => d.bootOrder !== undefined).sort((a, b) => a.bootOrder! - b.bootOrder!);
-  return ordered[0] ?? disks[0];
+  let first: DeviceDef | undefined;
+  let ordered: DeviceDef | undefined;
+  for (const d of def.devices) {
+    if (d.kind !== 'disk' || d.device !== 'disk') continue;
+    first ??= d;
+    if (d.bootOrder !== undefined && (ordered === undefined || d.bootOrder < ordered.bootOrder!)) ordered = d;
+  }
+  return ordered ?? first;
 }
 
 export function usesUefi(def: DomainDef): boolean {
@@ -96,9 +101,12 @@ export function encryptedGuestFaults(def: DomainDef, machine: string, qemuVersio
   if (!usesUefi(def)) {
     faults.push({ code: 'firmware-not-uefi', message: 'the BIOS firmware is not SEV-aware: an encrypted guest needs OVMF (UEFI)' });
   }
-  const devices = pciDevices(def);
-  faults.push(...virtioIommuFaults(devices, qemuVersion));
-  faults.push(...transitionalVirtioFaults(devices, machine));
+  // The PCI device list (with libvirt's implicit controller) only when a device rule applies.
+  if (!versionAtLeast(qemuVersion, 6, 0) || !isQ35(machine)) {
+    const devices = pciDevices(def);
+    faults.push(...virtioIommuFaults(devices, qemuVersion));
+    faults.push(...transitionalVirtioFaults(devices, machine));
+  }
   const boot = bootDisk(def);
   if (boot?.bus === 'virtio' && !def.guestOs.virtioBlkBoot) {
     faults.push({ code: 'virtio-blk-boot-disk', message: `guest OS '${def.guestOs.name}' cannot boot an encrypted guest from virtio-blk disk ${boot.targetDev ?? ''}`.trimEnd() });

@@ -5,12 +5,26 @@
 import { qemuFwErrorString } from '../firmware/status.ts';
 import { versionAtLeast } from '../profile/version.ts';
 
+/** Per-version answers of a small function of the QEMU version (a host has one or two versions). */
+function byVersion<T>(of: (qemuVersion: string) => T): (qemuVersion: string) => T {
+  const known = new Map<string, T>();
+  return (v) => {
+    let out = known.get(v);
+    if (out === undefined) {
+      out = of(v);
+      if (known.size >= 64) known.clear();
+      known.set(v, out);
+    }
+    return out;
+  };
+}
+
 /** `__func__` of the init routine that runs the checks. */
-export function sevInitFunction(qemuVersion: string): string {
+export const sevInitFunction = byVersion((qemuVersion) => {
   if (versionAtLeast(qemuVersion, 9, 0)) return 'sev_common_kvm_init';
   if (versionAtLeast(qemuVersion, 5, 0)) return 'sev_kvm_init';
   return 'sev_guest_init';
-}
+});
 
 export const qemuSevText = {
   cbitposMismatch: (fn: string, host: number, requested: number) =>
@@ -53,6 +67,4 @@ export const qemuSevText = {
 } as const;
 
 /** QEMU ≥ 5.2 is started by libvirt with `-accel kvm`, so its init errors carry that prefix. */
-export function accelPrefix(qemuVersion: string): string {
-  return versionAtLeast(qemuVersion, 5, 2) ? '-accel kvm: ' : '';
-}
+export const accelPrefix = byVersion((qemuVersion) => (versionAtLeast(qemuVersion, 5, 2) ? '-accel kvm: ' : ''));

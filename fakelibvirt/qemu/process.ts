@@ -92,20 +92,7 @@ export class QemuProcessManager {
 
   start(def: DomainDef, opts: { paused: boolean; sevView: LibvirtSevView | null }): { liveDef: DomainDef; runtime: GuestRuntime } {
     const { profile } = this.host;
-    const machine = resolveMachine(profile, def.os.machine);
-    const videoKiB = def.devices.reduce((s, d) => s + d.videoRamKiB, 0);
-    const firmware = usesUefi(def) ? 'uefi' : 'bios';
-    const regions = [
-      { name: 'pc.ram', kib: def.memoryKiB },
-      ...(videoKiB > 0 ? [{ name: 'vga.vram', kib: videoKiB }] : []),
-      ...EXTRA_QEMU_REGIONS.filter((r) => r.firmware.includes(firmware)).map((r) => ({ name: r.name, kib: r.sizeKiB })),
-    ];
-    const regionsKiB = regions.reduce((s, r) => s + r.kib, 0);
-    const memlockLimitKiB: number | 'unlimited' = def.lockedMemory ? 'unlimited' : (def.hardLimitKiB ?? profile.memory.defaultMemlockKiB);
-    const residentKiB = regionsKiB + EXTRA_REGIONS_PADDING_KIB;
-    // A hard limit below the guest's resident size: the memory cgroup's OOM killer ends QEMU while
-    // guest RAM is being pinned, before the later, smaller regions could trip RLIMIT_MEMLOCK.
-    const memcgKills = def.hardLimitKiB !== undefined && residentKiB > def.hardLimitKiB;
+    const shape = bootShapeOf(def, profile);
     const pid = this.nextPid++;
 
     let sev: SevGuestRuntime | null = null;
@@ -116,8 +103,9 @@ export class QemuProcessManager {
         throw new LibvirtError({ code: VirErrorNumber.SYSTEM_ERROR, domain: VirErrorDomain.QEMU, message: "Path '/dev/sev' is not accessible: No such file or directory" });
       }
       const memlock = new MemlockAccount({
-        limitBytes: memlockLimitKiB === 'unlimited' || memcgKills ? 'unlimited' : memlockLimitKiB * 1024,
+        limitBytes: shape.memlockLimitKiB === 'unlimited' || shape.memcgKills ? 'unlimited' : shape.memlockLimitKiB * 1024,
       });
+      const devSevOpenError = devSevOpenErrorOf(profile.devSev.mode);
       try {
         sev = launchSevGuest(
           {
@@ -125,24 +113,21 @@ export class QemuProcessManager {
             cpuid,
             kernel: this.host.kernel,
             devSevPresent: profile.devSev.present,
-            // libvirt hands /dev/sev to the qemu user in the guest's namespace: its owner bits decide.
-            ...((Number.parseInt(profile.devSev.mode, 8) & 0o600) !== 0o600 && { devSevOpenError: 'Permission denied' }),
+            ...(devSevOpenError && { devSevOpenError }),
             firmware: fw,
             smtActive: profile.cpu.threadsPerCore > 1,
             hostCpu: profile.cpu,
-            allocateAsid: (kind) => asids.allocate(kind),
-            freeAsid: (asid) => asids.free(asid),
-            pinRegion: (_name, kib) => void memlock.pin(kib * 1024),
-            unpinAll: () => memlock.unpin(memlock.pagesLocked),
+            asids,
+            memlock,
           },
           {
             launchSecurity: ls,
             cbitposFromCaps: opts.sevView?.cbitpos ?? cpuid.cbitpos,
             vcpus: def.vcpus,
-            regions,
-            firmwareImage: firmwareImageOf(def.os.loader?.path ?? 'bios'),
+            regions: shape.regions,
+            firmwareImage: firmwareImageOf(shape.loaderPath),
             ...withDirectBoot(def),
-            smmOn: smmRequested(def),
+            smmOn: shape.smmOn,
           },
         );
       } catch (e) {
@@ -156,24 +141,23 @@ export class QemuProcessManager {
       if (!opts.paused || ls.type === 'sev-snp') this.finishLaunch(def.name, sev);
     }
 
-    // SEV registers (pins) all guest RAM; SNP's guest_memfd is not pinned; <locked/> pins any guest.
-    const pins = ls?.type === 'sev' || def.lockedMemory;
     const runtime: GuestRuntime = {
       pid,
       name: def.name,
-      machine,
+      machine: shape.machine,
       sev,
-      pinnedKiB: pins ? regionsKiB : 0,
-      residentKiB,
-      memlockLimitKiB,
+      pinnedKiB: shape.pinnedKiB,
+      residentKiB: shape.residentKiB,
+      memlockLimitKiB: shape.memlockLimitKiB,
       hardLimitKiB: def.hardLimitKiB ?? null,
-      faults: encryptedGuestFaults(def, machine, profile.qemu.version),
+      // The runtime's own list: hot-plug adds to it.
+      faults: [...shape.faults],
       migrationBlocker: qemuSevText.migrationBlocker,
       startedAtNs: process.hrtime.bigint(),
     };
     for (const f of runtime.faults) this.host.events.record('harness', `guest fault: ${f.message}`, def.name);
     this.running.set(pid, runtime);
-    return { liveDef: liveDefinition(def, machine, sev), runtime };
+    return { liveDef: liveDefinitionOf(shape, def, sev), runtime };
   }
 
   /**
@@ -265,6 +249,84 @@ function withDirectBoot(def: DomainDef): { directBoot?: ReturnType<typeof direct
 function smmRequested(def: DomainDef): boolean {
   const smm = def.tree.children.find((c) => c.name === 'features')?.children.find((c) => c.name === 'smm');
   return !!smm && smm.attrs.state !== 'off';
+}
+
+/** libvirt hands /dev/sev to the qemu user in the guest's namespace: its owner bits decide. */
+function devSevOpenErrorOf(mode: string): string | undefined {
+  return (Number.parseInt(mode, 8) & 0o600) !== 0o600 ? 'Permission denied' : undefined;
+}
+
+/**
+ * What a start derives from the definition and the host's profile alone: the machine, the RAM
+ * blocks QEMU registers, the memory limits, the faults the guest will meet, and the live
+ * definitions already made. A definition is never edited in place (changes make new ones), so
+ * this is computed once per definition and profile; the live definitions are shared by every run
+ * of it, as nothing edits those in place either.
+ */
+interface BootShape {
+  readonly profile: HardwareProfile;
+  readonly machine: string;
+  readonly regions: readonly { readonly name: string; readonly kib: number }[];
+  readonly pinnedKiB: number;
+  readonly residentKiB: number;
+  readonly memlockLimitKiB: number | 'unlimited';
+  /** A hard limit below the resident size: the memory cgroup kills QEMU while it pins guest RAM. */
+  readonly memcgKills: boolean;
+  readonly faults: readonly GuestFault[];
+  readonly smmOn: boolean;
+  readonly loaderPath: string;
+  /** Live definitions by the cbitpos/reducedPhysBits filled in ('' for a guest without SEV). */
+  readonly live: Map<string, DomainDef>;
+}
+
+const SHAPES = new WeakMap<DomainDef, BootShape>();
+
+/** QEMU's RAM blocks besides guest RAM and video RAM, by guest firmware. */
+const EXTRA_REGIONS = {
+  uefi: EXTRA_QEMU_REGIONS.filter((r) => r.firmware.includes('uefi')).map((r) => ({ name: r.name, kib: r.sizeKiB })),
+  bios: EXTRA_QEMU_REGIONS.filter((r) => r.firmware.includes('bios')).map((r) => ({ name: r.name, kib: r.sizeKiB })),
+} as const;
+
+function bootShapeOf(def: DomainDef, profile: HardwareProfile): BootShape {
+  const known = SHAPES.get(def);
+  if (known?.profile === profile) return known;
+  // An unknown machine is refused at every start, before anything else.
+  const machine = resolveMachine(profile, def.os.machine);
+  const videoKiB = def.devices.reduce((s, d) => s + d.videoRamKiB, 0);
+  const regions = [
+    { name: 'pc.ram', kib: def.memoryKiB },
+    ...(videoKiB > 0 ? [{ name: 'vga.vram', kib: videoKiB }] : []),
+    ...EXTRA_REGIONS[usesUefi(def) ? 'uefi' : 'bios'],
+  ];
+  const regionsKiB = regions.reduce((s, r) => s + r.kib, 0);
+  const residentKiB = regionsKiB + EXTRA_REGIONS_PADDING_KIB;
+  // SEV registers (pins) all guest RAM; SNP's guest_memfd is not pinned; <locked/> pins any guest.
+  const pins = def.launchSecurity?.type === 'sev' || def.lockedMemory;
+  const shape: BootShape = {
+    profile,
+    machine,
+    regions,
+    pinnedKiB: pins ? regionsKiB : 0,
+    residentKiB,
+    memlockLimitKiB: def.lockedMemory ? 'unlimited' : (def.hardLimitKiB ?? profile.memory.defaultMemlockKiB),
+    memcgKills: def.hardLimitKiB !== undefined && residentKiB > def.hardLimitKiB,
+    faults: encryptedGuestFaults(def, machine, profile.qemu.version),
+    smmOn: smmRequested(def),
+    loaderPath: def.os.loader?.path ?? 'bios',
+    live: new Map(),
+  };
+  SHAPES.set(def, shape);
+  return shape;
+}
+
+function liveDefinitionOf(shape: BootShape, def: DomainDef, sev: SevGuestRuntime | null): DomainDef {
+  const key = sev ? `${sev.cbitpos}/${sev.reducedPhysBits}` : '';
+  let live = shape.live.get(key);
+  if (!live) {
+    live = liveDefinition(def, shape.machine, sev);
+    shape.live.set(key, live);
+  }
+  return live;
 }
 
 /** The live XML: canonical machine, and cbitpos/reducedPhysBits filled in as libvirt does at start. */

@@ -9,7 +9,7 @@ import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/stat
 import type { SevFirmware } from '../firmware/sev-firmware.ts';
 import { kernelHashesTable, type DirectKernelBoot, type SecretEntry } from '../firmware/guid-tables.ts';
 import { ovmfImage, type FirmwareImage, type OvmfArea } from '../firmware/ovmf.ts';
-import { launchVmsas, type CpuSignature } from '../firmware/vmsa.ts';
+import { sharedLaunchVmsas, type CpuSignature } from '../firmware/vmsa.ts';
 import { snpLaunchMeasurement } from '../firmware/snp/guest-measurement.ts';
 import { idBlockRefusal } from '../firmware/snp/id-block.ts';
 import { SnpGuestPolicy } from '../firmware/policy.ts';
@@ -71,11 +71,10 @@ export interface SevLaunchPorts {
   readonly smtActive: boolean;
   /** The host CPU's family/model/stepping: KVM puts it in each vCPU's reset RDX (the SEV-ES VMSA). */
   readonly hostCpu: CpuSignature;
-  allocateAsid(kind: AsidKind): number;
-  freeAsid(asid: number): void;
-  /** Pins `kib` of guest memory for region `name`; throws KvmError(ENOMEM) past RLIMIT_MEMLOCK. */
-  pinRegion(name: string, kib: number): void;
-  unpinAll(): void;
+  /** KVM's ASID allocator (kvm/asid-pool.ts). */
+  readonly asids: { allocate(kind: AsidKind): number; free(asid: number): void };
+  /** The VM's RLIMIT_MEMLOCK account (memory/pinning.ts): a pin past the limit throws KvmError(ENOMEM). */
+  readonly memlock: { pin(bytes: number): number; unpin(pages: number): void; readonly pagesLocked: number };
 }
 
 export interface SevLaunchRequest {
@@ -100,12 +99,24 @@ function hostAddress(index: number): bigint {
   return 0x7f0000000000n + BigInt(index) * 0x100000000n + 0x6bb000n;
 }
 
+/** QEMU's sev-guest init failed: its line, then KVM's, both under `-accel kvm:` when QEMU prints that. */
+function initFailure(prefix: string, line: string): QemuExit {
+  return new QemuExit([prefix + line, prefix + qemuSevText.kvmInitFailed]);
+}
+
+/** What the kernel releases when QEMU dies mid-launch: the firmware context, the ASID, the pins. */
+function releaseLaunch(ports: SevLaunchPorts, handle: number, asid: number): void {
+  if (handle >= 0) {
+    try { ports.firmware.deactivate(handle); } catch { /* the context may not be active yet */ }
+    try { ports.firmware.decommission(handle); } catch { /* already gone */ }
+  }
+  ports.asids.free(asid);
+  ports.memlock.unpin(ports.memlock.pagesLocked);
+}
+
 export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): SevGuestRuntime {
   const fn = sevInitFunction(ports.qemuVersion);
   const prefix = accelPrefix(ports.qemuVersion);
-  const fail = (...lines: string[]): never => {
-    throw new QemuExit([...lines.map((l) => prefix + l), prefix + qemuSevText.kvmInitFailed]);
-  };
   const ls = req.launchSecurity;
   const snp = ls.type === 'sev-snp';
   const es = !snp && (ls.policy & 0x4) !== 0;
@@ -113,14 +124,16 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
 
   // 1–3: the property checks, in QEMU's order.
   const cbitpos = ls.cbitpos ?? req.cbitposFromCaps;
-  if (cbitpos !== ports.cpuid.cbitpos) fail(qemuSevText.cbitposMismatch(fn, ports.cpuid.cbitpos, cbitpos));
+  if (cbitpos !== ports.cpuid.cbitpos) throw initFailure(prefix, qemuSevText.cbitposMismatch(fn, ports.cpuid.cbitpos, cbitpos));
   const rpb = ls.reducedPhysBits ?? GUEST_REDUCED_PHYS_BITS;
-  const rpbOk = versionAtLeast(ports.qemuVersion, 8, 0) ? rpb >= 1 && rpb <= 63 : rpb >= 1;
-  if (!rpbOk) fail(qemuSevText.reducedPhysBits(ports.qemuVersion, fn, rpb));
-  if (!ports.devSevPresent || ports.devSevOpenError) fail(qemuSevText.openDevice(fn, '/dev/sev', ports.devSevOpenError ?? 'No such file or directory'));
+  const rpbOk = rpb >= 1 && (rpb <= 63 || !versionAtLeast(ports.qemuVersion, 8, 0));
+  if (!rpbOk) throw initFailure(prefix, qemuSevText.reducedPhysBits(ports.qemuVersion, fn, rpb));
+  if (!ports.devSevPresent || ports.devSevOpenError) {
+    throw initFailure(prefix, qemuSevText.openDevice(fn, '/dev/sev', ports.devSevOpenError ?? 'No such file or directory'));
+  }
 
   // SNP cannot run with SMM: QEMU turns an automatic SMM off, an explicit one fails (§4.2 item 9).
-  if (snp && req.smmOn) fail(qemuSevText.snpNoSmm);
+  if (snp && req.smmOn) throw initFailure(prefix, qemuSevText.snpNoSmm);
 
   // 4–5: platform status and the SEV-ES requirements.
   let configEs = false;
@@ -129,35 +142,27 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
   } catch (e) {
     if (!(e instanceof SevFirmwareError)) throw e;
     const f = fw(e);
-    fail(qemuSevText.platformStatus(fn, -1, f.code, f.text));
+    throw initFailure(prefix, qemuSevText.platformStatus(fn, -1, f.code, f.text));
   }
-  if ((es || snp) && !configEs) fail(qemuSevText.esUnavailable(fn));
+  if ((es || snp) && !configEs) throw initFailure(prefix, qemuSevText.esUnavailable(fn));
 
   // 6: KVM_SEV_INIT / KVM_SEV_ES_INIT: KVM allocates the ASID here.
   const kvmEnabled = snp ? ports.kernel.snpEnabled : es ? ports.kernel.sevEsEnabled : ports.kernel.sevEnabled;
-  if (!kvmEnabled) fail(qemuSevText.kvmInit(fn, -25, 0, ''));
+  if (!kvmEnabled) throw initFailure(prefix, qemuSevText.kvmInit(fn, -25, 0, ''));
   let asid: number;
   try {
-    asid = ports.allocateAsid(kind);
+    asid = ports.asids.allocate(kind);
   } catch (e) {
     if (!(e instanceof KvmError)) throw e;
-    return fail(qemuSevText.kvmInit(fn, e.ret, 0, ''));
+    throw initFailure(prefix, qemuSevText.kvmInit(fn, e.ret, 0, ''));
   }
 
   // 7: LAUNCH_START, then ACTIVATE binds the guest's key to the ASID.
   let handle = -1;
-  const release = () => {
-    if (handle >= 0) {
-      try { ports.firmware.deactivate(handle); } catch { /* the context may not be active yet */ }
-      try { ports.firmware.decommission(handle); } catch { /* already gone */ }
-    }
-    ports.freeAsid(asid);
-    ports.unpinAll();
-  };
   if (snp) {
     const refusal = snpLaunchStartRefusal(SnpGuestPolicy.parse(ls.policy as bigint), ports);
     if (refusal) {
-      release();
+      releaseLaunch(ports, handle, asid);
       throw new QemuExit([qemuSevText.snpLaunchStart(refusal.ret, refusal.fwError), prefix + qemuSevText.encryptionContext(fn), prefix + qemuSevText.kvmInitFailed]);
     }
   }
@@ -167,7 +172,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     handle = ports.firmware.launchStart(snp ? SNP_CONTEXT_POLICY : (ls.policy as number), ownerSessionOf(ls));
     ports.firmware.activate(handle, asid, kind !== 'sev');
   } catch (e) {
-    release();
+    releaseLaunch(ports, handle, asid);
     if (!(e instanceof SevFirmwareError)) throw e;
     const f = fw(e);
     throw new QemuExit([
@@ -179,11 +184,12 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
 
   // 8: every RAM block is registered (and pinned) as QEMU creates it. SNP guest memory is
   // guest_memfd: nothing is registered or pinned (sev-hardware.md §5.1).
-  for (const [i, r] of snp ? [] : req.regions.entries()) {
+  for (let i = 0; !snp && i < req.regions.length; i++) {
+    const r = req.regions[i]!;
     try {
-      ports.pinRegion(r.name, r.kib);
+      ports.memlock.pin(r.kib * 1024);
     } catch (e) {
-      release();
+      releaseLaunch(ports, handle, asid);
       if (!(e instanceof KvmError)) throw e;
       throw new QemuExit([qemuSevText.registerRegion(hostAddress(i), r.kib * 1024, e.message.replace(/^.*?: /, ''))], e.kernelLog);
     }
@@ -199,7 +205,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       ? qemuSevText.noHashesTable
       : area.base === 0 || area.size < hashes.length ? qemuSevText.hashesTableInvalid(area.base, area.size) : null;
     if (refusal) {
-      release();
+      releaseLaunch(ports, handle, asid);
       throw new QemuExit([refusal]);
     }
   }
@@ -211,7 +217,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     if (es || snp) {
       // No SEV-ES reset block (not an OVMF image): the APs keep the architectural reset vector.
       const apReset = img.table?.sevEsResetAddr ?? 0xfffffff0;
-      for (const vmsa of launchVmsas(req.vcpus, ports.hostCpu, apReset)) ports.firmware.launchUpdateVmsa(handle, vmsa);
+      for (const vmsa of sharedLaunchVmsas(req.vcpus, ports.hostCpu, apReset)) ports.firmware.launchUpdateVmsa(handle, vmsa);
     }
     const m = ports.firmware.launchMeasure(handle);
     if (snp) checkSnpIdBlock(ls, { firmware: img.bytes, vcpus: req.vcpus, cpu: ports.hostCpu, directBoot: req.directBoot });
@@ -222,14 +228,17 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       policy: ls.policy,
       cbitpos,
       reducedPhysBits: rpb,
-      measurement: m.measurement,
+      // Read through: the firmware computes it when first asked (DeferredMeasurement says why that is the same).
+      get measurement() {
+        return m.measurement;
+      },
       firmwareSha256: img.sha256,
       secretArea: img.table?.secretArea ?? null,
       launchSecrets: [],
     };
   } catch (e) {
     // A refused ID block (QemuExit) releases the context like a failed update does.
-    release();
+    releaseLaunch(ports, handle, asid);
     if (!(e instanceof SevFirmwareError)) throw e;
     const f = fw(e);
     throw new QemuExit([`sev_launch_update_data: LAUNCH_UPDATE ret=-5 fw_error=${f.code} '${f.text}'`, 'SEV: Failed to encrypt pflash rom']);

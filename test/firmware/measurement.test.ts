@@ -34,6 +34,22 @@ describe('launch digest', () => {
     // Not first: hashed as usual.
     expect(launchDigest([hashes, image])).toEqual(createHash('sha256').update(Buffer.concat([hashes, image])).digest());
   });
+
+  it('sequences of unchanging buffers share their hashing and still give the plain digests', () => {
+    const image = markUnchanging(Buffer.from('IMAGE'.repeat(8192)));
+    const bsp = markUnchanging(Buffer.alloc(4096, 0x0b));
+    const ap = markUnchanging(Buffer.alloc(4096, 0x0a));
+    const plain = (chunks: Buffer[]) => createHash('sha256').update(Buffer.concat(chunks)).digest();
+    const sequences = [[image, bsp], [image, bsp, ap], [image, bsp, ap, ap], [image, bsp, ap], [image], [image, ap, bsp], [bsp, image], [image, bsp, ap, hashes], [image, hashes, bsp]];
+    // Twice over: the second round is answered from the chain.
+    for (const round of [1, 2]) {
+      for (const seq of sequences) expect(launchDigest(seq), `round ${round}: ${seq.length} buffers`).toEqual(plain(seq));
+    }
+    // A digest handed out is the caller's own: changing it changes no later one.
+    const d = launchDigest([image, bsp]);
+    d.fill(0);
+    expect(launchDigest([image, bsp])).toEqual(plain([image, bsp]));
+  });
 });
 
 describe('launch measurement', () => {

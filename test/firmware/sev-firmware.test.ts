@@ -203,6 +203,52 @@ describe('the launch flow', () => {
     expect(fw.inspect().guests[0]).toMatchObject({ dataBytes: 4096, vmsaCount: 2, secrets: 1, policy: '0x0037' });
   });
 
+  it('the measurement made on first read is the one LAUNCH_MEASURE fixed, whenever it is read', () => {
+    // The host's firmware: keys and nonce from the CSPRNG (drawn when first needed), or seeded keys.
+    for (const fw of [milan({ random: undefined, tikSeed: undefined }), milan({ random: undefined })]) {
+      const h = fw.launchStart(0x1);
+      fw.activate(h, 10, false);
+      fw.launchUpdateData(h, ovmf);
+      const m = fw.launchMeasure(h);
+      // Later commands and other guests' launches change nothing in it.
+      const other = fw.launchStart(0x1);
+      fw.activate(other, 11, false);
+      fw.launchUpdateData(other, vmsa);
+      const late = fw.launchMeasure(other);
+      fw.launchFinish(h);
+      fw.deactivate(h);
+      fw.decommission(h);
+      const blob = Buffer.from(m.measurement);
+      expect(blob.length).toBe(48);
+      expect(m.measurement).toEqual(blob);
+      expect(m.measure).toEqual(blob.subarray(0, 32));
+      expect(m.mnonce).toEqual(blob.subarray(32));
+      expect(late.mnonce).not.toEqual(m.mnonce);
+    }
+    const seeded = milan({ random: undefined });
+    const h = seeded.launchStart(0x1);
+    seeded.activate(h, 10, false);
+    seeded.launchUpdateData(h, ovmf);
+    const m = seeded.launchMeasure(h);
+    const { tik } = seededTransportKeys(seed, h);
+    expect(verifyMeasurement({ apiMajor: 1, apiMinor: 52, build: 4, policy: 1, digest: launchDigest([ovmf]), tik }, m.measurement)).toBe(true);
+  });
+
+  it("a caller's own random source is drawn in command order: TEK, TIK at LAUNCH_START, the nonce at LAUNCH_MEASURE", () => {
+    const fw = milan({ tikSeed: undefined });
+    const h = fw.launchStart(0x1, {});
+    fw.activate(h, 10, false);
+    fw.launchUpdateData(h, ovmf);
+    const m = fw.launchMeasure(h);
+    const second = fw.launchStart(0x1);
+    fw.activate(second, 11, false);
+    fw.launchUpdateData(second, ovmf);
+    // counter(): TEK = 1s, TIK = 2s, mnonce = 3s; the second guest's nonce is the sixth draw.
+    expect(fw.launchMeasure(second).mnonce).toEqual(Buffer.alloc(16, 6));
+    expect(m.mnonce).toEqual(Buffer.alloc(16, 3));
+    expect(verifyMeasurement({ apiMajor: 1, apiMinor: 52, build: 4, policy: 1, digest: launchDigest([ovmf]), tik: Buffer.alloc(16, 2) }, m.measurement)).toBe(true);
+  });
+
   it('a wrong secret MAC is BAD_MEASUREMENT and injects nothing', () => {
     const fw = milan();
     const h = fw.launchStart(0x1);

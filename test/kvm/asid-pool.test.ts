@@ -214,3 +214,67 @@ describe('property: no ASID is ever held by two live guests', () => {
     );
   });
 });
+
+describe("property: the ASIDs handed out are find_next_zero_bit's from the range start", () => {
+  /** The kernel's allocator, bit by bit: search each time from the range's first ASID; recycle when exhausted. */
+  class Bitmaps {
+    readonly used: boolean[];
+    readonly reclaim: boolean[];
+    constructor(private readonly max: number, private readonly min: number) {
+      this.used = Array.from({ length: max + 1 }, () => false);
+      this.reclaim = Array.from({ length: max + 1 }, () => false);
+    }
+    allocate(kind: AsidKind): number | null {
+      const [lo, hi] = kind === 'sev' ? [this.min, this.max] : [1, this.min - 1];
+      const find = () => {
+        for (let a = Math.max(lo, 1); a <= hi; a++) if (!this.used[a]) return a;
+        return null;
+      };
+      let asid = find();
+      if (asid === null && this.reclaim.some((r, a) => r && a >= lo && a <= hi)) {
+        this.reclaim.forEach((r, a) => { if (r) { this.reclaim[a] = false; this.used[a] = false; } });
+        asid = find();
+      }
+      if (asid !== null) this.used[asid] = true;
+      return asid;
+    }
+    free(asid: number): void {
+      this.reclaim[asid] = true;
+    }
+  }
+
+  it('matches a bit-by-bit search over long allocate/free runs', () => {
+    type Op = { op: 'alloc'; kind: AsidKind } | { op: 'free'; pick: number };
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('alloc' as const), kind: fc.constantFrom<AsidKind>('sev', 'sev-es') }) },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('free' as const), pick: fc.nat() }) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 25 }), fc.array(opArb, { maxLength: 300 }), (max, minRaw, ops) => {
+        const min = Math.min(minRaw, max + 1);
+        const p = new AsidPool({ maxSevAsid: max, minSevAsid: min, sevEnabled: true, sevEsEnabled: true, cgroup: null });
+        const ref = new Bitmaps(max, min);
+        const live: number[] = [];
+        for (const o of ops) {
+          if (o.op === 'alloc') {
+            const want = ref.allocate(o.kind);
+            let got: number | null;
+            try {
+              got = p.allocate(o.kind);
+            } catch (e) {
+              if (!(e instanceof KvmError)) throw e;
+              got = null;
+            }
+            expect(got).toBe(want);
+            if (got !== null) live.push(got);
+          } else if (live.length > 0) {
+            const [asid] = live.splice(o.pick % live.length, 1);
+            p.free(asid!);
+            ref.free(asid!);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KvmError } from '../../fakelibvirt/kvm/errno.ts';
 import { HostMemory, MemlockAccount, QEMU_COMM, memlockExceededLog, oomKillLine } from '../../fakelibvirt/memory/pinning.ts';
@@ -102,6 +103,36 @@ describe('host memory and the OOM killer', () => {
     expect(QEMU_COMM).toBe('qemu-system-x86');
     expect(oomKillLine({ pid: 7, domain: 'd', comm: 'qemu-kvm', uid: 0, totalVmKiB: 9000 }, 1024)).toBe(
       'Out of memory: Killed process 7 (qemu-kvm) total-vm:9000kB, anon-rss:1024kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:2kB oom_score_adj:0',
+    );
+  });
+});
+
+describe('property: host memory accounting', () => {
+  it('used and free bytes are the sum of what each process holds, through pins, kills and releases', () => {
+    type Op = { op: 'pin'; pid: number; pages: number } | { op: 'release'; pid: number };
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('pin' as const), pid: fc.integer({ min: 1, max: 6 }), pages: fc.integer({ min: 1, max: 4096 }) }),
+      fc.record({ op: fc.constant('release' as const), pid: fc.integer({ min: 1, max: 7 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(opArb, { maxLength: 80 }), (capMiB, ops) => {
+        const mem = new HostMemory({ totalKiB: capMiB * 1024 + 512, reservedKiB: 512 });
+        const held = new Map<number, number>();
+        for (const o of ops) {
+          if (o.op === 'pin') {
+            const r = mem.pin({ pid: o.pid, domain: `d${o.pid}` }, o.pages * 4096);
+            if (r.ok) held.set(o.pid, (held.get(o.pid) ?? 0) + o.pages * 4096);
+          } else {
+            mem.release(o.pid);
+            held.delete(o.pid);
+          }
+          const sum = [...held.values()].reduce((a, b) => a + b, 0);
+          expect(mem.usedBytes).toBe(sum);
+          expect(mem.freeBytes).toBe(capMiB * MiB - sum);
+          for (const pid of [1, 2, 3, 4, 5, 6, 7]) expect(mem.pinnedBy(pid)).toBe(held.get(pid) ?? 0);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });
