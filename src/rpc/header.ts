@@ -23,15 +23,27 @@ export interface Message {
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType));
 const KNOWN_STATUS = new Set<number>(Object.values(MessageStatus));
 
-/** Builds a full packet whose payload is encoded straight after its header: one buffer, no copy. */
+/** The writer every message of this thread is encoded in (encoding never nests), so a message allocates only its own bytes. */
+const SCRATCH_SIZE = 64 << 10;
+let scratch = new XdrWriter(SCRATCH_SIZE);
+
+/** Builds a full packet: the payload encoded after room for the header, then copied out at its exact size. */
 export function encodeMessageOf<T>(h: MessageHeader, type: XdrType<T>, value: T): Buffer {
-  const w = new XdrWriter(512);
-  w.skip(LENGTH_SIZE + HEADER_SIZE);
-  type.encode(w, value);
-  const b = w.view();
-  if (b.length - LENGTH_SIZE > MESSAGE_MAX) throw new RpcError(`message of ${b.length} bytes exceeds the ${MESSAGE_MAX}-byte limit`);
-  writeHeader(b, b.length, h);
-  return b;
+  const w = scratch;
+  w.reset();
+  try {
+    w.skip(LENGTH_SIZE + HEADER_SIZE);
+    type.encode(w, value);
+    const total = w.length;
+    if (total - LENGTH_SIZE > MESSAGE_MAX) throw new RpcError(`message of ${total} bytes exceeds the ${MESSAGE_MAX}-byte limit`);
+    const b = Buffer.allocUnsafe(total);
+    w.view().copy(b);
+    writeHeader(b, total, h);
+    return b;
+  } finally {
+    // A multi-megabyte message does not leave its buffer behind.
+    if (w.capacity > 16 * SCRATCH_SIZE) scratch = new XdrWriter(SCRATCH_SIZE);
+  }
 }
 
 function writeHeader(b: Buffer, total: number, h: MessageHeader): void {

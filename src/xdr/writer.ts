@@ -13,6 +13,16 @@ export class XdrWriter {
     return this.pos;
   }
 
+  /** Bytes the writer holds, written or not. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Starts over at offset 0, keeping the buffer. */
+  reset(): void {
+    this.pos = 0;
+  }
+
   private reserve(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
