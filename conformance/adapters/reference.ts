@@ -49,8 +49,7 @@ import {
   type Spawned,
   type ValidatedRequest,
 } from '../contract.ts';
-import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, type Image, type Instance, type LibvirtSource, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
-import { firstPlacement, type HostSpec, noValidHost } from '../../src/driver/scheduler.ts';
+import { type DriverConfig, DriverRefusal, type EncryptionModel, type Flavor, type GuestPlan, type HostFiles, type HostReport, firstPlacement, type HostSpec, type Image, type Instance, type LibvirtSource, noValidHost, planGuest, RC_MEMORY_MB, ReferenceSevDriver, refuse, requestText, SysrootFiles, translateRequest, warningCodeOf, WireSource } from '../../src/driver/index.ts';
 import { connect, type LibvirtClient } from '../../src/libvirt/client.ts';
 import { LibvirtError } from '../../src/libvirt/errors.ts';
 

@@ -360,7 +360,7 @@ export { DriverRefusal, REFUSALS, type RefusalCode } from './refusals.ts';
 export { detectHost, type DriverConfig, type HostReport } from './detect.ts';
 export { translateRequest, planGuest, type GuestPlan, type Flavor, type Image } from './request.ts';
 export { buildDomainXml, hostFragments } from './builder.ts';
-export { IndexedScheduler } from './scheduler.ts';
+export { firstPlacement, IndexedScheduler, noValidHost } from './scheduler.ts';
 export { LinearScheduler } from './scheduler-linear.ts';
 export { WireSource, SysrootFiles, MapFiles, UNDEFINE_WITH_NVRAM_AND_SAVE, type LibvirtSource, type HostFiles, type DomainIdentity } from './host-source.ts';
 export { interfaceDeviceXml, volumeDeviceXml, withDevice, nextVirtioDiskTarget, type HotplugKind } from './hotplug.ts';
