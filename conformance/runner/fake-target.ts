@@ -67,7 +67,8 @@ export class FakeTarget implements Target {
     if (root === undefined) {
       root = join(this.dir, `root-${this.serial++}`);
       // An image's bytes depend on its path alone: every tree links the ones already written.
-      materializeSysroot(profile, kernel, root, { firmwareFrom: this.images });
+      // The run's own directory: nobody else writes in it, so the tree goes in without guards.
+      materializeSysroot(profile, kernel, root, { firmwareFrom: this.images, fresh: true });
       for (const path of firmwareImagePaths(profile)) {
         const rel = path.replace(/^\/+/, '');
         const kept = join(this.images, rel);

@@ -1,3 +1,10 @@
+/** How a sysroot tree's directories and files are made (sysroot.ts's writers; sysroot-firmware.ts writes its images through one). */
+export interface TreeWriter {
+  /** `dir` (inside the tree) and its missing parents. */
+  ensureDir(dir: string): void;
+  write(path: string, content: string | Uint8Array): void;
+}
+
 /** One file or device node of a materialised sysroot, as its manifest lists it. */
 export interface SysrootEntry {
   readonly path: string;

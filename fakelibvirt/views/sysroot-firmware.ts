@@ -6,10 +6,9 @@
  */
 import { linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureOwnDir, writeOwnFile } from '../../src/fs/own-files.ts';
 import { ovmfImage } from '../firmware/ovmf.ts';
 import type { HardwareProfile } from '../profile/schema.ts';
-import type { SysrootEntry } from './sysroot-entry.ts';
+import type { SysrootEntry, TreeWriter } from './sysroot-entry.ts';
 
 /** The loader paths whose images the sysroot carries: the profile's OVMF code builds. */
 export function firmwareImagePaths(profile: HardwareProfile): string[] {
@@ -22,12 +21,12 @@ export function firmwareImagePaths(profile: HardwareProfile): string[] {
  * is hard-linked instead of written again: trees of one host differ in a few text files, not in
  * their megabytes of firmware.
  */
-export function materializeFirmwareImages(profile: HardwareProfile, dir: string, linkFrom?: string): SysrootEntry[] {
+export function materializeFirmwareImages(profile: HardwareProfile, dir: string, tree: TreeWriter, linkFrom?: string): SysrootEntry[] {
   return firmwareImagePaths(profile).map((path) => {
     const rel = path.replace(/^\/+/, '');
     const target = join(dir, rel);
-    ensureOwnDir(dir, dirname(target));
-    if (!(linkFrom !== undefined && linked(join(linkFrom, rel), target))) writeOwnFile(target, ovmfImage(path).bytes, { durable: false });
+    tree.ensureDir(dirname(target));
+    if (!(linkFrom !== undefined && linked(join(linkFrom, rel), target))) tree.write(target, ovmfImage(path).bytes);
     return { path: rel, kind: 'file', mode: '0644', owner: 'root', group: 'root' };
   });
 }

@@ -5,7 +5,7 @@
  * cannot carry (device node type, mode, owner). Real mode (conformance/real/host-files.ts) reads
  * the tree as it reads `/` on a real host, taking device nodes' mode and owner from the manifest.
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../../src/fs/make-dirs.ts';
 import { ensureOwnDir, writeOwnFile } from '../../src/fs/own-files.ts';
@@ -13,7 +13,7 @@ import type { HardwareProfile } from '../profile/schema.ts';
 import { KVM_AMD_PARAMS, formatMiscCapacity, type KernelSevState } from '../profile/derive.ts';
 import { formatCpuinfo } from './cpuinfo.ts';
 import { materializeFirmwareImages } from './sysroot-firmware.ts';
-import type { SysrootEntry } from './sysroot-entry.ts';
+import type { SysrootEntry, TreeWriter } from './sysroot-entry.ts';
 import { cpuidRegisters, hostFiles, type PutFile } from './sysroot-host.ts';
 
 export type { SysrootEntry } from './sysroot-entry.ts';
@@ -71,25 +71,66 @@ export function sysrootFiles(profile: HardwareProfile, kernel: KernelSevState): 
   return files;
 }
 
+/** Into a tree that may already exist and hold anything: links are never followed (src/fs/own-files.ts). */
+function ownTreeWriter(root: string): TreeWriter {
+  return {
+    ensureDir: (dir) => ensureOwnDir(root, dir),
+    write: (path, content) => writeOwnFile(path, content, { durable: false }),
+  };
+}
+
+/**
+ * Into a tree made here and now, inside a directory only this process writes (a run's private
+ * temporary directory): nothing can have been planted, so each directory is made once and each file
+ * created exclusively (O_EXCL: an existing name is an error, never written through) — a third of
+ * the system calls of the general writer.
+ */
+function freshTreeWriter(root: string): TreeWriter {
+  mkdirSync(root);
+  const made = new Set([root]);
+  return {
+    ensureDir(dir) {
+      if (made.has(dir)) return;
+      mkdirSync(dir, { recursive: true });
+      for (let d = dir; !made.has(d); d = dirname(d)) made.add(d);
+    },
+    write: (path, content) => writeFileSync(path, content, { flag: 'wx' }),
+  };
+}
+
+export interface MaterializeOptions {
+  /** A tree already written whose firmware images may be hard-linked (sysroot-firmware.ts). */
+  readonly firmwareFrom?: string;
+  /**
+   * `dir` does not exist yet and its parent is private to this process: the tree is written
+   * without the general writer's guards against what others planted (there is nothing to guard).
+   */
+  readonly fresh?: boolean;
+}
+
 /**
  * Writes the tree under `dir` and returns its manifest (also written as `sysroot.json`). Nothing
  * inside `dir` is followed: a file is replaced by rename (a planted symlink is replaced, not
- * written through) and a symlinked directory on the way is refused. `firmwareFrom`: a tree already
- * written whose firmware images may be hard-linked (sysroot-firmware.ts).
+ * written through) and a symlinked directory on the way is refused.
  */
-export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevState, dir: string, opts: { readonly firmwareFrom?: string } = {}): SysrootManifest {
+export function materializeSysroot(profile: HardwareProfile, kernel: KernelSevState, dir: string, opts: MaterializeOptions = {}): SysrootManifest {
   const files = sysrootFiles(profile, kernel);
-  makeDirs(dir);
+  let tree: TreeWriter;
+  if (opts.fresh === true) tree = freshTreeWriter(dir);
+  else {
+    makeDirs(dir);
+    tree = ownTreeWriter(dir);
+  }
   for (const [path, { content }] of files) {
     const target = join(dir, path);
-    ensureOwnDir(dir, dirname(target));
-    writeOwnFile(target, content, { durable: false });
+    tree.ensureDir(dirname(target));
+    tree.write(target, content);
     // Placeholders of device nodes carry the node's permission bits, so a plain stat sees them too.
     const entry = files.get(path)!.entry;
     if (entry.kind === 'chardev') chmodSync(target, Number.parseInt(entry.mode, 8));
   }
-  const firmwareEntries = materializeFirmwareImages(profile, dir, opts.firmwareFrom);
+  const firmwareEntries = materializeFirmwareImages(profile, dir, tree, opts.firmwareFrom);
   const manifest: SysrootManifest = { profile: profile.name, entries: [...[...files.values()].map((f) => f.entry), ...firmwareEntries] };
-  writeOwnFile(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
+  tree.write(join(dir, 'sysroot.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
