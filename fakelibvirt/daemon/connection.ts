@@ -305,8 +305,15 @@ export class Connection implements ConnectionState {
   }
 
   private write(packet: Buffer, events: readonly Buffer[]): void {
+    if (events.length === 0) {
+      this.socket.write(packet, this.flushed);
+      return;
+    }
+    // The reply and the events it raised leave in one write (writev) rather than one each.
+    this.socket.cork();
     this.socket.write(packet, this.flushed);
     for (let i = 0; i < events.length; i++) this.emitEvent(events[i]!);
+    this.socket.uncork();
   }
 
   private send(packet: Buffer): void {
