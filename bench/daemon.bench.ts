@@ -1,6 +1,7 @@
 /**
  * Daemon throughput: define → start → destroy → undefine cycles through the socket.
- *   1. tinybench, TypeScript client against the fake;
+ *   1. tinybench, TypeScript client against the fake, over the socket and over the in-memory
+ *      connection the daemon gives clients of its own process (connectInProcess);
  *   2. libvirt-python, one process doing N cycles timed inside Python, against the fake and against
  *      a real libvirtd serving the test driver; reported as a ratio (fake / real, lower is faster).
  *
@@ -43,16 +44,20 @@ function pythonCycles(uri: string, n: number): Promise<number> {
 const fake = await startFake('milan-7003-es8');
 try {
   const client = await connect(fake.uri);
+  const inProcess = await connect(fake.uri, { stream: fake.daemon.connectInProcess() });
   const bench = new Bench({ time: 2000 });
-  bench.add('TS client → fake: define/start/destroy/undefine', async () => {
-    const d = await client.defineXML(XML);
-    const running = await client.domainCreate(d);
-    await client.destroy(running);
-    await client.undefine(running);
-  });
+  for (const [how, c] of [['socket', client], ['in-process', inProcess]] as const) {
+    bench.add(`TS client → fake (${how}): define/start/destroy/undefine`, async () => {
+      const d = await c.defineXML(XML);
+      const running = await c.domainCreate(d);
+      await c.destroy(running);
+      await c.undefine(running);
+    });
+  }
   await bench.run();
   console.table(bench.table());
   await client.close();
+  await inProcess.close();
 
   if (!findExecutable('/usr/bin/python3')) {
     console.log('python3 missing: skipping the libvirt-python comparison');
