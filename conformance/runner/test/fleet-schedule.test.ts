@@ -15,7 +15,9 @@ import { judge } from '../judges/index.ts';
 import { MalformedAnswer } from '../outcomes.ts';
 import { buildRequest, InstanceNames } from '../requests.ts';
 import { standingFakeFleet } from '../judges/standing-fleet.ts';
-import { STANDING_FLEET } from '../../catalogue/fleet.ts';
+import { STANDING_FLEET, standingSevSlotsFor } from '../../catalogue/fleet.ts';
+import { STANDARD_FLAVOR } from '../../catalogue/requests.ts';
+import { profileTruth, slotsKnowable } from '../../truth.ts';
 
 const FLEET_CASE = caseById('scheduling.thousand-host-fleet')!;
 const SEV_KEY = inventoryKey('amd-sev');
@@ -80,6 +82,22 @@ describe('the standing fleet', () => {
     expect(fleet.size).toBe(999);
     expect(fleet.members().some((m) => m.awake)).toBe(false);
     for (const o of STANDING_FLEET.open) expect(fleet.member(o.member).name).toBe(o.member);
+  });
+
+  it('holds only hosts whose state and slot count every honest driver can read, and its open slots are real', () => {
+    const fleet = standingFakeFleet(STANDING_FLEET.spec);
+    for (const p of fleet.groups().keys()) {
+      const t = profileTruth(p);
+      expect([p.name, t.staleCache, t.sevEmptyUnseen, !t.sevUsable || slotsKnowable(t)]).toEqual([p.name, false, false, true]);
+    }
+    for (const o of STANDING_FLEET.open) {
+      const t = profileTruth(fleet.member(o.member).profile);
+      expect(t.sevUsableAtStart && t.maxGuests >= o.sevSlotsFree, o.member).toBe(true);
+      expect(o.freeRamMiB).toBeLessThanOrEqual(Math.floor(t.pinnableKiB / 1024));
+    }
+    // one free slot a standard guest can use; the other open host's memory is too short for one
+    expect(standingSevSlotsFor(STANDARD_FLAVOR.memoryMiB)).toBe(1);
+    expect(STANDING_FLEET.open.filter((o) => o.freeRamMiB < STANDARD_FLAVOR.memoryMiB)).toHaveLength(1);
   });
 });
 
