@@ -24,7 +24,8 @@ import { deepFreeze, instantiate, sameValue, templateOf, type Template } from '.
 /** A document larger than this is always defined afresh (domains are a few KB; a hostile 4 MB one must not be kept). */
 export const MEMO_MAX_CHARS = 64 * 1024;
 export const MEMO_MAX_ENTRIES = 256;
-export const MEMO_MAX_KEY_CHARS = 2 * 1024 * 1024;
+/** Per map: with trees ≈ 25× their text (measured on the corpus), ≈ 25 MB a context at most. */
+export const MEMO_MAX_KEY_CHARS = 512 * 1024;
 
 /** One run of the define pipeline: the parsed document (when it parsed), its draws, and its answer. */
 export interface PipelineRun<T> {

@@ -8,19 +8,64 @@ import { MARK_BASE, MARK_COUNT } from './identity.ts';
 
 type Key = string | number;
 
-/** One string of the definition that holds variable values: where it is, and its text with them marked. */
+/**
+ * One string of the definition that holds variable values: where it is, and its text split at
+ * them (literal, value index, literal, …, literal).
+ */
 interface Site {
   readonly path: readonly Key[];
-  readonly masked: string;
+  readonly parts: readonly (string | number)[];
+}
+
+/** The masked string as literals and value indices. */
+function partsOf(masked: string): (string | number)[] {
+  const parts: (string | number)[] = [];
+  let lit = '';
+  for (let i = 0; i < masked.length; i++) {
+    const c = masked.charCodeAt(i);
+    if (c >= MARK_BASE && c < MARK_BASE + MARK_COUNT) {
+      parts.push(lit, c - MARK_BASE);
+      lit = '';
+    } else {
+      lit += masked[i];
+    }
+  }
+  parts.push(lit);
+  return parts;
+}
+
+function fill(parts: readonly (string | number)[], values: readonly string[]): string {
+  let s = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) s += values[parts[i] as number]! + (parts[i + 1] as string);
+  return s;
 }
 
 export interface Template<T> {
   readonly base: T;
-  readonly sites: readonly Site[];
+  /** The sites as a tree of keys from the base: each object on a path to a site is copied once. */
+  readonly paths: PathTree;
+}
+
+interface PathTree {
+  readonly kids: Map<Key, PathTree>;
+  parts?: readonly (string | number)[];
+}
+
+function pathTreeOf(sites: readonly Site[]): PathTree {
+  const root: PathTree = { kids: new Map() };
+  for (const { path, parts } of sites) {
+    let at = root;
+    for (const k of path) {
+      let next = at.kids.get(k);
+      if (!next) at.kids.set(k, (next = { kids: new Map() }));
+      at = next;
+    }
+    at.parts = parts;
+  }
+  return root;
 }
 
 const mark = (i: number) => String.fromCharCode(MARK_BASE + i);
-const MARKED = /[\ue000-\ue0ff]/g;
 
 /** The string with each value marked, the last values first (draws, then the uuid, then the name). */
 function maskString(s: string, values: readonly string[]): string {
@@ -48,7 +93,7 @@ export function templateOf<T extends object>(base: T, values: readonly string[])
   const walk = (v: unknown): boolean => {
     if (typeof v === 'string') {
       const masked = maskString(v, values);
-      if (masked !== v) sites.push({ path: [...path], masked });
+      if (masked !== v) sites.push({ path: [...path], parts: partsOf(masked) });
       return true;
     }
     if (v === null || typeof v !== 'object') return true;
@@ -66,31 +111,20 @@ export function templateOf<T extends object>(base: T, values: readonly string[])
     }
     return true;
   };
-  return walk(base) ? { base, sites } : null;
+  return walk(base) ? { base, paths: pathTreeOf(sites) } : null;
 }
 
 const copyOf = (o: object): Record<Key, unknown> => (Array.isArray(o) ? o.slice() : { ...o }) as Record<Key, unknown>;
 
 /** The template filled in with `values` (the same indices as templateOf's): a new object, sharing every subtree no value reaches. */
 export function instantiate<T extends object>(t: Template<T>, values: readonly string[]): T {
-  const root = copyOf(t.base);
-  const copied = new Set<object>([root]);
-  for (const site of t.sites) {
-    let parent = root;
-    const last = site.path.length - 1;
-    for (let i = 0; i < last; i++) {
-      const key = site.path[i]!;
-      let c = parent[key] as Record<Key, unknown>;
-      if (!copied.has(c)) {
-        c = copyOf(c);
-        parent[key] = c;
-        copied.add(c);
-      }
-      parent = c;
-    }
-    parent[site.path[last]!] = site.masked.replace(MARKED, (m) => values[m.charCodeAt(0) - MARK_BASE]!);
-  }
-  return root as T;
+  return filled(t.base, t.paths, values) as T;
+}
+
+function filled(v: object, at: PathTree, values: readonly string[]): Record<Key, unknown> {
+  const copy = copyOf(v);
+  for (const [k, next] of at.kids) copy[k] = next.parts ? fill(next.parts, values) : filled(copy[k] as object, next, values);
+  return copy;
 }
 
 /** Structural equality as formatting sees it: same keys in the same order, same array and Set order. */
