@@ -1,7 +1,8 @@
 /**
  * libvirt's own domain schema (the RelaxNG grammar `virt-xml-validate` uses), checked with one
  * `xmllint` process per batch of documents rather than one per document; identical documents are
- * checked once.
+ * checked once per process. One xmllint runs at a time: documents asked for meanwhile (the next
+ * profiles' cases) wait and go together in the next, so a run forks a few times, not once per profile.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,10 +30,49 @@ export function schemaCheckSkipped(env: Readonly<Record<string, string | undefin
   return { reason: `guest XML not checked against libvirt's domain schema: ${missing.join(' and ')} missing`, fail: env.CI === 'true' };
 }
 
+/** Verdicts by document text: the schema file does not change under a running process. */
+const verdicts = new Map<string, string | null>();
+/** Past this many documents the remembered verdicts are dropped (a long-lived process, e.g. a vitest run). */
+const MAX_REMEMBERED = 20_000;
+
+interface Waiting {
+  readonly docs: readonly string[];
+  resolve(v: Array<string | null>): void;
+  reject(e: unknown): void;
+}
+let waiting: Waiting[] = [];
+let checking = false;
+
 /** Validates the documents; returns, per document, null (valid) or the schema's first complaint. */
-export async function validateDomainXml(docs: readonly string[]): Promise<Array<string | null>> {
-  if (docs.length === 0) return [];
-  const unique = [...new Set(docs)];
+export function validateDomainXml(docs: readonly string[]): Promise<Array<string | null>> {
+  if (docs.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    waiting.push({ docs, resolve, reject });
+    void checkWaiting();
+  });
+}
+
+async function checkWaiting(): Promise<void> {
+  if (checking || waiting.length === 0) return;
+  checking = true;
+  const batch = waiting;
+  waiting = [];
+  try {
+    const docs = [...new Set(batch.flatMap((w) => w.docs))];
+    if (verdicts.size + docs.length > MAX_REMEMBERED) verdicts.clear();
+    const unknown = docs.filter((d) => !verdicts.has(d));
+    if (unknown.length > 0) for (const [doc, v] of await runXmllint(unknown)) verdicts.set(doc, v);
+    for (const w of batch) w.resolve(w.docs.map((d) => verdicts.get(d) ?? null));
+  } catch (e) {
+    for (const w of batch) w.reject(e);
+  } finally {
+    checking = false;
+    void checkWaiting();
+  }
+}
+
+/** One xmllint over distinct documents: each one's verdict. */
+async function runXmllint(unique: readonly string[]): Promise<Map<string, string | null>> {
   const dir = mkdtempSync(join(tmpdir(), 'sevharness-rng-'));
   try {
     const files = unique.map((doc, i) => {
@@ -53,7 +93,7 @@ export async function validateDomainXml(docs: readonly string[]): Promise<Array<
       const complaint = lines.find((l) => l.startsWith(`${f}:`))?.slice(f.length + 1).trim();
       verdict.set(unique[i]!, complaint ?? (lines.find((l) => l.startsWith(f)) ?? 'xmllint gave no verdict'));
     });
-    return docs.map((d) => verdict.get(d) ?? null);
+    return verdict;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
