@@ -2,8 +2,9 @@
  * FakeFleet at scale: 10,000 in-process hosts of mixed generations — build time and memory — then
  * the reference scheduler placing over them (traits and inventories from the reference driver's
  * own detection, run once per profile on a fleet host, since hosts of a profile detect alike)
- * against the synthetic 10,000-host fleet of bench/scheduler.bench.ts in the same run; last, guests
- * placed by the scheduler booted on the hosts it chose (plan, XML, define, start).
+ * against the synthetic 10,000-host fleet of bench/scheduler.bench.ts in the same run; guests
+ * placed by the scheduler booted on the hosts it chose (plan, XML, define, start); last, the CPU of
+ * the conformance suite's scheduling case on its 1,000-host standing fleet.
  *   node --expose-gc bin/run-ts.js bench/fleet.bench.ts [hosts]
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,9 @@ import { FakeHostSource } from '../conformance/fake-host-source.ts';
 import { MapFiles } from '../src/driver/host-source.ts';
 import { IndexedScheduler, type Demand, type HostSpec } from '../src/driver/scheduler.ts';
 import { placementLoop, SEV, syntheticHostSpecs } from './placement-load.ts';
+import { createReferenceDriver } from '../conformance/adapters/reference.ts';
+import { FakeTarget } from '../conformance/runner/fake-target.ts';
+import { runConformance } from '../conformance/runner/run.ts';
 
 const HOSTS = Number(process.argv[2] ?? 10_000);
 /** Targets from issue #17: 10,000 hosts built in ≤ 5 s within ≤ 1.5 GiB. */
@@ -76,3 +80,23 @@ for (let i = 0; i < BOOTS; i++) {
 const bootUs = ((performance.now() - t1) * 1000) / BOOTS;
 const running = fleet.members().reduce((s, m) => s + m.host.numOfDomains(), 0);
 console.log(`boots: ${BOOTS} SEV guests placed, planned, defined and started on the hosts chosen: ${bootUs.toFixed(0)} µs each; ${running} running across the fleet`);
+
+// The suite's scheduling case on its standing 1,000-host fleet, per profile, against the small-fleet
+// case of the same area in the same run: the CPU a judged case costs once the run is warm (its first
+// case also reports one host of each of the fleet's profiles and writes their sysroots).
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const target = new FakeTarget();
+const caseCpu = async (id: string): Promise<{ perCase: number; judged: number }> => {
+  await runConformance({ driver: async () => createReferenceDriver(), cases: [id], target }); // warm: trees, reports, JIT
+  const c0 = cpuMs();
+  let judged = 0;
+  for (let i = 0; i < 3; i++) judged += (await runConformance({ driver: async () => createReferenceDriver(), cases: [id], target })).results.filter((r) => r.status === 'pass').length;
+  return { perCase: (cpuMs() - c0) / judged, judged: judged / 3 };
+};
+const fleetCase = await caseCpu('scheduling.thousand-host-fleet');
+const smallCase = await caseCpu('scheduling.mixed-fleet');
+await target.close();
+console.log(`suite case on the 1,000-host fleet: ${fleetCase.perCase.toFixed(1)} ms CPU per profile (${fleetCase.judged} profiles) vs scheduling.mixed-fleet ${smallCase.perCase.toFixed(1)} ms (${smallCase.judged}); each run also reports the fleet's 8 profiles once`);
