@@ -1,8 +1,10 @@
 /**
  * Two connected in-memory stream ends: what one writes, the other reads, as over a UNIX socket
  * but without the kernel (a read, a write and a wakeup per message, which on a virtualised 2-core
- * host cost more than the rest of a round trip). Bytes arrive on the next turn of the event loop,
- * never inside the writer's call, so a client looping over calls still lets timers and I/O run.
+ * host cost more than the rest of a round trip). Bytes arrive once the writer's code has run (a
+ * microtask), never inside its call; a turn of the event loop (a poll, itself a syscall) is taken
+ * at least every millisecond of such deliveries, so a client looping over calls still lets timers
+ * and I/O run.
  *
  * Flow control is a socket's: a write completes once the bytes are handed over, unless the reader
  * has stopped reading and its buffer is full; then the writer waits until it reads again.
@@ -12,6 +14,11 @@ import { Duplex } from 'node:stream';
 
 /** An EOF marker in a delivery queue (after the bytes written before it). */
 const EOF = null;
+
+/** How long deliveries may go on as microtasks before one waits for the next turn of the event loop. */
+const MICROTASK_SPAN_MS = 1;
+/** When a delivery last ran on a turn of the event loop (shared: every pair runs on the one loop). */
+let lastTurn = -Infinity;
 
 export class StreamEnd extends Duplex {
   private peer: StreamEnd | null = null;
@@ -85,8 +92,14 @@ export class StreamEnd extends Duplex {
     if (chunk !== EOF) this.inboxBytes += chunk.length;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    if (performance.now() - lastTurn < MICROTASK_SPAN_MS) queueMicrotask(this.flush);
+    else setImmediate(this.flushOnTurn);
   }
+
+  private readonly flushOnTurn = (): void => {
+    lastTurn = performance.now();
+    this.flush();
+  };
 
   private readonly flush = (): void => {
     this.scheduled = false;

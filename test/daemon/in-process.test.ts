@@ -142,7 +142,7 @@ describe('in-process clients', () => {
 });
 
 describe('streamPair', () => {
-  it('delivers in order on a later turn, then EOF', async () => {
+  it('delivers in order after the writer’s code, then EOF', async () => {
     const [a, b] = streamPair();
     const got: string[] = [];
     b.on('data', (c: Buffer) => got.push(c.toString()));
@@ -169,6 +169,26 @@ describe('streamPair', () => {
     for (let i = 0; i < 50 && done < 10; i++) await new Promise((r) => setImmediate(r));
     expect(done).toBe(10);
     expect(read).toBe(10 * chunk.length);
+  });
+
+  it('lets timers run while two ends answer each other without end', async () => {
+    const [a, b] = streamPair();
+    let fired = false;
+    setTimeout(() => (fired = true), 5);
+    const t0 = performance.now();
+    let exchanges = 0;
+    await new Promise<void>((resolve) => {
+      b.on('data', () => {
+        exchanges++;
+        if (fired || performance.now() - t0 > 2000) resolve();
+        else b.write('pong');
+      });
+      a.on('data', () => a.write('ping'));
+      a.write('ping');
+    });
+    expect(fired).toBe(true);
+    expect(exchanges).toBeGreaterThan(1);
+    a.destroy();
   });
 
   it('closes the other end when one is destroyed', async () => {
