@@ -28,10 +28,11 @@ export const MEASUREMENT_BLOB_LEN = MEASURE_LEN + MNONCE_LEN;
 export class LaunchDigest {
   private link: ChainLink | null = CHAIN_ROOT;
   private hash: Hash | null = null;
+  private sealed = false;
   private finished: Buffer | null = null;
 
   update(chunk: Buffer): void {
-    if (this.finished) throw new Error('launch digest already finalised by LAUNCH_MEASURE');
+    if (this.sealed) throw new Error('launch digest already finalised by LAUNCH_MEASURE');
     if (this.link) {
       if (UNCHANGING.has(chunk)) {
         this.link = this.link.next(chunk);
@@ -43,8 +44,14 @@ export class LaunchDigest {
     this.hash!.update(chunk);
   }
 
+  /** No more buffers: what was fed so far is the digest, computed when first asked for. */
+  seal(): void {
+    this.sealed = true;
+  }
+
   /** Finalises once; later calls return the same digest. */
   digest(): Buffer {
+    this.sealed = true;
     // A copy of the chain's shared digest: the caller owns what it gets.
     this.finished ??= this.link ? Buffer.from(this.link.digest()) : this.hash!.digest();
     return this.finished;
@@ -103,6 +110,12 @@ export function markUnchanging(buf: Buffer): Buffer {
   return buf;
 }
 
+/** SHA-256 of an unchanging buffer (hex): the same hashing a launch digest starting with it resumes from. */
+export function unchangingSha256(buf: Buffer): string {
+  if (!UNCHANGING.has(buf)) return createHash('sha256').update(buf).digest('hex');
+  return CHAIN_ROOT.next(buf).digest().toString('hex');
+}
+
 export function launchDigest(chunks: readonly Buffer[]): Buffer {
   const d = new LaunchDigest();
   for (const c of chunks) d.update(c);
@@ -142,7 +155,7 @@ export function launchMeasure(input: MeasurementInput): Buffer {
 
 /**
  * LAUNCH_MEASURE's answer, computed on first read. Every input is fixed when the command runs: the
- * policy and API version are the context's and the firmware's, the digest is final, the TIK never
+ * policy and API version are the context's and the firmware's, the digest is sealed, the TIK never
  * changes after LAUNCH_START, and the nonce (like the TIK, when the firmware made it) comes from
  * the CSPRNG, which nobody can watch being drawn earlier or later. So the first read gives the bytes
  * an eager LAUNCH_MEASURE would have given, and every read after it the same bytes; a guest whose
@@ -155,7 +168,11 @@ export class DeferredMeasurement {
   private blob: Buffer | null = null;
 
   constructor(
-    private readonly input: Omit<MeasurementInput, 'mnonce' | 'tik'> & { readonly tik: () => Buffer },
+    private readonly input: Omit<MeasurementInput, 'mnonce' | 'tik' | 'digest'> & {
+      readonly tik: () => Buffer;
+      /** The sealed launch digest's value. */
+      readonly digest: () => Buffer;
+    },
     mnonce: Buffer | (() => Buffer),
   ) {
     this.nonce = typeof mnonce === 'function' ? null : mnonce;
@@ -172,7 +189,8 @@ export class DeferredMeasurement {
 
   /** MEASURE alone, 32 bytes. */
   get measure(): Buffer {
-    this.mac ??= launchMeasure({ ...this.input, tik: this.input.tik(), mnonce: this.mnonce });
+    const { apiMajor, apiMinor, build, policy } = this.input;
+    this.mac ??= launchMeasure({ apiMajor, apiMinor, build, policy, digest: this.input.digest(), tik: this.input.tik(), mnonce: this.mnonce });
     return this.mac;
   }
 

@@ -11,7 +11,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { markUnchanging } from './measurement.ts';
+import { markUnchanging, unchangingSha256 } from './measurement.ts';
 
 /** GUIDs of the table (bytes as stored: the first three fields little-endian). */
 export function guidLe(guid: string): Buffer {
@@ -160,7 +160,18 @@ export function ovmfImage(path: string): FirmwareImage {
   if (img) return img;
   const realBytes = REAL_IMAGE_DIRS.some((d) => path.startsWith(d)) && !path.includes('/../') ? readRealImage(path) : null;
   const bytes = markUnchanging(realBytes ?? synthesizeOvmf(path));
-  img = { path, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), real: realBytes !== null, table: parseOvmfTable(bytes) };
+  let sha256: string | null = null;
+  img = {
+    path,
+    bytes,
+    // Hashed when first asked for, by the same hashing the launch digests of this image share.
+    get sha256() {
+      sha256 ??= unchangingSha256(bytes);
+      return sha256;
+    },
+    real: realBytes !== null,
+    table: parseOvmfTable(bytes),
+  };
   if (IMAGES.size >= MAX_CACHED_IMAGES) IMAGES.delete(IMAGES.keys().next().value!);
   IMAGES.set(path, img);
   return img;

@@ -295,10 +295,11 @@ export class SevFirmware {
   launchMeasure(handle: number): LaunchMeasureResult {
     return this.guestCommand('LAUNCH_MEASURE', handle, (g) => {
       const mnonce = this.randomOnUse ? () => this.random(16) : this.random(16);
-      const keys = g.keys;
+      const { keys, digest } = g;
+      digest.seal();
       g.measured = new DeferredMeasurement({
         apiMajor: this.apiMajor, apiMinor: this.apiMinor, build: this.build,
-        policy: g.policy.value, digest: g.digest.digest(), tik: () => keys.get().tik,
+        policy: g.policy.value, digest: () => digest.digest(), tik: () => keys.get().tik,
       }, mnonce);
       return g.measured;
     });

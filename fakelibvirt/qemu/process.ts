@@ -275,8 +275,8 @@ interface BootShape {
   readonly faults: readonly GuestFault[];
   readonly smmOn: boolean;
   readonly loaderPath: string;
-  /** Live definitions by the cbitpos/reducedPhysBits filled in ('' for a guest without SEV). */
-  readonly live: Map<string, DomainDef>;
+  /** The last live definition made, by the cbitpos/reducedPhysBits filled in ('' for a guest without SEV). */
+  live: { readonly key: string; readonly def: DomainDef } | null;
 }
 
 const SHAPES = new WeakMap<DomainDef, BootShape>();
@@ -313,7 +313,7 @@ function bootShapeOf(def: DomainDef, profile: HardwareProfile): BootShape {
     faults: encryptedGuestFaults(def, machine, profile.qemu.version),
     smmOn: smmRequested(def),
     loaderPath: def.os.loader?.path ?? 'bios',
-    live: new Map(),
+    live: null,
   };
   SHAPES.set(def, shape);
   return shape;
@@ -321,30 +321,33 @@ function bootShapeOf(def: DomainDef, profile: HardwareProfile): BootShape {
 
 function liveDefinitionOf(shape: BootShape, def: DomainDef, sev: SevGuestRuntime | null): DomainDef {
   const key = sev ? `${sev.cbitpos}/${sev.reducedPhysBits}` : '';
-  let live = shape.live.get(key);
-  if (!live) {
-    live = liveDefinition(def, shape.machine, sev);
-    shape.live.set(key, live);
-  }
-  return live;
+  if (shape.live?.key !== key) shape.live = { key, def: liveDefinition(def, shape.machine, sev) };
+  return shape.live.def;
+}
+
+/** A node with other children (name, attributes and text kept). */
+function withKids(n: XmlNode, children: XmlNode[]): XmlNode {
+  return { name: n.name, attrs: n.attrs, children, text: n.text };
 }
 
 /** The live XML: canonical machine, and cbitpos/reducedPhysBits filled in as libvirt does at start. */
 function liveDefinition(def: DomainDef, machine: string, sev: SevGuestRuntime | null): DomainDef {
   // Copy only the nodes that change; the rest is shared with the persistent tree, which nothing
   // edits in place (device changes build new nodes).
-  const withKids = (n: XmlNode, children: XmlNode[]): XmlNode => ({ name: n.name, attrs: n.attrs, children, text: n.text });
-  const children = def.tree.children.map((c) => {
+  const children: XmlNode[] = [];
+  for (const c of def.tree.children) {
     if (c.name === 'os') {
-      return withKids(c, c.children.map((t) => (t.name === 'type' ? { ...withKids(t, t.children), attrs: { ...t.attrs, machine } } : t)));
+      const kids: XmlNode[] = [];
+      for (const t of c.children) kids.push(t.name === 'type' ? { ...withKids(t, t.children), attrs: { ...t.attrs, machine } } : t);
+      children.push(withKids(c, kids));
+    } else if (c.name === 'launchSecurity' && sev) {
+      const kids = [...c.children];
+      if (!c.children.some((x) => x.name === 'cbitpos')) kids.push(element('cbitpos', {}, [], String(sev.cbitpos)));
+      if (!c.children.some((x) => x.name === 'reducedPhysBits')) kids.push(element('reducedPhysBits', {}, [], String(sev.reducedPhysBits)));
+      children.push(withKids(c, kids));
+    } else {
+      children.push(c);
     }
-    if (c.name === 'launchSecurity' && sev) {
-      const added = ([['cbitpos', sev.cbitpos], ['reducedPhysBits', sev.reducedPhysBits]] as const)
-        .filter(([name]) => !c.children.some((x) => x.name === name))
-        .map(([name, value]) => element(name, {}, [], String(value)));
-      return withKids(c, [...c.children, ...added]);
-    }
-    return c;
-  });
+  }
   return { ...def, tree: withKids(def.tree, children), os: { ...def.os, machine } };
 }

@@ -232,7 +232,9 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
       get measurement() {
         return m.measurement;
       },
-      firmwareSha256: img.sha256,
+      get firmwareSha256() {
+        return img.sha256;
+      },
       secretArea: img.table?.secretArea ?? null,
       launchSecrets: [],
     };

@@ -5,8 +5,10 @@ import {
   launchDigest,
   launchMeasure,
   launchMeasurement,
+  LaunchDigest,
   markUnchanging,
   secretMac,
+  unchangingSha256,
   verifyMeasurement,
   verifySecretMac,
 } from '../../fakelibvirt/firmware/measurement.ts';
@@ -45,6 +47,15 @@ describe('launch digest', () => {
     for (const round of [1, 2]) {
       for (const seq of sequences) expect(launchDigest(seq), `round ${round}: ${seq.length} buffers`).toEqual(plain(seq));
     }
+    // An image's own SHA-256 is the chain's first link; a buffer not declared unchanging is hashed as is.
+    expect(unchangingSha256(image)).toBe(plain([image]).toString('hex'));
+    expect(unchangingSha256(hashes)).toBe(plain([hashes]).toString('hex'));
+    // LAUNCH_MEASURE seals the digest: nothing more may be fed, its value comes when asked for.
+    const sealed = new LaunchDigest();
+    sealed.update(image);
+    sealed.seal();
+    expect(() => sealed.update(bsp)).toThrow('already finalised');
+    expect(sealed.digest()).toEqual(plain([image]));
     // A digest handed out is the caller's own: changing it changes no later one.
     const d = launchDigest([image, bsp]);
     d.fill(0);
