@@ -22,7 +22,7 @@ let lastTurn = -Infinity;
 
 export class StreamEnd extends Duplex {
   private peer: StreamEnd | null = null;
-  /** Chunks handed to this end, read out on the next turn of the event loop. */
+  /** Chunks handed to this end, read out once the writer's code has run (see deliver). */
   private inbox: (Buffer | typeof EOF)[] = [];
   private inboxBytes = 0;
   private scheduled = false;
