@@ -65,7 +65,8 @@ export class XdrReader {
   bytes(n: number, what: string): Buffer {
     const padded = n + ((4 - (n % 4)) % 4);
     this.need(padded, what);
-    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, this.pos, this.pos + n);
     this.pos += padded;
     return out;
   }
