@@ -11,8 +11,9 @@ import { hostInventory, type HostReport, hostTraits, type ModelReport } from '..
 import type { BrokenDriverSpec } from './types.ts';
 
 /** The reference adapter around the spec's variant, describing itself as `broken:<name>`. */
-export function brokenReference(spec: Pick<BrokenDriverSpec, 'name' | 'variant'>): SevDriver {
-  return createReferenceDriver({ name: `broken:${spec.name}`, createDriver: spec.variant });
+export function brokenReference(spec: Pick<BrokenDriverSpec, 'name' | 'variant' | 'wrap'>): SevDriver {
+  const adapter = createReferenceDriver({ name: `broken:${spec.name}`, createDriver: spec.variant });
+  return spec.wrap ? spec.wrap(adapter) : adapter;
 }
 
 /** A detection report with changed model facts, and the traits and inventory the driver derives from them. */

@@ -1,6 +1,7 @@
 /** Every deliberately broken driver, in the order the README lists them. */
 import { CBITPOS_FROM_CPU_TABLE } from './drivers/cbitpos-from-cpu-table.ts';
 import { HARDCODED_CBITPOS } from './drivers/hardcoded-cbitpos.ts';
+import { IGNORES_ALLOCATIONS } from './drivers/ignores-allocations.ts';
 import { IGNORES_DEV_SEV } from './drivers/ignores-dev-sev.ts';
 import { IGNORES_KERNEL_PARAM } from './drivers/ignores-kernel-param.ts';
 import { NO_IOMMU } from './drivers/no-iommu.ts';
@@ -15,7 +16,7 @@ import type { BrokenDriverSpec, SelfTestRun } from './types.ts';
 
 export const BROKEN_DRIVERS: readonly BrokenDriverSpec[] = [
   IGNORES_KERNEL_PARAM, HARDCODED_CBITPOS, NO_IOMMU, UNLIMITED_SLOTS, NO_LIFECYCLE_GUARD, WEAK_POLICY_DRIVER, SILENT_PLAIN_GUEST, STRICT_ARCH_WALK,
-  CBITPOS_FROM_CPU_TABLE, OVERREPORTS_SEV_SLOTS, IGNORES_DEV_SEV,
+  CBITPOS_FROM_CPU_TABLE, OVERREPORTS_SEV_SLOTS, IGNORES_DEV_SEV, IGNORES_ALLOCATIONS,
 ];
 
 export { CORRECT_VARIANTS, type CorrectVariantSpec } from './correct/variants.ts';

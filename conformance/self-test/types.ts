@@ -1,6 +1,7 @@
 /** A deliberately broken driver and the failures the suite must report for it, as data. */
 import type { ReferenceHost } from '../adapters/reference.ts';
 import type { ReferenceSevDriver } from '../../src/driver/index.ts';
+import type { SevDriver } from '../contract.ts';
 
 /** These cases fail on these profiles, for this reason. */
 export interface FailureGroup {
@@ -27,6 +28,11 @@ export interface BrokenDriverSpec {
    * doors); `brokenReference` puts it behind the unchanged reference adapter.
    */
   readonly variant: (host: ReferenceHost) => ReferenceSevDriver;
+  /**
+   * For a bug in what the adapter does itself (placement: schedule and release work on the reports
+   * they are handed, no driver involved): the adapter, changed. Absent for most drivers.
+   */
+  readonly wrap?: (adapter: SevDriver) => SevDriver;
   /**
    * Where the self-test judges it: the profiles and areas that must catch it, the controls where the
    * bug is invisible, and the whole catalogue on at least one SEV and one non-SEV profile, so that

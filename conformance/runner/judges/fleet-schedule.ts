@@ -6,11 +6,11 @@
  * placement's load alone: the driver's own placements are its claims to count (PROTOCOL.md §4).
  */
 import { isRefusal, type BootRequest, type InstanceRef, type MemEncryptionModel } from '../../contract.ts';
-import { refusalText } from '../case-context.ts';
-import { fail, MalformedAnswer, PASS } from '../outcomes.ts';
+import { refusalText, type CaseContext } from '../case-context.ts';
+import { fail, MalformedAnswer, PASS, type Verdict } from '../outcomes.ts';
 import { encryptionModelOf, requestForKind } from '../requests.ts';
 import { FleetLedger, type FleetHostState } from './standing-fleet.ts';
-import type { Judge } from './types.ts';
+import type { ExpectationOf, Judge } from './types.ts';
 
 interface Placement {
   readonly host: FleetHostState;
@@ -23,10 +23,22 @@ const someNames = (hs: readonly FleetHostState[]): string => (hs.length <= 3 ? h
 
 export const judgeFleetSchedule: Judge<'fleet-schedule'> = async (exp, ctx) => {
   const fleet = await FleetLedger.open(ctx, exp.fleet, exp.hostSevSlotsFree);
+  const held: Placement[] = [];
+  try {
+    return await judgeSteps(exp.steps, fleet, held, ctx);
+  } finally {
+    // Whatever the verdict, the driver's claims go back (best effort, judged by nobody): the fleet's
+    // host names recur in the next case, and a wrong placement must not linger into it.
+    if (await ctx.slot.implements('release').catch(() => false)) {
+      for (const p of held.splice(0)) await ctx.call('release', { host: p.host.name, instance: p.instance }).catch(() => undefined);
+    }
+  }
+};
+
+async function judgeSteps(steps: ExpectationOf<'fleet-schedule'>['steps'], fleet: FleetLedger, held: Placement[], ctx: CaseContext): Promise<Verdict> {
   // The candidates never change within the case: placement's load stays, the driver counts its own claims.
   const candidates = fleet.candidates();
-  const held: Placement[] = [];
-  for (const [i, step] of exp.steps.entries()) {
+  for (const [i, step] of steps.entries()) {
     const n = i + 1;
     if ('release' in step) {
       const p = held.shift();
@@ -50,13 +62,13 @@ export const judgeFleetSchedule: Judge<'fleet-schedule'> = async (exp, ctx) => {
     }
     const h = fleet.host(r.host);
     if (!h) throw new MalformedAnswer(`schedule chose '${r.host}', which is not one of the ${fleet.size} candidates`);
+    held.push({ host: h, instance, model, memoryMiB }); // the driver holds the claim, right or wrong
     const why = fleet.cannotTake(h, model, memoryMiB);
     if (why !== null) {
       const instead = can.length ? `; ${someNames(can)} could take it` : '; no host can, NO_VALID_HOST was expected';
       return fail(`step ${n}: ${guest} placed on ${h.name}, but ${why}${instead}`);
     }
     fleet.account(h, model, memoryMiB, 1);
-    held.push({ host: h, instance, model, memoryMiB });
   }
   return PASS;
-};
+}

@@ -7,10 +7,10 @@
 import { isRefusal, type BootRequest, type CandidateHost, type HostReport, type InstanceRef, type Outcome, type Scheduled } from '../../contract.ts';
 import type { FleetHost } from '../../catalogue/types.ts';
 import { refusalText, type CaseContext } from '../case-context.ts';
-import { fail, MalformedAnswer, PASS } from '../outcomes.ts';
+import { fail, MalformedAnswer, PASS, type Verdict } from '../outcomes.ts';
 import { requestForKind } from '../requests.ts';
 import type { TargetHost } from '../target.ts';
-import type { Judge } from './types.ts';
+import type { ExpectationOf, Judge } from './types.ts';
 
 const MEMORY_MB = 'MEMORY_MB';
 
@@ -65,6 +65,20 @@ export class Fleet {
     return r;
   }
 
+  /**
+   * Gives back every placement still held, whatever the verdict: the driver's ledger is as the case
+   * found it, so a wrong placement does not take a slot from the next case's hosts of the same
+   * names. Best effort, judged by nobody (the verdict is made); only where the driver releases.
+   */
+  async releaseAll(): Promise<void> {
+    if (!(await this.ctx.slot.implements('release').catch(() => false))) return;
+    for (const m of this.members) {
+      for (let instance = m.placed.pop(); instance; instance = m.placed.pop()) {
+        await this.ctx.call('release', { host: m.name, instance }).catch(() => undefined);
+      }
+    }
+  }
+
   /** Releases the last guest placed on `name` (the driver gives its claim back). */
   async release(name: string): Promise<string | null> {
     const m = this.members.find((x) => x.name === name);
@@ -77,7 +91,15 @@ export class Fleet {
 
 export const judgeSchedule: Judge<'schedule'> = async (exp, ctx) => {
   const fleet = await Fleet.open(ctx, exp.fleet);
-  for (const [i, step] of exp.steps.entries()) {
+  try {
+    return await judgeSteps(exp.steps, fleet, ctx);
+  } finally {
+    await fleet.releaseAll();
+  }
+};
+
+async function judgeSteps(steps: ExpectationOf<'schedule'>['steps'], fleet: Fleet, ctx: CaseContext): Promise<Verdict> {
+  for (const [i, step] of steps.entries()) {
     const n = i + 1;
     if ('deleteOn' in step) {
       const problem = await fleet.release(step.deleteOn);
@@ -95,4 +117,4 @@ export const judgeSchedule: Judge<'schedule'> = async (exp, ctx) => {
     }
   }
   return PASS;
-};
+}

@@ -50,7 +50,7 @@ type Bug = 'ignores-memory' | 'forgets-own-claims' | 'refuses-with-no-slots' | '
  * placement's allocations and its own claims, memory by `freeRamMiB`, most free memory first —
  * except for its one bug.
  */
-function toyScheduler(bug: Bug): SevDriver {
+function toyScheduler(bug: Bug): SevDriver & { claimsHeld(): number } {
   const ref = createReferenceDriver();
   const claims = new Map<string, string>();
   const mine = (host: string) => [...claims.values()].filter((h) => h === host).length;
@@ -73,6 +73,7 @@ function toyScheduler(bug: Bug): SevDriver {
       return { ok: true, freed: { [SEV_KEY]: 1 } };
     },
     close: () => ref.close!(),
+    claimsHeld: () => claims.size,
   };
 }
 
@@ -117,8 +118,11 @@ describe('fleet-schedule judge', () => {
   });
 
   it('a scheduler that forgets its own claims places a second guest on the last free slot', async () => {
-    const { v } = await verdict(toyScheduler('forgets-own-claims'), 'intel-xeon');
+    const driver = toyScheduler('forgets-own-claims');
+    const { v } = await verdict(driver, 'intel-xeon');
     expect(v).toEqual({ ok: false, reason: 'step 2: the sev guest placed on milan-7003-253-71, but milan-7003-253-71 has no amd-sev slot left (253 of 253 allocated); no host can, NO_VALID_HOST was expected' });
+    // Both placements, the wrong one too, were given back when the case ended.
+    expect(driver.claimsHeld()).toBe(0);
   });
 
   it('when no host can take the guest, the refusal must be NO_VALID_HOST', async () => {
