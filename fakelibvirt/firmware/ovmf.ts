@@ -108,12 +108,18 @@ const u32s = (...v: number[]) => {
   return b;
 };
 
+const KEYSTREAM_PIECE = 64 * 1024;
+
 /** Deterministic image bytes for a path this machine does not have: an AES-CTR keystream, then the table. */
 export function synthesizeOvmf(path: string): Buffer {
   const shape = shapeOf(path);
   const key = createHash('sha256').update(`sevharness synthetic OVMF image:${path}`).digest();
   const c = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
-  const img = Buffer.concat([c.update(Buffer.alloc(shape.size)), c.final()]);
+  // The keystream in pieces into one buffer: the same bytes, without two more image-sized buffers.
+  const img = Buffer.allocUnsafe(shape.size);
+  const zeros = Buffer.alloc(KEYSTREAM_PIECE);
+  for (let off = 0; off < img.length; off += KEYSTREAM_PIECE) c.update(zeros.subarray(0, Math.min(KEYSTREAM_PIECE, img.length - off))).copy(img, off);
+  c.final();
   const entries = Buffer.concat([
     tableEntry(OVMF_GUID.sevHashTableBlock, u32s(shape.hashes.base, shape.hashes.size)),
     tableEntry(OVMF_GUID.sevSecretBlock, u32s(shape.secret.base, shape.secret.size)),

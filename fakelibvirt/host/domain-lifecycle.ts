@@ -132,7 +132,8 @@ export class DomainLifecycle {
     const paused = (flags & DomainFlags.START_PAUSED) !== 0;
     // libvirt validates again at start, against the capabilities of this moment.
     validateAtStart(o.def, domainContext(ctx.profile, ctx.sectypes()));
-    const started = ctx.qemu.start(o.def, { paused, sevView: ctx.sevCache });
+    const started = ctx.qemu.start(o.def, { paused, sevView: ctx.sevCache, shape: o.bootShape });
+    o.bootShape = started.shape;
     o.id = ctx.domains.allocateId();
     // The guest runs no balloon driver, so QEMU reports its whole memory as the balloon's actual
     // size and libvirt shows that as the live current memory (measured on a TCG guest).

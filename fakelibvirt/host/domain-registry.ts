@@ -6,6 +6,7 @@ import { LibvirtError, VirErrorDomain, VirErrorNumber } from '../../src/libvirt/
 import type { DomainDef } from '../libvirt/domain-def.ts';
 import { DomainFlags } from '../../src/libvirt/flags.ts';
 import { DomainState, type DomainState as State } from '../libvirt/states.ts';
+import type { BootShape } from '../qemu/process.ts';
 
 /** What a caller names a domain by; the wire's domain reference carries all three. */
 export interface DomainRef {
@@ -28,6 +29,8 @@ export interface DomainObj<Runtime> {
   hasManagedSave: boolean;
   autostart: boolean;
   runtime: Runtime | null;
+  /** What the last start derived from its definition (qemu/process.ts), for the next start of the same one. */
+  bootShape: BootShape | null;
 }
 
 export function isActive(o: DomainObj<unknown>): boolean {
@@ -123,6 +126,7 @@ export class DomainRegistry<Runtime> {
       hasManagedSave: false,
       autostart: false,
       runtime: null,
+      bootShape: null,
     };
     this.byUuid.set(def.uuid, o);
     this.byName.set(def.name, o);

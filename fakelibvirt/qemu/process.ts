@@ -90,9 +90,11 @@ export class QemuProcessManager {
     return LibvirtError.of(VirErrorNumber.INTERNAL_ERROR, VirErrorDomain.QEMU, `${startFailurePrefix(this.host.profile.libvirt.version)}: ${log}`);
   }
 
-  start(def: DomainDef, opts: { paused: boolean; sevView: LibvirtSevView | null }): { liveDef: DomainDef; runtime: GuestRuntime } {
+  /** `opts.shape`: what the last start of this domain derived (the caller keeps it), reused when still valid. */
+  start(def: DomainDef, opts: { paused: boolean; sevView: LibvirtSevView | null; shape?: BootShape | null }): { liveDef: DomainDef; runtime: GuestRuntime; shape: BootShape } {
     const { profile } = this.host;
-    const shape = bootShapeOf(def, profile);
+    const known = opts.shape;
+    const shape = known?.def === def && known.profile === profile ? known : bootShapeOf(def, profile);
     const pid = this.nextPid++;
 
     let sev: SevGuestRuntime | null = null;
@@ -157,7 +159,7 @@ export class QemuProcessManager {
     };
     for (const f of runtime.faults) this.host.events.record('harness', `guest fault: ${f.message}`, def.name);
     this.running.set(pid, runtime);
-    return { liveDef: liveDefinitionOf(shape, def, sev), runtime };
+    return { liveDef: liveDefinitionOf(shape, def, sev), runtime, shape };
   }
 
   /**
@@ -259,11 +261,13 @@ function devSevOpenErrorOf(mode: string): string | undefined {
 /**
  * What a start derives from the definition and the host's profile alone: the machine, the RAM
  * blocks QEMU registers, the memory limits, the faults the guest will meet, and the live
- * definitions already made. A definition is never edited in place (changes make new ones), so
- * this is computed once per definition and profile; the live definitions are shared by every run
- * of it, as nothing edits those in place either.
+ * definition made. A definition is never edited in place (changes make new ones), so the domain
+ * keeps this for its next start of the same definition on the same profile; the live definition
+ * is shared by those runs, as nothing edits it in place either. (Kept on the domain, not in a
+ * WeakMap by definition: a weak entry per fresh definition cost more in GC than it saved.)
  */
-interface BootShape {
+export interface BootShape {
+  readonly def: DomainDef;
   readonly profile: HardwareProfile;
   readonly machine: string;
   readonly regions: readonly { readonly name: string; readonly kib: number }[];
@@ -279,8 +283,6 @@ interface BootShape {
   live: { readonly key: string; readonly def: DomainDef } | null;
 }
 
-const SHAPES = new WeakMap<DomainDef, BootShape>();
-
 /** QEMU's RAM blocks besides guest RAM and video RAM, by guest firmware. */
 const EXTRA_REGIONS = {
   uefi: EXTRA_QEMU_REGIONS.filter((r) => r.firmware.includes('uefi')).map((r) => ({ name: r.name, kib: r.sizeKiB })),
@@ -288,8 +290,6 @@ const EXTRA_REGIONS = {
 } as const;
 
 function bootShapeOf(def: DomainDef, profile: HardwareProfile): BootShape {
-  const known = SHAPES.get(def);
-  if (known?.profile === profile) return known;
   // An unknown machine is refused at every start, before anything else.
   const machine = resolveMachine(profile, def.os.machine);
   const videoKiB = def.devices.reduce((s, d) => s + d.videoRamKiB, 0);
@@ -302,7 +302,8 @@ function bootShapeOf(def: DomainDef, profile: HardwareProfile): BootShape {
   const residentKiB = regionsKiB + EXTRA_REGIONS_PADDING_KIB;
   // SEV registers (pins) all guest RAM; SNP's guest_memfd is not pinned; <locked/> pins any guest.
   const pins = def.launchSecurity?.type === 'sev' || def.lockedMemory;
-  const shape: BootShape = {
+  return {
+    def,
     profile,
     machine,
     regions,
@@ -315,8 +316,6 @@ function bootShapeOf(def: DomainDef, profile: HardwareProfile): BootShape {
     loaderPath: def.os.loader?.path ?? 'bios',
     live: null,
   };
-  SHAPES.set(def, shape);
-  return shape;
 }
 
 function liveDefinitionOf(shape: BootShape, def: DomainDef, sev: SevGuestRuntime | null): DomainDef {

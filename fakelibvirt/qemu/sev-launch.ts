@@ -6,7 +6,7 @@
  * (ASID, firmware context, pinned pages) is released as the kernel releases it when QEMU dies.
  */
 import { SevFirmwareError, SevStatus, qemuFwErrorString } from '../firmware/status.ts';
-import type { SevFirmware } from '../firmware/sev-firmware.ts';
+import type { LaunchMeasureResult, SevFirmware } from '../firmware/sev-firmware.ts';
 import { kernelHashesTable, type DirectKernelBoot, type SecretEntry } from '../firmware/guid-tables.ts';
 import { ovmfImage, type FirmwareImage, type OvmfArea } from '../firmware/ovmf.ts';
 import { sharedLaunchVmsas, type CpuSignature } from '../firmware/vmsa.ts';
@@ -45,6 +45,34 @@ export interface SevGuestRuntime {
   readonly secretArea: OvmfArea | null;
   /** Secrets injected by LAUNCH_SECRET, in order. */
   readonly launchSecrets: InjectedSecret[];
+}
+
+/** A guest whose launch went through; what the firmware measured is read through when asked for. */
+class LaunchedGuest implements SevGuestRuntime {
+  readonly secretArea: OvmfArea | null;
+  readonly launchSecrets: InjectedSecret[] = [];
+
+  constructor(
+    readonly kind: AsidKind,
+    readonly asid: number,
+    readonly handle: number,
+    readonly policy: number | bigint,
+    readonly cbitpos: number,
+    readonly reducedPhysBits: number,
+    private readonly measured: LaunchMeasureResult,
+    private readonly image: FirmwareImage,
+  ) {
+    this.secretArea = image.table?.secretArea ?? null;
+  }
+
+  /** The firmware computes it when first asked (DeferredMeasurement says why that is the same). */
+  get measurement(): Buffer {
+    return this.measured.measurement;
+  }
+
+  get firmwareSha256(): string {
+    return this.image.sha256;
+  }
 }
 
 /** QEMU exited during start; `lines` are its stderr, `kernelLog` what the host kernel logged. */
@@ -221,23 +249,7 @@ export function launchSevGuest(ports: SevLaunchPorts, req: SevLaunchRequest): Se
     }
     const m = ports.firmware.launchMeasure(handle);
     if (snp) checkSnpIdBlock(ls, { firmware: img.bytes, vcpus: req.vcpus, cpu: ports.hostCpu, directBoot: req.directBoot });
-    return {
-      kind,
-      asid,
-      handle,
-      policy: ls.policy,
-      cbitpos,
-      reducedPhysBits: rpb,
-      // Read through: the firmware computes it when first asked (DeferredMeasurement says why that is the same).
-      get measurement() {
-        return m.measurement;
-      },
-      get firmwareSha256() {
-        return img.sha256;
-      },
-      secretArea: img.table?.secretArea ?? null,
-      launchSecrets: [],
-    };
+    return new LaunchedGuest(kind, asid, handle, ls.policy, cbitpos, rpb, m, img);
   } catch (e) {
     // A refused ID block (QemuExit) releases the context like a failed update does.
     releaseLaunch(ports, handle, asid);
