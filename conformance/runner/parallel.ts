@@ -1,41 +1,21 @@
 /**
- * The same run spread over worker threads, one profile at a time per worker, the most expensive
- * profiles (most key slots to fill) first. Cases of one profile stay in one worker, in order, so
- * results equal a sequential run's; only the wall time changes.
+ * The same run spread over this thread and worker processes (lanes.ts). The matrix is cut into
+ * pieces, each some cases of one profile run in order on a fresh driver: a profile's slot cases
+ * (which boot every key slot of the host: the long poles) and the rest of its cases. One lane
+ * prefers the rest, the others the slot pieces, biggest hosts first; a lane with nothing of its own
+ * left takes the other kind's smallest. Lanes that each run one narrow kind warm up less code than
+ * lanes that each run whole profiles (measured: slots and the rest apart cost 1.6 s CPU more than
+ * together, two halves of the profiles 3.2 s more). Results are put back in profile and catalogue
+ * order; each case's verdict is its own (a fresh host, a driver that has seen no other profile).
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Case } from '../catalogue/types.ts';
 import type { DriverDescription } from '../contract.ts';
+import { resolveDriverSpec } from './driver-spec.ts';
 import { FakeTarget } from './fake-target.ts';
+import { localLane, workerLane, type Lane, type Piece } from './lanes.ts';
 import { selectCases, selectProfiles } from './select.ts';
 import { countStatuses, type CaseResult, type RunReport } from './types.ts';
-import { isCompiled, siblingModule } from '../../src/fs/package-files.ts';
-
-/** The worker bundled beside the CLI when bin/sevharness.js runs a checkout's bundle (esbuild define); absent otherwise. */
-declare const SEVHARNESS_BUNDLED_WORKER: string | undefined;
-
-/**
- * The bundle's own worker (plain JavaScript, no loader); compiled JavaScript's sibling; TypeScript
- * source through tsx's loader in the thread (worker-boot.mjs).
- */
-const WORKER_ENTRY =
-  typeof SEVHARNESS_BUNDLED_WORKER === 'string'
-    ? new URL(SEVHARNESS_BUNDLED_WORKER)
-    : isCompiled(import.meta.url)
-      ? siblingModule(import.meta.url, 'worker')
-      : new URL('./worker-boot.mjs', import.meta.url);
-
-export interface WorkerSetup {
-  readonly driverSpec: string;
-  readonly cwd: string;
-  readonly cases?: readonly string[];
-}
-export type WorkerRequest = { readonly kind: 'run'; readonly profile: string } | { readonly kind: 'stop' };
-export type WorkerReply =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'progress'; readonly profile: string; readonly caseId: string }
-  | { readonly kind: 'done'; readonly report: RunReport }
-  | { readonly kind: 'failed'; readonly profile: string | null; readonly message: string };
 
 export interface ParallelRunOptions {
   /** The `--driver` value; each worker resolves it itself. */
@@ -51,9 +31,10 @@ export interface ParallelRunOptions {
 export const defaultJobs = (): number => Math.max(1, Math.min(availableParallelism(), 4));
 
 /**
- * Worker threads when they pay: each costs about a second to start (its own module graph), so a
- * run takes them only when it is several profiles long and includes the slot cases that boot every
- * key slot of a host (or is otherwise a large matrix); small selections stay in this thread.
+ * Worker threads when they pay: each starts its own module graph (≈ 0.5 s CPU from the bundle) and
+ * warms up its own caches and JIT code (two lanes cost ≈ 1.6 s CPU more than one for the whole
+ * matrix), so a run takes them only when it includes the slot cases on several profiles (or is
+ * otherwise a large matrix); small selections stay in this thread.
  */
 export function autoJobs(profiles: readonly string[] | undefined, cases: readonly string[] | undefined): number {
   const cores = availableParallelism();
@@ -61,73 +42,91 @@ export function autoJobs(profiles: readonly string[] | undefined, cases: readonl
   // CPU where one took 293 s and 50 s): threads only add their start-up and contention.
   if (cores < 2 || loadavg()[0]! > cores - 1) return 1;
   const profileCount = profiles?.length ?? Infinity;
-  if (profileCount < 2) return 1;
   const caseList = cases ?? [];
   const heavy = cases === undefined || caseList.some((c) => c === 'slots' || c.startsWith('slots.'));
   const cells = profileCount * (cases === undefined ? Infinity : caseList.length);
-  return heavy || cells >= 400 ? Math.min(defaultJobs(), profileCount) : 1;
+  return (heavy && profileCount >= 4) || cells >= 400 ? defaultJobs() : 1;
 }
 
-/** Heavier first: slot cases boot every SEV and SEV-ES slot the host has. */
-function byCost(names: readonly string[], target: FakeTarget): string[] {
-  const cost = (n: string) => {
-    const t = target.truth(n);
-    return t.maxGuests + t.maxESGuests;
-  };
-  return [...names].sort((a, b) => cost(b) - cost(a));
+/** A piece and its kind and expected cost (key slots to fill, for slot pieces). */
+interface Planned extends Piece {
+  readonly slots: boolean;
+  readonly cost: number;
+}
+
+/**
+ * The pieces of the matrix: per profile, its slot cases and its other cases. A case stays with the
+ * case it continues (catalogue `continues`): they share a run.
+ */
+function plan(profiles: readonly string[], cases: readonly Case[], target: FakeTarget): Planned[] {
+  const slotIds = new Set(cases.filter((c) => c.area === 'slots').map((c) => c.id));
+  for (const c of cases) if (c.continues !== undefined && slotIds.has(c.continues)) slotIds.add(c.id);
+  for (const c of cases) if (c.continues !== undefined && slotIds.has(c.id)) slotIds.add(c.continues);
+  const slotCases = cases.filter((c) => slotIds.has(c.id)).map((c) => c.id);
+  const otherCases = cases.filter((c) => !slotIds.has(c.id)).map((c) => c.id);
+  return profiles.flatMap((profile) => {
+    const t = target.truth(profile);
+    return [
+      ...(slotCases.length ? [{ profile, cases: slotCases, slots: true, cost: t.maxGuests + t.maxESGuests }] : []),
+      ...(otherCases.length ? [{ profile, cases: otherCases, slots: false, cost: 0 }] : []),
+    ];
+  });
+}
+
+/** The next piece for a lane: the biggest of the kind it prefers, else the smallest of the other kind. */
+function take(queue: Planned[], slots: boolean): Planned | undefined {
+  const own = queue.filter((p) => p.slots === slots);
+  const pick = own.length ? own.reduce((a, b) => (b.cost > a.cost ? b : a)) : queue.reduce<Planned | undefined>((a, b) => (a === undefined || b.cost <= a.cost ? b : a), undefined);
+  if (pick) queue.splice(queue.indexOf(pick), 1);
+  return pick;
 }
 
 export async function runConformanceParallel(opts: ParallelRunOptions): Promise<RunReport> {
   const t0 = performance.now();
-  const probe = new FakeTarget();
-  let profiles: readonly string[];
-  let queue: string[];
-  let caseCount: number;
+  // This thread runs pieces too, on this target; it holds the profiles' truths already.
+  const target = new FakeTarget();
+  const lanes: Lane[] = [];
   try {
-    profiles = selectProfiles(opts.profiles, probe.profileNames());
+    const profiles = selectProfiles(opts.profiles, target.profileNames());
     // Checked here so that an unknown case fails the run before any worker starts.
-    caseCount = selectCases(opts.cases).length;
-    queue = byCost(profiles, probe);
-  } finally {
-    await probe.close();
-  }
-  const total = profiles.length * caseCount;
-  const reports = new Map<string, RunReport>();
-  let done = 0;
-  const setup: WorkerSetup = { driverSpec: opts.driverSpec, cwd: opts.cwd ?? process.cwd(), ...(opts.cases && { cases: opts.cases }) };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), queue.length));
+    const cases = selectCases(opts.cases);
+    const queue = plan(profiles, cases, target);
+    const total = profiles.length * cases.length;
+    let done = 0;
+    const progress = (p: { readonly profile: string; readonly caseId: string }) => opts.onProgress?.({ done: done++, total, profile: p.profile, caseId: p.caseId });
+    const cwd = opts.cwd ?? process.cwd();
+    const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), queue.length));
+    const reports: RunReport[] = [];
+    const drain = async (lane: Lane, slots: boolean) => {
+      try {
+        for (let piece = take(queue, slots); piece !== undefined; piece = take(queue, slots)) reports.push(await lane.run(piece));
+      } catch (e) {
+        // The other lanes stop after their current piece; the run fails with this.
+        queue.length = 0;
+        throw e;
+      }
+    };
+    // Workers first: their start overlaps this lane's first piece.
+    for (let i = 1; i < jobs; i++) lanes.push(workerLane({ driverSpec: opts.driverSpec, cwd }, progress));
+    const here = localLane(await resolveDriverSpec(opts.driverSpec, cwd), target, progress);
+    const ended = await Promise.allSettled([drain(here, jobs === 1), ...lanes.map((l) => drain(l, true))]);
+    const failed = ended.find((e) => e.status === 'rejected');
+    if (failed) throw failed.reason;
 
-  const work = () =>
-    new Promise<void>((resolve, reject) => {
-      const w = new Worker(WORKER_ENTRY, { workerData: setup });
-      const next = () => {
-        const profile = queue.shift();
-        w.postMessage(profile ? { kind: 'run', profile } : { kind: 'stop' });
-      };
-      w.on('message', (m: WorkerReply) => {
-        if (m.kind === 'ready') next();
-        else if (m.kind === 'progress') opts.onProgress?.({ done: done++, total, profile: m.profile, caseId: m.caseId });
-        else if (m.kind === 'done') {
-          reports.set(m.report.profiles[0]!, m.report);
-          next();
-        } else {
-          reject(new Error(m.profile ? `profile ${m.profile}: ${m.message}` : m.message));
-          void w.terminate();
-        }
-      });
-      w.on('error', reject);
-      w.on('exit', () => resolve());
-    });
-  await Promise.all(Array.from({ length: jobs }, work));
-
-  const results: CaseResult[] = [];
-  for (const p of profiles) {
-    for (const r of reports.get(p)?.results ?? []) {
-      results.push(r);
-      opts.onResult?.(r);
+    const order = new Map(cases.map((c, i) => [c.id, i]));
+    const byProfile = new Map(profiles.map((p) => [p, [] as CaseResult[]]));
+    for (const r of reports) for (const c of r.results) byProfile.get(c.profile)?.push(c);
+    const results: CaseResult[] = [];
+    for (const list of byProfile.values()) {
+      for (const r of list.sort((a, b) => order.get(a.caseId)! - order.get(b.caseId)!)) {
+        results.push(r);
+        opts.onResult?.(r);
+      }
     }
+    const driver: DriverDescription = reports.find((r) => r.driver.ops.length > 0)?.driver ?? reports[0]!.driver;
+    return { driver, target: 'fake', profiles, results, wallMs: Math.round(performance.now() - t0), counts: countStatuses(results) };
+  } finally {
+    await Promise.all(lanes.map((l) => l.close()));
+    await target.close();
   }
-  const first = reports.get(profiles[0]!);
-  const driver: DriverDescription = [...reports.values()].find((r) => r.driver.ops.length > 0)?.driver ?? first!.driver;
-  return { driver, target: 'fake', profiles, results, wallMs: Math.round(performance.now() - t0), counts: countStatuses(results) };
 }

@@ -1,13 +1,14 @@
 /**
- * A conformance worker thread: resolves the driver spec itself (a factory cannot cross threads),
- * then runs one profile per request from the parent and posts its results back. One fake target
- * serves all the worker's profiles, so firmware images and sysroot trees are written once per thread.
+ * A conformance worker thread (lanes.ts): resolves the driver spec itself (a factory cannot cross
+ * threads), then runs one piece (cases of a profile) per request from the parent and posts its
+ * results back. One fake target serves all the worker's pieces, so firmware images and sysroot
+ * trees are written once per thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { resolveDriverSpec } from './driver-spec.ts';
 import { FakeTarget } from './fake-target.ts';
 import { runConformance } from './run.ts';
-import type { WorkerReply, WorkerRequest, WorkerSetup } from './parallel.ts';
+import type { WorkerReply, WorkerRequest, WorkerSetup } from './lanes.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -25,7 +26,7 @@ try {
       driver,
       target,
       profiles: [m.profile],
-      ...(setup.cases && { cases: setup.cases }),
+      cases: m.cases,
       onProgress: (p) => post({ kind: 'progress', profile: p.profile, caseId: p.caseId }),
     }).then(
       (report) => post({ kind: 'done', report }),

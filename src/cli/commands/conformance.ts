@@ -85,7 +85,8 @@ export const conformanceCommand: Command = {
   --report     junit=FILE, json=FILE, html=FILE (a single-file page: matrix, filters, failure details)
   --shrink-seconds  time to shrink each failing generated host to the smallest one still failing
                (default 60; 0 = do not shrink)
-  --jobs       worker threads (default: chosen by the size of the run)
+  --jobs       threads running the matrix: this one and N−1 workers (default: 2 or more for a large
+               run when a core is idle, else 1)
   --target real --uri URI [--sysroot DIR]   judge the driver on this machine's libvirt instead
   --control SOCKET [--control-host NAME]    real mode on a served fake (serve --control): host
                controls and the look inside QEMU through its control socket, so no case is left
@@ -138,7 +139,7 @@ export const conformanceCommand: Command = {
     // Without --profiles: every bundled profile plus a few generated hosts of a fixed seed.
     const profiles = target === 'real' ? undefined : conformanceProfiles(named ?? defaultConformanceProfiles());
     const cases = shardCases(listOption(values, 'cases'), optionalString(values, 'shard'), target === 'real');
-    // Without --jobs: worker threads when the matrix is large enough to pay for starting them.
+    // Without --jobs: worker threads when the matrix is large enough to pay for starting them and a core is idle.
     if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases);
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
