@@ -12,6 +12,9 @@ export interface HostEvent {
   readonly message: string;
 }
 
+/** Events the log keeps: the most recent ones. */
+export const HOST_EVENT_LOG_MAX = 10_000;
+
 export class HostEventLog {
   private readonly events: HostEvent[] = [];
   private seq = 0;
@@ -19,17 +22,25 @@ export class HostEventLog {
   record(source: HostEventSource, message: string, domain?: string): HostEvent {
     const e: HostEvent = { seq: ++this.seq, source, message, ...(domain !== undefined && { domain }) };
     this.events.push(e);
-    // Keep the log bounded: a long-running daemon must not grow without limit.
-    if (this.events.length > 10_000) this.events.splice(0, this.events.length - 10_000);
+    // Bounded, so a long-running daemon does not grow without limit; trimmed in batches (one
+    // shift per HOST_EVENT_LOG_MAX records, not one per record once full) and on every read.
+    if (this.events.length >= 2 * HOST_EVENT_LOG_MAX) this.trim();
     return e;
   }
 
+  /** The most recent HOST_EVENT_LOG_MAX events, oldest first. */
   all(): readonly HostEvent[] {
+    this.trim();
     return this.events;
   }
 
   since(seq: number): HostEvent[] {
+    this.trim();
     return this.events.filter((e) => e.seq > seq);
+  }
+
+  private trim(): void {
+    if (this.events.length > HOST_EVENT_LOG_MAX) this.events.splice(0, this.events.length - HOST_EVENT_LOG_MAX);
   }
 
   get lastSeq(): number {
