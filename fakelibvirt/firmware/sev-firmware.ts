@@ -7,7 +7,6 @@
  * Facts from sev-hardware.md §3.1, §3.3–3.6, §4.3–4.4. Rules marked [inference] are the spec's
  * intent as the kernel relies on it, not observed firmware behaviour.
  */
-import { randomFillSync } from 'node:crypto';
 import {
   COMMAND_IDS,
   GUEST_ALLOWED,
@@ -32,6 +31,7 @@ import {
 import { GuestPolicy, SEV_POLICY_RESERVED_MASK } from './policy.ts';
 import type { EcKeyPair } from './ecc-p384.ts';
 import { openSession } from './session.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 import { SevFirmwareError, SevStatus, statusName } from './status.ts';
 
 export type {
@@ -450,24 +450,4 @@ export class SevFirmware {
     // Bounded: a long-running daemon starting guests for days keeps only the recent history.
     if (this.log.length >= 2 * COMMAND_LOG_MAX) this.log.splice(0, this.log.length - COMMAND_LOG_MAX);
   }
-}
-
-/**
- * Cryptographically random bytes drawn from a 4 KiB pool refilled in one call: every launch takes
- * three 16-byte values (TEK, TIK, mnonce), and one kernel call per value dominated a guest start.
- */
-const RANDOM_POOL = Buffer.alloc(4096);
-let randomPoolUsed = RANDOM_POOL.length;
-
-function pooledRandomBytes(n: number): Buffer {
-  if (n > RANDOM_POOL.length) return randomFillSync(Buffer.alloc(n));
-  if (randomPoolUsed + n > RANDOM_POOL.length) {
-    randomFillSync(RANDOM_POOL);
-    randomPoolUsed = 0;
-  }
-  const out = Buffer.from(RANDOM_POOL.subarray(randomPoolUsed, randomPoolUsed + n));
-  // Bytes handed out are never handed out again: overwrite them until the next refill.
-  RANDOM_POOL.fill(0, randomPoolUsed, randomPoolUsed + n);
-  randomPoolUsed += n;
-  return out;
 }
