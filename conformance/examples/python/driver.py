@@ -10,7 +10,6 @@ protocol (libvirt_rpc.py). The request rules are in validation.py.
 import json
 import os
 import sys
-import traceback
 import xml.etree.ElementTree as ET
 
 from libvirt_rpc import LibvirtConnection, LibvirtError
@@ -245,6 +244,8 @@ def answer(request):
     except (ProtocolError, Refusal) as e:  # a refusal is an answer too, with its refusal code
         return {"error": {"code": e.code, "message": str(e)}}
     except Exception as e:  # the driver failed: details on stderr, the runner reports INTERNAL
+        import traceback  # only here: the driver starts once per profile and restart, and rarely fails
+
         traceback.print_exc(file=sys.stderr)
         return {"error": {"code": "INTERNAL", "message": f"{type(e).__name__}: {e}"}}
 
