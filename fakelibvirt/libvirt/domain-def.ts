@@ -115,9 +115,6 @@ export function defineDomainXmlFresh(xml: string, ctx: DomainContext): DomainDef
 /** One memo per context: a context is immutable and shared by every host of its profile and SEV offer. */
 const memos = new WeakMap<DomainContext, DefineMemo<DomainDef>>();
 
-/** The memo of a context, for tests of its bounds. */
-export const defineMemoOf = (ctx: DomainContext): DefineMemo<DomainDef> | undefined => memos.get(ctx);
-
 /** One run of the pipeline as the memo records it (the parsed input, the draws, the answer or the error). */
 export function runDefinePipeline(xml: string, ctx: DomainContext): PipelineRun<DomainDef> {
   const draws: Draw[] = [];

@@ -12,8 +12,8 @@
  * - a refusal is served for another name or uuid only when its texts name neither;
  * - a family that fails its proof is never templated again (its documents are keyed by their text).
  *
- * Bounded: documents up to MEMO_MAX_CHARS, at most MEMO_MAX_ENTRIES per map and MEMO_MAX_KEY_CHARS
- * of keys in all, least recently used first out.
+ * Bounded: documents up to MEMO_MAX_CHARS, at most MEMO_MAX_ENTRIES and MEMO_MAX_KEY_CHARS of keys
+ * per map (families, texts), least recently used first out.
  */
 import { LibvirtError } from '../../../src/libvirt/errors.ts';
 import { drawValue, type Draw } from '../domain/draft.ts';
