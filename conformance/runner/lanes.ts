@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { DriverFactory } from './driver-spec.ts';
+import { DriverSlot } from './driver-slot.ts';
 import type { FakeTarget } from './fake-target.ts';
 import { runConformance } from './run.ts';
 import type { RunReport } from './types.ts';
@@ -48,13 +49,20 @@ export interface Lane {
   close(): Promise<void>;
 }
 
-/** This thread, on the caller's target. */
-export function localLane(driver: DriverFactory, target: FakeTarget, progress: Progress): Lane {
+/**
+ * Runs pieces one after another on one driver slot: each piece starts on a fresh driver, and a
+ * process driver's next one starts while the runner finishes the last piece (DriverSlot.prestart).
+ */
+export function pieceRunner(driver: DriverFactory, target: FakeTarget, progress: Progress): Lane {
+  const slot = new DriverSlot(driver);
   return {
-    run: (piece) => runConformance({ driver, target, profiles: [piece.profile], cases: piece.cases, onProgress: progress }),
-    close: async () => undefined,
+    run: (piece) => runConformance({ driver, slot, target, profiles: [piece.profile], cases: piece.cases, onProgress: progress }),
+    close: () => slot.close(),
   };
 }
+
+/** This thread, on the caller's target. */
+export const localLane = pieceRunner;
 
 /** A worker thread; it resolves the driver spec itself (a factory cannot cross threads). */
 export function workerLane(setup: WorkerSetup, progress: Progress): Lane {

@@ -58,8 +58,8 @@ interface Planned extends Piece {
  * The pieces of the matrix: per profile, its slot cases and its other cases. A case stays with the
  * case it continues (catalogue `continues`): they share a run.
  */
-function plan(profiles: readonly string[], cases: readonly Case[], target: FakeTarget): Planned[] {
-  const slotIds = new Set(cases.filter((c) => c.area === 'slots').map((c) => c.id));
+function plan(profiles: readonly string[], cases: readonly Case[], target: FakeTarget, split: boolean): Planned[] {
+  const slotIds = new Set(cases.filter((c) => split && c.area === 'slots').map((c) => c.id));
   for (const c of cases) if (c.continues !== undefined && slotIds.has(c.continues)) slotIds.add(c.id);
   for (const c of cases) if (c.continues !== undefined && slotIds.has(c.id)) slotIds.add(c.continues);
   const slotCases = cases.filter((c) => slotIds.has(c.id)).map((c) => c.id);
@@ -68,7 +68,7 @@ function plan(profiles: readonly string[], cases: readonly Case[], target: FakeT
     const t = target.truth(profile);
     return [
       ...(slotCases.length ? [{ profile, cases: slotCases, slots: true, cost: t.maxGuests + t.maxESGuests }] : []),
-      ...(otherCases.length ? [{ profile, cases: otherCases, slots: false, cost: 0 }] : []),
+      ...(otherCases.length ? [{ profile, cases: otherCases, slots: false, cost: split ? 0 : t.maxGuests + t.maxESGuests }] : []),
     ];
   });
 }
@@ -88,13 +88,16 @@ export async function runConformanceParallel(opts: ParallelRunOptions): Promise<
   const lanes: Lane[] = [];
   try {
     const profiles = selectProfiles(opts.profiles, target.profileNames());
+    const cwd = opts.cwd ?? process.cwd();
     // Checked here so that an unknown case fails the run before any worker starts.
     const cases = selectCases(opts.cases);
-    const queue = plan(profiles, cases, target);
+    const driverFactory = await resolveDriverSpec(opts.driverSpec, cwd);
+    // A driver that is slow to start (a process) runs whole profiles: a piece more per profile
+    // would be a start more, for slot cases it may not even implement.
+    const queue = plan(profiles, cases, target, driverFactory.prestart !== true);
     const total = profiles.length * cases.length;
     let done = 0;
     const progress = (p: { readonly profile: string; readonly caseId: string }) => opts.onProgress?.({ done: done++, total, profile: p.profile, caseId: p.caseId });
-    const cwd = opts.cwd ?? process.cwd();
     const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), queue.length));
     const reports: RunReport[] = [];
     const drain = async (lane: Lane, slots: boolean) => {
@@ -108,8 +111,10 @@ export async function runConformanceParallel(opts: ParallelRunOptions): Promise<
     };
     // Workers first: their start overlaps this lane's first piece.
     for (let i = 1; i < jobs; i++) lanes.push(workerLane({ driverSpec: opts.driverSpec, cwd }, progress));
-    const here = localLane(await resolveDriverSpec(opts.driverSpec, cwd), target, progress);
-    const ended = await Promise.allSettled([drain(here, jobs === 1), ...lanes.map((l) => drain(l, true))]);
+    const here = localLane(driverFactory, target, progress);
+    const workers = [...lanes];
+    lanes.push(here);
+    const ended = await Promise.allSettled([drain(here, jobs === 1), ...workers.map((l) => drain(l, true))]);
     const failed = ended.find((e) => e.status === 'rejected');
     if (failed) throw failed.reason;
 

@@ -32,6 +32,12 @@ export interface RunOptions {
   readonly target?: Target;
   /** Time limits on driver calls (default: PROTOCOL.md §6); tests inject short ones. */
   readonly limits?: DriverLimitsOverride;
+  /**
+   * A driver slot the caller keeps across runs (a lane of a parallel run, lanes.ts): each run's
+   * profiles still start on a fresh driver, and the run leaves the slot with the next one starting
+   * (a process driver's) instead of closed; the caller closes it. `driver` and `limits` are then the slot's.
+   */
+  readonly slot?: DriverSlot;
   readonly onResult?: (r: CaseResult) => void;
   readonly onProgress?: (p: { readonly done: number; readonly total: number; readonly profile: string; readonly caseId: string }) => void;
 }
@@ -291,7 +297,7 @@ export async function runConformance(opts: RunOptions): Promise<RunReport> {
   try {
     const profiles = selectProfiles(opts.profiles, target.profileNames());
     const cases = selectCases(opts.cases);
-    const slot = new DriverSlot(opts.driver, opts.limits);
+    const slot = opts.slot ?? new DriverSlot(opts.driver, opts.limits);
     const runner = new Runner(target, slot);
     const driver = await runner.start();
     const results: CaseResult[] = [];
@@ -310,11 +316,12 @@ export async function runConformance(opts: RunOptions): Promise<RunReport> {
         });
         emitted.catch(() => undefined);
         // Every profile starts with a driver that has seen no other host.
-        await slot.stop({ next: i + 1 < profiles.length });
+        await slot.stop({ next: i + 1 < profiles.length || opts.slot !== undefined });
       }
       await emitted;
     } finally {
-      await slot.close();
+      if (opts.slot) await slot.stop();
+      else await slot.close();
     }
     return { driver, target: target.description, profiles, results, wallMs: Math.round(performance.now() - t0), counts: countStatuses(results) };
   } finally {

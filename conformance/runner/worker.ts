@@ -7,8 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { resolveDriverSpec } from './driver-spec.ts';
 import { FakeTarget } from './fake-target.ts';
-import { runConformance } from './run.ts';
-import type { WorkerReply, WorkerRequest, WorkerSetup } from './lanes.ts';
+import { pieceRunner, type WorkerReply, type WorkerRequest, type WorkerSetup } from './lanes.ts';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -17,18 +16,16 @@ const post = (m: WorkerReply) => port.postMessage(m);
 try {
   const driver = await resolveDriverSpec(setup.driverSpec, setup.cwd);
   const target = new FakeTarget();
+  const pieces = pieceRunner(driver, target, (p) => post({ kind: 'progress', profile: p.profile, caseId: p.caseId }));
   port.on('message', (m: WorkerRequest) => {
     if (m.kind === 'stop') {
-      void target.close().finally(() => port.close());
+      void pieces
+        .close()
+        .then(() => target.close())
+        .finally(() => port.close());
       return;
     }
-    runConformance({
-      driver,
-      target,
-      profiles: [m.profile],
-      cases: m.cases,
-      onProgress: (p) => post({ kind: 'progress', profile: p.profile, caseId: p.caseId }),
-    }).then(
+    pieces.run(m).then(
       (report) => post({ kind: 'done', report }),
       (e: unknown) => post({ kind: 'failed', profile: m.profile, message: e instanceof Error ? e.message : String(e) }),
     );
