@@ -6,9 +6,10 @@
  * parameters or /dev/sev lead to; their firmware images are hard links to one copy per path.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { changesSysroot } from '../../fakelibvirt/control/fault.ts';
 import { FakeLibvirtd } from '../../fakelibvirt/daemon/server.ts';
 import { FakeHost, type HostSnapshot } from '../../fakelibvirt/host/fake-host.ts';
@@ -30,7 +31,7 @@ export class FakeTarget implements Target {
    * there is one: removing the run's trees from a disk waits on its journal (≈ 2 s at the end of a
    * run, measured), and binding a socket in memory costs a fraction of a disk's inode.
    */
-  private readonly dir = memoryDir('sevharness-conf-') ?? mkdtempSync(join(tmpdir(), 'sevharness-conf-'));
+  private readonly dir = ownDir();
   private readonly profiles = new Map<string, { profile: HardwareProfile; truth: ProfileTruth; sysroot: string | null }>();
   /** Written trees by content; removed with the target's directory. */
   private readonly sysroots = new Map<string, string>();
@@ -99,6 +100,34 @@ export class FakeTarget implements Target {
 
   async close(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
+    openDirs.delete(this.dir);
+  }
+}
+
+/** Targets' directories not yet closed, removed when the process exits (an interrupted run: they hold megabytes of memory). */
+const openDirs = new Set<string>();
+let exitHook = false;
+
+function ownDir(): string {
+  // The process id in the name: the main thread's exit also removes its worker threads' directories.
+  const prefix = `sevharness-conf-${process.pid}-`;
+  const dir = memoryDir(prefix) ?? mkdtempSync(join(tmpdir(), prefix));
+  if (!exitHook && isMainThread) {
+    exitHook = true;
+    process.once('exit', () => removeLeftovers(prefix));
+  }
+  openDirs.add(dir);
+  return dir;
+}
+
+function removeLeftovers(prefix: string): void {
+  for (const base of new Set([process.env.XDG_RUNTIME_DIR, '/dev/shm', tmpdir()])) {
+    if (!base) continue;
+    try {
+      for (const name of readdirSync(base)) if (name.startsWith(prefix)) rmSync(join(base, name), { recursive: true, force: true });
+    } catch {
+      // not there, or not ours to read
+    }
   }
 }
 

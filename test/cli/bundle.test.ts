@@ -3,8 +3,8 @@
  * stale), modules keeping their own source location, stack traces naming the .ts lines; and the
  * real `bin/sevharness.js` running a conformance matrix from the bundle on worker threads.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -126,5 +126,22 @@ describe('bin/sevharness.js from the bundle', () => {
     const { stdout } = await run(process.execPath, ['bin/sevharness.js', 'conformance', '--driver', join(dir, 'my-driver.ts'), '--profiles', 'intel-xeon', '--cases', 'detect.kernel-param-missing', '--report', `json=${join(dir, 'r.json')}`], { cwd: repo });
     expect(stdout).toContain('1 passed');
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).driver.name).toBe('typed');
+  }, 60_000);
+
+  it('an interrupted run leaves none of its temporary directories (trees and images in memory)', async () => {
+    const child = spawn(process.execPath, ['bin/sevharness.js', 'conformance', '--jobs', '2'], { cwd: repo, stdio: 'ignore' });
+    const mine = () => ['/dev/shm', process.env.XDG_RUNTIME_DIR, tmpdir()].flatMap((base) => {
+      try {
+        return base ? readdirSync(base).filter((n) => n.startsWith(`sevharness-conf-${child.pid}-`)) : [];
+      } catch {
+        return [];
+      }
+    });
+    // The calling thread's and the worker's.
+    await expect.poll(mine, { timeout: 20_000, interval: 100 }).toHaveLength(2);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(mine()).toEqual([]);
   }, 60_000);
 });

@@ -141,6 +141,10 @@ export const conformanceCommand: Command = {
     const cases = shardCases(listOption(values, 'cases'), optionalString(values, 'shard'), target === 'real');
     // Without --jobs: worker threads when the matrix is large enough to pay for starting them and a core is idle.
     if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases);
+    // Interrupted (Ctrl-C, a kill): exit through process.exit, whose handlers remove the run's
+    // temporary directories (sysroot trees and firmware images, in memory).
+    const interrupted = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
       prepareReportFiles(reports);
@@ -188,6 +192,8 @@ export const conformanceCommand: Command = {
         return 2;
       }
       throw e;
+    } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
     }
   },
 };
