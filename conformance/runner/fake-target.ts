@@ -92,7 +92,8 @@ export class FakeTarget implements Target {
   async open(name: string): Promise<TargetHost> {
     const { profile, truth } = this.entry(name);
     const host = new FakeHost(profile);
-    const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`) });
+    // The driver under test dials the socket path; one of this process gets the same bytes in memory.
+    const daemon = new FakeLibvirtd(host, { socketPath: join(this.dir, `s${this.serial++}.sock`), inProcessClients: true });
     await daemon.listen();
     const pristine = this.pristineSysroot(name);
     return new FakeTargetHost(name, host, daemon, truth, pristine, (h) => this.sysrootOf(h.profile, h.kernel));
