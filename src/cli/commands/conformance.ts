@@ -139,17 +139,19 @@ export const conformanceCommand: Command = {
     // Without --profiles: every bundled profile plus a few generated hosts of a fixed seed.
     const profiles = target === 'real' ? undefined : conformanceProfiles(named ?? defaultConformanceProfiles());
     const cases = shardCases(listOption(values, 'cases'), optionalString(values, 'shard'), target === 'real');
-    // Without --jobs: worker threads when the matrix is large enough to pay for starting them and a core is idle.
-    if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases);
     // Interrupted (Ctrl-C, a kill): exit through process.exit, whose handlers remove the run's
-    // temporary directories (sysroot trees and firmware images, in memory).
+    // temporary directories (sysroot trees and firmware images, in memory). Real mode has its own
+    // handler, which removes the suite's guests from the host before it exits (host-hygiene.ts).
     const interrupted = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+    if (target !== 'real') process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     try {
       const reports = values.report === undefined ? [] : parseReportSpec(String(values.report));
       prepareReportFiles(reports);
       const driverSpec = optionalString(values, 'driver') ?? 'ref';
       const driver = await resolveDriverSpec(driverSpec, process.cwd());
+      // Without --jobs: worker threads when the matrix is large enough to pay for starting them and a
+      // core is free (a process driver's lanes mostly wait for its interpreter: see autoJobs).
+      if (jobsText === undefined && target !== 'real') jobs = autoJobs(profiles, cases, { processDriver: driver.prestart === true });
       const tty = process.stdout.isTTY === true;
       const progress = tty ? { onProgress: (p: { done: number; total: number; profile: string; caseId: string }) => io.err(`\r\x1b[K[${p.done + 1}/${p.total}] ${p.profile} ${p.caseId}`) } : {};
       let report: RunReport;
