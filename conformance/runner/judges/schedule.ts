@@ -11,8 +11,7 @@ import { fail, MalformedAnswer, PASS, type Verdict } from '../outcomes.ts';
 import { requestForKind } from '../requests.ts';
 import type { TargetHost } from '../target.ts';
 import type { ExpectationOf, Judge } from './types.ts';
-
-const MEMORY_MB = 'MEMORY_MB';
+import { guestRamMiB, MEMORY_MB } from './standing-fleet.ts';
 
 interface Member {
   readonly name: string;
@@ -40,7 +39,7 @@ export class Fleet {
       const allocations = host === ctx.host ? ctx.bootedAllocations(host) : {};
       const usedMiB = ctx.booted.filter((g) => g.host === host).reduce((s, g) => s + g.request.flavor.memoryMiB, 0);
       if (usedMiB) allocations[MEMORY_MB] = usedMiB;
-      members.push({ name: fh.name, host, report, ramMiB: Math.floor(host.truth.pinnableKiB / 1024), allocations, placed: [] });
+      members.push({ name: fh.name, host, report, ramMiB: guestRamMiB(host.truth), allocations, placed: [] });
     }
     return new Fleet(ctx, members);
   }

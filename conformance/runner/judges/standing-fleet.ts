@@ -21,7 +21,8 @@ import type { CaseContext } from '../case-context.ts';
 import type { DriverSlot } from '../driver-slot.ts';
 import type { Target } from '../target.ts';
 
-const MEMORY_MB = 'MEMORY_MB';
+/** Placement's memory resource class, beside the inventory keys of the encryption models. */
+export const MEMORY_MB = 'MEMORY_MB';
 /** The case's own host's name among the members (no member of a FakeFleet is called so). */
 export const HOST_UNDER_TEST = 'host-under-test';
 
@@ -31,6 +32,9 @@ export function slotsOf(t: ProfileTruth, model: MemEncryptionModel): number {
   if (model === 'amd-sev-es') return t.sevEsUsable ? t.maxESGuests : 0;
   return 0;
 }
+
+/** A host's guest memory, MiB: what it can pin for guests by its truth (total minus its reservation). */
+export const guestRamMiB = (t: ProfileTruth): number => Math.floor(t.pinnableKiB / 1024);
 
 /** One host placement knows: its truth, its report, and placement's load on it before the case. */
 export interface FleetHostState {
@@ -69,7 +73,7 @@ function loadOf(sevSlotsUsed: number, ramUsedMiB: number): Record<string, number
 }
 
 function hostState(name: string, truth: ProfileTruth, report: HostReport, load: Record<string, number>): FleetHostState {
-  const ramMiB = Math.floor(truth.pinnableKiB / 1024);
+  const ramMiB = guestRamMiB(truth);
   const candidate: CandidateHost = { name, report, freeRamMiB: Math.max(0, ramMiB - (load[MEMORY_MB] ?? 0)), allocations: load };
   return { name, truth, candidate, ramMiB, load };
 }
@@ -101,7 +105,7 @@ async function standing(ctx: CaseContext, plan: StandingFleet): Promise<Standing
   const hosts = fleet.members().map((m, i) => {
     const truth = memberTruth(m.profile);
     const o = open.get(m.name);
-    const ramMiB = Math.floor(truth.pinnableKiB / 1024);
+    const ramMiB = guestRamMiB(truth);
     const ramUsed = o ? ramMiB - o.freeRamMiB : Math.floor(ramMiB * plan.memoryUsed[i % plan.memoryUsed.length]!);
     return hostState(m.name, truth, reports.get(m.profile.name)!, loadOf(Math.max(0, slotsOf(truth, 'amd-sev') - (o?.sevSlotsFree ?? 0)), ramUsed));
   });
