@@ -81,9 +81,7 @@ export class StreamEnd extends Duplex {
     this.inboxBytes = 0;
     // The other side sees the connection close: an EOF after what it has not read yet.
     if (peer !== null && !peer.destroyed) peer.deliver(EOF);
-    const resume = this.blockedWrite;
-    this.blockedWrite = null;
-    resume?.();
+    this.release();
     done(error);
   }
 
