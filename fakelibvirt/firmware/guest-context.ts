@@ -7,6 +7,7 @@
 import { createDecipheriv, createHmac } from 'node:crypto';
 import type { GuestState } from './commands.ts';
 import { LaunchDigest, type DeferredMeasurement } from './measurement.ts';
+import { OnFirstUse } from './on-first-use.ts';
 import type { GuestPolicy } from './policy.ts';
 
 export interface TransportKeys {
@@ -19,28 +20,11 @@ export interface TransportKeys {
  * were made (drawn from the CSPRNG, or derived from a seed and the handle): see SevFirmware.
  * Guests sharing a key (LAUNCH_START's handle) share the slot.
  */
-export class TransportKeySlot {
-  private keys: TransportKeys | null;
-  private make: (() => TransportKeys) | null;
+export type TransportKeySlot = OnFirstUse<TransportKeys>;
 
-  constructor(keys: TransportKeys | (() => TransportKeys)) {
-    if (typeof keys === 'function') {
-      this.keys = null;
-      this.make = keys;
-    } else {
-      // The context keeps its own copies: the caller's buffers are theirs.
-      this.keys = { tek: Buffer.from(keys.tek), tik: Buffer.from(keys.tik) };
-      this.make = null;
-    }
-  }
-
-  get(): TransportKeys {
-    if (!this.keys) {
-      this.keys = this.make!();
-      this.make = null;
-    }
-    return this.keys;
-  }
+export function transportKeySlot(keys: TransportKeys | (() => TransportKeys)): TransportKeySlot {
+  // The context keeps its own copies of given keys: the caller's buffers are theirs.
+  return new OnFirstUse(typeof keys === 'function' ? keys : { tek: Buffer.from(keys.tek), tik: Buffer.from(keys.tik) });
 }
 
 export interface GuestContext {

@@ -4,6 +4,7 @@
  * verification use these functions, so the formula exists once.
  */
 import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
+import { OnFirstUse } from './on-first-use.ts';
 
 /** LAUNCH_MEASURE's context byte: the first byte HMAC'd into MEASURE. */
 export const MEASURE_CONTEXT = 0x04;
@@ -162,8 +163,7 @@ export function launchMeasure(input: MeasurementInput): Buffer {
  * measurement nobody asks for costs no HMAC.
  */
 export class DeferredMeasurement {
-  private nonce: Buffer | null;
-  private drawNonce: (() => Buffer) | null;
+  private readonly nonce: OnFirstUse<Buffer>;
   private mac: Buffer | null = null;
   private blob: Buffer | null = null;
 
@@ -175,16 +175,11 @@ export class DeferredMeasurement {
     },
     mnonce: Buffer | (() => Buffer),
   ) {
-    this.nonce = typeof mnonce === 'function' ? null : mnonce;
-    this.drawNonce = typeof mnonce === 'function' ? mnonce : null;
+    this.nonce = new OnFirstUse(mnonce);
   }
 
   get mnonce(): Buffer {
-    if (!this.nonce) {
-      this.nonce = this.drawNonce!();
-      this.drawNonce = null;
-    }
-    return this.nonce;
+    return this.nonce.get();
   }
 
   /** MEASURE alone, 32 bytes. */

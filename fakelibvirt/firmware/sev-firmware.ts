@@ -18,7 +18,7 @@ import {
   type PlatformState,
 } from './commands.ts';
 import {
-  TransportKeySlot, decryptSecret, newGuestContext, seededTransportKeys, snapshotGuest,
+  transportKeySlot, decryptSecret, newGuestContext, seededTransportKeys, snapshotGuest,
   type GuestContext, type TransportKeys,
 } from './guest-context.ts';
 import { DeferredMeasurement, verifySecretMac, type SecretHeader } from './measurement.ts';
@@ -218,7 +218,7 @@ export class SevFirmware {
       const fromOwner = opts.ownerSession && !owner ? this.unwrapSession(opts.ownerSession, p.value) : null;
       const handle = this.nextHandle++;
       const given = fromOwner ?? opts.session;
-      const keys = owner ? owner.keys : new TransportKeySlot(given ?? this.newKeys(handle));
+      const keys = owner ? owner.keys : transportKeySlot(given ?? this.newKeys(handle));
       const state = GUEST_TRANSITIONS.LAUNCH_START ?? 'LUPDATE';
       this.guests.set(handle, newGuestContext(handle, p, state, owner ? owner.keyOwner : handle, keys));
       return handle;
